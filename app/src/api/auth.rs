@@ -1,0 +1,226 @@
+//! Sign up, sign in, sign out, and who is signed in.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    domain::{Action, Plan, Positions},
+    error::AppError,
+};
+#[cfg(feature = "ssr")]
+use crate::{
+    domain::{DisplayName, EmailAddress, Password, WorkspaceName},
+    error::FieldErrors,
+    server::{app_state, audit, db, password, session},
+};
+
+/// The signed-in person and the workspace they are looking at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Me {
+    pub account_id: i64,
+    pub name: String,
+    pub email: String,
+    pub workspace: Option<CurrentWorkspace>,
+    /// Every workspace where they are an active member, for the switcher.
+    pub workspaces: Vec<WorkspaceSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CurrentWorkspace {
+    pub id: i64,
+    pub name: String,
+    pub plan: Plan,
+    pub positions: Positions,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkspaceSummary {
+    pub id: i64,
+    pub name: String,
+}
+
+impl Me {
+    /// Whether to show a control; the server checks again on every call.
+    pub fn can(&self, action: Action) -> bool {
+        self.workspace.as_ref().is_some_and(|w| {
+            w.positions.access(action, w.plan) != crate::domain::Access::Denied
+        })
+    }
+}
+
+/// Where a person lands after signing in.
+pub fn landing_path(has_workspace: bool) -> &'static str {
+    if has_workspace {
+        "/team"
+    } else {
+        "/workspaces/new"
+    }
+}
+
+#[server(prefix = "/api", endpoint = "sign_up")]
+pub async fn sign_up(email: String, name: String, password: String) -> Result<(), AppError> {
+    let state = app_state()?;
+    let mut errors = FieldErrors::default();
+    let email = errors.take("email", EmailAddress::parse(&email));
+    let name = errors.take("name", DisplayName::parse(&name));
+    let password = errors.take("password", Password::parse(&password));
+    let (Some(email), Some(name), Some(password)) = (email, name, password) else {
+        return Err(errors.into());
+    };
+    let workspace_name = WorkspaceName::parse(&format!("{}'s workspace", first_name(&name)))
+        .or_else(|_| WorkspaceName::parse("My workspace"))
+        .map_err(|_| AppError::Internal)?;
+
+    let hash = password::hash(&state, &password).await?;
+    let (meta, _) = super::request_meta(&state)?;
+
+    let mut tx = state.pool.begin().await?;
+    let account_id = db::insert_account(&mut tx, &email, &name, &hash).await?;
+    let (workspace_id, membership_id) = db::insert_workspace(&mut tx, account_id, &workspace_name).await?;
+    let token = session::create(&mut tx, account_id, Some(workspace_id), &state.auth, &meta).await?;
+    let actor = audit::Actor::new(account_id, None, &meta);
+    audit::record(&mut tx, &actor, audit::Event::new(None, "account.signed_up").target_account(account_id)).await?;
+    audit::record(
+        &mut tx,
+        &actor,
+        audit::Event::new(Some(workspace_id), "workspace.created")
+            .target_membership(membership_id)
+            .details(serde_json::json!({ "name": workspace_name.as_str() })),
+    )
+    .await?;
+    tx.commit().await?;
+
+    super::response_options()?.append_header(
+        http::header::SET_COOKIE,
+        session::set_cookie(&token, &state.auth, meta.secure)
+            .parse()
+            .map_err(|_| AppError::Internal)?,
+    );
+    leptos_axum::redirect(landing_path(true));
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+fn first_name(name: &DisplayName) -> &str {
+    name.as_str().split_whitespace().next().unwrap_or(name.as_str())
+}
+
+/// The one message for an unknown email and a wrong password, so the form
+/// does not tell which addresses have accounts.
+pub const WRONG_CREDENTIALS: &str = "Email or password is incorrect.";
+
+#[server(prefix = "/api", endpoint = "sign_in")]
+pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+    let state = app_state()?;
+    let email = EmailAddress::parse(&email).map_err(|message| AppError::field("email", message))?;
+    if password.is_empty() {
+        return Err(AppError::field("password", "Enter your password."));
+    }
+    let (meta, headers) = super::request_meta(&state)?;
+
+    let mut conn = state.pool.acquire().await?;
+    let account = db::account_for_sign_in(&mut conn, &email).await?;
+    if let Some(until) = account.as_ref().and_then(|a| a.locked_until) {
+        let wait = (until - chrono::Utc::now()).num_seconds();
+        if wait > 0 {
+            return Err(AppError::RateLimited {
+                retry_after_secs: wait as u64,
+            });
+        }
+    }
+    let stored = account.as_ref().and_then(|a| a.password_hash.clone());
+    let matches = password::verify(&state, password, stored).await?;
+    // `verify` answers false for an unknown email, so a match implies an account.
+    let account = match account {
+        Some(account) if matches => account,
+        other => {
+            if let Some(account) = other {
+                db::record_failed_sign_in(&mut conn, account.id).await?;
+            }
+            return Err(AppError::field("form", WRONG_CREDENTIALS));
+        }
+    };
+
+    let workspaces = db::active_workspaces(&mut conn, account.id).await?;
+    let workspace_id = workspaces.first().map(|w| w.id);
+    let mut tx = state.pool.begin().await?;
+    // A fresh id at every sign-in; the session the browser had is ended.
+    if let Some(old) = session::token_from_headers(&headers) {
+        session::delete(&mut tx, &session::hash_token(&old)).await?;
+    }
+    db::record_sign_in(&mut tx, account.id).await?;
+    let token = session::create(&mut tx, account.id, workspace_id, &state.auth, &meta).await?;
+    audit::record(
+        &mut tx,
+        &audit::Actor::new(account.id, None, &meta),
+        audit::Event::new(None, "account.signed_in").target_account(account.id),
+    )
+    .await?;
+    tx.commit().await?;
+
+    super::response_options()?.append_header(
+        http::header::SET_COOKIE,
+        session::set_cookie(&token, &state.auth, meta.secure)
+            .parse()
+            .map_err(|_| AppError::Internal)?,
+    );
+    leptos_axum::redirect(landing_path(workspace_id.is_some()));
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    let ctx = crate::server::require_account().await?;
+    let state = app_state()?;
+    let mut conn = state.pool.acquire().await?;
+    session::delete(&mut conn, &ctx.session.token_hash).await?;
+    super::response_options()?.append_header(
+        http::header::SET_COOKIE,
+        session::clear_cookie(ctx.meta.secure)
+            .parse()
+            .map_err(|_| AppError::Internal)?,
+    );
+    leptos_axum::redirect("/signin");
+    Ok(())
+}
+
+/// The signed-in person, their workspaces, and the one they are in. If that
+/// one no longer admits them (deactivated, removed) another is chosen, or
+/// none, and the session remembers the choice.
+#[server(prefix = "/api", endpoint = "current_user")]
+pub async fn current_user() -> Result<Me, AppError> {
+    let ctx = crate::server::require_account().await?;
+    let state = app_state()?;
+    let mut conn = state.pool.acquire().await?;
+    let profile = db::account_profile(&mut conn, ctx.account_id).await?;
+    let workspaces = db::active_workspaces(&mut conn, ctx.account_id).await?;
+    let current = ctx
+        .session
+        .active_workspace_id
+        .and_then(|id| workspaces.iter().find(|w| w.id == id))
+        .or_else(|| workspaces.first());
+    let current_id = current.map(|w| w.id);
+    if current_id != ctx.session.active_workspace_id {
+        session::set_active_workspace(&mut conn, &ctx.session.token_hash, current_id).await?;
+    }
+    let mut summaries: Vec<WorkspaceSummary> = workspaces
+        .iter()
+        .map(|w| WorkspaceSummary {
+            id: w.id,
+            name: w.name.clone(),
+        })
+        .collect();
+    summaries.sort_by_key(|w| w.name.to_lowercase());
+    Ok(Me {
+        account_id: profile.id,
+        name: profile.display_name,
+        email: profile.email,
+        workspace: current.map(|w| CurrentWorkspace {
+            id: w.id,
+            name: w.name.clone(),
+            plan: w.plan(),
+            positions: w.positions(ctx.account_id),
+        }),
+        workspaces: summaries,
+    })
+}

@@ -1,0 +1,34 @@
+//! Server functions, grouped by area. Each one is a public HTTP endpoint
+//! under `/api/`: each starts with the guard (`server::require*`), except
+//! the few listed in `PUBLIC_ENDPOINTS`, which a signed-out person must reach.
+
+pub mod accounts;
+pub mod auth;
+pub mod team;
+pub mod workspaces;
+
+/// Server functions callable without a session. The API middleware refuses
+/// every other `/api/` call that has no live session before it runs.
+pub const PUBLIC_ENDPOINTS: &[&str] = &["/api/sign_in", "/api/sign_up"];
+
+#[cfg(feature = "ssr")]
+fn response_options() -> Result<leptos_axum::ResponseOptions, crate::error::AppError> {
+    leptos::prelude::use_context::<leptos_axum::ResponseOptions>().ok_or_else(|| {
+        tracing::error!("ResponseOptions missing from the server function context");
+        crate::error::AppError::Internal
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn request_meta(
+    state: &crate::server::AppState,
+) -> Result<(crate::server::session::RequestMeta, http::HeaderMap), crate::error::AppError> {
+    let parts = leptos::prelude::use_context::<http::request::Parts>().ok_or_else(|| {
+        tracing::error!("request parts missing from the server function context");
+        crate::error::AppError::Internal
+    })?;
+    Ok((
+        crate::server::session::RequestMeta::from_headers(&parts.headers, &state.auth),
+        parts.headers,
+    ))
+}

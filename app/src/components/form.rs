@@ -1,0 +1,162 @@
+//! Form fields with labels, hints and error messages wired for screen
+//! readers, and the plumbing for errors that come back from the server.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use server_fn::error::ServerFnUrlError;
+
+use crate::error::AppError;
+
+/// The server's answer to the last submission, shown until the person edits
+/// the field it names.
+#[derive(Clone, Copy)]
+pub struct ServerErrors(RwSignal<Option<AppError>>);
+
+impl ServerErrors {
+    /// Starts from an error carried in the URL: without JavaScript a failed
+    /// form post is redirected back here with `__err` in the query.
+    pub fn new(endpoint: &'static str) -> Self {
+        let query = use_query_map();
+        let from_url = query.with_untracked(|q| {
+            let path = q.get("__path")?;
+            (path == endpoint)
+                .then(|| q.get("__err"))
+                .flatten()
+                .map(|encoded| ServerFnUrlError::<AppError>::decode_err(&encoded))
+        });
+        Self(RwSignal::new(from_url))
+    }
+
+    pub fn set(&self, error: Option<AppError>) {
+        self.0.set(error);
+    }
+
+    pub fn field(&self, name: &str) -> Option<String> {
+        self.0.with(|e| e.as_ref().and_then(|e| e.field_message(name)))
+    }
+
+    pub fn clear_field(&self, name: &str) {
+        self.0.update(|error| {
+            if let Some(AppError::Validation(fields)) = error {
+                fields.0.remove(name);
+                if fields.is_empty() {
+                    *error = None;
+                }
+            }
+        });
+    }
+
+    /// A message that belongs to the whole form rather than one field.
+    pub fn form_message(&self) -> Option<String> {
+        self.0.with(|error| match error {
+            None => None,
+            Some(AppError::Validation(fields)) => fields.first("form").map(str::to_owned),
+            Some(other) => Some(other.to_string()),
+        })
+    }
+}
+
+/// Keeps `errors` in step with an action's results.
+pub fn track_action_errors<I, O>(action: ServerAction<I>, errors: ServerErrors)
+where
+    I: server_fn::ServerFn<Output = O, Error = AppError> + Clone + Send + Sync + 'static,
+    O: Clone + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if let Some(result) = action.value().get() {
+            errors.set(result.err());
+        }
+    });
+}
+
+/// An error to show for one field: the browser's own check once the person
+/// has left the field or tried to submit, else the server's last word.
+pub fn field_error(
+    name: &'static str,
+    check: impl Fn() -> Option<String> + Send + Sync + 'static,
+    shown: impl Fn() -> bool + Send + Sync + 'static,
+    server: ServerErrors,
+) -> Signal<Option<String>> {
+    Signal::derive(move || {
+        if shown() {
+            if let Some(local) = check() {
+                return Some(local);
+            }
+        }
+        server.field(name)
+    })
+}
+
+#[component]
+pub fn Field(
+    label: &'static str,
+    name: &'static str,
+    value: RwSignal<String>,
+    #[prop(into)] error: Signal<Option<String>>,
+    #[prop(default = "text")] input_type: &'static str,
+    #[prop(default = "off")] autocomplete: &'static str,
+    #[prop(optional)] hint: Option<&'static str>,
+    /// Runs on every keystroke (to clear a stale server error).
+    #[prop(optional)]
+    on_input: Option<Callback<()>>,
+    /// Runs when focus leaves the field (to start showing local checks).
+    #[prop(optional)]
+    on_blur: Option<Callback<()>>,
+    #[prop(optional)] autofocus: bool,
+) -> impl IntoView {
+    let input_id = format!("field-{name}");
+    let error_id = format!("{name}-error");
+    let hint_id = format!("{name}-hint");
+    let described_by = {
+        let (error_id, hint_id) = (error_id.clone(), hint_id.clone());
+        move || {
+            let mut ids = Vec::new();
+            if hint.is_some() {
+                ids.push(hint_id.clone());
+            }
+            if error.get().is_some() {
+                ids.push(error_id.clone());
+            }
+            ids.join(" ")
+        }
+    };
+    view! {
+        <div class="field" class:invalid=move || error.get().is_some()>
+            <label for=input_id.clone()>{label}</label>
+            <input
+                id=input_id
+                type=input_type
+                name=name
+                autocomplete=autocomplete
+                autofocus=autofocus
+                bind:value=value
+                on:input=move |_| {
+                    if let Some(callback) = on_input {
+                        callback.run(());
+                    }
+                }
+                on:blur=move |_| {
+                    if let Some(callback) = on_blur {
+                        callback.run(());
+                    }
+                }
+                aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
+                aria-describedby=described_by
+            />
+            {hint.map(|text| view! { <p class="hint" id=hint_id>{text}</p> })}
+            <p class="field-error" id=error_id aria-live="polite">
+                {move || error.get()}
+            </p>
+        </div>
+    }
+}
+
+/// A message about the whole form (wrong password, rate limit, outage).
+#[component]
+pub fn FormAlert(errors: ServerErrors) -> impl IntoView {
+    move || {
+        errors
+            .form_message()
+            .map(|message| view! { <div class="alert alert-error" role="alert">{message}</div> })
+    }
+}

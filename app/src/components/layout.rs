@@ -1,0 +1,142 @@
+//! The signed-in frame: header with workspace switcher, navigation and the
+//! person; redirects to sign-in when there is no session.
+
+use leptos::prelude::*;
+use server_fn::ServerFn;
+use leptos_router::{
+    components::{Redirect, A},
+    hooks::use_navigate,
+};
+
+use crate::{
+    api::{
+        auth::{Me, SignOut},
+        workspaces::SwitchWorkspace,
+    },
+    components::session::use_session,
+    domain::Action,
+    error::AppError,
+};
+
+/// Up to two initials for an avatar.
+pub fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|word| word.chars().next())
+        .take(2)
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+/// Wraps a signed-in page. `needs_workspace` pages send people without one
+/// to "create a workspace".
+#[component]
+pub fn AppShell(
+    #[prop(default = true)] needs_workspace: bool,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let session = use_session();
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| view! { <div class="page-loading" aria-busy="true">"Loading…"</div> }>
+            {move || Suspend::new(async move {
+                match session.me.await {
+                    Err(AppError::Unauthenticated) => view! { <Redirect path="/signin" /> }.into_any(),
+                    Err(error) => view! {
+                        <main class="centered-page">
+                            <div class="alert alert-error" role="alert">{error.to_string()}</div>
+                        </main>
+                    }.into_any(),
+                    Ok(me) if needs_workspace && me.workspace.is_none() => {
+                        view! { <Redirect path="/workspaces/new" /> }.into_any()
+                    }
+                    Ok(me) => view! {
+                        <Header me=me.clone() />
+                        <main id="main" class="content">{children.with_value(|c| c())}</main>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Header(me: Me) -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let navigate_to_new = use_navigate();
+    let switch = ServerAction::<SwitchWorkspace>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = switch.value().get() {
+            session.refresh();
+            navigate("/team", Default::default());
+        }
+    });
+    let on_switch = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        if value == "new" {
+            navigate_to_new("/workspaces/new", Default::default());
+        } else if let Ok(workspace_id) = value.parse::<i64>() {
+            switch.dispatch(SwitchWorkspace { workspace_id });
+        }
+    };
+    let current_id = me.workspace.as_ref().map(|w| w.id);
+    let show_accounts = me.can(Action::AccountsTab);
+    let role = me
+        .workspace
+        .as_ref()
+        .map(|w| w.positions.headline().label())
+        .unwrap_or("");
+    let workspaces = me.workspaces.clone();
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <header class="topbar">
+            <div class="topbar-row">
+                <a class="brand" href="/team" aria-label="Teamroom home">
+                    <span class="brand-mark" aria-hidden="true">"T"</span>
+                    <span class="brand-name">"Teamroom"</span>
+                </a>
+                <label class="switcher">
+                    <span class="visually-hidden">"Workspace"</span>
+                    <select name="workspace" on:change=on_switch>
+                        {workspaces
+                            .into_iter()
+                            .map(|w| {
+                                let selected = Some(w.id) == current_id;
+                                view! { <option value=w.id.to_string() selected=selected>{w.name}</option> }
+                            })
+                            .collect_view()}
+                        <option value="new">"+ New workspace"</option>
+                    </select>
+                </label>
+                <div class="person">
+                    <span class="avatar" aria-hidden="true">{initials(&me.name)}</span>
+                    <span class="person-text">
+                        <span class="person-name">{me.name.clone()}</span>
+                        <span class="person-role">{role}</span>
+                    </span>
+                    <form method="post" action=SignOut::url()>
+                        <button type="submit" class="button button-quiet">"Sign out"</button>
+                    </form>
+                </div>
+            </div>
+            <nav class="mainnav" aria-label="Main">
+                <A href="/team">"Team"</A>
+                <A href="/time">"Time"</A>
+                {show_accounts.then(|| view! { <A href="/accounts">"Accounts"</A> })}
+                <A href="/settings">"Settings"</A>
+            </nav>
+        </header>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::initials;
+
+    #[test]
+    fn initials_take_the_first_letters_of_two_words() {
+        assert_eq!(initials("ada lovelace byron"), "AL");
+        assert_eq!(initials("Zoë"), "Z");
+        assert_eq!(initials("  "), "");
+    }
+}

@@ -1,0 +1,80 @@
+//! Teamroom: the people side of a team time tracker. This crate is the
+//! Leptos app, compiled twice: `ssr` for the server, `hydrate` for the
+//! browser.
+
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod components;
+pub mod domain;
+pub mod error;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+use crate::{
+    components::session::provide_session,
+    pages::{
+        accounts::AccountsPage, auth::SignInPage, auth::SignUpPage, home::HomePage,
+        settings::SettingsPage, team::TeamPage, time::TimePage, workspace::NewWorkspacePage,
+        NotFound,
+    },
+};
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_session();
+    // Lets browser tests wait until the page is interactive.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/teamroom.css" />
+        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
+        <Meta name="description" content="Teamroom: invite, organise and look after the people in your time-tracking workspace." />
+        <Meta name="theme-color" content="#1f5fbf" />
+        <Title formatter=|text: String| if text.is_empty() { "Teamroom".to_owned() } else { format!("{text} · Teamroom") } />
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                <Route path=path!("/signin") view=SignInPage />
+                <Route path=path!("/signup") view=SignUpPage />
+                <Route path=path!("/workspaces/new") view=NewWorkspacePage ssr=SsrMode::Async />
+                <Route path=path!("/team") view=TeamPage ssr=SsrMode::Async />
+                <Route path=path!("/time") view=TimePage ssr=SsrMode::Async />
+                <Route path=path!("/accounts") view=AccountsPage ssr=SsrMode::Async />
+                <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
+            </Routes>
+        </Router>
+    }
+}

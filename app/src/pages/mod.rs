@@ -1,0 +1,30 @@
+//! One module per page.
+
+pub mod accounts;
+pub mod auth;
+pub mod home;
+pub mod settings;
+pub mod team;
+pub mod time;
+pub mod workspace;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Page not found" />
+        <main class="centered-page">
+            <div class="card narrow">
+                <h1>"Page not found"</h1>
+                <p>"That page does not exist. It may have moved."</p>
+                <p><a class="button" href="/">"Go to Teamroom"</a></p>
+            </div>
+        </main>
+    }
+}

@@ -1,0 +1,180 @@
+//! Small SQL functions on accounts, workspaces and memberships. Every query
+//! on tenant data names its workspace.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+
+use crate::{
+    domain::{DisplayName, EmailAddress, Plan, Positions, WorkspaceName},
+    error::AppError,
+};
+
+/// Failed sign-ins allowed before the account starts to wait.
+pub const FREE_SIGN_IN_FAILURES: i32 = 5;
+/// The longest wait a run of failures can impose: the lock always ends, so
+/// an attacker cannot shut a person out for good.
+pub const MAX_LOCK_MINUTES: i32 = 60;
+
+fn unique_violation(error: &sqlx::Error, constraint: &str) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.constraint() == Some(constraint))
+}
+
+pub async fn insert_account(
+    conn: &mut PgConnection,
+    email: &EmailAddress,
+    name: &DisplayName,
+    password_hash: &str,
+) -> Result<i64, AppError> {
+    sqlx::query_scalar(
+        "INSERT INTO accounts (email, display_name, password_hash) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(email.as_str())
+    .bind(name.as_str())
+    .bind(password_hash)
+    .fetch_one(conn)
+    .await
+    .map_err(|error| {
+        if unique_violation(&error, "accounts_email_key") {
+            AppError::field(
+                "email",
+                "An account with this email already exists. Sign in instead.",
+            )
+        } else {
+            error.into()
+        }
+    })
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct SignInRow {
+    pub id: i64,
+    pub password_hash: Option<String>,
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+pub async fn account_for_sign_in(
+    conn: &mut PgConnection,
+    email: &EmailAddress,
+) -> Result<Option<SignInRow>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT id, password_hash, locked_until FROM accounts WHERE lower(email) = $1",
+    )
+    .bind(email.normalized())
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Counts a failed sign-in; past the free failures the account waits
+/// 1, 2, 4 ... minutes (at most an hour) before the next try.
+pub async fn record_failed_sign_in(conn: &mut PgConnection, account_id: i64) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE accounts
+            SET failed_sign_ins = failed_sign_ins + 1,
+                locked_until = CASE WHEN failed_sign_ins + 1 >= $2
+                    THEN now() + make_interval(mins => least($3, power(2, least(failed_sign_ins + 1 - $2, 10))::int))
+                    ELSE locked_until END
+          WHERE id = $1",
+    )
+    .bind(account_id)
+    .bind(FREE_SIGN_IN_FAILURES)
+    .bind(MAX_LOCK_MINUTES)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn record_sign_in(conn: &mut PgConnection, account_id: i64) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE accounts SET failed_sign_ins = 0, locked_until = NULL, last_sign_in_at = now() WHERE id = $1",
+    )
+    .bind(account_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Creates a workspace with `owner` as its Owner and active full member.
+pub async fn insert_workspace(
+    conn: &mut PgConnection,
+    owner_account_id: i64,
+    name: &WorkspaceName,
+) -> Result<(i64, i64), AppError> {
+    let workspace_id: i64 = sqlx::query_scalar(
+        "INSERT INTO workspaces (name, owner_account_id) VALUES ($1, $2) RETURNING id",
+    )
+    .bind(name.as_str())
+    .bind(owner_account_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let membership_id: i64 = sqlx::query_scalar(
+        "INSERT INTO memberships (workspace_id, account_id, kind, status, last_active_at)
+         VALUES ($1, $2, 'full', 'active', now()) RETURNING id",
+    )
+    .bind(workspace_id)
+    .bind(owner_account_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((workspace_id, membership_id))
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct WorkspaceOfAccount {
+    pub id: i64,
+    pub name: String,
+    pub plan: String,
+    pub owner_account_id: i64,
+    pub is_admin: bool,
+    pub is_project_manager: bool,
+    pub is_team_manager: bool,
+}
+
+impl WorkspaceOfAccount {
+    pub fn positions(&self, account_id: i64) -> Positions {
+        Positions {
+            owner: self.owner_account_id == account_id,
+            admin: self.is_admin,
+            project_manager: self.is_project_manager,
+            team_manager: self.is_team_manager,
+        }
+    }
+
+    pub fn plan(&self) -> Plan {
+        Plan::parse(&self.plan).unwrap_or(Plan::Free)
+    }
+}
+
+/// Workspaces where the account is an active member, most recently used first.
+pub async fn active_workspaces(
+    conn: &mut PgConnection,
+    account_id: i64,
+) -> Result<Vec<WorkspaceOfAccount>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT w.id, w.name, w.plan, w.owner_account_id,
+                m.is_admin, m.is_project_manager, m.is_team_manager
+           FROM memberships m
+           JOIN workspaces w ON w.id = m.workspace_id
+          WHERE m.account_id = $1 AND m.status = 'active'
+          ORDER BY m.last_active_at DESC NULLS LAST, w.name, w.id",
+    )
+    .bind(account_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccountProfile {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+}
+
+pub async fn account_profile(
+    conn: &mut PgConnection,
+    account_id: i64,
+) -> Result<AccountProfile, AppError> {
+    sqlx::query_as("SELECT id, email, display_name FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(AppError::Unauthenticated)
+}

@@ -1,0 +1,169 @@
+//! The one guard at the top of every server function: load the session,
+//! reload account and membership from the database, refuse inactive
+//! memberships, check the action against the permission matrix.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::use_context;
+use sqlx::PgConnection;
+
+use super::{
+    audit::Actor,
+    session::{self, RequestMeta, SessionRow},
+    state::{app_state, AppState},
+};
+use crate::{
+    domain::{Access, Action, Plan, Positions},
+    error::AppError,
+};
+
+/// A signed-in account, before any workspace is involved.
+#[derive(Debug, Clone)]
+pub struct AccountCtx {
+    pub account_id: i64,
+    pub session: SessionRow,
+    pub meta: RequestMeta,
+}
+
+impl AccountCtx {
+    pub fn actor(&self) -> Actor {
+        Actor::new(self.account_id, None, &self.meta)
+    }
+}
+
+/// A signed-in, active member allowed to perform one action in one workspace.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// The person really making the request.
+    pub actor_account_id: i64,
+    /// The account the request acts as: the actor, until impersonation.
+    pub subject_account_id: i64,
+    pub workspace_id: i64,
+    pub plan: Plan,
+    pub membership_id: i64,
+    pub positions: Positions,
+    /// `Scoped` means read-only on the actor's own team or projects.
+    pub access: Access,
+    pub session: SessionRow,
+    pub meta: RequestMeta,
+}
+
+impl Ctx {
+    pub fn actor(&self) -> Actor {
+        let acting_as =
+            (self.subject_account_id != self.actor_account_id).then_some(self.subject_account_id);
+        Actor::new(self.actor_account_id, acting_as, &self.meta)
+    }
+}
+
+/// The session of the request being served. The API middleware has usually
+/// loaded it already (and put it in the request extensions); pages load it
+/// from the cookie here.
+async fn current_session(state: &AppState) -> Result<(SessionRow, RequestMeta), AppError> {
+    let parts = use_context::<http::request::Parts>().ok_or_else(|| {
+        tracing::error!("request parts missing from the server function context");
+        AppError::Internal
+    })?;
+    let meta = RequestMeta::from_headers(&parts.headers, &state.auth);
+    if let Some(row) = parts.extensions.get::<SessionRow>() {
+        return Ok((row.clone(), meta));
+    }
+    let token = session::token_from_headers(&parts.headers).ok_or(AppError::Unauthenticated)?;
+    let mut conn = state.pool.acquire().await?;
+    let row = session::load(&mut conn, &token, &state.auth)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    Ok((row, meta))
+}
+
+/// Any signed-in account.
+pub async fn require_account() -> Result<AccountCtx, AppError> {
+    let state = app_state()?;
+    let (session, meta) = current_session(&state).await?;
+    Ok(AccountCtx {
+        account_id: session.account_id,
+        session,
+        meta,
+    })
+}
+
+/// An active member of the session's workspace who may perform `action`.
+pub async fn require(action: Action) -> Result<Ctx, AppError> {
+    let state = app_state()?;
+    let (session, meta) = current_session(&state).await?;
+    let mut conn = state.pool.acquire().await?;
+    authorize(&mut conn, session, meta, action).await
+}
+
+#[derive(sqlx::FromRow)]
+struct MembershipRow {
+    membership_id: i64,
+    status: String,
+    is_admin: bool,
+    is_project_manager: bool,
+    is_team_manager: bool,
+    last_active_at: Option<DateTime<Utc>>,
+    plan: String,
+    owner_account_id: i64,
+}
+
+/// The database half of `require`, callable from tests with any session.
+pub async fn authorize(
+    conn: &mut PgConnection,
+    session: SessionRow,
+    meta: RequestMeta,
+    action: Action,
+) -> Result<Ctx, AppError> {
+    let workspace_id = session.active_workspace_id.ok_or(AppError::Forbidden)?;
+    let row = sqlx::query_as::<_, MembershipRow>(
+        "SELECT m.id AS membership_id, m.status, m.is_admin, m.is_project_manager,
+                m.is_team_manager, m.last_active_at, w.plan, w.owner_account_id
+           FROM memberships m
+           JOIN accounts a ON a.id = m.account_id
+           JOIN workspaces w ON w.id = m.workspace_id
+          WHERE m.workspace_id = $1 AND m.account_id = $2",
+    )
+    .bind(workspace_id)
+    .bind(session.account_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(AppError::Forbidden)?;
+    if row.status != "active" {
+        return Err(AppError::Forbidden);
+    }
+    let plan = Plan::parse(&row.plan).map_err(|error| {
+        tracing::error!(%error, workspace_id, "workspace has an unknown plan");
+        AppError::Internal
+    })?;
+    let positions = Positions {
+        owner: row.owner_account_id == session.account_id,
+        admin: row.is_admin,
+        project_manager: row.is_project_manager,
+        team_manager: row.is_team_manager,
+    };
+    let access = positions.access(action, plan);
+    if access == Access::Denied {
+        return Err(AppError::Forbidden);
+    }
+    // "Last active" on the Team page; written at most every five minutes.
+    let stale = row
+        .last_active_at
+        .is_none_or(|seen| Utc::now() - seen > chrono::Duration::minutes(5));
+    if stale {
+        sqlx::query("UPDATE memberships SET last_active_at = now() WHERE workspace_id = $1 AND id = $2")
+            .bind(workspace_id)
+            .bind(row.membership_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(Ctx {
+        actor_account_id: session.account_id,
+        subject_account_id: session.account_id,
+        workspace_id,
+        plan,
+        membership_id: row.membership_id,
+        positions,
+        access,
+        session,
+        meta,
+    })
+}

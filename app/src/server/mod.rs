@@ -1,0 +1,12 @@
+//! Server-only code: database access, sessions, the permission guard, audit.
+//! Compiled only with the `ssr` feature, so none of it reaches the browser.
+
+pub mod audit;
+pub mod db;
+pub mod guard;
+pub mod password;
+pub mod session;
+pub mod state;
+
+pub use guard::{require, require_account, AccountCtx, Ctx};
+pub use state::{app_state, AppState, AuthSettings};

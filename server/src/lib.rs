@@ -1,0 +1,118 @@
+//! The Teamroom server: configuration, the HTTP router with its security
+//! middleware, and start-up tasks. `main.rs` is a thin command-line front.
+
+pub mod config;
+pub mod middleware;
+pub mod seed;
+
+use std::time::Duration;
+
+use app::{server::AppState, shell, App};
+use axum::{body::Body, extract::Request, middleware::from_fn_with_state, routing::get, Router};
+use http::{header, HeaderValue};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use sqlx::{postgres::PgPoolOptions, PgPool};
+use tower_http::{compression::CompressionLayer, set_header::SetResponseHeaderLayer};
+
+pub use config::Config;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+pub async fn connect(config: &Config) -> Result<PgPool, sqlx::Error> {
+    PgPoolOptions::new()
+        .max_connections(config.max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(&config.database_url)
+        .await
+}
+
+/// Leptos settings from the cargo-leptos environment, or the defaults a
+/// plain `cargo build` needs (tests, a release binary started by hand).
+pub fn leptos_options() -> LeptosOptions {
+    match get_configuration(None) {
+        Ok(conf) => conf.leptos_options,
+        Err(_) => LeptosOptions::builder()
+            .output_name("teamroom")
+            .site_root("target/site")
+            .site_pkg_dir("pkg")
+            .build(),
+    }
+}
+
+/// The whole HTTP surface: pages, server functions, static files.
+pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Router {
+    let routes = generate_route_list(App);
+
+    let api_state = state.clone();
+    let api = Router::new()
+        .route(
+            "/api/{*fn_name}",
+            get(server_fn_handler)
+                .post(server_fn_handler)
+                .with_state(api_state.clone()),
+        )
+        .route_layer(from_fn_with_state(api_state, middleware::api_session_gate));
+
+    let page_state = state.clone();
+    let health_pool = state.pool.clone();
+    Router::new()
+        .merge(api)
+        .route(
+            "/healthz",
+            get(move || middleware::health(health_pool.clone())),
+        )
+        .leptos_routes_with_context(
+            &options,
+            routes,
+            move || provide_context(page_state.clone()),
+            {
+                let options = options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .layer(from_fn_with_state(
+            middleware::OriginPolicy::new(config.public_origin.clone()),
+            middleware::same_origin_only,
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(CompressionLayer::new())
+        .with_state(options)
+}
+
+async fn server_fn_handler(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request<Body>,
+) -> impl axum::response::IntoResponse {
+    handle_server_fns_with_context(move || provide_context(state.clone()), request).await
+}
+
+/// Deletes expired sessions every hour so the table does not grow forever.
+pub fn spawn_session_sweeper(state: AppState) {
+    tokio::spawn(async move {
+        let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every_hour.tick().await;
+            let Ok(mut conn) = state.pool.acquire().await else {
+                continue;
+            };
+            match app::server::session::purge_expired(&mut conn, &state.auth).await {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "expired sessions removed"),
+                Err(error) => tracing::warn!(?error, "session sweep failed"),
+            }
+        }
+    });
+}

@@ -1,0 +1,97 @@
+//! `server` (serve), `server migrate`, `server seed-demo`.
+
+use std::process::ExitCode;
+
+use app::server::AppState;
+use server::{connect, leptos_options, router, seed, spawn_session_sweeper, Config, MIGRATOR};
+
+const USAGE: &str = "usage: server [serve | migrate | seed-demo]";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("server: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let command = std::env::args().nth(1);
+    if !matches!(command.as_deref(), None | Some("serve" | "migrate" | "seed-demo")) {
+        return Err(USAGE.into());
+    }
+    let config = Config::from_env()?;
+    let pool = connect(&config)
+        .await
+        .map_err(|e| format!("cannot connect to the database at DATABASE_URL: {e}"))?;
+    MIGRATOR
+        .run(&pool)
+        .await
+        .map_err(|e| format!("database migration failed: {e}"))?;
+    let state = AppState::new(pool, config.auth.clone());
+    let options = leptos_options();
+
+    match command.as_deref() {
+        Some("migrate") => {
+            println!("Database is up to date.");
+            Ok(())
+        }
+        Some("seed-demo") => {
+            let created = seed::demo(&state)
+                .await
+                .map_err(|e| format!("seeding the demo workspace failed: {e}"))?;
+            let verb = if created { "Created" } else { "Found" };
+            println!("{verb} the demo workspace \"Demo Company\" (Enterprise plan).");
+            println!("Sign in at http://{}/signin", options.site_addr);
+            println!("  email:    {}", seed::DEMO_OWNER_EMAIL);
+            println!("  password: {}", seed::DEMO_PASSWORD);
+            println!("  (admin@, pm@, tm@ and member@demo.teamroom.test use the same password)");
+            Ok(())
+        }
+        _ => {
+            app::server::password::warm_up(&state)
+                .await
+                .map_err(|e| format!("password hashing is not working: {e}"))?;
+            spawn_session_sweeper(state.clone());
+            let address = options.site_addr;
+            let app = router(state, options, &config);
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .map_err(|e| format!("cannot listen on {address}: {e}"))?;
+            tracing::info!("Teamroom listening on http://{address}");
+            axum::serve(listener, app.into_make_service())
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+                .map_err(|e| format!("server error: {e}"))
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,151 @@
+//! Request checks that run before any page or server function.
+
+use app::{
+    api::PUBLIC_ENDPOINTS,
+    error::AppError,
+    server::{session, AppState},
+};
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use http::{header, HeaderMap, Method, StatusCode};
+use server_fn::error::FromServerFnError;
+use sqlx::PgPool;
+
+/// An `AppError` as the server-function client expects it: JSON body,
+/// error status.
+pub fn error_response(error: AppError) -> Response {
+    let mut response = Response::new(Body::from(error.ser()));
+    *response.status_mut() = error.status();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn accepts_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
+}
+
+/// Where a browser may legitimately send state-changing requests from.
+#[derive(Clone, Debug)]
+pub struct OriginPolicy {
+    public_origin: Option<String>,
+}
+
+impl OriginPolicy {
+    pub fn new(public_origin: Option<String>) -> Self {
+        Self { public_origin }
+    }
+
+    fn allows(&self, origin: &str, host: Option<&str>) -> bool {
+        if self.public_origin.as_deref() == Some(origin) {
+            return true;
+        }
+        host.is_some_and(|host| {
+            origin
+                .strip_prefix("http://")
+                .or_else(|| origin.strip_prefix("https://"))
+                == Some(host)
+        })
+    }
+}
+
+/// Refuses cross-site POSTs to pages and server functions (CSRF). Browsers
+/// say where a request comes from in `Sec-Fetch-Site` and `Origin`; a request
+/// with neither is not from a browser page and carries no ambient cookie
+/// risk beyond what SameSite=Lax already stops.
+pub async fn same_origin_only(
+    State(policy): State<OriginPolicy>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        if site != "same-origin" && site != "none" {
+            tracing::warn!(site, path = %request.uri().path(), "cross-site request refused");
+            return error_response(AppError::Forbidden);
+        }
+    }
+    if let Some(origin) = text(header::ORIGIN) {
+        if !policy.allows(origin, text(header::HOST)) {
+            tracing::warn!(origin, path = %request.uri().path(), "foreign origin refused");
+            return error_response(AppError::Forbidden);
+        }
+    }
+    next.run(request).await
+}
+
+/// Every `/api/` call but the public few needs a live session. The guard in
+/// each server function still checks the workspace and the action; this
+/// gate means a server function that forgot its guard is still not public.
+pub async fn api_session_gate(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if PUBLIC_ENDPOINTS.contains(&request.uri().path()) {
+        return next.run(request).await;
+    }
+    let refuse = |headers: &HeaderMap| {
+        if accepts_html(headers) {
+            // A plain form post without JavaScript: send the person to sign in.
+            (StatusCode::SEE_OTHER, [(header::LOCATION, "/signin")]).into_response()
+        } else {
+            error_response(AppError::Unauthenticated)
+        }
+    };
+    let Some(token) = session::token_from_headers(request.headers()) else {
+        return refuse(request.headers());
+    };
+    let loaded = match state.pool.acquire().await {
+        Ok(mut conn) => session::load(&mut conn, &token, &state.auth).await,
+        Err(error) => Err(AppError::from(error)),
+    };
+    match loaded {
+        Ok(Some(row)) => {
+            request.extensions_mut().insert(row);
+            next.run(request).await
+        }
+        Ok(None) => refuse(request.headers()),
+        Err(error) => error_response(error),
+    }
+}
+
+/// `GET /healthz`: the process is up and the database answers.
+pub async fn health(pool: PgPool) -> Response {
+    match sqlx::query("SELECT 1").execute(&pool).await {
+        Ok(_) => (StatusCode::OK, "ok").into_response(),
+        Err(error) => {
+            tracing::error!(%error, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OriginPolicy;
+
+    #[test]
+    fn origin_must_match_host_or_public_url() {
+        let policy = OriginPolicy::new(Some("https://teamroom.example".into()));
+        assert!(policy.allows("https://teamroom.example", Some("10.0.0.5:3000")));
+        assert!(policy.allows("http://127.0.0.1:3000", Some("127.0.0.1:3000")));
+        assert!(!policy.allows("https://evil.example", Some("127.0.0.1:3000")));
+        assert!(!policy.allows("null", Some("127.0.0.1:3000")));
+        assert!(!policy.allows("http://127.0.0.1:3000.evil.example", Some("127.0.0.1:3000")));
+        assert!(!OriginPolicy::new(None).allows("http://127.0.0.1:3000", None));
+    }
+}

@@ -1,0 +1,95 @@
+//! `server seed-demo`: a small demo workspace to click around in, made once.
+
+use app::{
+    domain::{Password, WorkspaceName},
+    error::AppError,
+    server::{password, AppState},
+};
+
+pub const DEMO_OWNER_EMAIL: &str = "owner@demo.teamroom.test";
+/// Shared by every demo account; printed at start-up, so it is no secret.
+pub const DEMO_PASSWORD: &str = "teamroom demo 2026";
+
+struct DemoPerson {
+    name: &'static str,
+    email: &'static str,
+    status: &'static str,
+    admin: bool,
+    project_manager: bool,
+    team_manager: bool,
+}
+
+const PEOPLE: &[DemoPerson] = &[
+    DemoPerson { name: "Adam Admin", email: "admin@demo.teamroom.test", status: "active", admin: true, project_manager: false, team_manager: false },
+    DemoPerson { name: "Priya Patel", email: "pm@demo.teamroom.test", status: "active", admin: false, project_manager: true, team_manager: false },
+    DemoPerson { name: "Tomás García", email: "tm@demo.teamroom.test", status: "active", admin: false, project_manager: false, team_manager: true },
+    DemoPerson { name: "Mia Member", email: "member@demo.teamroom.test", status: "active", admin: false, project_manager: false, team_manager: false },
+    DemoPerson { name: "Ian Inactive", email: "inactive@demo.teamroom.test", status: "inactive", admin: false, project_manager: false, team_manager: false },
+];
+
+/// Creates the demo workspace unless its owner exists. Returns whether it
+/// was created now.
+pub async fn demo(state: &AppState) -> Result<bool, AppError> {
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM accounts WHERE lower(email) = $1)")
+        .bind(DEMO_OWNER_EMAIL)
+        .fetch_one(&state.pool)
+        .await?;
+    if exists {
+        return Ok(false);
+    }
+    let demo_password = Password::parse(DEMO_PASSWORD).map_err(|_| AppError::Internal)?;
+    let hash = password::hash(state, &demo_password).await?;
+    let workspace_name = WorkspaceName::parse("Demo Company").map_err(|_| AppError::Internal)?;
+
+    let mut tx = state.pool.begin().await?;
+    let owner_id: i64 = sqlx::query_scalar(
+        "INSERT INTO accounts (email, display_name, password_hash) VALUES ($1, 'Olivia Owner', $2) RETURNING id",
+    )
+    .bind(DEMO_OWNER_EMAIL)
+    .bind(&hash)
+    .fetch_one(&mut *tx)
+    .await?;
+    let (workspace_id, _) = app::server::db::insert_workspace(&mut tx, owner_id, &workspace_name).await?;
+    sqlx::query("UPDATE workspaces SET plan = 'enterprise', seats = 25 WHERE id = $1")
+        .bind(workspace_id)
+        .execute(&mut *tx)
+        .await?;
+    for person in PEOPLE {
+        let account_id: i64 = sqlx::query_scalar(
+            "INSERT INTO accounts (email, display_name, password_hash) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(person.email)
+        .bind(person.name)
+        .bind(&hash)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO memberships (workspace_id, account_id, kind, status, is_admin, is_project_manager, is_team_manager)
+             VALUES ($1, $2, 'full', $3, $4, $5, $6)",
+        )
+        .bind(workspace_id)
+        .bind(account_id)
+        .bind(person.status)
+        .bind(person.admin)
+        .bind(person.project_manager)
+        .bind(person.team_manager)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query(
+        "INSERT INTO memberships (workspace_id, kind, status, invited_email)
+         VALUES ($1, 'full', 'pending', 'paula.pending@demo.teamroom.test')",
+    )
+    .bind(workspace_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO memberships (workspace_id, kind, status, display_name)
+         VALUES ($1, 'limited', 'active', 'Kim Kiosk')",
+    )
+    .bind(workspace_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
