@@ -15,7 +15,10 @@ pub struct FieldErrors(pub BTreeMap<String, Vec<String>>);
 
 impl FieldErrors {
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.entry(field.to_owned()).or_default().push(message.into());
+        self.0
+            .entry(field.to_owned())
+            .or_default()
+            .push(message.into());
     }
 
     /// Keeps a parsed value, or records why it failed under `field`.
@@ -34,7 +37,10 @@ impl FieldErrors {
     }
 
     pub fn first(&self, field: &str) -> Option<&str> {
-        self.0.get(field).and_then(|m| m.first()).map(String::as_str)
+        self.0
+            .get(field)
+            .and_then(|m| m.first())
+            .map(String::as_str)
     }
 }
 
@@ -123,7 +129,10 @@ mod tests {
         let error = AppError::from(errors);
         let bytes = error.ser();
         let back = AppError::de(bytes);
-        assert_eq!(back.field_message("email").as_deref(), Some("Enter an email address."));
+        assert_eq!(
+            back.field_message("email").as_deref(),
+            Some("Enter an email address.")
+        );
         assert_eq!(back.field_message("password"), None);
     }
 

@@ -36,7 +36,10 @@ impl Config {
         })?;
         let public_origin = var("PUBLIC_URL").map(|url| url.trim_end_matches('/').to_owned());
         let defaults = AuthSettings::default();
-        let idle = number("SESSION_IDLE_TIMEOUT_MINUTES", defaults.session_idle.num_minutes())?;
+        let idle = number(
+            "SESSION_IDLE_TIMEOUT_MINUTES",
+            defaults.session_idle.num_minutes(),
+        )?;
         let absolute = number(
             "SESSION_ABSOLUTE_TIMEOUT_MINUTES",
             defaults.session_absolute.num_minutes(),

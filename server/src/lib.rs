@@ -8,10 +8,10 @@ pub mod seed;
 use std::time::Duration;
 
 use app::{server::AppState, shell, App};
-use axum::{body::Body, extract::Request, middleware::from_fn_with_state, routing::get, Router};
+use axum::{middleware::from_fn_with_state, routing::get, Router};
 use http::{header, HeaderValue};
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::{postgres::PgPoolOptions, PgPool};
 use tower_http::{compression::CompressionLayer, set_header::SetResponseHeaderLayer};
 
@@ -44,20 +44,10 @@ pub fn leptos_options() -> LeptosOptions {
 pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Router {
     let routes = generate_route_list(App);
 
-    let api_state = state.clone();
-    let api = Router::new()
-        .route(
-            "/api/{*fn_name}",
-            get(server_fn_handler)
-                .post(server_fn_handler)
-                .with_state(api_state.clone()),
-        )
-        .route_layer(from_fn_with_state(api_state, middleware::api_session_gate));
-
     let page_state = state.clone();
     let health_pool = state.pool.clone();
+    // leptos_axum registers a route per server function (with this context).
     Router::new()
-        .merge(api)
         .route(
             "/healthz",
             get(move || middleware::health(health_pool.clone())),
@@ -72,6 +62,7 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
             },
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
+        .layer(from_fn_with_state(state, middleware::api_session_gate))
         .layer(from_fn_with_state(
             middleware::OriginPolicy::new(config.public_origin.clone()),
             middleware::same_origin_only,
@@ -90,13 +81,6 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
         ))
         .layer(CompressionLayer::new())
         .with_state(options)
-}
-
-async fn server_fn_handler(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    request: Request<Body>,
-) -> impl axum::response::IntoResponse {
-    handle_server_fns_with_context(move || provide_context(state.clone()), request).await
 }
 
 /// Deletes expired sessions every hour so the table does not grow forever.

@@ -26,7 +26,10 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), String> {
     let command = std::env::args().nth(1);
-    if !matches!(command.as_deref(), None | Some("serve" | "migrate" | "seed-demo")) {
+    if !matches!(
+        command.as_deref(),
+        None | Some("serve" | "migrate" | "seed-demo")
+    ) {
         return Err(USAGE.into());
     }
     let config = Config::from_env()?;

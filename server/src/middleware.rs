@@ -67,7 +67,10 @@ pub async fn same_origin_only(
     request: Request,
     next: Next,
 ) -> Response {
-    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
         return next.run(request).await;
     }
     let headers = request.headers();
@@ -95,7 +98,8 @@ pub async fn api_session_gate(
     mut request: Request,
     next: Next,
 ) -> Response {
-    if PUBLIC_ENDPOINTS.contains(&request.uri().path()) {
+    let path = request.uri().path();
+    if !path.starts_with("/api/") || PUBLIC_ENDPOINTS.contains(&path) {
         return next.run(request).await;
     }
     let refuse = |headers: &HeaderMap| {

@@ -20,20 +20,56 @@ struct DemoPerson {
 }
 
 const PEOPLE: &[DemoPerson] = &[
-    DemoPerson { name: "Adam Admin", email: "admin@demo.teamroom.test", status: "active", admin: true, project_manager: false, team_manager: false },
-    DemoPerson { name: "Priya Patel", email: "pm@demo.teamroom.test", status: "active", admin: false, project_manager: true, team_manager: false },
-    DemoPerson { name: "Tomás García", email: "tm@demo.teamroom.test", status: "active", admin: false, project_manager: false, team_manager: true },
-    DemoPerson { name: "Mia Member", email: "member@demo.teamroom.test", status: "active", admin: false, project_manager: false, team_manager: false },
-    DemoPerson { name: "Ian Inactive", email: "inactive@demo.teamroom.test", status: "inactive", admin: false, project_manager: false, team_manager: false },
+    DemoPerson {
+        name: "Adam Admin",
+        email: "admin@demo.teamroom.test",
+        status: "active",
+        admin: true,
+        project_manager: false,
+        team_manager: false,
+    },
+    DemoPerson {
+        name: "Priya Patel",
+        email: "pm@demo.teamroom.test",
+        status: "active",
+        admin: false,
+        project_manager: true,
+        team_manager: false,
+    },
+    DemoPerson {
+        name: "Tomás García",
+        email: "tm@demo.teamroom.test",
+        status: "active",
+        admin: false,
+        project_manager: false,
+        team_manager: true,
+    },
+    DemoPerson {
+        name: "Mia Member",
+        email: "member@demo.teamroom.test",
+        status: "active",
+        admin: false,
+        project_manager: false,
+        team_manager: false,
+    },
+    DemoPerson {
+        name: "Ian Inactive",
+        email: "inactive@demo.teamroom.test",
+        status: "inactive",
+        admin: false,
+        project_manager: false,
+        team_manager: false,
+    },
 ];
 
 /// Creates the demo workspace unless its owner exists. Returns whether it
 /// was created now.
 pub async fn demo(state: &AppState) -> Result<bool, AppError> {
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM accounts WHERE lower(email) = $1)")
-        .bind(DEMO_OWNER_EMAIL)
-        .fetch_one(&state.pool)
-        .await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM accounts WHERE lower(email) = $1)")
+            .bind(DEMO_OWNER_EMAIL)
+            .fetch_one(&state.pool)
+            .await?;
     if exists {
         return Ok(false);
     }
@@ -49,7 +85,8 @@ pub async fn demo(state: &AppState) -> Result<bool, AppError> {
     .bind(&hash)
     .fetch_one(&mut *tx)
     .await?;
-    let (workspace_id, _) = app::server::db::insert_workspace(&mut tx, owner_id, &workspace_name).await?;
+    let (workspace_id, _) =
+        app::server::db::insert_workspace(&mut tx, owner_id, &workspace_name).await?;
     sqlx::query("UPDATE workspaces SET plan = 'enterprise', seats = 25 WHERE id = $1")
         .bind(workspace_id)
         .execute(&mut *tx)

@@ -42,9 +42,9 @@ pub struct WorkspaceSummary {
 impl Me {
     /// Whether to show a control; the server checks again on every call.
     pub fn can(&self, action: Action) -> bool {
-        self.workspace.as_ref().is_some_and(|w| {
-            w.positions.access(action, w.plan) != crate::domain::Access::Denied
-        })
+        self.workspace
+            .as_ref()
+            .is_some_and(|w| w.positions.access(action, w.plan) != crate::domain::Access::Denied)
     }
 }
 
@@ -76,10 +76,17 @@ pub async fn sign_up(email: String, name: String, password: String) -> Result<()
 
     let mut tx = state.pool.begin().await?;
     let account_id = db::insert_account(&mut tx, &email, &name, &hash).await?;
-    let (workspace_id, membership_id) = db::insert_workspace(&mut tx, account_id, &workspace_name).await?;
-    let token = session::create(&mut tx, account_id, Some(workspace_id), &state.auth, &meta).await?;
+    let (workspace_id, membership_id) =
+        db::insert_workspace(&mut tx, account_id, &workspace_name).await?;
+    let token =
+        session::create(&mut tx, account_id, Some(workspace_id), &state.auth, &meta).await?;
     let actor = audit::Actor::new(account_id, None, &meta);
-    audit::record(&mut tx, &actor, audit::Event::new(None, "account.signed_up").target_account(account_id)).await?;
+    audit::record(
+        &mut tx,
+        &actor,
+        audit::Event::new(None, "account.signed_up").target_account(account_id),
+    )
+    .await?;
     audit::record(
         &mut tx,
         &actor,
@@ -102,7 +109,10 @@ pub async fn sign_up(email: String, name: String, password: String) -> Result<()
 
 #[cfg(feature = "ssr")]
 fn first_name(name: &DisplayName) -> &str {
-    name.as_str().split_whitespace().next().unwrap_or(name.as_str())
+    name.as_str()
+        .split_whitespace()
+        .next()
+        .unwrap_or(name.as_str())
 }
 
 /// The one message for an unknown email and a wrong password, so the form

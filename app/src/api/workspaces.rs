@@ -15,7 +15,8 @@ pub async fn create_workspace(name: String) -> Result<(), AppError> {
     let name = WorkspaceName::parse(&name).map_err(|message| AppError::field("name", message))?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
-    let (workspace_id, membership_id) = db::insert_workspace(&mut tx, ctx.account_id, &name).await?;
+    let (workspace_id, membership_id) =
+        db::insert_workspace(&mut tx, ctx.account_id, &name).await?;
     session::set_active_workspace(&mut tx, &ctx.session.token_hash, Some(workspace_id)).await?;
     audit::record(
         &mut tx,

@@ -32,7 +32,8 @@ impl ServerErrors {
     }
 
     pub fn field(&self, name: &str) -> Option<String> {
-        self.0.with(|e| e.as_ref().and_then(|e| e.field_message(name)))
+        self.0
+            .with(|e| e.as_ref().and_then(|e| e.field_message(name)))
     }
 
     pub fn clear_field(&self, name: &str) {

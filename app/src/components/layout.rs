@@ -2,11 +2,11 @@
 //! person; redirects to sign-in when there is no session.
 
 use leptos::prelude::*;
-use server_fn::ServerFn;
 use leptos_router::{
     components::{Redirect, A},
     hooks::use_navigate,
 };
+use server_fn::ServerFn;
 
 use crate::{
     api::{

@@ -16,7 +16,9 @@ impl EmailAddress {
             return Err("Enter an email address.".into());
         }
         if value.chars().count() > MAX_LEN {
-            return Err(format!("An email address has at most {MAX_LEN} characters."));
+            return Err(format!(
+                "An email address has at most {MAX_LEN} characters."
+            ));
         }
         if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err("An email address cannot contain spaces.".into());
@@ -33,7 +35,10 @@ impl EmailAddress {
             ));
         }
         if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
-            return Err("The part before the @ cannot start or end with a dot, or have two dots in a row.".into());
+            return Err(
+                "The part before the @ cannot start or end with a dot, or have two dots in a row."
+                    .into(),
+            );
         }
         let labels: Vec<&str> = domain.split('.').collect();
         let valid_label = |label: &&str| {
@@ -41,9 +46,7 @@ impl EmailAddress {
                 && label.chars().count() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || c == '-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
         };
         if labels.len() < 2 || !labels.iter().all(valid_label) {
             return Err("Enter a domain after the @, like example.com.".into());

@@ -11,7 +11,9 @@ fn parse_label(input: &str, blank: &str, label: &str) -> Result<String, String> 
         return Err(blank.to_owned());
     }
     if value.chars().count() > MAX_NAME_CHARS {
-        return Err(format!("{label} can have at most {MAX_NAME_CHARS} characters."));
+        return Err(format!(
+            "{label} can have at most {MAX_NAME_CHARS} characters."
+        ));
     }
     if value.chars().any(char::is_control) {
         return Err(format!("{label} cannot contain control characters."));
@@ -53,7 +55,10 @@ mod tests {
 
     #[test]
     fn trims_and_keeps_unicode() {
-        assert_eq!(DisplayName::parse("  Zoë Ångström ").unwrap().as_str(), "Zoë Ångström");
+        assert_eq!(
+            DisplayName::parse("  Zoë Ångström ").unwrap().as_str(),
+            "Zoë Ångström"
+        );
     }
 
     #[test]

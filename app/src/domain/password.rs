@@ -53,9 +53,7 @@ impl Password {
 
 pub fn is_common(candidate: &str) -> bool {
     let lowered = candidate.to_lowercase();
-    common_passwords()
-        .binary_search(&lowered.as_str())
-        .is_ok()
+    common_passwords().binary_search(&lowered.as_str()).is_ok()
 }
 
 #[cfg(test)]
@@ -66,7 +64,10 @@ mod tests {
     fn list_is_large_sorted_and_searchable() {
         let list = common_passwords();
         assert!(list.len() >= 10_000, "{} passwords", list.len());
-        assert!(list.windows(2).all(|w| w[0] < w[1]), "list must stay sorted");
+        assert!(
+            list.windows(2).all(|w| w[0] < w[1]),
+            "list must stay sorted"
+        );
         assert!(is_common("password"));
         assert!(is_common("PassWord1"));
         assert!(!is_common("correct horse battery staple 42"));
@@ -76,15 +77,25 @@ mod tests {
     fn length_rules_count_characters_not_bytes() {
         assert!(Password::parse("short").unwrap_err().contains("at least 8"));
         assert!(Password::parse("ñññññññ").is_err(), "7 characters");
-        assert!(Password::parse("ñññññññx").is_ok(), "8 characters, 16 bytes");
-        assert!(Password::parse(&"long pass phrase ".repeat(4)).is_ok(), "68 chars allowed");
+        assert!(
+            Password::parse("ñññññññx").is_ok(),
+            "8 characters, 16 bytes"
+        );
+        assert!(
+            Password::parse(&"long pass phrase ".repeat(4)).is_ok(),
+            "68 chars allowed"
+        );
         assert!(Password::parse(&"x".repeat(129)).is_err());
     }
 
     #[test]
     fn refuses_common_passwords_and_keeps_spaces() {
-        assert!(Password::parse("12345678").unwrap_err().contains("commonly used"));
-        assert!(Password::parse("Qwertyuiop").unwrap_err().contains("commonly used"));
+        assert!(Password::parse("12345678")
+            .unwrap_err()
+            .contains("commonly used"));
+        assert!(Password::parse("Qwertyuiop")
+            .unwrap_err()
+            .contains("commonly used"));
         let spaced = Password::parse("  my quiet lake  ").unwrap();
         assert_eq!(spaced.expose(), "  my quiet lake  ");
     }

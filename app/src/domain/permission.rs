@@ -243,7 +243,11 @@ mod tests {
     #[test]
     fn every_role_and_action_matches_the_product_table() {
         let mut checked = 0;
-        for line in PRODUCT_TABLE.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        for line in PRODUCT_TABLE
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+        {
             let mut cells = line.split_whitespace();
             let name = cells.next().unwrap();
             let action = Action::all()
@@ -267,8 +271,14 @@ mod tests {
     fn accounts_tab_needs_the_enterprise_plan() {
         let owner = Positions::only(Position::Owner);
         assert_eq!(owner.access(Action::AccountsTab, Plan::Pro), Access::Denied);
-        assert_eq!(owner.access(Action::AccountsTab, Plan::Free), Access::Denied);
-        assert_eq!(owner.access(Action::AccountsTab, Plan::Enterprise), Access::Allowed);
+        assert_eq!(
+            owner.access(Action::AccountsTab, Plan::Free),
+            Access::Denied
+        );
+        assert_eq!(
+            owner.access(Action::AccountsTab, Plan::Enterprise),
+            Access::Allowed
+        );
     }
 
     #[test]
@@ -278,8 +288,17 @@ mod tests {
             team_manager: true,
             ..Default::default()
         };
-        assert_eq!(pm_and_tm.access(Action::LaunchKiosk, Plan::Free), Access::Allowed);
-        assert_eq!(pm_and_tm.access(Action::ViewTeam, Plan::Free), Access::Scoped);
-        assert_eq!(pm_and_tm.access(Action::InviteMembers, Plan::Free), Access::Denied);
+        assert_eq!(
+            pm_and_tm.access(Action::LaunchKiosk, Plan::Free),
+            Access::Allowed
+        );
+        assert_eq!(
+            pm_and_tm.access(Action::ViewTeam, Plan::Free),
+            Access::Scoped
+        );
+        assert_eq!(
+            pm_and_tm.access(Action::InviteMembers, Plan::Free),
+            Access::Denied
+        );
     }
 }

@@ -1,11 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::{
-    api::accounts::list_accounts,
-    components::layout::AppShell,
-    error::AppError,
-};
+use crate::{api::accounts::list_accounts, components::layout::AppShell, error::AppError};
 
 #[component]
 pub fn AccountsPage() -> impl IntoView {

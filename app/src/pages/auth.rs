@@ -2,8 +2,8 @@
 //! without JavaScript; with it, fields are checked as you type.
 
 use leptos::prelude::*;
-use server_fn::ServerFn;
 use leptos_meta::Title;
+use server_fn::ServerFn;
 
 use crate::{
     api::auth::{SignIn, SignUp},
@@ -52,7 +52,11 @@ pub fn SignInPage() -> impl IntoView {
     );
     let password_error = field_error(
         "password",
-        move || password.with(|p| p.is_empty()).then(|| "Enter your password.".to_owned()),
+        move || {
+            password
+                .with(|p| p.is_empty())
+                .then(|| "Enter your password.".to_owned())
+        },
         move || submitted.get(),
         errors,
     );

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
-use server_fn::ServerFn;
 use leptos_meta::Title;
+use server_fn::ServerFn;
 
 use crate::{
     api::workspaces::CreateWorkspace,

@@ -66,7 +66,10 @@ pub async fn account_for_sign_in(
 
 /// Counts a failed sign-in; past the free failures the account waits
 /// 1, 2, 4 ... minutes (at most an hour) before the next try.
-pub async fn record_failed_sign_in(conn: &mut PgConnection, account_id: i64) -> Result<(), AppError> {
+pub async fn record_failed_sign_in(
+    conn: &mut PgConnection,
+    account_id: i64,
+) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE accounts
             SET failed_sign_ins = failed_sign_ins + 1,

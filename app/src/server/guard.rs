@@ -149,11 +149,13 @@ pub async fn authorize(
         .last_active_at
         .is_none_or(|seen| Utc::now() - seen > chrono::Duration::minutes(5));
     if stale {
-        sqlx::query("UPDATE memberships SET last_active_at = now() WHERE workspace_id = $1 AND id = $2")
-            .bind(workspace_id)
-            .bind(row.membership_id)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "UPDATE memberships SET last_active_at = now() WHERE workspace_id = $1 AND id = $2",
+        )
+        .bind(workspace_id)
+        .bind(row.membership_id)
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(Ctx {
         actor_account_id: session.account_id,

@@ -25,7 +25,11 @@ async fn run_blocking<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {
-    let _slot = state.hashing_slots.acquire().await.map_err(|_| AppError::Internal)?;
+    let _slot = state
+        .hashing_slots
+        .acquire()
+        .await
+        .map_err(|_| AppError::Internal)?;
     tokio::task::spawn_blocking(work).await.map_err(|error| {
         tracing::error!(%error, "password hashing task failed");
         AppError::Internal

@@ -93,7 +93,9 @@ pub fn set_cookie(token: &SessionToken, settings: &AuthSettings, secure: bool) -
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(secure)
-        .max_age(CookieDuration::seconds(settings.session_absolute.num_seconds()))
+        .max_age(CookieDuration::seconds(
+            settings.session_absolute.num_seconds(),
+        ))
         .build()
         .to_string()
 }
@@ -177,7 +179,10 @@ pub async fn set_active_workspace(
 }
 
 /// Removes sessions past their expiry; called periodically by the server.
-pub async fn purge_expired(conn: &mut PgConnection, settings: &AuthSettings) -> Result<u64, AppError> {
+pub async fn purge_expired(
+    conn: &mut PgConnection,
+    settings: &AuthSettings,
+) -> Result<u64, AppError> {
     let done = sqlx::query(
         "DELETE FROM sessions
           WHERE expires_at <= now() OR last_seen_at <= now() - make_interval(secs => $1)",
