@@ -99,8 +99,11 @@ pub async fn api_session_gate(
     next: Next,
 ) -> Response {
     let path = request.uri().path();
-    if !path.starts_with("/api/") || PUBLIC_ENDPOINTS.contains(&path) {
+    if !path.starts_with("/api/") {
         return next.run(request).await;
+    }
+    if PUBLIC_ENDPOINTS.contains(&path) {
+        return with_error_status(next.run(request).await).await;
     }
     let refuse = |headers: &HeaderMap| {
         if accepts_html(headers) {
@@ -120,11 +123,33 @@ pub async fn api_session_gate(
     match loaded {
         Ok(Some(row)) => {
             request.extensions_mut().insert(row);
-            next.run(request).await
+            with_error_status(next.run(request).await).await
         }
         Ok(None) => refuse(request.headers()),
         Err(error) => error_response(error),
     }
+}
+
+/// Largest error body worth decoding; an `AppError` is a few hundred bytes.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// Server functions answer every error with 500; give each `AppError` its
+/// own status instead (400 for validation, 401, 403, 404, 409, 429) so
+/// clients, logs and proxies can tell a refusal from a fault. The body is
+/// unchanged, and the server-function client decodes any 4xx/5xx the same.
+async fn with_error_status(response: Response) -> Response {
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_ERROR_BODY).await {
+        Ok(bytes) => bytes,
+        Err(_) => return error_response(AppError::Internal),
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = error.status();
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// `GET /healthz`: the process is up and the database answers.

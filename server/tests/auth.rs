@@ -111,6 +111,7 @@ async fn wrong_password_and_unknown_email_get_the_same_answer_and_no_session(poo
 
     let wrong = app.sign_in("ada@example.com", "not her password").await;
     assert!(wrong.headers().get("set-cookie").is_none());
+    assert_eq!(wrong.status(), 400, "a refusal, not a server fault");
     let wrong = error_of(wrong).await;
     let unknown = error_of(app.sign_in("nobody@example.com", "not her password").await).await;
     assert_eq!(wrong, unknown);
@@ -305,12 +306,11 @@ async fn workspaces_can_be_created_and_switched_but_only_ones_own(pool: PgPool) 
 
     let other = spawn(app.pool.clone()).await;
     other.sign_up("bob@example.com", "Bob", GOOD_PASSWORD).await;
-    let error = error_of(
-        other
-            .call("switch_workspace", &[("workspace_id", &first.to_string())])
-            .await,
-    )
-    .await;
+    let response = other
+        .call("switch_workspace", &[("workspace_id", &first.to_string())])
+        .await;
+    assert_eq!(response.status(), 404);
+    let error = error_of(response).await;
     assert_eq!(error, AppError::NotFound);
     let blank = error_of(app.call("create_workspace", &[("name", "  ")]).await).await;
     assert_eq!(
