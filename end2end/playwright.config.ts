@@ -1,0 +1,30 @@
+import { defineConfig, devices } from '@playwright/test';
+
+// cargo-leptos starts the server on 127.0.0.1:3000 before running this.
+export default defineConfig({
+  testDir: './tests',
+  // A 2-core machine: one browser at a time keeps timings honest.
+  workers: 1,
+  retries: 0,
+  timeout: 30_000,
+  reporter: 'list',
+  use: {
+    baseURL: 'http://127.0.0.1:3000',
+    trace: 'off',
+    launchOptions: {
+      // Debian's Chromium: Playwright's own browser download is not reachable here.
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  projects: [{ name: 'chromium', use: { ...devices['Desktop Chrome'], channel: undefined } }],
+});

@@ -1,0 +1,205 @@
+//! `cargo xtask run | test | db`: set up everything Teamroom needs on a fresh
+//! machine (toolchain pieces, PostgreSQL, npm packages, Chromium), then run
+//! or test it.
+
+mod postgres;
+mod tools;
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, ExitCode},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
+
+use postgres::Cluster;
+
+const USAGE: &str = "usage:
+  cargo xtask run                 build and serve at http://127.0.0.1:3000 (own PostgreSQL unless DATABASE_URL is set)
+  cargo xtask test [--no-e2e | --e2e-only] [-- <cargo test args>]
+                                  every test, on a throwaway database
+  cargo xtask db [stop]           start (or stop) the private PostgreSQL and print its DATABASE_URL";
+
+pub type Result<T> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let outcome = match args.first().map(String::as_str) {
+        Some("run") => run(),
+        Some("test") => test(&args[1..]),
+        Some("db") => db(&args[1..]),
+        _ => Err(USAGE.to_owned()),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|dir| if dir.is_absolute() { dir } else { root.join(dir) })
+        .unwrap_or_else(|| root.join("target"))
+}
+
+/// Runs a command to completion, streaming its output; fails on non-zero.
+pub fn run_command(command: &mut Command, what: &str) -> Result<()> {
+    let status = command
+        .status()
+        .map_err(|e| format!("could not start {what}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed ({status})"))
+    }
+}
+
+/// Set once Ctrl-C or SIGTERM arrives.
+fn interrupted_flag() -> Result<Arc<AtomicBool>> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let handler_flag = flag.clone();
+    ctrlc::set_handler(move || handler_flag.store(true, Ordering::SeqCst))
+        .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
+    Ok(flag)
+}
+
+fn database(root: &Path) -> Result<(String, Option<Cluster>)> {
+    if let Ok(url) = std::env::var("DATABASE_URL") {
+        println!("xtask: using DATABASE_URL from the environment");
+        return Ok((url, None));
+    }
+    let cluster = Cluster::private(root)?;
+    let url = cluster.url("app");
+    Ok((url, Some(cluster)))
+}
+
+fn run() -> Result<()> {
+    let root = workspace_root();
+    let interrupted = interrupted_flag()?;
+    tools::ensure_build_tools(&root)?;
+    let (database_url, cluster) = database(&root)?;
+    let outcome = (|| {
+        run_command(
+            tools::cargo(&root).args(["leptos", "build", "--release"]),
+            "cargo leptos build --release",
+        )?;
+        let server = target_dir(&root).join("release").join("server");
+        let with_env = |command: &mut Command| {
+            command
+                .current_dir(&root)
+                .env("DATABASE_URL", &database_url)
+                .env("LEPTOS_SITE_ROOT", "target/site")
+                .env("LEPTOS_SITE_PKG_DIR", "pkg")
+                .env("LEPTOS_OUTPUT_NAME", "teamroom")
+                .env("LEPTOS_SITE_ADDR", "127.0.0.1:3000");
+        };
+        let mut migrate = Command::new(&server);
+        with_env(migrate.arg("migrate"));
+        run_command(&mut migrate, "server migrate")?;
+        let mut seed = Command::new(&server);
+        with_env(seed.arg("seed-demo"));
+        run_command(&mut seed, "server seed-demo")?;
+
+        let mut serve = Command::new(&server);
+        with_env(&mut serve);
+        let mut child = serve
+            .spawn()
+            .map_err(|e| format!("could not start the server: {e}"))?;
+        println!("\nTeamroom is at http://127.0.0.1:3000 (Ctrl-C stops it)\n");
+        loop {
+            if interrupted.load(Ordering::SeqCst) {
+                tools::terminate(&mut child);
+                return Ok(());
+            }
+            if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+                return if status.success() {
+                    Ok(())
+                } else {
+                    Err(format!("the server stopped ({status})"))
+                };
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    })();
+    if let Some(cluster) = cluster {
+        cluster.stop();
+    }
+    outcome
+}
+
+fn test(args: &[String]) -> Result<()> {
+    let root = workspace_root();
+    let no_e2e = args.iter().any(|a| a == "--no-e2e");
+    let e2e_only = args.iter().any(|a| a == "--e2e-only");
+    let cargo_test_args: Vec<&String> = args
+        .iter()
+        .skip_while(|a| *a != "--")
+        .skip(1)
+        .collect();
+    let started = Instant::now();
+    let _interrupted = interrupted_flag()?;
+
+    tools::ensure_build_tools(&root)?;
+    if !no_e2e {
+        tools::ensure_browser_tools(&root)?;
+    }
+    let throwaway = postgres::Throwaway::start(&root)?;
+    let mut timings = Vec::new();
+    let outcome = (|| {
+        if !e2e_only {
+            let phase = Instant::now();
+            let url = throwaway.fresh_database("teamroom_test")?;
+            // `frontend` is the wasm entry point only (no tests); building it
+            // alongside `server` would unify the `hydrate` and `ssr` features.
+            run_command(
+                tools::cargo(&root)
+                    .args(["test", "--workspace", "--exclude", "frontend"])
+                    .args(&cargo_test_args)
+                    .env("DATABASE_URL", &url),
+                "cargo test",
+            )?;
+            timings.push(format!("cargo test {}s", phase.elapsed().as_secs()));
+        }
+        if !no_e2e {
+            let phase = Instant::now();
+            let url = throwaway.fresh_database("teamroom_e2e")?;
+            run_command(
+                tools::cargo(&root)
+                    .args(["leptos", "end-to-end", "--release"])
+                    .env("DATABASE_URL", &url),
+                "end2end (cargo leptos end-to-end --release)",
+            )?;
+            timings.push(format!("end2end {}s", phase.elapsed().as_secs()));
+        }
+        Ok(())
+    })();
+    throwaway.stop();
+    timings.push(format!("total {}s", started.elapsed().as_secs()));
+    println!("xtask: {}", timings.join(", "));
+    outcome
+}
+
+fn db(args: &[String]) -> Result<()> {
+    let root = workspace_root();
+    if args.first().map(String::as_str) == Some("stop") {
+        Cluster::stop_private(&root)
+    } else {
+        let cluster = Cluster::private(&root)?;
+        println!("DATABASE_URL='{}'", cluster.url("app"));
+        Ok(())
+    }
+}
