@@ -52,7 +52,13 @@ pub fn workspace_root() -> PathBuf {
 fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .map(|dir| if dir.is_absolute() { dir } else { root.join(dir) })
+        .map(|dir| {
+            if dir.is_absolute() {
+                dir
+            } else {
+                root.join(dir)
+            }
+        })
         .unwrap_or_else(|| root.join("target"))
 }
 
@@ -145,11 +151,7 @@ fn test(args: &[String]) -> Result<()> {
     let root = workspace_root();
     let no_e2e = args.iter().any(|a| a == "--no-e2e");
     let e2e_only = args.iter().any(|a| a == "--e2e-only");
-    let cargo_test_args: Vec<&String> = args
-        .iter()
-        .skip_while(|a| *a != "--")
-        .skip(1)
-        .collect();
+    let cargo_test_args: Vec<&String> = args.iter().skip_while(|a| *a != "--").skip(1).collect();
     let started = Instant::now();
     let _interrupted = interrupted_flag()?;
 

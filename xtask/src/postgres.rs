@@ -39,10 +39,12 @@ fn server_binaries() -> Result<PathBuf> {
         return Ok(bin);
     }
     if !tools::is_root() {
-        return Err("PostgreSQL server binaries (initdb, pg_ctl) were not found. Install the \
+        return Err(
+            "PostgreSQL server binaries (initdb, pg_ctl) were not found. Install the \
                     PostgreSQL server (e.g. apt-get install postgresql), or set DATABASE_URL to \
                     a database you already have."
-            .into());
+                .into(),
+        );
     }
     println!("xtask: installing PostgreSQL (Debian package)");
     tools::apt_install(&["postgresql"])?;
@@ -98,7 +100,9 @@ impl Cluster {
         if tools::is_root() {
             for path in [dir, &sock] {
                 run_command(
-                    Command::new("chown").args(["-R", "postgres:postgres"]).arg(path),
+                    Command::new("chown")
+                        .args(["-R", "postgres:postgres"])
+                        .arg(path),
                     "chown the PostgreSQL directories to postgres",
                 )?;
             }
@@ -106,9 +110,14 @@ impl Cluster {
         if !data.join("PG_VERSION").exists() {
             println!("xtask: creating a PostgreSQL cluster in {}", data.display());
             let mut init = as_owner(&bin.join("initdb"));
-            init.arg("-D")
-                .arg(&data)
-                .args(["-U", "app", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]);
+            init.arg("-D").arg(&data).args([
+                "-U",
+                "app",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ]);
             if !durable {
                 init.arg("--no-sync");
             }
@@ -182,7 +191,10 @@ impl Cluster {
     fn create_database(&self, name: &str) -> Result<()> {
         let exists = psql(Some(&self.bin))
             .arg(self.url("postgres"))
-            .args(["-tAc", &format!("SELECT 1 FROM pg_database WHERE datname = '{name}'")])
+            .args([
+                "-tAc",
+                &format!("SELECT 1 FROM pg_database WHERE datname = '{name}'"),
+            ])
             .output()
             .map_err(|e| format!("psql: {e}"))?;
         if String::from_utf8_lossy(&exists.stdout).trim() == "1" {
@@ -220,7 +232,9 @@ pub struct Throwaway {
 
 /// `url` with its database name replaced.
 fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let prefix = match base.rfind('/') {
         Some(slash) if slash > "postgres://".len() => &base[..slash],
         _ => base,
@@ -265,7 +279,10 @@ impl Throwaway {
         run_command(
             psql(None)
                 .arg(&admin)
-                .args(["-qc", &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")])
+                .args([
+                    "-qc",
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                ])
                 .args(["-qc", &format!("CREATE DATABASE {name}")]),
             &format!("creating test database {name}"),
         )?;
@@ -285,7 +302,10 @@ impl Throwaway {
                 for name in self.created.borrow().iter() {
                     let _ = psql(None)
                         .arg(&admin)
-                        .args(["-qc", &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")])
+                        .args([
+                            "-qc",
+                            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                        ])
                         .status();
                 }
             }
@@ -307,6 +327,9 @@ mod tests {
             with_database("postgres://u:p@db.example:5432/prod", "t2"),
             "postgres://u:p@db.example:5432/t2"
         );
-        assert_eq!(with_database("postgres://localhost", "t3"), "postgres://localhost/t3");
+        assert_eq!(
+            with_database("postgres://localhost", "t3"),
+            "postgres://localhost/t3"
+        );
     }
 }

@@ -59,7 +59,10 @@ pub fn apt_install(packages: &[&str]) -> Result<()> {
         ));
     }
     if !UPDATED.swap(true, Ordering::SeqCst) {
-        run_command(Command::new("apt-get").arg("update").arg("-q"), "apt-get update")?;
+        run_command(
+            Command::new("apt-get").arg("update").arg("-q"),
+            "apt-get update",
+        )?;
     }
     run_command(
         Command::new("apt-get")
@@ -76,7 +79,10 @@ fn step(what: &str) {
 
 fn ensure_wasm_target() -> Result<()> {
     let installed = output_of("rustup", &["target", "list", "--installed"]).unwrap_or_default();
-    if installed.lines().any(|t| t.trim() == "wasm32-unknown-unknown") {
+    if installed
+        .lines()
+        .any(|t| t.trim() == "wasm32-unknown-unknown")
+    {
         return Ok(());
     }
     step("adding the wasm32-unknown-unknown target");
