@@ -126,3 +126,34 @@ test('a second workspace appears in the switcher and can be switched to', async 
   await page.reload();
   await expect(page.getByRole('combobox', { name: 'Workspace' }).locator('option:checked')).toHaveText("Ada's workspace");
 });
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('sign up, a refused sign-in with its message, and sign in all work as plain forms', async ({ page, context }) => {
+    const email = unique('nojs');
+    await page.goto('/signup');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Full name').fill('Linus Plain');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await expect(page).toHaveURL(/\/team$/);
+    await expect(page.locator('.person-name')).toHaveText('Linus Plain');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect(page).toHaveURL(/\/signin$/);
+
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('wrong password here');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page).toHaveURL(/\/signin\?/);
+    await expect(page.getByRole('alert')).toHaveText('Email or password is incorrect.');
+    expect((await context.cookies()).find((c) => c.name === 'teamroom_session')).toBeUndefined();
+
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page).toHaveURL(/\/team$/);
+    await expect(page.locator('.person-name')).toHaveText('Linus Plain');
+  });
+});
