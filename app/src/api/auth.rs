@@ -97,12 +97,7 @@ pub async fn sign_up(email: String, name: String, password: String) -> Result<()
     .await?;
     tx.commit().await?;
 
-    super::response_options()?.append_header(
-        http::header::SET_COOKIE,
-        session::set_cookie(&token, &state.auth, meta.secure)
-            .parse()
-            .map_err(|_| AppError::Internal)?,
-    );
+    super::set_cookie(session::set_cookie(&token, &state.auth, meta.secure))?;
     leptos_axum::redirect(landing_path(true));
     Ok(())
 }
@@ -168,12 +163,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     .await?;
     tx.commit().await?;
 
-    super::response_options()?.append_header(
-        http::header::SET_COOKIE,
-        session::set_cookie(&token, &state.auth, meta.secure)
-            .parse()
-            .map_err(|_| AppError::Internal)?,
-    );
+    super::set_cookie(session::set_cookie(&token, &state.auth, meta.secure))?;
     leptos_axum::redirect(landing_path(workspace_id.is_some()));
     Ok(())
 }
@@ -184,12 +174,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
     session::delete(&mut conn, &ctx.session.token_hash).await?;
-    super::response_options()?.append_header(
-        http::header::SET_COOKIE,
-        session::clear_cookie(ctx.meta.secure)
-            .parse()
-            .map_err(|_| AppError::Internal)?,
-    );
+    super::set_cookie(session::clear_cookie(ctx.meta.secure))?;
     leptos_axum::redirect("/signin");
     Ok(())
 }

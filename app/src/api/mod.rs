@@ -11,12 +11,20 @@ pub mod workspaces;
 /// every other `/api/` call that has no live session before it runs.
 pub const PUBLIC_ENDPOINTS: &[&str] = &["/api/sign_in", "/api/sign_up"];
 
+/// Adds a `Set-Cookie` header to the server function's response.
 #[cfg(feature = "ssr")]
-fn response_options() -> Result<leptos_axum::ResponseOptions, crate::error::AppError> {
-    leptos::prelude::use_context::<leptos_axum::ResponseOptions>().ok_or_else(|| {
-        tracing::error!("ResponseOptions missing from the server function context");
+fn set_cookie(cookie: String) -> Result<(), crate::error::AppError> {
+    let internal = |what: &str| {
+        tracing::error!("{what}");
         crate::error::AppError::Internal
-    })
+    };
+    let response = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+        .ok_or_else(|| internal("ResponseOptions missing from the server function context"))?;
+    let value = cookie
+        .parse()
+        .map_err(|_| internal("session cookie is not a valid header value"))?;
+    response.append_header(http::header::SET_COOKIE, value);
+    Ok(())
 }
 
 #[cfg(feature = "ssr")]
