@@ -1,5 +1,4 @@
 //! Spawns the real router on a free port against the test's own database.
-#![allow(dead_code)]
 
 use app::{
     error::AppError,

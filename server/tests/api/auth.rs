@@ -1,9 +1,7 @@
 //! Sign-up, sign-in, sign-out and sessions against a real database.
 
-mod common;
-
+use crate::helpers::{error_of, spawn, spawn_with, GOOD_PASSWORD};
 use app::{api::auth::Me, error::AppError, server::AuthSettings};
-use common::{error_of, spawn, spawn_with, GOOD_PASSWORD};
 use sqlx::PgPool;
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
@@ -58,7 +56,7 @@ async fn session_cookie_is_http_only_lax_and_secure_behind_https(pool: PgPool) {
     .unwrap();
     assert_eq!(stored, 0);
 
-    let behind_proxy = common::client()
+    let behind_proxy = crate::helpers::client()
         .post(format!("{}/api/sign_in", app.base))
         .header("accept", "application/json")
         .header("x-forwarded-proto", "https")
@@ -123,7 +121,11 @@ async fn wrong_password_and_unknown_email_get_the_same_answer_and_no_session(poo
 }
 
 /// Median time of `runs` sign-in attempts.
-async fn median_sign_in(app: &common::TestApp, email: &str, runs: usize) -> std::time::Duration {
+async fn median_sign_in(
+    app: &crate::helpers::TestApp,
+    email: &str,
+    runs: usize,
+) -> std::time::Duration {
     let mut times = Vec::new();
     for _ in 0..runs {
         let started = std::time::Instant::now();

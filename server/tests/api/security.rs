@@ -1,9 +1,7 @@
 //! Requests that must be refused before any server function runs.
 
-mod common;
-
+use crate::helpers::{error_of, spawn, GOOD_PASSWORD};
 use app::{api::PUBLIC_ENDPOINTS, error::AppError};
-use common::{error_of, spawn, GOOD_PASSWORD};
 use sqlx::PgPool;
 
 fn registered_server_functions() -> Vec<String> {
@@ -37,7 +35,7 @@ async fn every_server_function_refuses_an_anonymous_caller(pool: PgPool) {
         .filter(|p| !PUBLIC_ENDPOINTS.contains(&p.as_str()))
     {
         for cookie in [None, Some("teamroom_session=forged-or-expired-value")] {
-            let mut request = common::client()
+            let mut request = crate::helpers::client()
                 .post(format!("{}{path}", app.base))
                 .header("accept", "application/json");
             if let Some(cookie) = cookie {
@@ -59,7 +57,7 @@ async fn every_server_function_refuses_an_anonymous_caller(pool: PgPool) {
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn a_plain_form_post_without_a_session_is_sent_to_sign_in(pool: PgPool) {
     let app = spawn(pool).await;
-    let response = common::client()
+    let response = crate::helpers::client()
         .post(format!("{}/api/sign_out", app.base))
         .header("accept", "text/html")
         .send()
@@ -78,7 +76,7 @@ async fn cross_site_calls_are_refused(pool: PgPool) {
         ("password", GOOD_PASSWORD),
     ];
     let attempt = |origin: Option<&'static str>, fetch_site: Option<&'static str>| {
-        let mut request = common::client()
+        let mut request = crate::helpers::client()
             .post(format!("{}/api/sign_up", app.base))
             .header("accept", "application/json")
             .form(&form);
@@ -107,7 +105,7 @@ async fn cross_site_calls_are_refused(pool: PgPool) {
     );
 
     // Cross-site form posts to a page route are refused too.
-    let page = common::client()
+    let page = crate::helpers::client()
         .post(format!("{}/team", app.base))
         .header("origin", "https://evil.example")
         .send()
@@ -116,7 +114,7 @@ async fn cross_site_calls_are_refused(pool: PgPool) {
     assert_eq!(page.status(), 403);
 
     let own_origin = app.base.clone();
-    let same = common::client()
+    let same = crate::helpers::client()
         .post(format!("{}/api/sign_up", app.base))
         .header("accept", "application/json")
         .header("origin", own_origin)
@@ -139,7 +137,7 @@ async fn signed_out_pages_redirect_to_sign_in(pool: PgPool) {
         "/workspaces/new",
         "/",
     ] {
-        let response = common::client()
+        let response = crate::helpers::client()
             .get(format!("{}{page}", app.base))
             .header("accept", "text/html")
             .send()
@@ -148,7 +146,7 @@ async fn signed_out_pages_redirect_to_sign_in(pool: PgPool) {
         assert_eq!(response.status(), 302, "{page}");
         assert_eq!(response.headers()["location"], "/signin", "{page}");
     }
-    let sign_in = common::client()
+    let sign_in = crate::helpers::client()
         .get(format!("{}/signin", app.base))
         .send()
         .await
@@ -156,7 +154,7 @@ async fn signed_out_pages_redirect_to_sign_in(pool: PgPool) {
     assert_eq!(sign_in.status(), 200);
     let html = sign_in.text().await.unwrap();
     assert!(html.contains("<h1>Sign in</h1>"), "{html}");
-    let missing = common::client()
+    let missing = crate::helpers::client()
         .get(format!("{}/no-such-page", app.base))
         .send()
         .await

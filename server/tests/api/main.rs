@@ -1,0 +1,8 @@
+//! Integration tests over real HTTP and a real PostgreSQL database per test.
+//! One test binary (not one per file): each links the whole app, so this
+//! keeps build time and disk use down.
+
+mod auth;
+mod guard;
+mod helpers;
+mod security;
