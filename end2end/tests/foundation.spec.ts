@@ -121,8 +121,14 @@ test('a second workspace appears in the switcher and can be switched to', async 
   await expect(page).toHaveURL(/\/team$/);
   const switcher = page.getByRole('combobox', { name: 'Workspace' });
   await expect(switcher.locator('option:checked')).toHaveText('Analytical Engines');
-  await switcher.selectOption({ label: "Ada's workspace" });
+  // The choice shows at once; wait until the server has recorded it.
+  await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/api/switch_workspace') && r.ok()),
+    switcher.selectOption({ label: "Ada's workspace" }),
+  ]);
   await expect(switcher.locator('option:checked')).toHaveText("Ada's workspace");
+  await page.goto('/settings');
+  await expect(page.locator('.details dd').first()).toHaveText("Ada's workspace");
   await page.reload();
   await expect(page.getByRole('combobox', { name: 'Workspace' }).locator('option:checked')).toHaveText("Ada's workspace");
 });

@@ -65,11 +65,12 @@ const PEOPLE: &[DemoPerson] = &[
 /// Creates the demo workspace unless its owner exists. Returns whether it
 /// was created now.
 pub async fn demo(state: &AppState) -> Result<bool, AppError> {
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM accounts WHERE lower(email) = $1)")
-            .bind(DEMO_OWNER_EMAIL)
-            .fetch_one(&state.pool)
-            .await?;
+    let exists: bool = sqlx::query_scalar!(
+        "SELECT EXISTS (SELECT 1 FROM accounts WHERE lower(email) = $1) AS \"exists!\"",
+        DEMO_OWNER_EMAIL
+    )
+    .fetch_one(&state.pool)
+    .await?;
     if exists {
         return Ok(false);
     }
@@ -78,53 +79,38 @@ pub async fn demo(state: &AppState) -> Result<bool, AppError> {
     let workspace_name = WorkspaceName::parse("Demo Company").map_err(|_| AppError::Internal)?;
 
     let mut tx = state.pool.begin().await?;
-    let owner_id: i64 = sqlx::query_scalar(
-        "INSERT INTO accounts (email, display_name, password_hash) VALUES ($1, 'Olivia Owner', $2) RETURNING id",
-    )
-    .bind(DEMO_OWNER_EMAIL)
-    .bind(&hash)
+    let owner_id: i64 = sqlx::query_scalar!("INSERT INTO accounts (email, display_name, password_hash) VALUES ($1, 'Olivia Owner', $2) RETURNING id", DEMO_OWNER_EMAIL, hash.as_str())
     .fetch_one(&mut *tx)
     .await?;
     let (workspace_id, _) =
         app::server::db::insert_workspace(&mut tx, owner_id, &workspace_name).await?;
-    sqlx::query("UPDATE workspaces SET plan = 'enterprise', seats = 25 WHERE id = $1")
-        .bind(workspace_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE workspaces SET plan = 'enterprise', seats = 25 WHERE id = $1",
+        workspace_id
+    )
+    .execute(&mut *tx)
+    .await?;
     for person in PEOPLE {
-        let account_id: i64 = sqlx::query_scalar(
-            "INSERT INTO accounts (email, display_name, password_hash) VALUES ($1, $2, $3) RETURNING id",
-        )
-        .bind(person.email)
-        .bind(person.name)
-        .bind(&hash)
+        let account_id: i64 = sqlx::query_scalar!("INSERT INTO accounts (email, display_name, password_hash) VALUES ($1, $2, $3) RETURNING id", person.email, person.name, hash.as_str())
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO memberships (workspace_id, account_id, kind, status, is_admin, is_project_manager, is_team_manager)
-             VALUES ($1, $2, 'full', $3, $4, $5, $6)",
-        )
-        .bind(workspace_id)
-        .bind(account_id)
-        .bind(person.status)
-        .bind(person.admin)
-        .bind(person.project_manager)
-        .bind(person.team_manager)
+        sqlx::query!("INSERT INTO memberships (workspace_id, account_id, kind, status, is_admin, is_project_manager, is_team_manager)
+             VALUES ($1, $2, 'full', $3, $4, $5, $6)", workspace_id, account_id, person.status, person.admin, person.project_manager, person.team_manager)
         .execute(&mut *tx)
         .await?;
     }
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO memberships (workspace_id, kind, status, invited_email)
          VALUES ($1, 'full', 'pending', 'paula.pending@demo.teamroom.test')",
+        workspace_id
     )
-    .bind(workspace_id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO memberships (workspace_id, kind, status, display_name)
          VALUES ($1, 'limited', 'active', 'Kim Kiosk')",
+        workspace_id
     )
-    .bind(workspace_id)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

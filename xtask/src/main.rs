@@ -21,7 +21,8 @@ const USAGE: &str = "usage:
   cargo xtask run                 build and serve at http://127.0.0.1:3000 (own PostgreSQL unless DATABASE_URL is set)
   cargo xtask test [--no-e2e | --e2e-only] [-- <cargo test args>]
                                   every test, on a throwaway database
-  cargo xtask db [stop]           start (or stop) the private PostgreSQL and print its DATABASE_URL";
+  cargo xtask db [stop]           start (or stop) the private PostgreSQL and print its DATABASE_URL
+  cargo xtask sqlx-prepare        regenerate .sqlx/ (compile-time query data) after changing a query";
 
 pub type Result<T> = std::result::Result<T, String>;
 
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
         Some("run") => run(),
         Some("test") => test(&args[1..]),
         Some("db") => db(&args[1..]),
+        Some("sqlx-prepare") => sqlx_prepare(),
         _ => Err(USAGE.to_owned()),
     };
     match outcome {
@@ -204,4 +206,32 @@ fn db(args: &[String]) -> Result<()> {
         println!("DATABASE_URL='{}'", cluster.url("app"));
         Ok(())
     }
+}
+
+/// Migrates a scratch database on the private cluster and records every
+/// query's types in `.sqlx/`, which offline builds check against.
+fn sqlx_prepare() -> Result<()> {
+    let root = workspace_root();
+    tools::ensure_sqlx_cli()?;
+    let cluster = Cluster::private(&root)?;
+    let throwaway = postgres::Throwaway::on_server(cluster.url("postgres"));
+    let outcome = (|| {
+        let url = throwaway.fresh_database("sqlx_prepare")?;
+        run_command(
+            tools::cargo(&root)
+                .args(["sqlx", "migrate", "run", "--source", "migrations"])
+                .env("DATABASE_URL", &url),
+            "cargo sqlx migrate run",
+        )?;
+        run_command(
+            tools::cargo(&root)
+                .args(["sqlx", "prepare", "--workspace", "--"])
+                .args(["-p", "app", "-p", "server", "--all-targets"])
+                .env("DATABASE_URL", &url),
+            "cargo sqlx prepare",
+        )
+    })();
+    throwaway.stop();
+    cluster.stop();
+    outcome
 }

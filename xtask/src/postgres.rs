@@ -249,11 +249,7 @@ impl Throwaway {
     pub fn start(_root: &Path) -> Result<Throwaway> {
         if let Ok(url) = std::env::var("DATABASE_URL") {
             println!("xtask: tests use fresh databases on the DATABASE_URL server");
-            return Ok(Throwaway {
-                cluster: None,
-                server_url: Some(url),
-                created: RefCell::default(),
-            });
+            return Ok(Self::on_server(url));
         }
         let dir = std::env::temp_dir().join(format!("teamroom-test-pg-{}", std::process::id()));
         let cluster = Cluster::at(&dir, TEST_PORT, false)?;
@@ -262,6 +258,15 @@ impl Throwaway {
             server_url: None,
             created: RefCell::default(),
         })
+    }
+
+    /// Databases on a server that is already running (never stopped here).
+    pub fn on_server(url: String) -> Throwaway {
+        Throwaway {
+            cluster: None,
+            server_url: Some(url),
+            created: RefCell::default(),
+        }
     }
 
     fn admin_url(&self) -> String {

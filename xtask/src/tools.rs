@@ -12,6 +12,7 @@ use crate::{run_command, Result};
 
 pub const CARGO_LEPTOS_VERSION: &str = "0.3.10";
 pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
+pub const SQLX_CLI_VERSION: &str = "0.9.0";
 
 /// The stdout of a command, if it ran and succeeded.
 pub fn output_of(program: &str, args: &[&str]) -> Option<String> {
@@ -148,6 +149,21 @@ pub fn ensure_build_tools(root: &Path) -> Result<()> {
         &["wasm-bindgen-cli", "--version", WASM_BINDGEN_VERSION],
     )?;
     ensure_npm_packages(root)
+}
+
+/// Only for regenerating `.sqlx/`; builds and tests never need it.
+pub fn ensure_sqlx_cli() -> Result<()> {
+    ensure_cargo_install(
+        &["cargo", "sqlx", "--version"],
+        SQLX_CLI_VERSION,
+        &[
+            &format!("sqlx-cli@{SQLX_CLI_VERSION}"),
+            "--locked",
+            "--no-default-features",
+            "--features",
+            "postgres",
+        ],
+    )
 }
 
 /// What the end2end suite needs on top: Debian's Chromium.

@@ -13,7 +13,6 @@ use crate::{
 };
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct AccountRow {
     pub account_id: i64,
     pub name: String,
@@ -31,17 +30,18 @@ pub async fn list_accounts() -> Result<Vec<AccountRow>, AppError> {
     let ctx = require(Action::AccountsTab).await?;
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as!(
+        AccountRow,
         "SELECT a.id AS account_id, a.display_name AS name, a.email, m.status,
-                coalesce(a.locked_until > now(), false) AS locked, a.last_sign_in_at
+                coalesce(a.locked_until > now(), false) AS \"locked!\", a.last_sign_in_at
            FROM memberships m
            JOIN accounts a ON a.id = m.account_id
           WHERE m.workspace_id = $1
           ORDER BY lower(a.display_name), a.id
           LIMIT $2",
+        ctx.workspace_id,
+        ACCOUNT_ROWS
     )
-    .bind(ctx.workspace_id)
-    .bind(ACCOUNT_ROWS)
     .fetch_all(&mut *conn)
     .await?)
 }

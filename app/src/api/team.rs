@@ -33,7 +33,6 @@ pub struct TeamSummary {
 pub const OVERVIEW_ROWS: i64 = 100;
 
 #[cfg(feature = "ssr")]
-#[derive(sqlx::FromRow)]
 struct MemberDbRow {
     membership_id: i64,
     name: String,
@@ -56,19 +55,20 @@ pub async fn team_overview() -> Result<TeamSummary, AppError> {
     // Managers' read-only view is scoped; until teams and projects exist
     // their scope is themselves.
     let only_account = (ctx.access == Access::Scoped).then_some(ctx.subject_account_id);
-    let total: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM memberships
+    let total: i64 = sqlx::query_scalar!(
+        "SELECT count(*) AS \"count!\" FROM memberships
           WHERE workspace_id = $1 AND ($2::bigint IS NULL OR account_id = $2)",
+        ctx.workspace_id,
+        only_account
     )
-    .bind(ctx.workspace_id)
-    .bind(only_account)
     .fetch_one(&mut *conn)
     .await?;
-    let rows = sqlx::query_as::<_, MemberDbRow>(
+    let rows = sqlx::query_as!(
+        MemberDbRow,
         "SELECT m.id AS membership_id,
-                coalesce(m.display_name, a.display_name, m.invited_email) AS name,
+                coalesce(m.display_name, a.display_name, m.invited_email) AS \"name!\",
                 coalesce(a.email, m.invited_email) AS email,
-                coalesce(w.owner_account_id = m.account_id, false) AS is_owner,
+                coalesce(w.owner_account_id = m.account_id, false) AS \"is_owner!\",
                 m.is_admin, m.is_project_manager, m.is_team_manager,
                 m.status, m.kind, m.last_active_at, m.created_at
            FROM memberships m
@@ -77,10 +77,10 @@ pub async fn team_overview() -> Result<TeamSummary, AppError> {
           WHERE m.workspace_id = $1 AND ($2::bigint IS NULL OR m.account_id = $2)
           ORDER BY lower(coalesce(m.display_name, a.display_name, m.invited_email)), m.id
           LIMIT $3",
+        ctx.workspace_id,
+        only_account,
+        OVERVIEW_ROWS
     )
-    .bind(ctx.workspace_id)
-    .bind(only_account)
-    .bind(OVERVIEW_ROWS)
     .fetch_all(&mut *conn)
     .await?;
     Ok(TeamSummary {

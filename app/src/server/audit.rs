@@ -65,20 +65,20 @@ impl Event {
 }
 
 pub async fn record(conn: &mut PgConnection, actor: &Actor, event: Event) -> Result<(), AppError> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO audit_events (workspace_id, actor_account_id, acting_as_account_id, action,
                                    target_account_id, target_membership_id, details, ip, user_agent)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        event.workspace_id,
+        actor.account_id,
+        actor.acting_as,
+        event.action,
+        event.target_account_id,
+        event.target_membership_id,
+        event.details,
+        actor.ip.as_deref(),
+        actor.user_agent.as_deref(),
     )
-    .bind(event.workspace_id)
-    .bind(actor.account_id)
-    .bind(actor.acting_as)
-    .bind(event.action)
-    .bind(event.target_account_id)
-    .bind(event.target_membership_id)
-    .bind(sqlx::types::Json(event.details))
-    .bind(&actor.ip)
-    .bind(&actor.user_agent)
     .execute(conn)
     .await?;
     Ok(())

@@ -25,12 +25,7 @@ pub async fn insert_account(
     name: &DisplayName,
     password_hash: &str,
 ) -> Result<i64, AppError> {
-    sqlx::query_scalar(
-        "INSERT INTO accounts (email, display_name, password_hash) VALUES ($1, $2, $3) RETURNING id",
-    )
-    .bind(email.as_str())
-    .bind(name.as_str())
-    .bind(password_hash)
+    sqlx::query_scalar!("INSERT INTO accounts (email, display_name, password_hash) VALUES ($1, $2, $3) RETURNING id", email.as_str(), name.as_str(), password_hash)
     .fetch_one(conn)
     .await
     .map_err(|error| {
@@ -45,7 +40,7 @@ pub async fn insert_account(
     })
 }
 
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct SignInRow {
     pub id: i64,
     pub password_hash: Option<String>,
@@ -56,10 +51,11 @@ pub async fn account_for_sign_in(
     conn: &mut PgConnection,
     email: &EmailAddress,
 ) -> Result<Option<SignInRow>, AppError> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as!(
+        SignInRow,
         "SELECT id, password_hash, locked_until FROM accounts WHERE lower(email) = $1",
+        email.normalized()
     )
-    .bind(email.normalized())
     .fetch_optional(conn)
     .await?)
 }
@@ -70,27 +66,19 @@ pub async fn record_failed_sign_in(
     conn: &mut PgConnection,
     account_id: i64,
 ) -> Result<(), AppError> {
-    sqlx::query(
-        "UPDATE accounts
+    sqlx::query!("UPDATE accounts
             SET failed_sign_ins = failed_sign_ins + 1,
                 locked_until = CASE WHEN failed_sign_ins + 1 >= $2
                     THEN now() + make_interval(mins => least($3, power(2, least(failed_sign_ins + 1 - $2, 10))::int))
                     ELSE locked_until END
-          WHERE id = $1",
-    )
-    .bind(account_id)
-    .bind(FREE_SIGN_IN_FAILURES)
-    .bind(MAX_LOCK_MINUTES)
+          WHERE id = $1", account_id, FREE_SIGN_IN_FAILURES, MAX_LOCK_MINUTES)
     .execute(conn)
     .await?;
     Ok(())
 }
 
 pub async fn record_sign_in(conn: &mut PgConnection, account_id: i64) -> Result<(), AppError> {
-    sqlx::query(
-        "UPDATE accounts SET failed_sign_ins = 0, locked_until = NULL, last_sign_in_at = now() WHERE id = $1",
-    )
-    .bind(account_id)
+    sqlx::query!("UPDATE accounts SET failed_sign_ins = 0, locked_until = NULL, last_sign_in_at = now() WHERE id = $1", account_id)
     .execute(conn)
     .await?;
     Ok(())
@@ -102,25 +90,25 @@ pub async fn insert_workspace(
     owner_account_id: i64,
     name: &WorkspaceName,
 ) -> Result<(i64, i64), AppError> {
-    let workspace_id: i64 = sqlx::query_scalar(
+    let workspace_id: i64 = sqlx::query_scalar!(
         "INSERT INTO workspaces (name, owner_account_id) VALUES ($1, $2) RETURNING id",
+        name.as_str(),
+        owner_account_id
     )
-    .bind(name.as_str())
-    .bind(owner_account_id)
     .fetch_one(&mut *conn)
     .await?;
-    let membership_id: i64 = sqlx::query_scalar(
+    let membership_id: i64 = sqlx::query_scalar!(
         "INSERT INTO memberships (workspace_id, account_id, kind, status, last_active_at)
          VALUES ($1, $2, 'full', 'active', now()) RETURNING id",
+        workspace_id,
+        owner_account_id
     )
-    .bind(workspace_id)
-    .bind(owner_account_id)
     .fetch_one(&mut *conn)
     .await?;
     Ok((workspace_id, membership_id))
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct WorkspaceOfAccount {
     pub id: i64,
     pub name: String,
@@ -151,20 +139,21 @@ pub async fn active_workspaces(
     conn: &mut PgConnection,
     account_id: i64,
 ) -> Result<Vec<WorkspaceOfAccount>, AppError> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as!(
+        WorkspaceOfAccount,
         "SELECT w.id, w.name, w.plan, w.owner_account_id,
                 m.is_admin, m.is_project_manager, m.is_team_manager
            FROM memberships m
            JOIN workspaces w ON w.id = m.workspace_id
           WHERE m.account_id = $1 AND m.status = 'active'
           ORDER BY m.last_active_at DESC NULLS LAST, w.name, w.id",
+        account_id
     )
-    .bind(account_id)
     .fetch_all(conn)
     .await?)
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct AccountProfile {
     pub id: i64,
     pub email: String,
@@ -175,9 +164,12 @@ pub async fn account_profile(
     conn: &mut PgConnection,
     account_id: i64,
 ) -> Result<AccountProfile, AppError> {
-    sqlx::query_as("SELECT id, email, display_name FROM accounts WHERE id = $1")
-        .bind(account_id)
-        .fetch_optional(conn)
-        .await?
-        .ok_or(AppError::Unauthenticated)
+    sqlx::query_as!(
+        AccountProfile,
+        "SELECT id, email, display_name FROM accounts WHERE id = $1",
+        account_id
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or(AppError::Unauthenticated)
 }

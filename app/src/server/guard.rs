@@ -94,7 +94,6 @@ pub async fn require(action: Action) -> Result<Ctx, AppError> {
     authorize(&mut conn, session, meta, action).await
 }
 
-#[derive(sqlx::FromRow)]
 struct MembershipRow {
     membership_id: i64,
     status: String,
@@ -114,16 +113,17 @@ pub async fn authorize(
     action: Action,
 ) -> Result<Ctx, AppError> {
     let workspace_id = session.active_workspace_id.ok_or(AppError::Forbidden)?;
-    let row = sqlx::query_as::<_, MembershipRow>(
+    let row = sqlx::query_as!(
+        MembershipRow,
         "SELECT m.id AS membership_id, m.status, m.is_admin, m.is_project_manager,
                 m.is_team_manager, m.last_active_at, w.plan, w.owner_account_id
            FROM memberships m
            JOIN accounts a ON a.id = m.account_id
            JOIN workspaces w ON w.id = m.workspace_id
           WHERE m.workspace_id = $1 AND m.account_id = $2",
+        workspace_id,
+        session.account_id,
     )
-    .bind(workspace_id)
-    .bind(session.account_id)
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(AppError::Forbidden)?;
@@ -149,11 +149,11 @@ pub async fn authorize(
         .last_active_at
         .is_none_or(|seen| Utc::now() - seen > chrono::Duration::minutes(5));
     if stale {
-        sqlx::query(
+        sqlx::query!(
             "UPDATE memberships SET last_active_at = now() WHERE workspace_id = $1 AND id = $2",
+            workspace_id,
+            row.membership_id,
         )
-        .bind(workspace_id)
-        .bind(row.membership_id)
         .execute(&mut *conn)
         .await?;
     }

@@ -37,7 +37,7 @@ pub fn hash_token(value: &str) -> Vec<u8> {
 }
 
 /// A live session, as the guard sees it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct SessionRow {
     pub token_hash: Vec<u8>,
     pub account_id: i64,
@@ -119,16 +119,8 @@ pub async fn create(
     meta: &RequestMeta,
 ) -> Result<SessionToken, AppError> {
     let token = SessionToken::generate();
-    sqlx::query(
-        "INSERT INTO sessions (token_hash, account_id, active_workspace_id, expires_at, ip, user_agent)
-         VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5, $6)",
-    )
-    .bind(&token.hash)
-    .bind(account_id)
-    .bind(workspace_id)
-    .bind(settings.session_absolute.num_seconds() as f64)
-    .bind(&meta.ip)
-    .bind(&meta.user_agent)
+    sqlx::query!("INSERT INTO sessions (token_hash, account_id, active_workspace_id, expires_at, ip, user_agent)
+         VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5, $6)", token.hash.as_slice(), account_id, workspace_id, settings.session_absolute.num_seconds() as f64, meta.ip.as_deref(), meta.user_agent.as_deref())
     .execute(conn)
     .await?;
     Ok(token)
@@ -141,7 +133,8 @@ pub async fn load(
     token: &str,
     settings: &AuthSettings,
 ) -> Result<Option<SessionRow>, AppError> {
-    let row = sqlx::query_as::<_, SessionRow>(
+    let row = sqlx::query_as!(
+        SessionRow,
         "UPDATE sessions
             SET last_seen_at = CASE WHEN last_seen_at < now() - interval '60 seconds'
                                     THEN now() ELSE last_seen_at END
@@ -149,17 +142,16 @@ pub async fn load(
             AND expires_at > now()
             AND last_seen_at > now() - make_interval(secs => $2)
           RETURNING token_hash, account_id, active_workspace_id, expires_at",
+        hash_token(token),
+        settings.session_idle.num_seconds() as f64
     )
-    .bind(hash_token(token))
-    .bind(settings.session_idle.num_seconds() as f64)
     .fetch_optional(conn)
     .await?;
     Ok(row)
 }
 
 pub async fn delete(conn: &mut PgConnection, token_hash: &[u8]) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-        .bind(token_hash)
+    sqlx::query!("DELETE FROM sessions WHERE token_hash = $1", token_hash)
         .execute(conn)
         .await?;
     Ok(())
@@ -170,11 +162,13 @@ pub async fn set_active_workspace(
     token_hash: &[u8],
     workspace_id: Option<i64>,
 ) -> Result<(), AppError> {
-    sqlx::query("UPDATE sessions SET active_workspace_id = $2 WHERE token_hash = $1")
-        .bind(token_hash)
-        .bind(workspace_id)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE sessions SET active_workspace_id = $2 WHERE token_hash = $1",
+        token_hash,
+        workspace_id
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -183,11 +177,11 @@ pub async fn purge_expired(
     conn: &mut PgConnection,
     settings: &AuthSettings,
 ) -> Result<u64, AppError> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "DELETE FROM sessions
           WHERE expires_at <= now() OR last_seen_at <= now() - make_interval(secs => $1)",
+        settings.session_idle.num_seconds() as f64
     )
-    .bind(settings.session_idle.num_seconds() as f64)
     .execute(conn)
     .await?;
     Ok(done.rows_affected())
