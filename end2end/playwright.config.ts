@@ -3,6 +3,8 @@ import { defineConfig, devices } from '@playwright/test';
 // cargo-leptos starts the server on 127.0.0.1:3000 before running this.
 export default defineConfig({
   testDir: './tests',
+  // A stray test.only must not pass CI by skipping everything else.
+  forbidOnly: !!process.env.CI,
   // A 2-core machine: one browser at a time keeps timings honest.
   workers: 1,
   retries: 0,

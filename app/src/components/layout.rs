@@ -91,7 +91,7 @@ fn Header(me: Me) -> impl IntoView {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="topbar">
             <div class="topbar-row">
-                <a class="brand" href="/team" aria-label="Teamroom home">
+                <a class="brand" href="/team">
                     <span class="brand-mark" aria-hidden="true">"T"</span>
                     <span class="brand-name">"Teamroom"</span>
                 </a>
