@@ -123,8 +123,9 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     }
     let (meta, headers) = super::request_meta(&state)?;
 
-    let mut conn = state.pool.acquire().await?;
-    let account = db::account_for_sign_in(&mut conn, &email).await?;
+    // No connection is held while the hash is checked: sign-ins queue for a
+    // hashing slot, and must not drain the pool while they wait.
+    let account = db::account_for_sign_in(&mut *state.pool.acquire().await?, &email).await?;
     if let Some(until) = account.as_ref().and_then(|a| a.locked_until) {
         let wait = (until - chrono::Utc::now()).num_seconds();
         if wait > 0 {
@@ -136,19 +137,20 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     let stored = account.as_ref().and_then(|a| a.password_hash.clone());
     let matches = password::verify(&state, password, stored).await?;
     // `verify` answers false for an unknown email, so a match implies an account.
+    let mut tx = state.pool.begin().await?;
     let account = match account {
         Some(account) if matches => account,
         other => {
             if let Some(account) = other {
-                db::record_failed_sign_in(&mut conn, account.id).await?;
+                db::record_failed_sign_in(&mut tx, account.id).await?;
+                tx.commit().await?;
             }
             return Err(AppError::field("form", WRONG_CREDENTIALS));
         }
     };
 
-    let workspaces = db::active_workspaces(&mut conn, account.id).await?;
+    let workspaces = db::active_workspaces(&mut tx, account.id).await?;
     let workspace_id = workspaces.first().map(|w| w.id);
-    let mut tx = state.pool.begin().await?;
     // A fresh id at every sign-in; the session the browser had is ended.
     if let Some(old) = session::token_from_headers(&headers) {
         session::delete(&mut tx, &session::hash_token(&old)).await?;
