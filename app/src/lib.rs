@@ -22,8 +22,16 @@ use leptos_router::{
 use crate::{
     components::session::provide_session,
     pages::{
-        accounts::AccountsPage, auth::SignInPage, auth::SignUpPage, home::HomePage,
-        settings::SettingsPage, team::TeamPage, time::TimePage, workspace::NewWorkspacePage,
+        accounts::AccountsPage,
+        auth::SignInPage,
+        auth::SignUpPage,
+        groups::{GroupsPage, ProjectsPage},
+        home::HomePage,
+        member::MemberPage,
+        settings::SettingsPage,
+        team::TeamPage,
+        time::TimePage,
+        workspace::NewWorkspacePage,
         NotFound,
     },
 };
@@ -71,6 +79,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/signup") view=SignUpPage />
                 <Route path=path!("/workspaces/new") view=NewWorkspacePage ssr=SsrMode::Async />
                 <Route path=path!("/team") view=TeamPage ssr=SsrMode::Async />
+                <Route path=path!("/team/groups") view=GroupsPage ssr=SsrMode::Async />
+                <Route path=path!("/team/projects") view=ProjectsPage ssr=SsrMode::Async />
+                <Route path=path!("/team/members/:id") view=MemberPage ssr=SsrMode::Async />
                 <Route path=path!("/time") view=TimePage ssr=SsrMode::Async />
                 <Route path=path!("/accounts") view=AccountsPage ssr=SsrMode::Async />
                 <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />

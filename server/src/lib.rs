@@ -2,8 +2,10 @@
 //! middleware, and start-up tasks. `main.rs` is a thin command-line front.
 
 pub mod config;
+pub mod export;
 pub mod middleware;
 pub mod seed;
+pub mod seed_members;
 
 use std::time::Duration;
 
@@ -45,12 +47,17 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
     let routes = generate_route_list(App);
 
     let page_state = state.clone();
+    let export_state = state.clone();
     let health_pool = state.pool.clone();
     // leptos_axum registers a route per server function (with this context).
     Router::new()
         .route(
             "/healthz",
             get(move || middleware::health(health_pool.clone())),
+        )
+        .route(
+            "/api/members.csv",
+            get(move |request| export::members_csv(export_state.clone(), request)),
         )
         .leptos_routes_with_context(
             &options,

@@ -1,11 +1,20 @@
-//! `server` (serve), `server migrate`, `server seed-demo`.
+//! `server` (serve), `server migrate`, `server seed-demo`,
+//! `server seed-members --members N [--name NAME] [--tag TAG] [--password PW]`.
 
 use std::process::ExitCode;
 
 use app::server::AppState;
 use server::{connect, leptos_options, router, seed, spawn_session_sweeper, Config, MIGRATOR};
 
-const USAGE: &str = "usage: server [serve | migrate | seed-demo]";
+const USAGE: &str = "usage: server [serve | migrate | seed-demo | seed-members --members N [--name NAME] [--tag TAG] [--password PASSWORD]]";
+
+/// `--flag value` pairs after the subcommand.
+fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|arg| arg == name)
+        .and_then(|index| args.get(index + 1))
+        .cloned()
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -28,7 +37,7 @@ async fn run() -> Result<(), String> {
     let command = std::env::args().nth(1);
     if !matches!(
         command.as_deref(),
-        None | Some("serve" | "migrate" | "seed-demo")
+        None | Some("serve" | "migrate" | "seed-demo" | "seed-members")
     ) {
         return Err(USAGE.into());
     }
@@ -58,6 +67,33 @@ async fn run() -> Result<(), String> {
             println!("  email:    {}", seed::DEMO_OWNER_EMAIL);
             println!("  password: {}", seed::DEMO_PASSWORD);
             println!("  (admin@, pm@, tm@ and member@demo.teamroom.test use the same password)");
+            Ok(())
+        }
+        Some("seed-members") => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            let members = flag(&args, "--members")
+                .ok_or("seed-members needs --members N")?
+                .replace('_', "")
+                .parse::<i64>()
+                .map_err(|_| "--members must be a whole number")?;
+            let tag = flag(&args, "--tag")
+                .unwrap_or_else(|| format!("w{members}x{}", std::process::id()));
+            let request = server::seed_members::SeedRequest {
+                members,
+                workspace_name: flag(&args, "--name")
+                    .unwrap_or_else(|| format!("Big Company ({members} members)")),
+                tag,
+                password: flag(&args, "--password")
+                    .unwrap_or_else(|| seed::DEMO_PASSWORD.to_owned()),
+            };
+            println!("Seeding {members} members...");
+            let seeded = server::seed_members::seed_members(&state, &request, true)
+                .await
+                .map_err(|e| format!("seeding failed: {e:?}"))?;
+            println!("Sign in at http://{}/signin as", options.site_addr);
+            println!("  owner:    {}", seeded.owner_email);
+            println!("  admin:    {}", seeded.admin_email);
+            println!("  password: {}", request.password);
             Ok(())
         }
         _ => {

@@ -113,6 +113,43 @@ pub async fn demo(state: &AppState) -> Result<bool, AppError> {
     )
     .execute(&mut *tx)
     .await?;
+    // Groups, projects and a team manager, so every column of the Team page
+    // has something in it.
+    sqlx::query!(
+        "INSERT INTO groups (workspace_id, name) VALUES ($1, 'Engineering'), ($1, 'Sales')",
+        workspace_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO group_members (workspace_id, group_id, membership_id)
+         SELECT m.workspace_id, g.id, m.id
+           FROM memberships m
+           JOIN groups g ON g.workspace_id = m.workspace_id
+          WHERE m.workspace_id = $1 AND m.kind = 'full'
+            AND (g.name = 'Engineering') = (m.id % 2 = 0)",
+        workspace_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO projects (workspace_id, name) VALUES ($1, 'Website redesign'), ($1, 'Mobile app')",
+        workspace_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE memberships m SET team_manager_id = tm.id
+           FROM memberships tm
+          WHERE m.workspace_id = $1 AND tm.workspace_id = $1 AND tm.is_team_manager
+            AND NOT m.is_team_manager AND NOT m.is_admin AND m.account_id IS NOT NULL",
+        workspace_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!("SELECT teamroom_refresh_members($1, NULL)", workspace_id)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(true)
 }

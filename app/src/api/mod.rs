@@ -4,7 +4,8 @@
 
 pub mod accounts;
 pub mod auth;
-pub mod team;
+pub mod groups;
+pub mod members;
 pub mod workspaces;
 
 /// Server functions callable without a session. The API middleware refuses

@@ -49,6 +49,24 @@ impl WorkspaceName {
     }
 }
 
+/// A group's or project's name: same rules as a person's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelName(String);
+
+impl LabelName {
+    pub fn parse_group(input: &str) -> Result<Self, String> {
+        parse_label(input, "Enter a group name.", "Group name").map(Self)
+    }
+
+    pub fn parse_project(input: &str) -> Result<Self, String> {
+        parse_label(input, "Enter a project name.", "Project name").map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

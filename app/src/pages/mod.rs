@@ -2,7 +2,9 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod groups;
 pub mod home;
+pub mod member;
 pub mod settings;
 pub mod team;
 pub mod time;

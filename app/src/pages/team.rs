@@ -1,24 +1,61 @@
-use leptos::prelude::*;
+//! The Team page: every member, searchable as you type, filtered and sorted,
+//! with the whole view in the URL.
+
+use leptos::{either::Either, prelude::*};
 use leptos_meta::Title;
+use leptos_router::{hooks::use_navigate, hooks::use_query_map, NavigateOptions};
 
 use crate::{
-    api::team::{team_overview, MemberRow, TeamSummary},
+    api::{
+        groups::list_groups,
+        members::{count_members, list_members, MemberPage, MemberRow},
+    },
     components::layout::{initials, AppShell},
-    domain::Action,
+    domain::{
+        directory::{
+            label_of, url_encode, DirectoryParams, DirectoryQuery, SortDir, SortKey, KIND_OPTIONS,
+            ROLE_OPTIONS, SORT_OPTIONS, STATUS_OPTIONS,
+        },
+        Action, Position,
+    },
     error::AppError,
 };
+
+/// Pause after the last keystroke before the search is sent.
+const SEARCH_DEBOUNCE_MS: u64 = 180;
 
 #[component]
 pub fn TeamPage() -> impl IntoView {
     view! {
         <Title text="Team" />
         <AppShell>
-            <TeamOverviewView />
+            <TeamTabs current="members" />
+            <MembersView />
         </AppShell>
     }
 }
 
-fn status_label(status: &str) -> &'static str {
+/// Members | Groups | Projects.
+#[component]
+pub fn TeamTabs(current: &'static str) -> impl IntoView {
+    let tab = move |key: &'static str, href: &'static str, label: &'static str| {
+        view! {
+            <a href=href aria-current=(current == key).then_some("page")>{label}</a>
+        }
+    };
+    view! {
+        <div class="page-head">
+            <h1>"Team"</h1>
+        </div>
+        <nav class="tabs" aria-label="Team sections">
+            {tab("members", "/team", "Members")}
+            {tab("groups", "/team/groups", "Groups")}
+            {tab("projects", "/team/projects", "Projects")}
+        </nav>
+    }
+}
+
+pub fn status_label(status: &str) -> &'static str {
     match status {
         "active" => "Active",
         "pending" => "Pending",
@@ -27,11 +64,11 @@ fn status_label(status: &str) -> &'static str {
     }
 }
 
-fn roles_label(row: &MemberRow) -> String {
+pub fn roles_label(row: &MemberRow) -> String {
     let labels: Vec<&str> = row
         .positions
         .held()
-        .filter(|p| *p != crate::domain::Position::Member)
+        .filter(|p| *p != Position::Member)
         .map(|p| p.label())
         .collect();
     if labels.is_empty() {
@@ -41,9 +78,217 @@ fn roles_label(row: &MemberRow) -> String {
     }
 }
 
+pub fn kind_label(kind: &str) -> &'static str {
+    if kind == "limited" {
+        "Limited"
+    } else {
+        "Full"
+    }
+}
+
+fn options_of<T>(table: &[(&'static str, T, &'static str)]) -> Vec<(String, String)> {
+    table
+        .iter()
+        .map(|(key, _, label)| ((*key).to_owned(), (*label).to_owned()))
+        .collect()
+}
+
+fn params_from_url(map: &leptos_router::params::ParamsMap) -> DirectoryParams {
+    DirectoryParams {
+        q: map.get("q"),
+        status: map.get("status"),
+        role: map.get("role"),
+        group: map.get("group"),
+        kind: map.get("kind"),
+        sort: map.get("sort"),
+        dir: map.get("dir"),
+    }
+}
+
 #[component]
-fn TeamOverviewView() -> impl IntoView {
-    let overview = Resource::new(|| (), |_| team_overview());
+fn MembersView() -> impl IntoView {
+    let url_query = use_query_map();
+    let params = Memo::new(move |_| url_query.with(params_from_url));
+    let parsed = Memo::new(move |_| DirectoryQuery::parse(&params.get()));
+    // The view the controls show: the parsed URL, or the default view when
+    // the URL is broken (its message is shown above the list).
+    let view_query = Memo::new(move |_| parsed.get().unwrap_or_default());
+    let navigate = use_navigate();
+    let go = {
+        let navigate = navigate.clone();
+        move |query: DirectoryQuery, replace: bool| {
+            navigate(
+                &format!("/team{}", query.to_query_string()),
+                NavigateOptions {
+                    replace,
+                    scroll: false,
+                    ..Default::default()
+                },
+            );
+        }
+    };
+
+    let first_page = Resource::new(move || params.get(), |p| list_members(p, None));
+    let count = Resource::new(move || params.get(), count_members);
+    let groups = Resource::new(|| (), |_| list_groups());
+
+    // Pages after the first, appended by "Load more". A generation number
+    // drops an answer that arrives after the view has changed.
+    let more_rows: RwSignal<Vec<MemberRow>> = RwSignal::new(Vec::new());
+    let more_next: RwSignal<Option<Option<String>>> = RwSignal::new(None);
+    let more_error: RwSignal<Option<AppError>> = RwSignal::new(None);
+    let loading_more = RwSignal::new(false);
+    let generation = StoredValue::new(0_u64);
+    Effect::new(move |_| {
+        params.track();
+        generation.update_value(|g| *g += 1);
+        more_rows.set(Vec::new());
+        more_next.set(None);
+        more_error.set(None);
+        loading_more.set(false);
+    });
+
+    // The search box keeps its own text while typing; the URL follows after
+    // a short pause (replacing, not pushing, history entries per keystroke).
+    let search_text = RwSignal::new(view_query.get_untracked().search().to_owned());
+    Effect::new(move |_| {
+        let from_url = view_query.with(|q| q.search().to_owned());
+        if search_text.get_untracked().trim() != from_url {
+            search_text.set(from_url);
+        }
+    });
+    let pending_search: StoredValue<Option<leptos::leptos_dom::helpers::TimeoutHandle>> =
+        StoredValue::new(None);
+    let on_search_input = {
+        let go = go.clone();
+        move |ev: leptos::ev::Event| {
+            let text = event_target_value(&ev);
+            search_text.set(text.clone());
+            if let Some(handle) = pending_search.get_value() {
+                handle.clear();
+            }
+            let go = go.clone();
+            let handle = set_timeout_with_handle(
+                move || {
+                    let next = view_query.get_untracked().with_search(&text);
+                    if next != view_query.get_untracked() {
+                        go(next, true);
+                    }
+                },
+                std::time::Duration::from_millis(SEARCH_DEBOUNCE_MS),
+            )
+            .ok();
+            pending_search.set_value(handle);
+        }
+    };
+
+    let search_ref = NodeRef::<leptos::html::Input>::new();
+    // "/" focuses the search box from anywhere but another text field.
+    let slash_listener = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() != "/" || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+            return;
+        }
+        let typing = document().active_element().is_some_and(|el| {
+            matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                || el.has_attribute("contenteditable")
+        });
+        if !typing {
+            if let Some(input) = search_ref.get() {
+                ev.prevent_default();
+                let _ = input.focus();
+                input.select();
+            }
+        }
+    });
+    on_cleanup(move || slash_listener.remove());
+
+    let load_more = move |_| {
+        let Some(Ok(first)) = first_page.get_untracked() else {
+            return;
+        };
+        let cursor = more_next.get_untracked().unwrap_or(first.next);
+        let Some(cursor) = cursor else { return };
+        let view = params.get_untracked();
+        let asked_in = generation.get_value();
+        loading_more.set(true);
+        leptos::task::spawn_local(async move {
+            let answer = list_members(view, Some(cursor)).await;
+            if generation.get_value() != asked_in {
+                return;
+            }
+            loading_more.set(false);
+            match answer {
+                Ok(MemberPage { rows, next }) => {
+                    more_rows.update(|all| all.extend(rows));
+                    more_next.set(Some(next));
+                    more_error.set(None);
+                }
+                Err(error) => more_error.set(Some(error)),
+            }
+        });
+    };
+
+    let on_filter = {
+        let go = go.clone();
+        move |field: &'static str, value: String| {
+            let mut current = view_query.get_untracked().to_params();
+            let value = (!value.is_empty()).then_some(value);
+            match field {
+                "status" => current.status = value,
+                "role" => current.role = value,
+                "group" => current.group = value,
+                "kind" => current.kind = value,
+                _ => {}
+            }
+            if let Ok(next) = DirectoryQuery::parse(&current) {
+                go(next, false);
+            }
+        }
+    };
+    let filter_select = {
+        let on_filter = on_filter.clone();
+        move |field: &'static str,
+              label: &'static str,
+              any_label: Option<&'static str>,
+              options: Vec<(String, String)>,
+              selected: Signal<String>| {
+            let on_filter = on_filter.clone();
+            let id = format!("filter-{field}");
+            view! {
+                <label class="filter">
+                    <span class="filter-label">{label}</span>
+                    <select
+                        id=id
+                        name=field
+                        on:change=move |ev| on_filter(field, event_target_value(&ev))
+                        prop:value=move || selected.get()
+                    >
+                        {any_label.map(|text| view! { <option value="">{text}</option> })}
+                        {options
+                            .into_iter()
+                            .map(|(value, text)| {
+                                let is_selected = {
+                                    let value = value.clone();
+                                    move || selected.get() == value
+                                };
+                                view! { <option value=value selected=is_selected>{text}</option> }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+            }
+        }
+    };
+    let group_select = filter_select.clone();
+    let status_options = options_of(STATUS_OPTIONS);
+    let role_options = options_of(ROLE_OPTIONS);
+    let kind_options = options_of(KIND_OPTIONS);
+
+    let export_href = move || {
+        let query = view_query.get().to_query_string();
+        format!("/api/members.csv{query}")
+    };
+    let url_error = move || parsed.get().err();
     let session = crate::components::session::use_session();
     let can_invite = move || {
         session
@@ -52,82 +297,273 @@ fn TeamOverviewView() -> impl IntoView {
             .and_then(Result::ok)
             .is_some_and(|me| me.can(Action::InviteMembers))
     };
+
     view! {
-        <div class="page-head">
-            <h1>"Team"</h1>
+        <search class="directory-controls" aria-label="Find members">
+            <label class="search-box">
+                <span class="visually-hidden">"Search members"</span>
+                <input
+                    node_ref=search_ref
+                    type="search"
+                    name="q"
+                    autocomplete="off"
+                    spellcheck="false"
+                    placeholder="Search name, email, group or manager   /"
+                    maxlength="200"
+                    prop:value=move || search_text.get()
+                    on:input=on_search_input
+                    aria-describedby="member-count"
+                />
+            </label>
+            {filter_select(
+                "status",
+                "Status",
+                None,
+                status_options,
+                Signal::derive(move || view_query.get().status_key().to_owned()),
+            )}
+            {filter_select(
+                "role",
+                "Role",
+                Some("Any role"),
+                role_options,
+                Signal::derive(move || view_query.get().role_key().to_owned()),
+            )}
+            <Transition fallback=|| ()>
+                {move || {
+                    let groups = groups.get().and_then(Result::ok).unwrap_or_default();
+                    let options: Vec<(String, String)> = groups
+                        .iter()
+                        .map(|g| (g.id.to_string(), g.name.clone()))
+                        .collect();
+                    group_select(
+                        "group",
+                        "Group",
+                        Some("Any group"),
+                        options,
+                        Signal::derive(move || {
+                            view_query.get().group.map(|g| g.to_string()).unwrap_or_default()
+                        }),
+                    )
+                }}
+            </Transition>
+            {filter_select(
+                "kind",
+                "Kind",
+                Some("Full and limited"),
+                kind_options,
+                Signal::derive(move || view_query.get().kind_key().to_owned()),
+            )}
+        </search>
+        {move || url_error().map(|errors| {
+            let message = errors
+                .0
+                .values()
+                .flatten()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" ");
+            view! { <div class="alert alert-error" role="alert">{message}</div> }
+        })}
+        <div class="result-bar">
+            <p class="count" id="member-count" aria-live="polite" data-testid="member-count">
+                <Transition fallback=|| "Counting…">
+                    {move || count.get().map(|answer| match answer {
+                        Ok(count) => count.describe(),
+                        Err(_) => "Count unavailable".to_owned(),
+                    })}
+                </Transition>
+            </p>
+            <a class="button button-quiet" href=export_href download="members.csv">"Export CSV"</a>
         </div>
-        <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading members…"</p> }>
-            {move || Suspend::new(async move {
-                match overview.await {
-                    Ok(data) => members_table(data, can_invite()).into_any(),
-                    Err(AppError::Forbidden) => view! {
-                        <div class="empty-state">
-                            <h2>"The member list is for owners and admins"</h2>
-                            <p>"Ask an admin of this workspace if you need to see who is in it."</p>
-                        </div>
-                    }.into_any(),
-                    Err(error) => view! { <div class="alert alert-error" role="alert">{error.to_string()}</div> }.into_any(),
+        <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading members…"</p> }>
+            {move || first_page.get().map(|answer| match answer {
+                Ok(page) => {
+                    let first_next = page.next.clone();
+                    let empty = page.rows.is_empty();
+                    Either::Left(view! {
+                        <MembersTable first=page.rows more=more_rows view_query />
+                        {empty.then(|| {
+                            let searching = !view_query.get_untracked().search().is_empty();
+                            view! {
+                                <div class="empty-state">
+                                    <h2>{if searching { "No members match" } else { "No members in this view" }}</h2>
+                                    <p>{if can_invite() {
+                                        "Try another search or filter, or invite the people you are looking for."
+                                    } else {
+                                        "Try another search or filter."
+                                    }}</p>
+                                </div>
+                            }
+                        })}
+                        {move || {
+                            let next = more_next.get().unwrap_or_else(|| first_next.clone());
+                            next.map(|_| view! {
+                                <div class="load-more">
+                                    <button
+                                        type="button"
+                                        class="button"
+                                        on:click=load_more
+                                        disabled=move || loading_more.get()
+                                    >
+                                        {move || if loading_more.get() { "Loading…" } else { "Load more" }}
+                                    </button>
+                                </div>
+                            })
+                        }}
+                        {move || more_error.get().map(|e| view! {
+                            <div class="alert alert-error" role="alert">{e.to_string()}</div>
+                        })}
+                    })
                 }
+                Err(AppError::Forbidden) => Either::Right(view! {
+                    <div class="empty-state">
+                        <h2>"The member list is for owners and admins"</h2>
+                        <p>"Ask an admin of this workspace if you need to see who is in it."</p>
+                    </div>
+                }.into_any()),
+                Err(error) => Either::Right(view! {
+                    <div class="alert alert-error" role="alert">{error.to_string()}</div>
+                }.into_any()),
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
-fn members_table(data: TeamSummary, can_invite: bool) -> impl IntoView {
-    let alone = data.total <= 1;
-    let shown = data.members.len();
-    view! {
-        <p class="count" aria-live="polite">
-            {format!("{} member{}", data.total, if data.total == 1 { "" } else { "s" })}
-            {((shown as i64) < data.total).then(|| format!(" · showing the first {shown}"))}
-        </p>
-        <table class="data-table">
-            <thead>
-                <tr>
-                    <th scope="col">"Name"</th>
-                    <th scope="col">"Email"</th>
-                    <th scope="col">"Role"</th>
-                    <th scope="col">"Status"</th>
-                    <th scope="col">"Last active"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {data
-                    .members
-                    .into_iter()
-                    .map(|row| {
-                        let inactive = row.status == "inactive";
-                        let status = status_label(&row.status);
-                        let roles = roles_label(&row);
-                        let last_active = row
-                            .last_active_at
-                            .map(|t| t.format("%Y-%m-%d").to_string())
-                            .unwrap_or_else(|| "Never".to_owned());
-                        view! {
-                            <tr>
-                                <td data-label="Name">
-                                    <span class="member-name" class:struck=inactive>
-                                        <span class="avatar small" aria-hidden="true">{initials(&row.name)}</span>
-                                        {row.name.clone()}
-                                    </span>
-                                </td>
-                                <td data-label="Email">{row.email.clone().unwrap_or_else(|| "—".to_owned())}</td>
-                                <td data-label="Role">{roles}</td>
-                                <td data-label="Status">
-                                    <span class=format!("badge badge-{}", row.status)>{status}</span>
-                                </td>
-                                <td data-label="Last active">{last_active}</td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
-        {(alone && can_invite).then(|| view! {
-            <div class="empty-state">
-                <h2>"Invite your team"</h2>
-                <p>"You are the only member so far. Invite the people you work with so they can track time in this workspace."</p>
-            </div>
-        })}
+/// Moves focus to the row above or below, or opens the focused member.
+fn row_keydown(ev: leptos::ev::KeyboardEvent, membership_id: i64) {
+    use wasm_bindgen::JsCast;
+    let Some(row) = ev
+        .current_target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
+    else {
+        return;
+    };
+    let target = match ev.key().as_str() {
+        "ArrowDown" => row.next_element_sibling(),
+        "ArrowUp" => row.previous_element_sibling(),
+        "Home" => row.parent_element().and_then(|p| p.first_element_child()),
+        "End" => row.parent_element().and_then(|p| p.last_element_child()),
+        "Enter" => {
+            ev.prevent_default();
+            use_navigate()(
+                &format!("/team/members/{membership_id}"),
+                NavigateOptions::default(),
+            );
+            return;
+        }
+        _ => return,
+    };
+    ev.prevent_default();
+    if let Some(next) = target.and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = next.focus();
     }
+}
+
+#[component]
+fn MembersTable(
+    first: Vec<MemberRow>,
+    more: RwSignal<Vec<MemberRow>>,
+    view_query: Memo<DirectoryQuery>,
+) -> impl IntoView {
+    let header = move |sort: SortKey| {
+        let label = label_of(SORT_OPTIONS, &sort);
+        let aria_sort = move || {
+            let query = view_query.get();
+            if query.sort != sort {
+                "none"
+            } else if query.dir == SortDir::Asc {
+                "ascending"
+            } else {
+                "descending"
+            }
+        };
+        let href = move || {
+            format!(
+                "/team{}",
+                view_query.get().sorted_by(sort).to_query_string()
+            )
+        };
+        let arrow = move || match aria_sort() {
+            "ascending" => " ▲",
+            "descending" => " ▼",
+            _ => "",
+        };
+        view! {
+            <th scope="col" aria-sort=aria_sort>
+                <a class="sort-link" href=href>{label}<span aria-hidden="true">{arrow}</span></a>
+            </th>
+        }
+    };
+    view! {
+        <div class="table-wrap">
+            <table class="data-table members-table">
+                <caption class="visually-hidden">
+                    "Members. Use the arrow keys to move between rows and Enter to open one."
+                </caption>
+                <thead>
+                    <tr>
+                        {header(SortKey::Name)}
+                        {header(SortKey::Email)}
+                        {header(SortKey::Roles)}
+                        {header(SortKey::Groups)}
+                        {header(SortKey::Status)}
+                        {header(SortKey::Kind)}
+                        {header(SortKey::LastActive)}
+                        {header(SortKey::Added)}
+                    </tr>
+                </thead>
+                <tbody>
+                    {first.into_iter().map(member_row).collect_view()}
+                    {move || more.get().into_iter().map(member_row).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+fn member_row(row: MemberRow) -> impl IntoView {
+    let id = row.membership_id;
+    let inactive = row.status == "inactive";
+    let status = status_label(&row.status);
+    let roles = roles_label(&row);
+    let groups = if row.groups.is_empty() {
+        "—".to_owned()
+    } else {
+        row.groups.join(", ")
+    };
+    let last_active = row
+        .last_active_at
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| "Never".to_owned());
+    let added = row.created_at.format("%Y-%m-%d").to_string();
+    let href = format!("/team/members/{id}");
+    view! {
+        <tr tabindex="0" data-member-id=id on:keydown=move |ev| row_keydown(ev, id)>
+            <td data-label="Name">
+                <a class="member-name" class:struck=inactive href=href tabindex="-1">
+                    <span class="avatar small" aria-hidden="true">{initials(&row.name)}</span>
+                    <span class="member-name-text">{row.name.clone()}</span>
+                </a>
+                {row.locked.then(|| view! { <span class="lock" title="Locked after failed sign-ins">" 🔒"<span class="visually-hidden">"locked"</span></span> })}
+            </td>
+            <td data-label="Email" class="cell-email">{row.email.clone().unwrap_or_else(|| "—".to_owned())}</td>
+            <td data-label="Roles">{roles}</td>
+            <td data-label="Groups">{groups}</td>
+            <td data-label="Status">
+                <span class=format!("badge badge-{}", row.status)>{status}</span>
+            </td>
+            <td data-label="Kind">{kind_label(&row.kind)}</td>
+            <td data-label="Last active">{last_active}</td>
+            <td data-label="Added">{added}</td>
+        </tr>
+    }
+}
+
+/// `?group=ID&status=all`: the Members tab showing one group.
+pub fn group_members_href(group_id: i64) -> String {
+    format!(
+        "/team?status=all&group={}",
+        url_encode(&group_id.to_string())
+    )
 }

@@ -105,7 +105,28 @@ pub async fn insert_workspace(
     )
     .fetch_one(&mut *conn)
     .await?;
+    refresh_member_keys(conn, workspace_id, &[membership_id]).await?;
     Ok((workspace_id, membership_id))
+}
+
+/// Recomputes the Team page's search and sort keys of some members after a
+/// change to their name, email, roles, groups or manager. Runs in the
+/// caller's transaction.
+pub async fn refresh_member_keys(
+    conn: &mut PgConnection,
+    workspace_id: i64,
+    membership_ids: &[i64],
+) -> Result<(), AppError> {
+    if !membership_ids.is_empty() {
+        sqlx::query!(
+            "SELECT teamroom_refresh_members($1, $2)",
+            workspace_id,
+            membership_ids
+        )
+        .execute(conn)
+        .await?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone)]

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod db;
+pub mod directory;
 pub mod guard;
 pub mod password;
 pub mod session;

@@ -3,6 +3,7 @@
 //! keeps build time and disk use down.
 
 mod auth;
+mod directory;
 mod guard;
 mod helpers;
 mod security;

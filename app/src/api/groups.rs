@@ -1,0 +1,472 @@
+//! Groups and projects: named sets of members. Owners and admins change
+//! them; managers read them. Every change refreshes the search keys of the
+//! members it touches in the same transaction, so a renamed group is
+//! searchable under its new name at once.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::{
+    domain::{Action, LabelName},
+    server::{app_state, audit, require, Ctx},
+};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupRow {
+    pub id: i64,
+    pub name: String,
+    pub member_count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectRow {
+    pub id: i64,
+    pub name: String,
+    pub archived: bool,
+    /// Members given this project specifically (not counting "all projects").
+    pub member_count: i64,
+}
+
+/// Most members added to a group in one call.
+pub const MAX_GROUP_BATCH: usize = 1000;
+
+#[cfg(feature = "ssr")]
+fn name_conflict(kind: &str) -> impl Fn(sqlx::Error) -> AppError + '_ {
+    move |error| match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            AppError::field("name", format!("A {kind} with that name already exists."))
+        }
+        _ => AppError::from(error),
+    }
+}
+
+#[cfg(feature = "ssr")]
+async fn refresh_members(
+    conn: &mut sqlx::PgConnection,
+    workspace_id: i64,
+    ids: &[i64],
+) -> Result<(), AppError> {
+    if !ids.is_empty() {
+        sqlx::query!("SELECT teamroom_refresh_members($1, $2)", workspace_id, ids)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+async fn group_member_ids(
+    conn: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+    group_id: i64,
+) -> Result<Vec<i64>, AppError> {
+    Ok(sqlx::query_scalar!(
+        "SELECT membership_id FROM group_members WHERE workspace_id = $1 AND group_id = $2",
+        ctx.workspace_id,
+        group_id
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+#[server(prefix = "/api", endpoint = "list_groups")]
+pub async fn list_groups() -> Result<Vec<GroupRow>, AppError> {
+    let ctx = require(Action::ViewTeam).await?;
+    let state = app_state()?;
+    let mut conn = state.pool.acquire().await?;
+    Ok(sqlx::query_as!(
+        GroupRow,
+        "SELECT g.id, g.name,
+                (SELECT count(*) FROM group_members gm
+                  WHERE gm.workspace_id = g.workspace_id AND gm.group_id = g.id) AS \"member_count!\"
+           FROM groups g
+          WHERE g.workspace_id = $1
+          ORDER BY lower(g.name), g.id",
+        ctx.workspace_id
+    )
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+#[server(prefix = "/api", endpoint = "create_group")]
+pub async fn create_group(name: String) -> Result<GroupRow, AppError> {
+    let ctx = require(Action::ManageGroupsAndProjects).await?;
+    let name = LabelName::parse_group(&name).map_err(|m| AppError::field("name", m))?;
+    let state = app_state()?;
+    let mut tx = state.pool.begin().await?;
+    let id = sqlx::query_scalar!(
+        "INSERT INTO groups (workspace_id, name) VALUES ($1, $2) RETURNING id",
+        ctx.workspace_id,
+        name.as_str()
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(name_conflict("group"))?;
+    audit::record(
+        &mut tx,
+        &ctx.actor(),
+        audit::Event::new(Some(ctx.workspace_id), "group.created")
+            .details(serde_json::json!({ "group_id": id, "name": name.as_str() })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(GroupRow {
+        id,
+        name: name.as_str().to_owned(),
+        member_count: 0,
+    })
+}
+
+#[server(prefix = "/api", endpoint = "rename_group")]
+pub async fn rename_group(group_id: i64, name: String) -> Result<(), AppError> {
+    let ctx = require(Action::ManageGroupsAndProjects).await?;
+    let name = LabelName::parse_group(&name).map_err(|m| AppError::field("name", m))?;
+    let state = app_state()?;
+    let mut tx = state.pool.begin().await?;
+    let old = sqlx::query_scalar!(
+        "UPDATE groups g SET name = $3
+           FROM groups old
+          WHERE g.workspace_id = $1 AND g.id = $2
+            AND old.workspace_id = g.workspace_id AND old.id = g.id
+          RETURNING old.name",
+        ctx.workspace_id,
+        group_id,
+        name.as_str()
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(name_conflict("group"))?
+    .ok_or(AppError::NotFound)?;
+    let members = group_member_ids(&mut tx, &ctx, group_id).await?;
+    refresh_members(&mut tx, ctx.workspace_id, &members).await?;
+    audit::record(
+        &mut tx,
+        &ctx.actor(),
+        audit::Event::new(Some(ctx.workspace_id), "group.renamed")
+            .details(serde_json::json!({ "group_id": group_id, "from": old, "to": name.as_str() })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "delete_group")]
+pub async fn delete_group(group_id: i64) -> Result<(), AppError> {
+    let ctx = require(Action::ManageGroupsAndProjects).await?;
+    let state = app_state()?;
+    let mut tx = state.pool.begin().await?;
+    let members = group_member_ids(&mut tx, &ctx, group_id).await?;
+    let name = sqlx::query_scalar!(
+        "DELETE FROM groups WHERE workspace_id = $1 AND id = $2 RETURNING name",
+        ctx.workspace_id,
+        group_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    refresh_members(&mut tx, ctx.workspace_id, &members).await?;
+    audit::record(
+        &mut tx,
+        &ctx.actor(),
+        audit::Event::new(Some(ctx.workspace_id), "group.deleted").details(
+            serde_json::json!({ "group_id": group_id, "name": name, "members": members.len() }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Adds members to a group; members already in it are left alone. Returns
+/// how many were added.
+#[server(prefix = "/api", endpoint = "add_group_members")]
+pub async fn add_group_members(group_id: i64, membership_ids: Vec<i64>) -> Result<u64, AppError> {
+    let ctx = require(Action::ManageGroupsAndProjects).await?;
+    if membership_ids.is_empty() {
+        return Err(AppError::field("members", "Choose at least one member."));
+    }
+    if membership_ids.len() > MAX_GROUP_BATCH {
+        return Err(AppError::field(
+            "members",
+            format!("Add at most {MAX_GROUP_BATCH} members at a time."),
+        ));
+    }
+    let state = app_state()?;
+    let mut tx = state.pool.begin().await?;
+    let group_exists = sqlx::query_scalar!(
+        "SELECT EXISTS (SELECT 1 FROM groups WHERE workspace_id = $1 AND id = $2) AS \"exists!\"",
+        ctx.workspace_id,
+        group_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if !group_exists {
+        return Err(AppError::NotFound);
+    }
+    // Only memberships of this workspace; unknown ids are refused as a whole
+    // so a typo does not half-apply.
+    let known: i64 = sqlx::query_scalar!(
+        "SELECT count(*) AS \"count!\" FROM memberships
+          WHERE workspace_id = $1 AND id = ANY ($2)",
+        ctx.workspace_id,
+        &membership_ids
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let mut distinct = membership_ids.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if known != distinct.len() as i64 {
+        return Err(AppError::field(
+            "members",
+            "Some of those members are not in this workspace.",
+        ));
+    }
+    let added = sqlx::query_scalar!(
+        "WITH added AS (
+            INSERT INTO group_members (workspace_id, group_id, membership_id)
+            SELECT $1, $2, id FROM unnest($3::bigint[]) AS id
+            ON CONFLICT DO NOTHING
+            RETURNING membership_id)
+         SELECT coalesce(array_agg(membership_id), '{}') AS \"ids!\" FROM added",
+        ctx.workspace_id,
+        group_id,
+        &distinct
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    refresh_members(&mut tx, ctx.workspace_id, &added).await?;
+    audit::record(
+        &mut tx,
+        &ctx.actor(),
+        audit::Event::new(Some(ctx.workspace_id), "group.members_added")
+            .details(serde_json::json!({ "group_id": group_id, "membership_ids": added })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(added.len() as u64)
+}
+
+#[server(prefix = "/api", endpoint = "remove_group_member")]
+pub async fn remove_group_member(group_id: i64, membership_id: i64) -> Result<(), AppError> {
+    let ctx = require(Action::ManageGroupsAndProjects).await?;
+    let state = app_state()?;
+    let mut tx = state.pool.begin().await?;
+    let removed = sqlx::query!(
+        "DELETE FROM group_members WHERE workspace_id = $1 AND group_id = $2 AND membership_id = $3",
+        ctx.workspace_id,
+        group_id,
+        membership_id
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if removed == 0 {
+        return Err(AppError::NotFound);
+    }
+    refresh_members(&mut tx, ctx.workspace_id, &[membership_id]).await?;
+    audit::record(
+        &mut tx,
+        &ctx.actor(),
+        audit::Event::new(Some(ctx.workspace_id), "group.member_removed")
+            .target_membership(membership_id)
+            .details(serde_json::json!({ "group_id": group_id })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "list_projects")]
+pub async fn list_projects() -> Result<Vec<ProjectRow>, AppError> {
+    let ctx = require(Action::ViewTeam).await?;
+    let state = app_state()?;
+    let mut conn = state.pool.acquire().await?;
+    Ok(sqlx::query_as!(
+        ProjectRow,
+        "SELECT p.id, p.name, p.archived_at IS NOT NULL AS \"archived!\",
+                (SELECT count(*) FROM project_members pm
+                  WHERE pm.workspace_id = p.workspace_id AND pm.project_id = p.id) AS \"member_count!\"
+           FROM projects p
+          WHERE p.workspace_id = $1
+          ORDER BY p.archived_at IS NOT NULL, lower(p.name), p.id",
+        ctx.workspace_id
+    )
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+#[server(prefix = "/api", endpoint = "create_project")]
+pub async fn create_project(name: String) -> Result<ProjectRow, AppError> {
+    let ctx = require(Action::ManageGroupsAndProjects).await?;
+    let name = LabelName::parse_project(&name).map_err(|m| AppError::field("name", m))?;
+    let state = app_state()?;
+    let mut tx = state.pool.begin().await?;
+    let id = sqlx::query_scalar!(
+        "INSERT INTO projects (workspace_id, name) VALUES ($1, $2) RETURNING id",
+        ctx.workspace_id,
+        name.as_str()
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(name_conflict("project"))?;
+    audit::record(
+        &mut tx,
+        &ctx.actor(),
+        audit::Event::new(Some(ctx.workspace_id), "project.created")
+            .details(serde_json::json!({ "project_id": id, "name": name.as_str() })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ProjectRow {
+        id,
+        name: name.as_str().to_owned(),
+        archived: false,
+        member_count: 0,
+    })
+}
+
+#[server(prefix = "/api", endpoint = "rename_project")]
+pub async fn rename_project(project_id: i64, name: String) -> Result<(), AppError> {
+    let ctx = require(Action::ManageGroupsAndProjects).await?;
+    let name = LabelName::parse_project(&name).map_err(|m| AppError::field("name", m))?;
+    let state = app_state()?;
+    let mut tx = state.pool.begin().await?;
+    let old = sqlx::query_scalar!(
+        "UPDATE projects p SET name = $3
+           FROM projects old
+          WHERE p.workspace_id = $1 AND p.id = $2
+            AND old.workspace_id = p.workspace_id AND old.id = p.id
+          RETURNING old.name",
+        ctx.workspace_id,
+        project_id,
+        name.as_str()
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(name_conflict("project"))?
+    .ok_or(AppError::NotFound)?;
+    audit::record(
+        &mut tx,
+        &ctx.actor(),
+        audit::Event::new(Some(ctx.workspace_id), "project.renamed").details(
+            serde_json::json!({ "project_id": project_id, "from": old, "to": name.as_str() }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Archives (or restores) a project. Archived projects keep their members
+/// and time; they are only out of the way.
+#[server(prefix = "/api", endpoint = "set_project_archived")]
+pub async fn set_project_archived(project_id: i64, archived: bool) -> Result<(), AppError> {
+    let ctx = require(Action::ManageGroupsAndProjects).await?;
+    let state = app_state()?;
+    let mut tx = state.pool.begin().await?;
+    let changed = sqlx::query!(
+        "UPDATE projects
+            SET archived_at = CASE WHEN $3 THEN coalesce(archived_at, now()) END
+          WHERE workspace_id = $1 AND id = $2",
+        ctx.workspace_id,
+        project_id,
+        archived
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Err(AppError::NotFound);
+    }
+    audit::record(
+        &mut tx,
+        &ctx.actor(),
+        audit::Event::new(
+            Some(ctx.workspace_id),
+            if archived {
+                "project.archived"
+            } else {
+                "project.restored"
+            },
+        )
+        .details(serde_json::json!({ "project_id": project_id })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Gives a member every project, or exactly the listed ones.
+#[server(prefix = "/api", endpoint = "set_member_projects")]
+pub async fn set_member_projects(
+    membership_id: i64,
+    all_projects: bool,
+    project_ids: Vec<i64>,
+) -> Result<(), AppError> {
+    let ctx = require(Action::ManageGroupsAndProjects).await?;
+    let mut project_ids = if all_projects {
+        Vec::new()
+    } else {
+        project_ids
+    };
+    project_ids.sort_unstable();
+    project_ids.dedup();
+    let state = app_state()?;
+    let mut tx = state.pool.begin().await?;
+    let updated = sqlx::query!(
+        "UPDATE memberships SET all_projects = $3 WHERE workspace_id = $1 AND id = $2",
+        ctx.workspace_id,
+        membership_id,
+        all_projects
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Err(AppError::NotFound);
+    }
+    let known: i64 = sqlx::query_scalar!(
+        "SELECT count(*) AS \"count!\" FROM projects WHERE workspace_id = $1 AND id = ANY ($2)",
+        ctx.workspace_id,
+        &project_ids
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if known != project_ids.len() as i64 {
+        return Err(AppError::field(
+            "projects",
+            "Some of those projects are not in this workspace.",
+        ));
+    }
+    sqlx::query!(
+        "DELETE FROM project_members WHERE workspace_id = $1 AND membership_id = $2",
+        ctx.workspace_id,
+        membership_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO project_members (workspace_id, project_id, membership_id)
+         SELECT $1, id, $2 FROM unnest($3::bigint[]) AS id",
+        ctx.workspace_id,
+        membership_id,
+        &project_ids
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        &ctx.actor(),
+        audit::Event::new(Some(ctx.workspace_id), "member.projects_set")
+            .target_membership(membership_id)
+            .details(
+                serde_json::json!({ "all_projects": all_projects, "project_ids": project_ids }),
+            ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

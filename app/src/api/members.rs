@@ -1,0 +1,260 @@
+//! The Team page's member list: one page at a time (keyset), the count
+//! beside it, and one member's card.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use crate::{
+    domain::{directory::DirectoryQuery, Access, Action},
+    server::{
+        app_state,
+        directory::{self, Scope},
+        require, Ctx,
+    },
+};
+use crate::{
+    domain::{
+        directory::{DirectoryParams, MemberCount},
+        Positions,
+    },
+    error::AppError,
+};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberRow {
+    pub membership_id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub positions: Positions,
+    pub status: String,
+    pub kind: String,
+    pub groups: Vec<String>,
+    pub team_manager: Option<String>,
+    pub locked: bool,
+    pub last_active_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberPage {
+    pub rows: Vec<MemberRow>,
+    /// Pass back as `after` for the next page; `None` on the last page.
+    pub next: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+pub fn scope_of(ctx: &Ctx) -> Scope {
+    if ctx.access == Access::Scoped {
+        Scope::Managed {
+            membership_id: ctx.membership_id,
+            team: ctx.positions.team_manager,
+            projects: ctx.positions.project_manager,
+        }
+    } else {
+        Scope::Everyone
+    }
+}
+
+#[cfg(feature = "ssr")]
+struct MemberDbRow {
+    membership_id: i64,
+    name: String,
+    email: Option<String>,
+    role_rank: i16,
+    is_admin: bool,
+    is_project_manager: bool,
+    is_team_manager: bool,
+    status: String,
+    kind: String,
+    groups: Vec<String>,
+    team_manager: Option<String>,
+    locked: bool,
+    last_active_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+}
+
+#[cfg(feature = "ssr")]
+impl From<MemberDbRow> for MemberRow {
+    fn from(r: MemberDbRow) -> Self {
+        MemberRow {
+            membership_id: r.membership_id,
+            name: r.name,
+            email: r.email,
+            positions: Positions {
+                owner: r.role_rank == 0,
+                admin: r.is_admin,
+                project_manager: r.is_project_manager,
+                team_manager: r.is_team_manager,
+            },
+            status: r.status,
+            kind: r.kind,
+            groups: r.groups,
+            team_manager: r.team_manager,
+            locked: r.locked,
+            last_active_at: r.last_active_at,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// Display rows for some memberships of one workspace, in the given order.
+#[cfg(feature = "ssr")]
+pub async fn member_rows(
+    conn: &mut sqlx::PgConnection,
+    workspace_id: i64,
+    ids: &[i64],
+) -> Result<Vec<MemberRow>, AppError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query_as!(
+        MemberDbRow,
+        "SELECT m.id AS membership_id,
+                coalesce(m.display_name, a.display_name, m.invited_email, '') AS \"name!\",
+                coalesce(a.email, m.invited_email) AS email,
+                m.role_rank, m.is_admin, m.is_project_manager, m.is_team_manager,
+                m.status, m.kind,
+                coalesce((SELECT array_agg(g.name ORDER BY lower(g.name))
+                            FROM group_members gm
+                            JOIN groups g ON g.workspace_id = gm.workspace_id AND g.id = gm.group_id
+                           WHERE gm.workspace_id = m.workspace_id AND gm.membership_id = m.id),
+                         '{}') AS \"groups!\",
+                (SELECT coalesce(tm.display_name, ta.display_name)
+                   FROM memberships tm
+                   LEFT JOIN accounts ta ON ta.id = tm.account_id
+                  WHERE tm.workspace_id = m.workspace_id AND tm.id = m.team_manager_id) AS team_manager,
+                coalesce(a.locked_until > now(), false) AS \"locked!\",
+                m.last_active_at, m.created_at
+           FROM unnest($2::bigint[]) WITH ORDINALITY AS page(id, position)
+           JOIN memberships m ON m.workspace_id = $1 AND m.id = page.id
+           LEFT JOIN accounts a ON a.id = m.account_id
+          ORDER BY page.position",
+        workspace_id,
+        ids
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(MemberRow::from).collect())
+}
+
+/// One page of the member list for a view of the Team page. `after` is the
+/// `next` of the previous page.
+#[server(prefix = "/api", endpoint = "list_members")]
+pub async fn list_members(
+    #[server(default)] view: DirectoryParams,
+    after: Option<String>,
+) -> Result<MemberPage, AppError> {
+    let ctx = require(Action::ViewTeam).await?;
+    let query = DirectoryQuery::parse(&view)?;
+    let state = app_state()?;
+    let mut conn = state.pool.acquire().await?;
+    let patterns = directory::search_patterns(&mut conn, &query).await?;
+    let page = directory::page_ids(
+        &mut conn,
+        ctx.workspace_id,
+        scope_of(&ctx),
+        &query,
+        &patterns,
+        after.as_deref(),
+    )
+    .await?;
+    let rows = member_rows(&mut conn, ctx.workspace_id, &page.ids).await?;
+    Ok(MemberPage {
+        rows,
+        next: page.next,
+    })
+}
+
+/// How many members match a view: exact when cheap, else "about".
+#[server(prefix = "/api", endpoint = "count_members")]
+pub async fn count_members(
+    #[server(default)] view: DirectoryParams,
+) -> Result<MemberCount, AppError> {
+    let ctx = require(Action::ViewTeam).await?;
+    let query = DirectoryQuery::parse(&view)?;
+    let state = app_state()?;
+    let mut conn = state.pool.acquire().await?;
+    let patterns = directory::search_patterns(&mut conn, &query).await?;
+    directory::count(
+        &mut conn,
+        ctx.workspace_id,
+        scope_of(&ctx),
+        &query,
+        &patterns,
+    )
+    .await
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberCard {
+    pub row: MemberRow,
+    pub projects: Vec<String>,
+    pub all_projects: bool,
+}
+
+/// One member's card (Enter on a row). Managers see only their own scope.
+#[server(prefix = "/api", endpoint = "member_detail")]
+pub async fn member_detail(membership_id: i64) -> Result<MemberCard, AppError> {
+    let ctx = require(Action::ViewTeam).await?;
+    let state = app_state()?;
+    let mut conn = state.pool.acquire().await?;
+    if let Scope::Managed {
+        membership_id: me,
+        team,
+        projects,
+    } = scope_of(&ctx)
+    {
+        let visible = sqlx::query_scalar!(
+            "SELECT EXISTS (
+                SELECT 1 FROM memberships m
+                 WHERE m.workspace_id = $1 AND m.id = $2
+                   AND (m.id = $3
+                        OR ($4 AND m.team_manager_id = $3)
+                        OR ($5 AND m.id IN (SELECT theirs.membership_id
+                                              FROM project_members mine
+                                              JOIN project_members theirs
+                                                ON theirs.workspace_id = mine.workspace_id
+                                               AND theirs.project_id = mine.project_id
+                                             WHERE mine.workspace_id = $1 AND mine.membership_id = $3))))
+             AS \"visible!\"",
+            ctx.workspace_id,
+            membership_id,
+            me,
+            team,
+            projects
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        if !visible {
+            return Err(AppError::NotFound);
+        }
+    }
+    let row = member_rows(&mut conn, ctx.workspace_id, &[membership_id])
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)?;
+    let all_projects = sqlx::query_scalar!(
+        "SELECT all_projects FROM memberships WHERE workspace_id = $1 AND id = $2",
+        ctx.workspace_id,
+        membership_id
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let projects = sqlx::query_scalar!(
+        "SELECT p.name FROM project_members pm
+           JOIN projects p ON p.workspace_id = pm.workspace_id AND p.id = pm.project_id
+          WHERE pm.workspace_id = $1 AND pm.membership_id = $2
+          ORDER BY lower(p.name)",
+        ctx.workspace_id,
+        membership_id
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(MemberCard {
+        row,
+        projects,
+        all_projects,
+    })
+}

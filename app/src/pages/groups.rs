@@ -1,0 +1,392 @@
+//! Groups and Projects tabs of the Team page.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::{
+    api::{
+        groups::{
+            add_group_members, create_group, create_project, delete_group, list_groups,
+            list_projects, rename_group, rename_project, set_project_archived, GroupRow,
+            ProjectRow,
+        },
+        members::list_members,
+    },
+    components::layout::AppShell,
+    domain::{directory::DirectoryParams, Action as Permission, LabelName},
+    error::AppError,
+    pages::team::{group_members_href, TeamTabs},
+};
+
+fn can_manage() -> Signal<bool> {
+    let session = crate::components::session::use_session();
+    Signal::derive(move || {
+        session
+            .me
+            .get()
+            .and_then(Result::ok)
+            .is_some_and(|me| me.can(Permission::ManageGroupsAndProjects))
+    })
+}
+
+fn error_view(error: RwSignal<Option<AppError>>) -> impl IntoView {
+    move || {
+        error.get().map(|e| {
+            let text = e
+                .field_message("name")
+                .or_else(|| e.field_message("members"))
+                .unwrap_or_else(|| e.to_string());
+            view! { <div class="alert alert-error" role="alert">{text}</div> }
+        })
+    }
+}
+
+/// "New group" / "New project": a name field checked as you type.
+#[component]
+fn CreateForm(
+    label: &'static str,
+    parse: fn(&str) -> Result<LabelName, String>,
+    on_create: Callback<String>,
+    error: RwSignal<Option<AppError>>,
+) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let local_error = RwSignal::new(None::<String>);
+    let input_id = format!("new-{}", label.to_lowercase());
+    view! {
+        <form class="inline-form" on:submit=move |ev| {
+            ev.prevent_default();
+            match parse(&name.get_untracked()) {
+                Ok(valid) => {
+                    local_error.set(None);
+                    error.set(None);
+                    on_create.run(valid.as_str().to_owned());
+                    name.set(String::new());
+                }
+                Err(message) => local_error.set(Some(message)),
+            }
+        }>
+            <label for=input_id.clone()>{format!("New {}", label.to_lowercase())}</label>
+            <input id=input_id type="text" name="name" maxlength="100" autocomplete="off"
+                prop:value=move || name.get()
+                on:input=move |ev| { name.set(event_target_value(&ev)); local_error.set(None); }
+                aria-invalid=move || local_error.get().is_some().then_some("true") />
+            <button type="submit" class="button button-primary">{format!("Create {}", label.to_lowercase())}</button>
+            {move || local_error.get().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+        </form>
+    }
+}
+
+#[component]
+pub fn GroupsPage() -> impl IntoView {
+    let version = RwSignal::new(0_u32);
+    let groups = Resource::new(move || version.get(), |_| list_groups());
+    let error = RwSignal::new(None::<AppError>);
+    let manage = can_manage();
+    let refresh = move || version.update(|v| *v += 1);
+    let on_create = Callback::new(move |name: String| {
+        leptos::task::spawn_local(async move {
+            match create_group(name).await {
+                Ok(_) => refresh(),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    });
+    view! {
+        <Title text="Groups" />
+        <AppShell>
+            <TeamTabs current="groups" />
+            <p class="lede">"Groups are named sets of members, such as a department or an office. Filter the member list by group, and add new people to groups when you invite them."</p>
+            {move || manage.get().then(|| view! {
+                <CreateForm label="Group" parse=LabelName::parse_group on_create error />
+            })}
+            {error_view(error)}
+            <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading groups…"</p> }>
+                {move || groups.get().map(|answer| match answer {
+                    Ok(rows) if rows.is_empty() => view! {
+                        <div class="empty-state">
+                            <h2>"No groups yet"</h2>
+                            <p>"Create a group for each team, department or office."</p>
+                        </div>
+                    }.into_any(),
+                    Ok(rows) => view! {
+                        <table class="data-table">
+                            <thead><tr>
+                                <th scope="col">"Group"</th>
+                                <th scope="col">"Members"</th>
+                                <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                            </tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|group| view! {
+                                    <GroupRowView group manage error on_change=Callback::new(move |_| refresh()) />
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }.into_any(),
+                })}
+            </Transition>
+        </AppShell>
+    }
+}
+
+#[component]
+fn GroupRowView(
+    group: GroupRow,
+    manage: Signal<bool>,
+    error: RwSignal<Option<AppError>>,
+    on_change: Callback<()>,
+) -> impl IntoView {
+    let editing = RwSignal::new(false);
+    let adding = RwSignal::new(false);
+    let draft = RwSignal::new(group.name.clone());
+    let id = group.id;
+    let name = group.name.clone();
+    let count = group.member_count;
+    let rename = move || {
+        let new_name = draft.get_untracked();
+        leptos::task::spawn_local(async move {
+            match rename_group(id, new_name).await {
+                Ok(()) => {
+                    editing.set(false);
+                    on_change.run(());
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let delete_name = name.clone();
+    let delete = move |_| {
+        let question = format!(
+            "Delete the group \"{delete_name}\"? Its {count} member(s) stay in the workspace; only the group goes."
+        );
+        if window().confirm_with_message(&question).unwrap_or(false) {
+            leptos::task::spawn_local(async move {
+                match delete_group(id).await {
+                    Ok(()) => on_change.run(()),
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        }
+    };
+    view! {
+        <tr>
+            <td data-label="Group">
+                {move || if editing.get() {
+                    view! {
+                        <form class="inline-form" on:submit=move |ev| { ev.prevent_default(); rename(); }>
+                            <label class="visually-hidden" for=format!("rename-group-{id}")>"Group name"</label>
+                            <input id=format!("rename-group-{id}") type="text" maxlength="100"
+                                prop:value=move || draft.get()
+                                on:input=move |ev| draft.set(event_target_value(&ev)) />
+                            <button type="submit" class="button button-primary">"Save"</button>
+                            <button type="button" class="button" on:click=move |_| editing.set(false)>"Cancel"</button>
+                        </form>
+                    }.into_any()
+                } else {
+                    view! { <a href=group_members_href(id)>{draft.get()}</a> }.into_any()
+                }}
+            </td>
+            <td data-label="Members">{count}</td>
+            <td class="row-actions">
+                {move || manage.get().then(|| view! {
+                    <button type="button" class="button button-quiet" on:click=move |_| adding.update(|a| *a = !*a)>"Add members"</button>
+                    <button type="button" class="button button-quiet" on:click=move |_| editing.set(true)>"Rename"</button>
+                    <button type="button" class="button button-quiet danger" on:click=delete.clone()>"Delete"</button>
+                })}
+            </td>
+        </tr>
+        {move || adding.get().then(|| view! {
+            <tr class="panel-row"><td colspan="3">
+                <AddMembersPanel group_id=id group_name=name.clone() error on_added=on_change />
+            </td></tr>
+        })}
+    }
+}
+
+/// Search members and add the ticked ones to a group.
+#[component]
+fn AddMembersPanel(
+    group_id: i64,
+    group_name: String,
+    error: RwSignal<Option<AppError>>,
+    on_added: Callback<()>,
+) -> impl IntoView {
+    let search = RwSignal::new(String::new());
+    let picked: RwSignal<Vec<i64>> = RwSignal::new(Vec::new());
+    let results = Resource::new(
+        move || search.get(),
+        |q| async move {
+            list_members(
+                DirectoryParams {
+                    q: Some(q),
+                    ..Default::default()
+                },
+                None,
+            )
+            .await
+        },
+    );
+    let add = move |_| {
+        let ids = picked.get_untracked();
+        if ids.is_empty() {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match add_group_members(group_id, ids).await {
+                Ok(_) => on_added.run(()),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <div class="add-panel">
+            <label>
+                {format!("Find people to add to {group_name}")}
+                <input type="search" placeholder="Name or email" prop:value=move || search.get()
+                    on:input=move |ev| search.set(event_target_value(&ev)) />
+            </label>
+            <Transition fallback=|| ()>
+                {move || results.get().and_then(Result::ok).map(|page| view! {
+                    <ul class="check-list">
+                        {page.rows.into_iter().map(|row| {
+                            let id = row.membership_id;
+                            view! {
+                                <li><label class="check">
+                                    <input type="checkbox" prop:checked=move || picked.with(|p| p.contains(&id))
+                                        on:change=move |ev| {
+                                            let on = event_target_checked(&ev);
+                                            picked.update(|p| { p.retain(|x| *x != id); if on { p.push(id); } });
+                                        } />
+                                    " " {row.name.clone()} " "
+                                    <span class="muted">{row.email.clone().unwrap_or_default()}</span>
+                                </label></li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                })}
+            </Transition>
+            <button type="button" class="button button-primary" on:click=add
+                disabled=move || picked.with(Vec::is_empty)>
+                {move || format!("Add {} to group", picked.with(Vec::len))}
+            </button>
+        </div>
+    }
+}
+
+#[component]
+pub fn ProjectsPage() -> impl IntoView {
+    let version = RwSignal::new(0_u32);
+    let projects = Resource::new(move || version.get(), |_| list_projects());
+    let error = RwSignal::new(None::<AppError>);
+    let manage = can_manage();
+    let refresh = move || version.update(|v| *v += 1);
+    let on_create = Callback::new(move |name: String| {
+        leptos::task::spawn_local(async move {
+            match create_project(name).await {
+                Ok(_) => refresh(),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    });
+    view! {
+        <Title text="Projects" />
+        <AppShell>
+            <TeamTabs current="projects" />
+            <p class="lede">"Members can be given every project or only some. Set a member's projects on their page."</p>
+            {move || manage.get().then(|| view! {
+                <CreateForm label="Project" parse=LabelName::parse_project on_create error />
+            })}
+            {error_view(error)}
+            <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading projects…"</p> }>
+                {move || projects.get().map(|answer| match answer {
+                    Ok(rows) if rows.is_empty() => view! {
+                        <div class="empty-state">
+                            <h2>"No projects yet"</h2>
+                            <p>"Create the projects your team tracks time on."</p>
+                        </div>
+                    }.into_any(),
+                    Ok(rows) => view! {
+                        <table class="data-table">
+                            <thead><tr>
+                                <th scope="col">"Project"</th>
+                                <th scope="col">"Members given it"</th>
+                                <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                            </tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|project| view! {
+                                    <ProjectRowView project manage error on_change=Callback::new(move |_| refresh()) />
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }.into_any(),
+                })}
+            </Transition>
+        </AppShell>
+    }
+}
+
+#[component]
+fn ProjectRowView(
+    project: ProjectRow,
+    manage: Signal<bool>,
+    error: RwSignal<Option<AppError>>,
+    on_change: Callback<()>,
+) -> impl IntoView {
+    let editing = RwSignal::new(false);
+    let draft = RwSignal::new(project.name.clone());
+    let id = project.id;
+    let archived = project.archived;
+    let rename = move || {
+        let new_name = draft.get_untracked();
+        leptos::task::spawn_local(async move {
+            match rename_project(id, new_name).await {
+                Ok(()) => {
+                    editing.set(false);
+                    on_change.run(());
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let toggle_archive = move |_| {
+        leptos::task::spawn_local(async move {
+            match set_project_archived(id, !archived).await {
+                Ok(()) => on_change.run(()),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <tr class:archived=archived>
+            <td data-label="Project">
+                {move || if editing.get() {
+                    view! {
+                        <form class="inline-form" on:submit=move |ev| { ev.prevent_default(); rename(); }>
+                            <label class="visually-hidden" for=format!("rename-project-{id}")>"Project name"</label>
+                            <input id=format!("rename-project-{id}") type="text" maxlength="100"
+                                prop:value=move || draft.get()
+                                on:input=move |ev| draft.set(event_target_value(&ev)) />
+                            <button type="submit" class="button button-primary">"Save"</button>
+                            <button type="button" class="button" on:click=move |_| editing.set(false)>"Cancel"</button>
+                        </form>
+                    }.into_any()
+                } else {
+                    view! {
+                        <span>{draft.get()}</span>
+                        {archived.then(|| view! { " " <span class="badge badge-inactive">"Archived"</span> })}
+                    }.into_any()
+                }}
+            </td>
+            <td data-label="Members given it">{project.member_count}</td>
+            <td class="row-actions">
+                {move || manage.get().then(|| view! {
+                    <button type="button" class="button button-quiet" on:click=move |_| editing.set(true)>"Rename"</button>
+                    <button type="button" class="button button-quiet" on:click=toggle_archive>
+                        {if archived { "Restore" } else { "Archive" }}
+                    </button>
+                })}
+            </td>
+        </tr>
+    }
+}

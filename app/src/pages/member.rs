@@ -1,0 +1,246 @@
+//! One member's card: what the Team list shows, plus their projects.
+//! Owners and admins can take them out of a group and set their projects.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::{
+    api::{
+        groups::{list_groups, list_projects, remove_group_member, set_member_projects},
+        members::member_detail,
+    },
+    components::layout::{initials, AppShell},
+    domain::Action as Permission,
+    error::AppError,
+    pages::team::{kind_label, roles_label, status_label, TeamTabs},
+};
+
+#[component]
+pub fn MemberPage() -> impl IntoView {
+    let params = use_params_map();
+    let membership_id = Memo::new(move |_| {
+        params
+            .with(|p| p.get("id"))
+            .and_then(|id| id.parse::<i64>().ok())
+    });
+    let version = RwSignal::new(0_u32);
+    let detail = Resource::new(
+        move || (membership_id.get(), version.get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => member_detail(id).await,
+                None => Err(AppError::NotFound),
+            }
+        },
+    );
+    let session = crate::components::session::use_session();
+    let can_manage = move || {
+        session
+            .me
+            .get()
+            .and_then(Result::ok)
+            .is_some_and(|me| me.can(Permission::ManageGroupsAndProjects))
+    };
+    view! {
+        <Title text="Member" />
+        <AppShell>
+            <TeamTabs current="members" />
+            <p><a href="/team" on:click=|ev| {
+                // Back to the exact list view (search, filters, scroll) when
+                // we came from it.
+                if let Ok(history) = window().history() {
+                    if history.length().unwrap_or(0) > 1 {
+                        ev.prevent_default();
+                        let _ = history.back();
+                    }
+                }
+            }>"← Back to members"</a></p>
+            <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading member…"</p> }>
+                {move || Suspend::new(async move {
+                    match detail.await {
+                        Ok(detail) => {
+                            let row = detail.row.clone();
+                            let id = row.membership_id;
+                            let inactive = row.status == "inactive";
+                            view! {
+                                <section class="card member-card" aria-labelledby="member-name">
+                                    <div class="member-card-head">
+                                        <span class="avatar" aria-hidden="true">{initials(&row.name)}</span>
+                                        <div>
+                                            <h2 id="member-name" class:struck=inactive>{row.name.clone()}</h2>
+                                            <p class="muted">{row.email.clone().unwrap_or_else(|| "No email (limited member)".to_owned())}</p>
+                                        </div>
+                                        <span class=format!("badge badge-{}", row.status)>{status_label(&row.status)}</span>
+                                    </div>
+                                    <dl class="details">
+                                        <dt>"Roles"</dt><dd>{roles_label(&row)}</dd>
+                                        <dt>"Kind"</dt><dd>{kind_label(&row.kind)}</dd>
+                                        <dt>"Team manager"</dt><dd>{row.team_manager.clone().unwrap_or_else(|| "—".to_owned())}</dd>
+                                        <dt>"Last active"</dt><dd>{row.last_active_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "Never".to_owned())}</dd>
+                                        <dt>"Added"</dt><dd>{row.created_at.format("%Y-%m-%d").to_string()}</dd>
+                                        <dt>"Account"</dt><dd>{if row.locked { "Locked after failed sign-ins" } else { "Not locked" }}</dd>
+                                    </dl>
+                                </section>
+                                <MemberGroups id groups=row.groups.clone() can_manage=can_manage() version />
+                                <MemberProjects id all=detail.all_projects projects=detail.projects.clone() can_manage=can_manage() version />
+                            }.into_any()
+                        }
+                        Err(error) => view! {
+                            <div class="empty-state">
+                                <h2>"Member not found"</h2>
+                                <p>{error.to_string()}</p>
+                            </div>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </AppShell>
+    }
+}
+
+#[component]
+fn MemberGroups(
+    id: i64,
+    groups: Vec<String>,
+    can_manage: bool,
+    version: RwSignal<u32>,
+) -> impl IntoView {
+    let all_groups = Resource::new(|| (), |_| list_groups());
+    let error = RwSignal::new(None::<AppError>);
+    let remove = Action::new(move |group_id: &i64| {
+        let group_id = *group_id;
+        async move {
+            match remove_group_member(group_id, id).await {
+                Ok(()) => version.update(|v| *v += 1),
+                Err(e) => error.set(Some(e)),
+            }
+        }
+    });
+    view! {
+        <section class="card" aria-labelledby="groups-head">
+            <h2 id="groups-head">"Groups"</h2>
+            {if groups.is_empty() {
+                view! { <p class="muted">"Not in any group."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="chip-list">
+                        {groups.into_iter().map(|name| {
+                            let lookup = name.clone();
+                            view! {
+                                <li class="chip">
+                                    {name.clone()}
+                                    {can_manage.then(|| view! {
+                                        <button
+                                            type="button"
+                                            class="chip-remove"
+                                            aria-label=format!("Remove from {name}")
+                                            on:click=move |_| {
+                                                let group_id = all_groups
+                                                    .get()
+                                                    .and_then(Result::ok)
+                                                    .and_then(|all| all.into_iter().find(|g| g.name == lookup))
+                                                    .map(|g| g.id);
+                                                if let Some(group_id) = group_id {
+                                                    remove.dispatch(group_id);
+                                                }
+                                            }
+                                        >"×"</button>
+                                    })}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            {move || error.get().map(|e| view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> })}
+        </section>
+    }
+}
+
+#[component]
+fn MemberProjects(
+    id: i64,
+    all: bool,
+    projects: Vec<String>,
+    can_manage: bool,
+    version: RwSignal<u32>,
+) -> impl IntoView {
+    let all_projects = Resource::new(|| (), |_| list_projects());
+    let everything = RwSignal::new(all);
+    let chosen: RwSignal<Vec<String>> = RwSignal::new(projects.clone());
+    let message = RwSignal::new(None::<Result<(), AppError>>);
+    let save = Action::new(move |_: &()| async move {
+        let listed = all_projects
+            .get_untracked()
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        let ids: Vec<i64> = listed
+            .into_iter()
+            .filter(|p| chosen.with_untracked(|c| c.contains(&p.name)))
+            .map(|p| p.id)
+            .collect();
+        let result = set_member_projects(id, everything.get_untracked(), ids).await;
+        if result.is_ok() {
+            version.update(|v| *v += 1);
+        }
+        message.set(Some(result));
+    });
+    view! {
+        <section class="card" aria-labelledby="projects-head">
+            <h2 id="projects-head">"Projects"</h2>
+            {if !can_manage {
+                let summary = if all { "All projects".to_owned() } else if projects.is_empty() { "No projects".to_owned() } else { projects.join(", ") };
+                view! { <p>{summary}</p> }.into_any()
+            } else {
+                view! {
+                    <label class="check">
+                        <input type="checkbox" prop:checked=move || everything.get()
+                            on:change=move |ev| everything.set(event_target_checked(&ev)) />
+                        " All projects, including new ones"
+                    </label>
+                    <Transition fallback=|| ()>
+                        {move || (!everything.get()).then(|| {
+                            let listed = all_projects.get().and_then(Result::ok).unwrap_or_default();
+                            if listed.is_empty() {
+                                return view! { <p class="muted">"No projects yet. Create them on the Projects tab."</p> }.into_any();
+                            }
+                            view! {
+                                <ul class="check-list">
+                                    {listed.into_iter().map(|p| {
+                                        let name = p.name.clone();
+                                        let checked = {
+                                            let name = name.clone();
+                                            move || chosen.with(|c| c.contains(&name))
+                                        };
+                                        view! {
+                                            <li><label class="check">
+                                                <input type="checkbox" prop:checked=checked
+                                                    on:change=move |ev| {
+                                                        let on = event_target_checked(&ev);
+                                                        let name = name.clone();
+                                                        chosen.update(|c| {
+                                                            c.retain(|n| *n != name);
+                                                            if on { c.push(name); }
+                                                        });
+                                                    } />
+                                                " " {p.name.clone()}
+                                                {p.archived.then_some(" (archived)")}
+                                            </label></li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        })}
+                    </Transition>
+                    <button type="button" class="button button-primary" on:click=move |_| { save.dispatch(()); }
+                        disabled=move || save.pending().get()>"Save projects"</button>
+                    {move || message.get().map(|m| match m {
+                        Ok(()) => view! { <p class="notice" role="status">"Projects saved."</p> }.into_any(),
+                        Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }.into_any(),
+                    })}
+                }.into_any()
+            }}
+        </section>
+    }
+}

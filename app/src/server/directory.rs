@@ -1,0 +1,461 @@
+//! The member list's SQL: one statement per page, built from whitelisted
+//! fragments (no user text ever reaches the SQL, only bound values), using
+//! keyset pagination on the denormalised sort columns of `memberships`.
+//!
+//! Statements are sent unprepared (`persistent(false)`) so PostgreSQL plans
+//! each one with the actual search patterns: whether a trigram bitmap or a
+//! sorted index scan is faster depends on how common the words are.
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{postgres::PgRow, PgConnection, Postgres, QueryBuilder, Row};
+
+use crate::{
+    domain::directory::{
+        DirectoryQuery, KindFilter, MemberCount, RoleFilter, SortDir, SortKey, StatusFilter,
+        PAGE_SIZE,
+    },
+    error::AppError,
+};
+
+/// Whose rows a caller may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Everyone,
+    /// A manager's read-only view: members assigned to them as team manager
+    /// (when `team`), members sharing one of their specific projects (when
+    /// `projects`), and themselves.
+    Managed {
+        membership_id: i64,
+        team: bool,
+        projects: bool,
+    },
+}
+
+/// The position after the last row of a page, opaque to the browser.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Cursor {
+    /// Workspace the cursor was issued in.
+    w: i64,
+    /// Sort column and direction it belongs to.
+    s: SortKey,
+    d: SortDir,
+    k: CursorKey,
+    id: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+enum CursorKey {
+    Text(String),
+    Rank(i16),
+    /// `None` sorts as "never" (before every real time).
+    Time(Option<DateTime<Utc>>),
+}
+
+fn bad_cursor() -> AppError {
+    AppError::field(
+        "cursor",
+        "This list position is not valid any more. Reload the list to start again.",
+    )
+}
+
+impl Cursor {
+    fn encode(&self) -> String {
+        // Serialising a plain struct to JSON cannot fail.
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    fn decode(text: &str, workspace_id: i64, query: &DirectoryQuery) -> Result<Self, AppError> {
+        if text.len() > 2048 {
+            return Err(bad_cursor());
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad_cursor())?;
+        let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| bad_cursor())?;
+        if cursor.w != workspace_id {
+            return Err(AppError::field(
+                "cursor",
+                "This list position belongs to another workspace. Reload the list.",
+            ));
+        }
+        let key_fits = matches!(
+            (sort_kind(cursor.s), &cursor.k),
+            (KeyKind::Text, CursorKey::Text(_))
+                | (KeyKind::Rank, CursorKey::Rank(_))
+                | (KeyKind::Time, CursorKey::Time(_))
+        );
+        if cursor.s != query.sort || cursor.d != query.dir || !key_fits {
+            return Err(AppError::field(
+                "cursor",
+                "This list position belongs to a different sort order. Reload the list.",
+            ));
+        }
+        Ok(cursor)
+    }
+}
+
+enum KeyKind {
+    Text,
+    Rank,
+    Time,
+}
+
+fn sort_kind(sort: SortKey) -> KeyKind {
+    match sort {
+        SortKey::Name | SortKey::Email | SortKey::Groups | SortKey::Status | SortKey::Kind => {
+            KeyKind::Text
+        }
+        SortKey::Roles => KeyKind::Rank,
+        SortKey::LastActive | SortKey::Added => KeyKind::Time,
+    }
+}
+
+/// The indexed expression each sort order walks (see the migration).
+fn sort_expression(sort: SortKey) -> &'static str {
+    match sort {
+        SortKey::Name => "m.sort_name",
+        SortKey::Email => "m.sort_email",
+        SortKey::Groups => "m.sort_groups",
+        SortKey::Status => "m.status",
+        SortKey::Kind => "m.kind",
+        SortKey::Roles => "m.role_rank",
+        SortKey::LastActive => "coalesce(m.last_active_at, '-infinity'::timestamptz)",
+        SortKey::Added => "m.created_at",
+    }
+}
+
+/// The search words folded exactly as the stored search text was
+/// (lower case, accents removed, by PostgreSQL's own `unaccent`), then
+/// turned into LIKE patterns: 1-2 characters match the start of a word,
+/// longer words match anywhere.
+pub async fn search_patterns(
+    conn: &mut PgConnection,
+    query: &DirectoryQuery,
+) -> Result<Vec<String>, AppError> {
+    let words: Vec<String> = query
+        .search_words()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
+    let folded: Vec<Option<String>> = sqlx::query_scalar!(
+        "SELECT teamroom_fold(word) FROM unnest($1::text[]) WITH ORDINALITY AS w(word, n) ORDER BY n",
+        &words
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(folded
+        .into_iter()
+        .flatten()
+        .filter(|word| !word.is_empty())
+        .map(|word| {
+            let escaped = word
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            if word.chars().count() <= 2 {
+                format!("% {escaped}%")
+            } else {
+                format!("%{escaped}%")
+            }
+        })
+        .collect())
+}
+
+/// `WHERE ...` shared by the page, the count and the CSV export.
+fn push_conditions(
+    sql: &mut QueryBuilder<Postgres>,
+    workspace_id: i64,
+    scope: Scope,
+    query: &DirectoryQuery,
+    patterns: &[String],
+) {
+    sql.push(" WHERE m.workspace_id = ").push_bind(workspace_id);
+    match query.status {
+        StatusFilter::Current => {
+            sql.push(" AND m.status IN ('active', 'pending')");
+        }
+        StatusFilter::Active => {
+            sql.push(" AND m.status = 'active'");
+        }
+        StatusFilter::Pending => {
+            sql.push(" AND m.status = 'pending'");
+        }
+        StatusFilter::Inactive => {
+            sql.push(" AND m.status = 'inactive'");
+        }
+        StatusFilter::All => {}
+    }
+    match query.role {
+        Some(RoleFilter::Owner) => sql.push(" AND m.role_rank = 0"),
+        Some(RoleFilter::Admin) => sql.push(" AND m.is_admin"),
+        Some(RoleFilter::ProjectManager) => sql.push(" AND m.is_project_manager"),
+        Some(RoleFilter::TeamManager) => sql.push(" AND m.is_team_manager"),
+        Some(RoleFilter::Member) => sql.push(" AND m.role_rank = 4"),
+        None => sql,
+    };
+    match query.kind {
+        Some(KindFilter::Full) => sql.push(" AND m.kind = 'full'"),
+        Some(KindFilter::Limited) => sql.push(" AND m.kind = 'limited'"),
+        None => sql,
+    };
+    if let Some(group_id) = query.group {
+        sql.push(
+            " AND m.id IN (SELECT gm.membership_id FROM group_members gm WHERE gm.workspace_id = ",
+        )
+        .push_bind(workspace_id)
+        .push(" AND gm.group_id = ")
+        .push_bind(group_id)
+        .push(")");
+    }
+    for pattern in patterns {
+        sql.push(" AND m.search_text LIKE ")
+            .push_bind(pattern.clone());
+    }
+    if let Scope::Managed {
+        membership_id,
+        team,
+        projects,
+    } = scope
+    {
+        sql.push(" AND (m.id = ").push_bind(membership_id);
+        if team {
+            sql.push(" OR m.team_manager_id = ")
+                .push_bind(membership_id);
+        }
+        if projects {
+            sql.push(
+                " OR m.id IN (SELECT theirs.membership_id
+                                FROM project_members mine
+                                JOIN project_members theirs
+                                  ON theirs.workspace_id = mine.workspace_id
+                                 AND theirs.project_id = mine.project_id
+                               WHERE mine.workspace_id = ",
+            )
+            .push_bind(workspace_id)
+            .push(" AND mine.membership_id = ")
+            .push_bind(membership_id)
+            .push(")");
+        }
+        sql.push(")");
+    }
+}
+
+fn push_order(sql: &mut QueryBuilder<Postgres>, query: &DirectoryQuery) {
+    let dir = match query.dir {
+        SortDir::Asc => "ASC",
+        SortDir::Desc => "DESC",
+    };
+    sql.push(format_args!(
+        " ORDER BY {} {dir}, m.id {dir}",
+        sort_expression(query.sort)
+    ));
+}
+
+/// The statement for one page of membership ids with their sort keys.
+/// Public so the benchmark can run the very same SQL directly as a floor.
+pub fn page_statement(
+    workspace_id: i64,
+    scope: Scope,
+    query: &DirectoryQuery,
+    patterns: &[String],
+    after: Option<&str>,
+) -> Result<QueryBuilder<Postgres>, AppError> {
+    let cursor = after
+        .map(|text| Cursor::decode(text, workspace_id, query))
+        .transpose()?;
+    let mut sql = QueryBuilder::new(
+        "SELECT m.id, m.sort_name, m.sort_email, m.sort_groups, m.status, m.kind, m.role_rank,
+                m.last_active_at, m.created_at
+           FROM memberships m",
+    );
+    push_conditions(&mut sql, workspace_id, scope, query, patterns);
+    if let Some(cursor) = cursor {
+        let comparison = match query.dir {
+            SortDir::Asc => ">",
+            SortDir::Desc => "<",
+        };
+        sql.push(format_args!(
+            " AND ({}, m.id) {comparison} (",
+            sort_expression(query.sort)
+        ));
+        match cursor.k {
+            CursorKey::Text(text) => sql.push_bind(text),
+            CursorKey::Rank(rank) => sql.push_bind(rank),
+            CursorKey::Time(time) => sql
+                .push("coalesce(")
+                .push_bind(time)
+                .push("::timestamptz, '-infinity'::timestamptz)"),
+        };
+        sql.push(", ").push_bind(cursor.id).push(")");
+    }
+    push_order(&mut sql, query);
+    // One row more than a page tells whether there is a next page.
+    sql.push(format_args!(" LIMIT {}", PAGE_SIZE + 1));
+    Ok(sql)
+}
+
+/// The sorted ids of one page and the cursor for the next one, if any.
+pub struct PageIds {
+    pub ids: Vec<i64>,
+    pub next: Option<String>,
+}
+
+pub async fn page_ids(
+    conn: &mut PgConnection,
+    workspace_id: i64,
+    scope: Scope,
+    query: &DirectoryQuery,
+    patterns: &[String],
+    after: Option<&str>,
+) -> Result<PageIds, AppError> {
+    let mut sql = page_statement(workspace_id, scope, query, patterns, after)?;
+    let rows: Vec<PgRow> = sql.build().persistent(false).fetch_all(&mut *conn).await?;
+    let more = rows.len() > PAGE_SIZE;
+    let rows = &rows[..rows.len().min(PAGE_SIZE)];
+    let next = match rows.last().filter(|_| more) {
+        Some(last) => Some(
+            Cursor {
+                w: workspace_id,
+                s: query.sort,
+                d: query.dir,
+                k: cursor_key(last, query.sort)?,
+                id: last.try_get("id")?,
+            }
+            .encode(),
+        ),
+        None => None,
+    };
+    let ids = rows
+        .iter()
+        .map(|row| row.try_get::<i64, _>("id"))
+        .collect::<Result<_, _>>()?;
+    Ok(PageIds { ids, next })
+}
+
+fn cursor_key(row: &PgRow, sort: SortKey) -> Result<CursorKey, sqlx::Error> {
+    Ok(match sort {
+        SortKey::Name => CursorKey::Text(row.try_get("sort_name")?),
+        SortKey::Email => CursorKey::Text(row.try_get("sort_email")?),
+        SortKey::Groups => CursorKey::Text(row.try_get("sort_groups")?),
+        SortKey::Status => CursorKey::Text(row.try_get("status")?),
+        SortKey::Kind => CursorKey::Text(row.try_get("kind")?),
+        SortKey::Roles => CursorKey::Rank(row.try_get("role_rank")?),
+        SortKey::LastActive => CursorKey::Time(row.try_get("last_active_at")?),
+        SortKey::Added => CursorKey::Time(Some(row.try_get("created_at")?)),
+    })
+}
+
+/// Counting a million matches on every keystroke is what not to do: the
+/// count is exact up to this many matches, an estimate beyond.
+pub const EXACT_COUNT_LIMIT: i64 = 10_000;
+
+/// How many members match: the planner's estimate first (a fraction of a
+/// millisecond); if that is small, an exact count capped at
+/// `EXACT_COUNT_LIMIT` confirms it.
+pub async fn count(
+    conn: &mut PgConnection,
+    workspace_id: i64,
+    scope: Scope,
+    query: &DirectoryQuery,
+    patterns: &[String],
+) -> Result<MemberCount, AppError> {
+    let mut explain = QueryBuilder::new("EXPLAIN (FORMAT JSON) SELECT 1 FROM memberships m");
+    push_conditions(&mut explain, workspace_id, scope, query, patterns);
+    let plan: serde_json::Value = explain
+        .build()
+        .persistent(false)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    let estimate = plan
+        .pointer("/0/Plan/Plan Rows")
+        .and_then(serde_json::Value::as_f64)
+        .unwrap_or(0.0)
+        .round() as i64;
+    if estimate > EXACT_COUNT_LIMIT {
+        return Ok(MemberCount {
+            value: estimate,
+            exact: false,
+        });
+    }
+    // ORDER BY keeps the count on the same index path as the page, never a
+    // sequential scan across every workspace.
+    let mut exact = QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM memberships m");
+    push_conditions(&mut exact, workspace_id, scope, query, patterns);
+    push_order(&mut exact, query);
+    exact.push(format_args!(" LIMIT {}) AS capped", EXACT_COUNT_LIMIT + 1));
+    let counted: i64 = exact
+        .build()
+        .persistent(false)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    Ok(if counted > EXACT_COUNT_LIMIT {
+        MemberCount {
+            value: estimate.max(counted),
+            exact: false,
+        }
+    } else {
+        MemberCount {
+            value: counted,
+            exact: true,
+        }
+    })
+}
+
+/// Every matching row for the CSV export, in order, streamed.
+pub fn export_statement(
+    workspace_id: i64,
+    scope: Scope,
+    query: &DirectoryQuery,
+    patterns: &[String],
+) -> QueryBuilder<Postgres> {
+    let mut sql = QueryBuilder::new(
+        "SELECT coalesce(m.display_name, a.display_name, m.invited_email, '') AS name,
+                coalesce(a.email, m.invited_email, '') AS email,
+                m.role_rank, m.is_admin, m.is_project_manager, m.is_team_manager,
+                m.status, m.kind,
+                coalesce((SELECT string_agg(g.name, '; ' ORDER BY lower(g.name))
+                            FROM group_members gm
+                            JOIN groups g ON g.workspace_id = gm.workspace_id AND g.id = gm.group_id
+                           WHERE gm.workspace_id = m.workspace_id AND gm.membership_id = m.id), '') AS groups,
+                m.last_active_at, m.created_at
+           FROM memberships m
+           LEFT JOIN accounts a ON a.id = m.account_id",
+    );
+    push_conditions(&mut sql, workspace_id, scope, query, patterns);
+    push_order(&mut sql, query);
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_other_views() {
+        let query = DirectoryQuery::default();
+        let cursor = Cursor {
+            w: 7,
+            s: SortKey::Name,
+            d: SortDir::Asc,
+            k: CursorKey::Text("zoe smith".into()),
+            id: 12,
+        };
+        let text = cursor.encode();
+        assert_eq!(Cursor::decode(&text, 7, &query).ok(), Some(cursor));
+        assert!(Cursor::decode(&text, 8, &query).is_err(), "other workspace");
+        let resorted = query.sorted_by(SortKey::Email);
+        assert!(Cursor::decode(&text, 7, &resorted).is_err(), "other sort");
+        assert!(Cursor::decode("not base64!", 7, &query).is_err());
+        assert!(Cursor::decode(&URL_SAFE_NO_PAD.encode(b"{\"w\":7}"), 7, &query).is_err());
+        let wrong_type = Cursor {
+            k: CursorKey::Rank(1),
+            ..Cursor::decode(&text, 7, &query).expect("valid")
+        };
+        assert!(Cursor::decode(&wrong_type.encode(), 7, &query).is_err());
+    }
+}
