@@ -3,6 +3,7 @@ import { defineConfig, devices } from '@playwright/test';
 // cargo-leptos starts the server on 127.0.0.1:3000 before running this.
 export default defineConfig({
   testDir: './tests',
+  globalSetup: './global-setup.ts',
   // A stray test.only must not pass CI by skipping everything else.
   forbidOnly: !!process.env.CI,
   // A 2-core machine: one browser at a time keeps timings honest.

@@ -22,7 +22,9 @@ const USAGE: &str = "usage:
   cargo xtask test [--no-e2e | --e2e-only] [-- <cargo test args>]
                                   every test, on a throwaway database
   cargo xtask db [stop]           start (or stop) the private PostgreSQL and print its DATABASE_URL
-  cargo xtask sqlx-prepare        regenerate .sqlx/ (compile-time query data) after changing a query";
+  cargo xtask sqlx-prepare        regenerate .sqlx/ (compile-time query data) after changing a query
+  cargo xtask seed --members N    add a realistic workspace of N members to the private database
+  cargo xtask bench members       Team page benchmark at 100,000 and 1,000,000 members (throwaway database)";
 
 pub type Result<T> = std::result::Result<T, String>;
 
@@ -33,6 +35,8 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("db") => db(&args[1..]),
         Some("sqlx-prepare") => sqlx_prepare(),
+        Some("seed") => seed(&args[1..]),
+        Some("bench") if args.get(1).map(String::as_str) == Some("members") => bench_members(),
         _ => Err(USAGE.to_owned()),
     };
     match outcome {
@@ -45,7 +49,13 @@ fn main() -> ExitCode {
 }
 
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    // `cargo run` sets CARGO_MANIFEST_DIR for the running binary too. Prefer
+    // it to the compile-time value: with a shared CARGO_TARGET_DIR (CI's
+    // cache) the binary may have been built from another clone's path.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))
@@ -233,5 +243,51 @@ fn sqlx_prepare() -> Result<()> {
     })();
     throwaway.stop();
     cluster.stop();
+    outcome
+}
+
+/// `cargo xtask seed --members N [...]`: the server's `seed-members` on the
+/// private cluster (or DATABASE_URL), built in release mode.
+fn seed(args: &[String]) -> Result<()> {
+    let root = workspace_root();
+    if !args.iter().any(|a| a == "--members") {
+        return Err(
+            "usage: cargo xtask seed --members N [--name NAME] [--tag TAG] [--password PW]".into(),
+        );
+    }
+    let (database_url, _cluster) = database(&root)?;
+    run_command(
+        tools::cargo(&root)
+            .args([
+                "run",
+                "--release",
+                "--quiet",
+                "--package",
+                "server",
+                "--",
+                "seed-members",
+            ])
+            .args(args)
+            .env("DATABASE_URL", &database_url),
+        "server seed-members",
+    )
+}
+
+/// `cargo xtask bench members`: seeds 100,000 and 1,000,000 members (plus a
+/// neighbour workspace) into a throwaway cluster and prints the table.
+fn bench_members() -> Result<()> {
+    let root = workspace_root();
+    tools::ensure_build_tools(&root)?;
+    let throwaway = postgres::Throwaway::start(&root)?;
+    let outcome = (|| {
+        let url = throwaway.fresh_database("teamroom_bench")?;
+        run_command(
+            tools::cargo(&root)
+                .args(["bench", "--package", "server", "--bench", "members"])
+                .env("DATABASE_URL", &url),
+            "the members benchmark",
+        )
+    })();
+    throwaway.stop();
     outcome
 }

@@ -381,6 +381,11 @@ fn MembersView() -> impl IntoView {
                 Ok(page) => {
                     let first_next = page.next.clone();
                     let empty = page.rows.is_empty();
+                    // Only the person looking at it, in the default view: a
+                    // new workspace.
+                    let alone = page.rows.len() == 1
+                        && page.next.is_none()
+                        && view_query.get_untracked() == DirectoryQuery::default();
                     Either::Left(view! {
                         <MembersTable first=page.rows more=more_rows view_query />
                         {empty.then(|| {
@@ -395,6 +400,12 @@ fn MembersView() -> impl IntoView {
                                     }}</p>
                                 </div>
                             }
+                        })}
+                        {(alone && can_invite()).then(|| view! {
+                            <div class="empty-state">
+                                <h2>"Invite your team"</h2>
+                                <p>"You are the only member so far. Invite the people you work with so they can track time in this workspace."</p>
+                            </div>
                         })}
                         {move || {
                             let next = more_next.get().unwrap_or_else(|| first_next.clone());
@@ -541,9 +552,9 @@ fn member_row(row: MemberRow) -> impl IntoView {
     view! {
         <tr tabindex="0" data-member-id=id on:keydown=move |ev| row_keydown(ev, id)>
             <td data-label="Name">
-                <a class="member-name" class:struck=inactive href=href tabindex="-1">
+                <a class="member-name" href=href tabindex="-1">
                     <span class="avatar small" aria-hidden="true">{initials(&row.name)}</span>
-                    <span class="member-name-text">{row.name.clone()}</span>
+                    <span class="member-name-text" class:struck=inactive>{row.name.clone()}</span>
                 </a>
                 {row.locked.then(|| view! { <span class="lock" title="Locked after failed sign-ins">" 🔒"<span class="visually-hidden">"locked"</span></span> })}
             </td>

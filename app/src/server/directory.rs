@@ -263,10 +263,51 @@ pub fn page_statement(
     patterns: &[String],
     after: Option<&str>,
 ) -> Result<QueryBuilder<Postgres>, AppError> {
+    page_statement_with(
+        QueryBuilder::new(""),
+        workspace_id,
+        scope,
+        query,
+        patterns,
+        after,
+    )
+}
+
+/// The plan PostgreSQL picks for a page (for the benchmark's report).
+pub async fn explain_page(
+    conn: &mut PgConnection,
+    workspace_id: i64,
+    scope: Scope,
+    query: &DirectoryQuery,
+    patterns: &[String],
+    after: Option<&str>,
+) -> Result<Vec<String>, AppError> {
+    let mut sql = page_statement_with(
+        QueryBuilder::new("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) "),
+        workspace_id,
+        scope,
+        query,
+        patterns,
+        after,
+    )?;
+    let rows = sql.build().persistent(false).fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|row| row.try_get::<String, _>(0).map_err(AppError::from))
+        .collect()
+}
+
+fn page_statement_with(
+    mut sql: QueryBuilder<Postgres>,
+    workspace_id: i64,
+    scope: Scope,
+    query: &DirectoryQuery,
+    patterns: &[String],
+    after: Option<&str>,
+) -> Result<QueryBuilder<Postgres>, AppError> {
     let cursor = after
         .map(|text| Cursor::decode(text, workspace_id, query))
         .transpose()?;
-    let mut sql = QueryBuilder::new(
+    sql.push(
         "SELECT m.id, m.sort_name, m.sort_email, m.sort_groups, m.status, m.kind, m.role_rank,
                 m.last_active_at, m.created_at
            FROM memberships m",

@@ -1,0 +1,153 @@
+import { test, expect, type Page } from '@playwright/test';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+// Seeded by global-setup.ts: 3,000 members, 100 groups.
+const ADMIN = 'admin@e2edir.example.test';
+const PASSWORD = 'teamroom demo 2026';
+const SHOTS = path.join(__dirname, '..', 'screenshots');
+fs.mkdirSync(SHOTS, { recursive: true });
+
+async function hydrated(page: Page) {
+  await page.waitForSelector('body[data-hydrated="true"]');
+}
+
+async function signInAsAdmin(page: Page) {
+  await page.goto('/signin');
+  await hydrated(page);
+  await page.getByLabel('Email').fill(ADMIN);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/team$/);
+  await hydrated(page);
+}
+
+const count = (page: Page) => page.getByTestId('member-count');
+const rows = (page: Page) => page.locator('.members-table tbody tr');
+
+/** "2,345 members" or "about 2,300 members" -> 2345 / 2300. */
+async function countValue(page: Page): Promise<number> {
+  const text = (await count(page).textContent()) ?? '';
+  const match = text.replace(/,/g, '').match(/(\d+) member/);
+  expect(match, `count text "${text}"`).not.toBeNull();
+  return Number(match![1]);
+}
+
+test('typing filters the rows and the count; the URL holds the view', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await signInAsAdmin(page);
+
+  await expect(count(page)).toHaveText(/members/);
+  const everyone = await countValue(page);
+  expect(everyone).toBeGreaterThan(2500);
+  await expect(rows(page)).toHaveCount(50);
+
+  // Type a search: the list narrows, the count drops, the URL follows.
+  await page.getByRole('searchbox', { name: 'Search members' }).pressSequentially('zoe', { delay: 40 });
+  await expect(page).toHaveURL(/[?&]q=zoe/);
+  await expect.poll(() => countValue(page)).toBeLessThan(everyone);
+  const zoes = await countValue(page);
+  expect(zoes).toBeGreaterThan(0);
+  const names = await page.locator('.members-table .member-name-text').allTextContents();
+  expect(names.length).toBeGreaterThan(0);
+  for (const name of names) expect(name.toLowerCase()).toMatch(/zo[eë]/);
+
+  // Status filter "Inactive": struck-through names only.
+  await page.getByLabel('Status').selectOption('inactive');
+  await expect(page).toHaveURL(/status=inactive/);
+  await expect(rows(page).first()).toBeVisible();
+  await expect(page.locator('.members-table .badge').first()).toHaveText('Inactive');
+  const struck = page.locator('.members-table .member-name-text.struck');
+  await expect(struck.first()).toBeVisible();
+  expect(await struck.count()).toBe(await rows(page).count());
+  await expect(struck.first()).toHaveCSS('text-decoration-line', 'line-through');
+
+  // Sort by last active, newest first, through the column header.
+  await page.getByRole('link', { name: /Last active/ }).click();
+  await expect(page).toHaveURL(/sort=last_active/);
+  await expect(page).toHaveURL(/dir=desc/);
+
+  // Reload and back/forward restore the same view.
+  const viewUrl = page.url();
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByRole('searchbox', { name: 'Search members' })).toHaveValue('zoe');
+  await expect(page.getByLabel('Status')).toHaveValue('inactive');
+  await page.goBack();
+  await expect(page).not.toHaveURL(/sort=last_active/);
+  await expect(page.getByLabel('Status')).toHaveValue('inactive');
+  await page.goForward();
+  await expect(page).toHaveURL(viewUrl);
+
+  // A pasted link opens the same view in a fresh tab.
+  const other = await page.context().newPage();
+  await other.goto(viewUrl);
+  await hydrated(other);
+  await expect(other.getByLabel('Status')).toHaveValue('inactive');
+  await expect(other.getByRole('searchbox', { name: 'Search members' })).toHaveValue('zoe');
+  await other.close();
+  expect(errors).toEqual([]);
+});
+
+test('every match is reachable: load more appends the next page', async ({ page }) => {
+  await signInAsAdmin(page);
+  await expect(rows(page)).toHaveCount(50);
+  await page.getByRole('button', { name: 'Load more' }).click();
+  await expect(rows(page)).toHaveCount(100);
+  const ids = await rows(page).evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-member-id')));
+  expect(new Set(ids).size).toBe(100);
+});
+
+test('keyboard: slash focuses search, arrows move, Enter opens the member', async ({ page }) => {
+  await signInAsAdmin(page);
+  await expect(rows(page)).toHaveCount(50);
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('/');
+  await expect(page.getByRole('searchbox', { name: 'Search members' })).toBeFocused();
+  await rows(page).first().focus();
+  await page.keyboard.press('ArrowDown');
+  await expect(rows(page).nth(1)).toBeFocused();
+  const name = (await rows(page).nth(1).locator('.member-name-text').textContent()) ?? '';
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/team\/members\/\d+$/);
+  await expect(page.getByRole('heading', { name })).toBeVisible();
+});
+
+test('groups: create one, add members, find them by the group name', async ({ page }) => {
+  await signInAsAdmin(page);
+  await page.getByRole('navigation', { name: 'Team sections' }).getByRole('link', { name: 'Groups' }).click();
+  await expect(page).toHaveURL(/\/team\/groups$/);
+  const name = `Night Shift ${Date.now()}`;
+  await page.getByLabel('New group').fill(name);
+  await page.getByRole('button', { name: 'Create group' }).click();
+  const row = page.locator('tr', { hasText: name });
+  await expect(row).toBeVisible();
+  await row.getByRole('button', { name: 'Add members' }).click();
+  await page.getByPlaceholder('Name or email').fill('smith');
+  const boxes = page.locator('.add-panel input[type=checkbox]');
+  await expect(boxes.first()).toBeVisible();
+  await boxes.nth(0).check();
+  await boxes.nth(1).check();
+  await page.getByRole('button', { name: 'Add 2 to group' }).click();
+  await expect(page.locator('tr', { hasText: name }).locator('td[data-label="Members"]')).toHaveText('2');
+
+  // The Members tab finds them by the group's name.
+  await page.goto(`/team?q=${encodeURIComponent(name)}`);
+  await hydrated(page);
+  await expect(count(page)).toHaveText('2 members');
+});
+
+test('phone and desktop screenshots of the Team page', async ({ page }) => {
+  await signInAsAdmin(page);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await expect(rows(page)).toHaveCount(50);
+  await page.screenshot({ path: path.join(SHOTS, 'team-directory-desktop.png') });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.reload();
+  await hydrated(page);
+  await expect(rows(page).first()).toBeVisible();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+  expect(overflow).toBe(false);
+  await page.screenshot({ path: path.join(SHOTS, 'team-directory-phone.png') });
+});
