@@ -354,6 +354,41 @@ fn MembersView() -> impl IntoView {
                 kind_options,
                 Signal::derive(move || view_query.get().kind_key().to_owned()),
             )}
+            <label class="filter sort-filter">
+                <span class="filter-label">"Sort"</span>
+                <select
+                    name="sort"
+                    on:change={
+                        let go = go.clone();
+                        move |ev| {
+                            let value = event_target_value(&ev);
+                            let (sort, dir) = value.split_once(':').unwrap_or(("name", "asc"));
+                            let mut params = view_query.get_untracked().to_params();
+                            params.sort = Some(sort.to_owned());
+                            params.dir = Some(dir.to_owned());
+                            if let Ok(next) = DirectoryQuery::parse(&params) {
+                                go(next, false);
+                            }
+                        }
+                    }
+                    prop:value=move || {
+                        let query = view_query.get();
+                        let dir = if query.dir == SortDir::Desc { "desc" } else { "asc" };
+                        format!("{}:{dir}", query.sort_key())
+                    }
+                >
+                    {SORT_OPTIONS
+                        .iter()
+                        .flat_map(|(key, _, label)| {
+                            [
+                                (format!("{key}:asc"), format!("{label}, ascending")),
+                                (format!("{key}:desc"), format!("{label}, descending")),
+                            ]
+                        })
+                        .map(|(value, text)| view! { <option value=value>{text}</option> })
+                        .collect_view()}
+                </select>
+            </label>
         </search>
         {move || url_error().map(|errors| {
             let message = errors

@@ -133,21 +133,37 @@ pub async fn load(
     token: &str,
     settings: &AuthSettings,
 ) -> Result<Option<SessionRow>, AppError> {
-    let row = sqlx::query_as!(
-        SessionRow,
-        "UPDATE sessions
-            SET last_seen_at = CASE WHEN last_seen_at < now() - interval '60 seconds'
-                                    THEN now() ELSE last_seen_at END
+    // A read on every request; the idle clock is written at most once a
+    // minute, so ordinary requests cost no write (and no WAL flush).
+    let Some(found) = sqlx::query!(
+        "SELECT token_hash, account_id, active_workspace_id, expires_at,
+                last_seen_at < now() - interval '60 seconds' AS \"stale!\"
+           FROM sessions
           WHERE token_hash = $1
             AND expires_at > now()
-            AND last_seen_at > now() - make_interval(secs => $2)
-          RETURNING token_hash, account_id, active_workspace_id, expires_at",
+            AND last_seen_at > now() - make_interval(secs => $2)",
         hash_token(token),
         settings.session_idle.num_seconds() as f64
     )
-    .fetch_optional(conn)
-    .await?;
-    Ok(row)
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    if found.stale {
+        sqlx::query!(
+            "UPDATE sessions SET last_seen_at = now() WHERE token_hash = $1",
+            &found.token_hash
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(Some(SessionRow {
+        token_hash: found.token_hash,
+        account_id: found.account_id,
+        active_workspace_id: found.active_workspace_id,
+        expires_at: found.expires_at,
+    }))
 }
 
 pub async fn delete(conn: &mut PgConnection, token_hash: &[u8]) -> Result<(), AppError> {
