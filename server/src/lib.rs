@@ -54,6 +54,7 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
 
     let page_state = state.clone();
     let export_state = state.clone();
+    let fallback_state = state.clone();
     let health_pool = state.pool.clone();
     // leptos_axum registers a route per server function (with this context).
     Router::new()
@@ -74,7 +75,12 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
                 move || shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler(shell))
+        // 404 pages render the app too (header, session), so they need the
+        // same context as the routes.
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            move || provide_context(fallback_state.clone()),
+            shell,
+        ))
         .layer(from_fn_with_state(state, middleware::api_session_gate))
         .layer(from_fn_with_state(
             middleware::OriginPolicy::new(config.public_origin.clone()),
