@@ -10,7 +10,7 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
     domain::{Action, LabelName},
-    server::{app_state, audit, require, Ctx},
+    server::{app_state, audit, db, require, Ctx},
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,20 +40,6 @@ fn name_conflict(kind: &str) -> impl Fn(sqlx::Error) -> AppError + '_ {
         }
         _ => AppError::from(error),
     }
-}
-
-#[cfg(feature = "ssr")]
-async fn refresh_members(
-    conn: &mut sqlx::PgConnection,
-    workspace_id: i64,
-    ids: &[i64],
-) -> Result<(), AppError> {
-    if !ids.is_empty() {
-        sqlx::query!("SELECT teamroom_refresh_members($1, $2)", workspace_id, ids)
-            .execute(conn)
-            .await?;
-    }
-    Ok(())
 }
 
 #[cfg(feature = "ssr")]
@@ -140,7 +126,7 @@ pub async fn rename_group(group_id: i64, name: String) -> Result<(), AppError> {
     .map_err(name_conflict("group"))?
     .ok_or(AppError::NotFound)?;
     let members = group_member_ids(&mut tx, &ctx, group_id).await?;
-    refresh_members(&mut tx, ctx.workspace_id, &members).await?;
+    db::refresh_member_keys(&mut tx, ctx.workspace_id, &members).await?;
     audit::record(
         &mut tx,
         &ctx.actor(),
@@ -166,7 +152,7 @@ pub async fn delete_group(group_id: i64) -> Result<(), AppError> {
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    refresh_members(&mut tx, ctx.workspace_id, &members).await?;
+    db::refresh_member_keys(&mut tx, ctx.workspace_id, &members).await?;
     audit::record(
         &mut tx,
         &ctx.actor(),
@@ -237,7 +223,7 @@ pub async fn add_group_members(group_id: i64, membership_ids: Vec<i64>) -> Resul
     )
     .fetch_one(&mut *tx)
     .await?;
-    refresh_members(&mut tx, ctx.workspace_id, &added).await?;
+    db::refresh_member_keys(&mut tx, ctx.workspace_id, &added).await?;
     audit::record(
         &mut tx,
         &ctx.actor(),
@@ -266,7 +252,7 @@ pub async fn remove_group_member(group_id: i64, membership_id: i64) -> Result<()
     if removed == 0 {
         return Err(AppError::NotFound);
     }
-    refresh_members(&mut tx, ctx.workspace_id, &[membership_id]).await?;
+    db::refresh_member_keys(&mut tx, ctx.workspace_id, &[membership_id]).await?;
     audit::record(
         &mut tx,
         &ctx.actor(),
