@@ -14,7 +14,7 @@ use app::{
     api::members::{member_rows, MemberPage},
     domain::directory::{DirectoryParams, DirectoryQuery},
     server::{
-        directory::{self, Scope},
+        directory::{self, Listing, Scope},
         AppState, AuthSettings,
     },
 };
@@ -43,21 +43,7 @@ struct Case {
 }
 
 fn view(pairs: &[(&str, &str)]) -> DirectoryParams {
-    let mut params = DirectoryParams::default();
-    for (key, value) in pairs {
-        let value = Some((*value).to_owned());
-        match *key {
-            "q" => params.q = value,
-            "status" => params.status = value,
-            "role" => params.role = value,
-            "group" => params.group = value,
-            "sort" => params.sort = value,
-            "dir" => params.dir = value,
-            "kind" => params.kind = value,
-            _ => {}
-        }
-    }
-    params
+    DirectoryParams::from_pairs(pairs.iter().copied())
 }
 
 fn cases(group_ids: &[i64]) -> Vec<Case> {
@@ -144,19 +130,12 @@ async fn floor_once(
     after: Option<&str>,
 ) -> usize {
     let mut conn = pool.acquire().await.expect("connection");
-    let patterns = directory::search_patterns(&mut conn, query)
+    let listing = Listing::prepare(&mut conn, workspace_id, Scope::Everyone, query)
         .await
-        .expect("patterns");
-    let page = directory::page_ids(
-        &mut conn,
-        workspace_id,
-        Scope::Everyone,
-        query,
-        &patterns,
-        after,
-    )
-    .await
-    .expect("page");
+        .expect("listing");
+    let page = directory::page_ids(&mut conn, &listing, after)
+        .await
+        .expect("page");
     member_rows(&mut conn, workspace_id, &page.ids)
         .await
         .expect("rows")
@@ -164,20 +143,11 @@ async fn floor_once(
 }
 
 fn form_of(params: &DirectoryParams, after: Option<&str>) -> Vec<(String, String)> {
-    let mut form = Vec::new();
-    for (key, value) in [
-        ("q", &params.q),
-        ("status", &params.status),
-        ("role", &params.role),
-        ("group", &params.group),
-        ("kind", &params.kind),
-        ("sort", &params.sort),
-        ("dir", &params.dir),
-    ] {
-        if let Some(value) = value {
-            form.push((format!("view[{key}]"), value.clone()));
-        }
-    }
+    let mut form: Vec<(String, String)> = params
+        .pairs()
+        .into_iter()
+        .map(|(key, value)| (format!("view[{key}]"), value.to_owned()))
+        .collect();
     if let Some(after) = after {
         form.push(("after".to_owned(), after.to_owned()));
     }
@@ -349,19 +319,13 @@ async fn main() {
             // The plan of the first view of the case, to show the index used.
             let (_, query, after) = &inputs[0];
             let mut conn = pool.acquire().await.expect("connection");
-            let patterns = directory::search_patterns(&mut conn, query)
+            let listing =
+                Listing::prepare(&mut conn, workspace.workspace_id, Scope::Everyone, query)
+                    .await
+                    .expect("listing");
+            let plan = directory::explain_page(&mut conn, &listing, after.as_deref())
                 .await
-                .expect("patterns");
-            let plan = directory::explain_page(
-                &mut conn,
-                workspace.workspace_id,
-                Scope::Everyone,
-                query,
-                &patterns,
-                after.as_deref(),
-            )
-            .await
-            .expect("plan");
+                .expect("plan");
             for line in plan.iter().filter(|l| {
                 l.contains("Scan") || l.contains("Sort Key") || l.contains("Index Cond")
             }) {

@@ -6,7 +6,7 @@ use app::{
     domain::{directory::DirectoryParams, directory::DirectoryQuery, Action},
     error::AppError,
     server::{
-        directory::{self, Scope},
+        directory::{self, Listing, Scope},
         guard::authorize,
         session::{RequestMeta, SessionRow},
         AppState,
@@ -45,16 +45,13 @@ async fn prepare(state: AppState, request: Request) -> Result<Response, AppError
     let mut conn = state.pool.acquire().await?;
     let ctx = authorize(&mut conn, session, meta, Action::ViewTeam).await?;
     let query = DirectoryQuery::parse(&params)?;
-    let patterns = directory::search_patterns(&mut conn, &query).await?;
     let scope = app::api::members::scope_of(&ctx);
     drop(conn);
 
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let workspace_id = ctx.workspace_id;
     tokio::spawn(async move {
-        if let Err(error) =
-            stream_rows(&state, workspace_id, scope, &query, &patterns, &sender).await
-        {
+        if let Err(error) = stream_rows(&state, workspace_id, scope, &query, &sender).await {
             tracing::error!(?error, "members CSV export stopped");
             // The client sees a truncated download rather than a silent
             // success: the body ends with an error.
@@ -98,7 +95,6 @@ async fn stream_rows(
     workspace_id: i64,
     scope: Scope,
     query: &DirectoryQuery,
-    patterns: &[String],
     sender: &tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
 ) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
@@ -123,7 +119,8 @@ async fn stream_rows(
             "Added (UTC)",
         ])
         .map_err(csv_error)?;
-    let mut statement = directory::export_statement(workspace_id, scope, query, patterns);
+    let listing = Listing::prepare(&mut tx, workspace_id, scope, query).await?;
+    let mut statement = directory::export_statement(&listing);
     let mut rows = statement.build().persistent(false).fetch(&mut *tx);
     let mut buffered = 0;
     while let Some(row) = rows.next().await {

@@ -139,8 +139,8 @@ impl Cluster {
         };
         if !running {
             // 1 GB of shared buffers keeps a million-member workspace's
-            // indexes in memory (seeding and the benchmark); the default
-            // 128 MB made the seeder twice as slow.
+            // indexes in memory (seeding and the benchmark); with the
+            // default 128 MB one 1M-member seed took 159 s instead of 145 s.
             let mut options = format!(
                 "-k {} -p {} -c listen_addresses='' -c shared_buffers=1GB -c max_wal_size=4GB",
                 cluster.sock.display(),

@@ -10,7 +10,7 @@ use crate::{
     domain::{directory::DirectoryQuery, Access, Action},
     server::{
         app_state,
-        directory::{self, Scope},
+        directory::{self, Listing, Scope},
         require, Ctx,
     },
 };
@@ -150,16 +150,8 @@ pub async fn list_members(
     let query = DirectoryQuery::parse(&view)?;
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
-    let patterns = directory::search_patterns(&mut conn, &query).await?;
-    let page = directory::page_ids(
-        &mut conn,
-        ctx.workspace_id,
-        scope_of(&ctx),
-        &query,
-        &patterns,
-        after.as_deref(),
-    )
-    .await?;
+    let listing = Listing::prepare(&mut conn, ctx.workspace_id, scope_of(&ctx), &query).await?;
+    let page = directory::page_ids(&mut conn, &listing, after.as_deref()).await?;
     let rows = member_rows(&mut conn, ctx.workspace_id, &page.ids).await?;
     Ok(MemberPage {
         rows,
@@ -176,15 +168,8 @@ pub async fn count_members(
     let query = DirectoryQuery::parse(&view)?;
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
-    let patterns = directory::search_patterns(&mut conn, &query).await?;
-    directory::count(
-        &mut conn,
-        ctx.workspace_id,
-        scope_of(&ctx),
-        &query,
-        &patterns,
-    )
-    .await
+    let listing = Listing::prepare(&mut conn, ctx.workspace_id, scope_of(&ctx), &query).await?;
+    directory::count(&mut conn, &listing).await
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -25,6 +25,54 @@ pub struct DirectoryParams {
     pub dir: Option<String>,
 }
 
+impl DirectoryParams {
+    /// The URL keys, in the order they are printed.
+    pub const KEYS: [&'static str; 7] = ["q", "status", "role", "group", "kind", "sort", "dir"];
+
+    /// Sets one parameter by its URL key; unknown keys are ignored, as a
+    /// browser ignores unknown query parameters.
+    pub fn set(&mut self, key: &str, value: impl Into<String>) {
+        let value = Some(value.into());
+        match key {
+            "q" => self.q = value,
+            "status" => self.status = value,
+            "role" => self.role = value,
+            "group" => self.group = value,
+            "kind" => self.kind = value,
+            "sort" => self.sort = value,
+            "dir" => self.dir = value,
+            _ => {}
+        }
+    }
+
+    /// `[("q", "zoe"), ("status", "all")]` -> params.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut params = Self::default();
+        for (key, value) in pairs {
+            params.set(key, value);
+        }
+        params
+    }
+
+    /// The parameters that are present, with their URL keys.
+    pub fn pairs(&self) -> Vec<(&'static str, &str)> {
+        let values = [
+            &self.q,
+            &self.status,
+            &self.role,
+            &self.group,
+            &self.kind,
+            &self.sort,
+            &self.dir,
+        ];
+        Self::KEYS
+            .into_iter()
+            .zip(values)
+            .filter_map(|(key, value)| value.as_deref().map(|value| (key, value)))
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum StatusFilter {
     /// Active and pending: everyone who is, or is about to be, in.
@@ -258,19 +306,12 @@ impl DirectoryQuery {
 
     /// `?q=...&status=...` (empty for the default view), URL-encoded.
     pub fn to_query_string(&self) -> String {
-        let params = self.to_params();
-        let pairs: Vec<String> = [
-            ("q", params.q),
-            ("status", params.status),
-            ("role", params.role),
-            ("group", params.group),
-            ("kind", params.kind),
-            ("sort", params.sort),
-            ("dir", params.dir),
-        ]
-        .into_iter()
-        .filter_map(|(key, value)| value.map(|value| format!("{key}={}", url_encode(&value))))
-        .collect();
+        let pairs: Vec<String> = self
+            .to_params()
+            .pairs()
+            .into_iter()
+            .map(|(key, value)| format!("{key}={}", url_encode(value)))
+            .collect();
         if pairs.is_empty() {
             String::new()
         } else {
@@ -386,21 +427,7 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> DirectoryParams {
-        let mut params = DirectoryParams::default();
-        for (key, value) in pairs {
-            let value = Some((*value).to_owned());
-            match *key {
-                "q" => params.q = value,
-                "status" => params.status = value,
-                "role" => params.role = value,
-                "group" => params.group = value,
-                "kind" => params.kind = value,
-                "sort" => params.sort = value,
-                "dir" => params.dir = value,
-                _ => unreachable!(),
-            }
-        }
-        params
+        DirectoryParams::from_pairs(pairs.iter().copied())
     }
 
     #[test]

@@ -94,15 +94,13 @@ fn options_of<T>(table: &[(&'static str, T, &'static str)]) -> Vec<(String, Stri
 }
 
 fn params_from_url(map: &leptos_router::params::ParamsMap) -> DirectoryParams {
-    DirectoryParams {
-        q: map.get("q"),
-        status: map.get("status"),
-        role: map.get("role"),
-        group: map.get("group"),
-        kind: map.get("kind"),
-        sort: map.get("sort"),
-        dir: map.get("dir"),
+    let mut params = DirectoryParams::default();
+    for key in DirectoryParams::KEYS {
+        if let Some(value) = map.get(key) {
+            params.set(key, value);
+        }
     }
+    params
 }
 
 #[component]

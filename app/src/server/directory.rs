@@ -33,6 +33,32 @@ pub enum Scope {
     },
 }
 
+/// One view of one workspace's member list, with its search words already
+/// folded into LIKE patterns: what the page, the count and the export share.
+pub struct Listing<'a> {
+    pub workspace_id: i64,
+    pub scope: Scope,
+    pub query: &'a DirectoryQuery,
+    patterns: Vec<String>,
+}
+
+impl<'a> Listing<'a> {
+    pub async fn prepare(
+        conn: &mut PgConnection,
+        workspace_id: i64,
+        scope: Scope,
+        query: &'a DirectoryQuery,
+    ) -> Result<Self, AppError> {
+        let patterns = search_patterns(conn, query).await?;
+        Ok(Self {
+            workspace_id,
+            scope,
+            query,
+            patterns,
+        })
+    }
+}
+
 /// The position after the last row of a page, opaque to the browser.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Cursor {
@@ -128,7 +154,7 @@ fn sort_expression(sort: SortKey) -> &'static str {
 /// (lower case, accents removed, by PostgreSQL's own `unaccent`), then
 /// turned into LIKE patterns: 1-2 characters match the start of a word,
 /// longer words match anywhere.
-pub async fn search_patterns(
+async fn search_patterns(
     conn: &mut PgConnection,
     query: &DirectoryQuery,
 ) -> Result<Vec<String>, AppError> {
@@ -165,13 +191,13 @@ pub async fn search_patterns(
 }
 
 /// `WHERE ...` shared by the page, the count and the CSV export.
-fn push_conditions(
-    sql: &mut QueryBuilder<Postgres>,
-    workspace_id: i64,
-    scope: Scope,
-    query: &DirectoryQuery,
-    patterns: &[String],
-) {
+fn push_conditions(sql: &mut QueryBuilder<Postgres>, listing: &Listing<'_>) {
+    let (workspace_id, scope, query, patterns) = (
+        listing.workspace_id,
+        listing.scope,
+        listing.query,
+        listing.patterns.as_slice(),
+    );
     sql.push(" WHERE m.workspace_id = ").push_bind(workspace_id);
     match query.status {
         StatusFilter::Current => {
@@ -254,40 +280,15 @@ fn push_order(sql: &mut QueryBuilder<Postgres>, query: &DirectoryQuery) {
     ));
 }
 
-/// The statement for one page of membership ids with their sort keys.
-/// Public so the benchmark can run the very same SQL directly as a floor.
-pub fn page_statement(
-    workspace_id: i64,
-    scope: Scope,
-    query: &DirectoryQuery,
-    patterns: &[String],
-    after: Option<&str>,
-) -> Result<QueryBuilder<Postgres>, AppError> {
-    page_statement_with(
-        QueryBuilder::new(""),
-        workspace_id,
-        scope,
-        query,
-        patterns,
-        after,
-    )
-}
-
 /// The plan PostgreSQL picks for a page (for the benchmark's report).
 pub async fn explain_page(
     conn: &mut PgConnection,
-    workspace_id: i64,
-    scope: Scope,
-    query: &DirectoryQuery,
-    patterns: &[String],
+    listing: &Listing<'_>,
     after: Option<&str>,
 ) -> Result<Vec<String>, AppError> {
-    let mut sql = page_statement_with(
+    let mut sql = page_statement(
         QueryBuilder::new("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) "),
-        workspace_id,
-        scope,
-        query,
-        patterns,
+        listing,
         after,
     )?;
     let rows = sql.build().persistent(false).fetch_all(&mut *conn).await?;
@@ -296,14 +297,13 @@ pub async fn explain_page(
         .collect()
 }
 
-fn page_statement_with(
+/// One page of membership ids with their sort keys, after `sql`'s prefix.
+fn page_statement(
     mut sql: QueryBuilder<Postgres>,
-    workspace_id: i64,
-    scope: Scope,
-    query: &DirectoryQuery,
-    patterns: &[String],
+    listing: &Listing<'_>,
     after: Option<&str>,
 ) -> Result<QueryBuilder<Postgres>, AppError> {
+    let (workspace_id, query) = (listing.workspace_id, listing.query);
     let cursor = after
         .map(|text| Cursor::decode(text, workspace_id, query))
         .transpose()?;
@@ -312,7 +312,7 @@ fn page_statement_with(
                 m.last_active_at, m.created_at
            FROM memberships m",
     );
-    push_conditions(&mut sql, workspace_id, scope, query, patterns);
+    push_conditions(&mut sql, listing);
     if let Some(cursor) = cursor {
         let comparison = match query.dir {
             SortDir::Asc => ">",
@@ -346,13 +346,11 @@ pub struct PageIds {
 
 pub async fn page_ids(
     conn: &mut PgConnection,
-    workspace_id: i64,
-    scope: Scope,
-    query: &DirectoryQuery,
-    patterns: &[String],
+    listing: &Listing<'_>,
     after: Option<&str>,
 ) -> Result<PageIds, AppError> {
-    let mut sql = page_statement(workspace_id, scope, query, patterns, after)?;
+    let (workspace_id, query) = (listing.workspace_id, listing.query);
+    let mut sql = page_statement(QueryBuilder::new(""), listing, after)?;
     let rows: Vec<PgRow> = sql.build().persistent(false).fetch_all(&mut *conn).await?;
     let more = rows.len() > PAGE_SIZE;
     let rows = &rows[..rows.len().min(PAGE_SIZE)];
@@ -398,13 +396,10 @@ pub const EXACT_COUNT_LIMIT: i64 = 10_000;
 /// `EXACT_COUNT_LIMIT` confirms it.
 pub async fn count(
     conn: &mut PgConnection,
-    workspace_id: i64,
-    scope: Scope,
-    query: &DirectoryQuery,
-    patterns: &[String],
+    listing: &Listing<'_>,
 ) -> Result<MemberCount, AppError> {
     let mut explain = QueryBuilder::new("EXPLAIN (FORMAT JSON) SELECT 1 FROM memberships m");
-    push_conditions(&mut explain, workspace_id, scope, query, patterns);
+    push_conditions(&mut explain, listing);
     let plan: serde_json::Value = explain
         .build()
         .persistent(false)
@@ -425,8 +420,8 @@ pub async fn count(
     // ORDER BY keeps the count on the same index path as the page, never a
     // sequential scan across every workspace.
     let mut exact = QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM memberships m");
-    push_conditions(&mut exact, workspace_id, scope, query, patterns);
-    push_order(&mut exact, query);
+    push_conditions(&mut exact, listing);
+    push_order(&mut exact, listing.query);
     exact.push(format_args!(" LIMIT {}) AS capped", EXACT_COUNT_LIMIT + 1));
     let counted: i64 = exact
         .build()
@@ -448,12 +443,7 @@ pub async fn count(
 }
 
 /// Every matching row for the CSV export, in order, streamed.
-pub fn export_statement(
-    workspace_id: i64,
-    scope: Scope,
-    query: &DirectoryQuery,
-    patterns: &[String],
-) -> QueryBuilder<Postgres> {
+pub fn export_statement(listing: &Listing<'_>) -> QueryBuilder<Postgres> {
     let mut sql = QueryBuilder::new(
         "SELECT coalesce(m.display_name, a.display_name, m.invited_email, '') AS name,
                 coalesce(a.email, m.invited_email, '') AS email,
@@ -467,8 +457,8 @@ pub fn export_statement(
            FROM memberships m
            LEFT JOIN accounts a ON a.id = m.account_id",
     );
-    push_conditions(&mut sql, workspace_id, scope, query, patterns);
-    push_order(&mut sql, query);
+    push_conditions(&mut sql, listing);
+    push_order(&mut sql, listing.query);
     sql
 }
 
