@@ -181,6 +181,15 @@ fn MembersView() -> impl IntoView {
     };
 
     let search_ref = NodeRef::<leptos::html::Input>::new();
+    // Marks the controls as live once this part of the page has hydrated
+    // (it can be later than the rest: it sits inside the session's
+    // Suspense); browser tests wait for it before using them.
+    let controls_ref = NodeRef::<leptos::html::Search>::new();
+    Effect::new(move |_| {
+        if let Some(controls) = controls_ref.get() {
+            let _ = controls.set_attribute("data-ready", "true");
+        }
+    });
     // "/" focuses the search box from anywhere but another text field.
     let slash_listener = window_event_listener(leptos::ev::keydown, move |ev| {
         if ev.key() != "/" || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
@@ -297,7 +306,7 @@ fn MembersView() -> impl IntoView {
     };
 
     view! {
-        <search class="directory-controls" aria-label="Find members">
+        <search class="directory-controls" aria-label="Find members" node_ref=controls_ref>
             <label class="search-box">
                 <span class="visually-hidden">"Search members"</span>
                 <input
