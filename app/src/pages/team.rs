@@ -257,7 +257,7 @@ fn MembersView() -> impl IntoView {
         move |field: &'static str,
               label: &'static str,
               any_label: Option<&'static str>,
-              options: Vec<(String, String)>,
+              options: Signal<Vec<(String, String)>>,
               selected: Signal<String>| {
             let on_filter = on_filter.clone();
             let id = format!("filter-{field}");
@@ -271,25 +271,40 @@ fn MembersView() -> impl IntoView {
                         prop:value=move || selected.get()
                     >
                         {any_label.map(|text| view! { <option value="">{text}</option> })}
-                        {options
-                            .into_iter()
-                            .map(|(value, text)| {
-                                let is_selected = {
-                                    let value = value.clone();
-                                    move || selected.get() == value
-                                };
-                                view! { <option value=value selected=is_selected>{text}</option> }
-                            })
-                            .collect_view()}
+                        {move || {
+                            options
+                                .get()
+                                .into_iter()
+                                .map(|(value, text)| {
+                                    let is_selected = {
+                                        let value = value.clone();
+                                        move || selected.get() == value
+                                    };
+                                    view! { <option value=value selected=is_selected>{text}</option> }
+                                })
+                                .collect_view()
+                        }}
                     </select>
                 </label>
             }
         }
     };
-    let group_select = filter_select.clone();
-    let status_options = options_of(STATUS_OPTIONS);
-    let role_options = options_of(ROLE_OPTIONS);
-    let kind_options = options_of(KIND_OPTIONS);
+    let status_options = Signal::stored(options_of(STATUS_OPTIONS));
+    let role_options = Signal::stored(options_of(ROLE_OPTIONS));
+    let kind_options = Signal::stored(options_of(KIND_OPTIONS));
+    // Group names arrive after hydration (an Effect never runs on the
+    // server), so server and browser render the same empty list first: a
+    // Transition here made hydration fail now and then.
+    let group_options: RwSignal<Vec<(String, String)>> = RwSignal::new(Vec::new());
+    Effect::new(move |_| {
+        if let Some(Ok(list)) = groups.get() {
+            group_options.set(
+                list.iter()
+                    .map(|g| (g.id.to_string(), g.name.clone()))
+                    .collect(),
+            );
+        }
+    });
 
     let export_href = move || {
         let query = view_query.get().to_query_string();
@@ -336,24 +351,15 @@ fn MembersView() -> impl IntoView {
                 role_options,
                 Signal::derive(move || view_query.get().role_key().to_owned()),
             )}
-            <Transition fallback=|| ()>
-                {move || {
-                    let groups = groups.get().and_then(Result::ok).unwrap_or_default();
-                    let options: Vec<(String, String)> = groups
-                        .iter()
-                        .map(|g| (g.id.to_string(), g.name.clone()))
-                        .collect();
-                    group_select(
-                        "group",
-                        "Group",
-                        Some("Any group"),
-                        options,
-                        Signal::derive(move || {
-                            view_query.get().group.map(|g| g.to_string()).unwrap_or_default()
-                        }),
-                    )
-                }}
-            </Transition>
+            {filter_select(
+                "group",
+                "Group",
+                Some("Any group"),
+                group_options.into(),
+                Signal::derive(move || {
+                    view_query.get().group.map(|g| g.to_string()).unwrap_or_default()
+                }),
+            )}
             {filter_select(
                 "kind",
                 "Kind",
