@@ -131,7 +131,13 @@ test('groups: create one, add members, find them by the group name', async ({ pa
   const row = page.locator('tr', { hasText: name });
   await expect(row).toBeVisible();
   await row.getByRole('button', { name: 'Add members' }).click();
+  // Tick boxes only once the "smith" results have replaced the first list.
+  const smiths = page.waitForResponse(
+    (r) => r.url().includes('/api/list_members') && (r.request().postData() ?? '').includes('smith'),
+  );
   await page.getByPlaceholder('Name or email').fill('smith');
+  await smiths;
+  await expect(page.locator('.add-panel li').first()).toBeVisible();
   const boxes = page.locator('.add-panel input[type=checkbox]');
   await expect(boxes.first()).toBeVisible();
   await boxes.nth(0).check();

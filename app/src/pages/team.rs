@@ -127,8 +127,13 @@ fn MembersView() -> impl IntoView {
     };
 
     let first_page = Resource::new(move || params.get(), |p| list_members(p, None));
-    let count = Resource::new(move || params.get(), count_members);
-    let groups = Resource::new(|| (), |_| list_groups());
+    // The count and the group names are fetched by the browser only: they
+    // render "Counting…" / no group options on the server and in the first
+    // browser pass alike, so hydration never depends on which answer
+    // arrived first (with server-side resources here, reloading the page
+    // sometimes failed to hydrate).
+    let count = LocalResource::new(move || count_members(params.get()));
+    let groups = LocalResource::new(list_groups);
 
     // Pages after the first, appended by "Load more". A generation number
     // drops an answer that arrives after the view has changed.
@@ -415,12 +420,11 @@ fn MembersView() -> impl IntoView {
         })}
         <div class="result-bar">
             <p class="count" id="member-count" aria-live="polite" data-testid="member-count">
-                <Transition fallback=|| "Counting…">
-                    {move || count.get().map(|answer| match answer {
-                        Ok(count) => count.describe(),
-                        Err(_) => "Count unavailable".to_owned(),
-                    })}
-                </Transition>
+{move || match count.get() {
+                    Some(Ok(count)) => count.describe(),
+                    Some(Err(_)) => "Count unavailable".to_owned(),
+                    None => "Counting…".to_owned(),
+                }}
             </p>
             <a class="button button-quiet" href=export_href download="members.csv">"Export CSV"</a>
         </div>
