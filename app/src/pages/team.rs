@@ -326,171 +326,171 @@ fn MembersView() -> impl IntoView {
     };
 
     view! {
-        <search class="directory-controls" aria-label="Find members" node_ref=controls_ref>
-            <label class="search-box">
-                <span class="visually-hidden">"Search members"</span>
-                <input
-                    node_ref=search_ref
-                    type="search"
-                    name="q"
-                    autocomplete="off"
-                    spellcheck="false"
-                    placeholder="Search name, email, group or manager   /"
-                    maxlength="200"
-                    prop:value=move || search_text.get()
-                    on:input=on_search_input
-                    aria-describedby="member-count"
-                />
-            </label>
-            {filter_select(
-                "status",
-                "Status",
-                None,
-                status_options,
-                Signal::derive(move || view_query.get().status_key().to_owned()),
-            )}
-            {filter_select(
-                "role",
-                "Role",
-                Some("Any role"),
-                role_options,
-                Signal::derive(move || view_query.get().role_key().to_owned()),
-            )}
-            {filter_select(
-                "group",
-                "Group",
-                Some("Any group"),
-                group_options.into(),
-                Signal::derive(move || {
-                    view_query.get().group.map(|g| g.to_string()).unwrap_or_default()
-                }),
-            )}
-            {filter_select(
-                "kind",
-                "Kind",
-                Some("Full and limited"),
-                kind_options,
-                Signal::derive(move || view_query.get().kind_key().to_owned()),
-            )}
-            <label class="filter sort-filter">
-                <span class="filter-label">"Sort"</span>
-                <select
-                    name="sort"
-                    on:change={
-                        let go = go.clone();
-                        move |ev| {
-                            let value = event_target_value(&ev);
-                            let (sort, dir) = value.split_once(':').unwrap_or(("name", "asc"));
-                            let mut params = view_query.get_untracked().to_params();
-                            params.sort = Some(sort.to_owned());
-                            params.dir = Some(dir.to_owned());
-                            if let Ok(next) = DirectoryQuery::parse(&params) {
-                                go(next, false);
+            <search class="directory-controls" aria-label="Find members" node_ref=controls_ref>
+                <label class="search-box">
+                    <span class="visually-hidden">"Search members"</span>
+                    <input
+                        node_ref=search_ref
+                        type="search"
+                        name="q"
+                        autocomplete="off"
+                        spellcheck="false"
+                        placeholder="Search name, email, group or manager   /"
+                        maxlength="200"
+                        prop:value=move || search_text.get()
+                        on:input=on_search_input
+                        aria-describedby="member-count"
+                    />
+                </label>
+                {filter_select(
+                    "status",
+                    "Status",
+                    None,
+                    status_options,
+                    Signal::derive(move || view_query.get().status_key().to_owned()),
+                )}
+                {filter_select(
+                    "role",
+                    "Role",
+                    Some("Any role"),
+                    role_options,
+                    Signal::derive(move || view_query.get().role_key().to_owned()),
+                )}
+                {filter_select(
+                    "group",
+                    "Group",
+                    Some("Any group"),
+                    group_options.into(),
+                    Signal::derive(move || {
+                        view_query.get().group.map(|g| g.to_string()).unwrap_or_default()
+                    }),
+                )}
+                {filter_select(
+                    "kind",
+                    "Kind",
+                    Some("Full and limited"),
+                    kind_options,
+                    Signal::derive(move || view_query.get().kind_key().to_owned()),
+                )}
+                <label class="filter sort-filter">
+                    <span class="filter-label">"Sort"</span>
+                    <select
+                        name="sort"
+                        on:change={
+                            let go = go.clone();
+                            move |ev| {
+                                let value = event_target_value(&ev);
+                                let (sort, dir) = value.split_once(':').unwrap_or(("name", "asc"));
+                                let mut params = view_query.get_untracked().to_params();
+                                params.sort = Some(sort.to_owned());
+                                params.dir = Some(dir.to_owned());
+                                if let Ok(next) = DirectoryQuery::parse(&params) {
+                                    go(next, false);
+                                }
                             }
                         }
-                    }
-                    prop:value=move || {
-                        let query = view_query.get();
-                        let dir = if query.dir == SortDir::Desc { "desc" } else { "asc" };
-                        format!("{}:{dir}", query.sort_key())
-                    }
-                >
-                    {SORT_OPTIONS
-                        .iter()
-                        .flat_map(|(key, _, label)| {
-                            [
-                                (format!("{key}:asc"), format!("{label}, ascending")),
-                                (format!("{key}:desc"), format!("{label}, descending")),
-                            ]
-                        })
-                        .map(|(value, text)| view! { <option value=value>{text}</option> })
-                        .collect_view()}
-                </select>
-            </label>
-        </search>
-        {move || url_error().map(|errors| {
-            let message = errors
-                .0
-                .values()
-                .flatten()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(" ");
-            view! { <div class="alert alert-error" role="alert">{message}</div> }
-        })}
-        <div class="result-bar">
-            <p class="count" id="member-count" aria-live="polite" data-testid="member-count">
-{move || match count.get() {
-                    Some(Ok(count)) => count.describe(),
-                    Some(Err(_)) => "Count unavailable".to_owned(),
-                    None => "Counting…".to_owned(),
-                }}
-            </p>
-            <a class="button button-quiet" href=export_href download="members.csv">"Export CSV"</a>
-        </div>
-        <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading members…"</p> }>
-            {move || first_page.get().map(|answer| match answer {
-                Ok(page) => {
-                    let first_next = page.next.clone();
-                    let empty = page.rows.is_empty();
-                    // Only the person looking at it, in the default view: a
-                    // new workspace.
-                    let alone = page.rows.len() == 1
-                        && page.next.is_none()
-                        && view_query.get_untracked() == DirectoryQuery::default();
-                    Either::Left(view! {
-                        <MembersTable first=page.rows more=more_rows view_query />
-                        {empty.then(|| {
-                            let searching = !view_query.get_untracked().search().is_empty();
-                            view! {
-                                <div class="empty-state">
-                                    <h2>{if searching { "No members match" } else { "No members in this view" }}</h2>
-                                    <p>{if can_invite() {
-                                        "Try another search or filter, or invite the people you are looking for."
-                                    } else {
-                                        "Try another search or filter."
-                                    }}</p>
-                                </div>
-                            }
-                        })}
-                        {(alone && can_invite()).then(|| view! {
-                            <div class="empty-state">
-                                <h2>"Invite your team"</h2>
-                                <p>"You are the only member so far. Invite the people you work with so they can track time in this workspace."</p>
-                            </div>
-                        })}
-                        {move || {
-                            let next = more_next.get().unwrap_or_else(|| first_next.clone());
-                            next.map(|_| view! {
-                                <div class="load-more">
-                                    <button
-                                        type="button"
-                                        class="button"
-                                        on:click=load_more
-                                        disabled=move || loading_more.get()
-                                    >
-                                        {move || if loading_more.get() { "Loading…" } else { "Load more" }}
-                                    </button>
-                                </div>
+                        prop:value=move || {
+                            let query = view_query.get();
+                            let dir = if query.dir == SortDir::Desc { "desc" } else { "asc" };
+                            format!("{}:{dir}", query.sort_key())
+                        }
+                    >
+                        {SORT_OPTIONS
+                            .iter()
+                            .flat_map(|(key, _, label)| {
+                                [
+                                    (format!("{key}:asc"), format!("{label}, ascending")),
+                                    (format!("{key}:desc"), format!("{label}, descending")),
+                                ]
                             })
-                        }}
-                        {move || more_error.get().map(|e| view! {
-                            <div class="alert alert-error" role="alert">{e.to_string()}</div>
-                        })}
-                    })
-                }
-                Err(AppError::Forbidden) => Either::Right(view! {
-                    <div class="empty-state">
-                        <h2>"The member list is for owners and admins"</h2>
-                        <p>"Ask an admin of this workspace if you need to see who is in it."</p>
-                    </div>
-                }.into_any()),
-                Err(error) => Either::Right(view! {
-                    <div class="alert alert-error" role="alert">{error.to_string()}</div>
-                }.into_any()),
+                            .map(|(value, text)| view! { <option value=value>{text}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+            </search>
+            {move || url_error().map(|errors| {
+                let message = errors
+                    .0
+                    .values()
+                    .flatten()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                view! { <div class="alert alert-error" role="alert">{message}</div> }
             })}
-        </Transition>
-    }
+            <div class="result-bar">
+                <p class="count" id="member-count" aria-live="polite" data-testid="member-count">
+    {move || match count.get() {
+                        Some(Ok(count)) => count.describe(),
+                        Some(Err(_)) => "Count unavailable".to_owned(),
+                        None => "Counting…".to_owned(),
+                    }}
+                </p>
+                <a class="button button-quiet" href=export_href download="members.csv">"Export CSV"</a>
+            </div>
+            <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading members…"</p> }>
+                {move || first_page.get().map(|answer| match answer {
+                    Ok(page) => {
+                        let first_next = page.next.clone();
+                        let empty = page.rows.is_empty();
+                        // Only the person looking at it, in the default view: a
+                        // new workspace.
+                        let alone = page.rows.len() == 1
+                            && page.next.is_none()
+                            && view_query.get_untracked() == DirectoryQuery::default();
+                        Either::Left(view! {
+                            <MembersTable first=page.rows more=more_rows view_query />
+                            {empty.then(|| {
+                                let searching = !view_query.get_untracked().search().is_empty();
+                                view! {
+                                    <div class="empty-state">
+                                        <h2>{if searching { "No members match" } else { "No members in this view" }}</h2>
+                                        <p>{if can_invite() {
+                                            "Try another search or filter, or invite the people you are looking for."
+                                        } else {
+                                            "Try another search or filter."
+                                        }}</p>
+                                    </div>
+                                }
+                            })}
+                            {(alone && can_invite()).then(|| view! {
+                                <div class="empty-state">
+                                    <h2>"Invite your team"</h2>
+                                    <p>"You are the only member so far. Invite the people you work with so they can track time in this workspace."</p>
+                                </div>
+                            })}
+                            {move || {
+                                let next = more_next.get().unwrap_or_else(|| first_next.clone());
+                                next.map(|_| view! {
+                                    <div class="load-more">
+                                        <button
+                                            type="button"
+                                            class="button"
+                                            on:click=load_more
+                                            disabled=move || loading_more.get()
+                                        >
+                                            {move || if loading_more.get() { "Loading…" } else { "Load more" }}
+                                        </button>
+                                    </div>
+                                })
+                            }}
+                            {move || more_error.get().map(|e| view! {
+                                <div class="alert alert-error" role="alert">{e.to_string()}</div>
+                            })}
+                        })
+                    }
+                    Err(AppError::Forbidden) => Either::Right(view! {
+                        <div class="empty-state">
+                            <h2>"The member list is for owners and admins"</h2>
+                            <p>"Ask an admin of this workspace if you need to see who is in it."</p>
+                        </div>
+                    }.into_any()),
+                    Err(error) => Either::Right(view! {
+                        <div class="alert alert-error" role="alert">{error.to_string()}</div>
+                    }.into_any()),
+                })}
+            </Transition>
+        }
 }
 
 /// Moves focus to the row above or below, or opens the focused member.
