@@ -13,8 +13,8 @@ use crate::{
     components::layout::{initials, AppShell},
     domain::{
         directory::{
-            label_of, url_encode, DirectoryParams, DirectoryQuery, SortDir, SortKey, KIND_OPTIONS,
-            ROLE_OPTIONS, SORT_OPTIONS, STATUS_OPTIONS,
+            label_of, url_encode, DirectoryParams, DirectoryQuery, MemberCount, SortDir, SortKey,
+            KIND_OPTIONS, ROLE_OPTIONS, SORT_OPTIONS, STATUS_OPTIONS,
         },
         Action, Position,
     },
@@ -134,6 +134,10 @@ fn MembersView() -> impl IntoView {
     // sometimes failed to hydrate).
     let count = LocalResource::new(move || count_members(params.get()));
     let groups = LocalResource::new(list_groups);
+    // Read only from an Effect: a LocalResource read while the server
+    // renders would hold the page's Suspense open (it never resolves there).
+    let shown_count: RwSignal<Option<Result<MemberCount, AppError>>> = RwSignal::new(None);
+    Effect::new(move |_| shown_count.set(count.get()));
 
     // Pages after the first, appended by "Load more". A generation number
     // drops an answer that arrives after the view has changed.
@@ -420,7 +424,7 @@ fn MembersView() -> impl IntoView {
             })}
             <div class="result-bar">
                 <p class="count" id="member-count" aria-live="polite" data-testid="member-count">
-    {move || match count.get() {
+    {move || match shown_count.get() {
                         Some(Ok(count)) => count.describe(),
                         Some(Err(_)) => "Count unavailable".to_owned(),
                         None => "Counting…".to_owned(),
