@@ -27,6 +27,8 @@ use crate::{
         auth::SignUpPage,
         groups::{GroupsPage, ProjectsPage},
         home::HomePage,
+        import::ImportPage,
+        invite::{AcceptInvitePage, VerifyEmailPage},
         member::MemberPage,
         settings::SettingsPage,
         team::TeamPage,
@@ -77,6 +79,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                 <Route path=path!("/signin") view=SignInPage />
                 <Route path=path!("/signup") view=SignUpPage />
+                <Route path=path!("/invite/:token") view=AcceptInvitePage ssr=SsrMode::Async />
+                <Route path=path!("/verify-email/:token") view=VerifyEmailPage />
+                <Route path=path!("/team/import") view=ImportPage ssr=SsrMode::Async />
                 <Route path=path!("/workspaces/new") view=NewWorkspacePage ssr=SsrMode::Async />
                 <Route path=path!("/team") view=TeamPage ssr=SsrMode::Async />
                 <Route path=path!("/team/groups") view=GroupsPage ssr=SsrMode::Async />

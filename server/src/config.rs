@@ -56,6 +56,15 @@ impl Config {
                 secure_cookies: public_origin
                     .as_deref()
                     .is_some_and(|o| o.starts_with("https://")),
+                public_origin: public_origin.clone(),
+                invitation_ttl: chrono::Duration::days(number(
+                    "INVITATION_EXPIRY_DAYS",
+                    defaults.invitation_ttl.num_days(),
+                )?),
+                invitations_per_hour: number(
+                    "INVITATIONS_PER_HOUR",
+                    defaults.invitations_per_hour,
+                )?,
             },
             public_origin,
         })

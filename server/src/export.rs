@@ -80,15 +80,7 @@ async fn prepare(state: AppState, request: Request) -> Result<Response, AppError
     Ok(response)
 }
 
-/// Spreadsheets run cells that start with these as formulas; a leading
-/// apostrophe keeps a member's name from becoming one (CSV injection).
-fn cell(value: &str) -> String {
-    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    }
-}
+use app::domain::spreadsheet_safe as cell;
 
 async fn stream_rows(
     state: &AppState,

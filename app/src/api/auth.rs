@@ -72,7 +72,7 @@ pub async fn sign_up(email: String, name: String, password: String) -> Result<()
         .map_err(|_| AppError::Internal)?;
 
     let hash = password::hash(&state, &password).await?;
-    let (meta, _) = super::request_meta(&state)?;
+    let (meta, headers) = super::request_meta(&state)?;
 
     let mut tx = state.pool.begin().await?;
     let account_id = db::insert_account(&mut tx, &email, &name, &hash).await?;
@@ -80,6 +80,11 @@ pub async fn sign_up(email: String, name: String, password: String) -> Result<()
         db::insert_workspace(&mut tx, account_id, &workspace_name).await?;
     let token =
         session::create(&mut tx, account_id, Some(workspace_id), &state.auth, &meta).await?;
+    // Invitations to this address wait until it is confirmed, so typing
+    // someone else's address cannot claim them.
+    let origin = crate::server::invitations::link_origin(&state.auth, &headers);
+    crate::server::invitations::queue_verification(&mut tx, account_id, email.as_str(), &origin)
+        .await?;
     let actor = audit::Actor::new(account_id, None, &meta);
     audit::record(
         &mut tx,

@@ -35,6 +35,9 @@ pub struct MemberRow {
     pub locked: bool,
     pub last_active_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// Pending members: their latest invitation's state (`open`, `expired`,
+    /// `replaced`...), or `None` when no email has been sent yet.
+    pub invite_state: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,6 +76,7 @@ struct MemberDbRow {
     locked: bool,
     last_active_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
+    invite_state: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -95,6 +99,7 @@ impl From<MemberDbRow> for MemberRow {
             locked: r.locked,
             last_active_at: r.last_active_at,
             created_at: r.created_at,
+            invite_state: r.invite_state,
         }
     }
 }
@@ -126,7 +131,14 @@ pub async fn member_rows(
                    LEFT JOIN accounts ta ON ta.id = tm.account_id
                   WHERE tm.workspace_id = m.workspace_id AND tm.id = m.team_manager_id) AS team_manager,
                 coalesce(a.locked_until > now(), false) AS \"locked!\",
-                m.last_active_at, m.created_at
+                m.last_active_at, m.created_at,
+                CASE WHEN m.status = 'pending' THEN
+                    (SELECT CASE WHEN i.state = 'open' AND i.expires_at <= now() THEN 'expired'
+                                 ELSE i.state END
+                       FROM invitations i
+                      WHERE i.workspace_id = m.workspace_id AND i.membership_id = m.id
+                      ORDER BY i.id DESC LIMIT 1)
+                END AS invite_state
            FROM unnest($2::bigint[]) WITH ORDINALITY AS page(id, position)
            JOIN memberships m ON m.workspace_id = $1 AND m.id = page.id
            LEFT JOIN accounts a ON a.id = m.account_id

@@ -5,12 +5,22 @@
 pub mod accounts;
 pub mod auth;
 pub mod groups;
+pub mod import;
+pub mod invitations;
 pub mod members;
 pub mod workspaces;
 
 /// Server functions callable without a session. The API middleware refuses
 /// every other `/api/` call that has no live session before it runs.
-pub const PUBLIC_ENDPOINTS: &[&str] = &["/api/sign_in", "/api/sign_up"];
+pub const PUBLIC_ENDPOINTS: &[&str] = &[
+    "/api/sign_in",
+    "/api/sign_up",
+    // The invitation link and the email confirmation link are opened by
+    // people who may not be signed in; the token is their credential.
+    "/api/invitation_preview",
+    "/api/accept_invitation",
+    "/api/verify_email",
+];
 
 /// Adds a `Set-Cookie` header to the server function's response.
 #[cfg(feature = "ssr")]

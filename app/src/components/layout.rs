@@ -108,6 +108,9 @@ fn Header(me: Me) -> impl IntoView {
                         <option value="new">"+ New workspace"</option>
                     </select>
                 </label>
+                // Type-erased: the header's view type is otherwise too deep
+                // for the compiler's default recursion limit.
+                {view! { <crate::components::bell::BellMenu /> }.into_any()}
                 <div class="person">
                     <span class="avatar" aria-hidden="true">{initials(&me.name)}</span>
                     <span class="person-text">

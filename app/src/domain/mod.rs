@@ -3,6 +3,7 @@
 //! server, from this same code.
 
 pub mod directory;
+pub mod invite;
 mod email;
 mod name;
 mod password;
@@ -12,3 +13,14 @@ pub use email::EmailAddress;
 pub use name::{DisplayName, LabelName, WorkspaceName};
 pub use password::Password;
 pub use permission::{Access, Action, Plan, Position, Positions};
+
+/// Spreadsheets run cells that start with these as formulas; a leading
+/// apostrophe keeps a name from becoming one (CSV injection) in every CSV
+/// we hand out (member export, import report).
+pub fn spreadsheet_safe(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    }
+}

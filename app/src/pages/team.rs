@@ -11,6 +11,7 @@ use crate::{
         members::{count_members, list_members, MemberPage, MemberRow},
     },
     components::layout::{initials, AppShell},
+    pages::invite_dialog::{InviteDialog, LimitedDialog, PendingActions, TeamDialog},
     domain::{
         directory::{
             label_of, url_encode, DirectoryParams, DirectoryQuery, MemberCount, SortDir, SortKey,
@@ -126,13 +127,27 @@ fn MembersView() -> impl IntoView {
         }
     };
 
-    let first_page = Resource::new(move || params.get(), |p| list_members(p, None));
+    // Bumped after an invite, resend or revoke, so the list shows it.
+    let reload = RwSignal::new(0_u32);
+    let dialog = RwSignal::new(TeamDialog::Closed);
+    let notice = RwSignal::new(None::<String>);
+    let on_changed = Callback::new(move |message: String| {
+        notice.set(Some(message));
+        reload.update(|n| *n += 1);
+    });
+    let first_page = Resource::new(
+        move || (params.get(), reload.get()),
+        |(p, _)| list_members(p, None),
+    );
     // The count and the group names are fetched by the browser only: they
     // render "Counting…" / no group options on the server and in the first
     // browser pass alike, so hydration never depends on which answer
     // arrived first (with server-side resources here, reloading the page
     // sometimes failed to hydrate).
-    let count = LocalResource::new(move || count_members(params.get()));
+    let count = LocalResource::new(move || {
+        reload.track();
+        count_members(params.get())
+    });
     let groups = LocalResource::new(list_groups);
     // Read only from an Effect: a LocalResource read while the server
     // renders would hold the page's Suspense open (it never resolves there).
@@ -148,6 +163,7 @@ fn MembersView() -> impl IntoView {
     let generation = StoredValue::new(0_u64);
     Effect::new(move |_| {
         params.track();
+        reload.track();
         generation.update_value(|g| *g += 1);
         more_rows.set(Vec::new());
         more_next.set(None);
@@ -430,8 +446,25 @@ fn MembersView() -> impl IntoView {
                         None => "Counting…".to_owned(),
                     }}
                 </p>
-                <a class="button button-quiet" href=export_href download="members.csv">"Export CSV"</a>
+                <div class="result-actions">
+                    {move || can_invite().then(|| view! {
+                        <button type="button" class="button button-primary" on:click=move |_| dialog.set(TeamDialog::Invite)>"Invite members"</button>
+                        <button type="button" class="button" on:click=move |_| dialog.set(TeamDialog::Limited)>"Add limited member"</button>
+                        <a class="button" href="/team/import">"Import CSV"</a>
+                    })}
+                    <a class="button button-quiet" href=export_href download="members.csv">"Export CSV"</a>
+                </div>
             </div>
+            {move || notice.get().map(|m| view! {
+                <div class="alert alert-info" role="status" data-testid="team-notice">{m}
+                    <button type="button" class="button button-quiet button-small" aria-label="Dismiss" on:click=move |_| notice.set(None)>"✕"</button>
+                </div>
+            })}
+            {move || match dialog.get() {
+                TeamDialog::Closed => ().into_any(),
+                TeamDialog::Invite => view! { <InviteDialog dialog on_done=on_changed /> }.into_any(),
+                TeamDialog::Limited => view! { <LimitedDialog dialog on_done=on_changed /> }.into_any(),
+            }}
             <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading members…"</p> }>
                 {move || first_page.get().map(|answer| match answer {
                     Ok(page) => {
@@ -443,7 +476,8 @@ fn MembersView() -> impl IntoView {
                             && page.next.is_none()
                             && view_query.get_untracked() == DirectoryQuery::default();
                         Either::Left(view! {
-                            <MembersTable first=page.rows more=more_rows view_query />
+                            <MembersTable first=page.rows more=more_rows view_query
+                                on_changed=can_invite().then_some(on_changed) />
                             {empty.then(|| {
                                 let searching = !view_query.get_untracked().search().is_empty();
                                 view! {
@@ -532,6 +566,8 @@ fn MembersTable(
     first: Vec<MemberRow>,
     more: RwSignal<Vec<MemberRow>>,
     view_query: Memo<DirectoryQuery>,
+    /// Set for people who may invite: pending rows get their actions.
+    on_changed: Option<Callback<String>>,
 ) -> impl IntoView {
     let header = move |sort: SortKey| {
         let label = label_of(SORT_OPTIONS, &sort);
@@ -581,15 +617,15 @@ fn MembersTable(
                     </tr>
                 </thead>
                 <tbody>
-                    {first.into_iter().map(member_row).collect_view()}
-                    {move || more.get().into_iter().map(member_row).collect_view()}
+                    {first.into_iter().map(|row| member_row(row, on_changed)).collect_view()}
+                    {move || more.get().into_iter().map(|row| member_row(row, on_changed)).collect_view()}
                 </tbody>
             </table>
         </div>
     }
 }
 
-fn member_row(row: MemberRow) -> impl IntoView {
+fn member_row(row: MemberRow, on_changed: Option<Callback<String>>) -> impl IntoView {
     let id = row.membership_id;
     let inactive = row.status == "inactive";
     let status = status_label(&row.status);
@@ -619,6 +655,10 @@ fn member_row(row: MemberRow) -> impl IntoView {
             <td data-label="Groups">{groups}</td>
             <td data-label="Status">
                 <span class=format!("badge badge-{}", row.status)>{status}</span>
+                {(row.status == "pending" && row.kind == "full")
+                    .then_some(on_changed)
+                    .flatten()
+                    .map(|on_done| view! { <PendingActions row=row.clone() on_done /> })}
             </td>
             <td data-label="Kind">{kind_label(&row.kind)}</td>
             <td data-label="Last active">{last_active}</td>

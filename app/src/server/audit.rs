@@ -83,3 +83,34 @@ pub async fn record(conn: &mut PgConnection, actor: &Actor, event: Event) -> Res
     .await?;
     Ok(())
 }
+
+/// One event per member for a batch change (an invitation of many people),
+/// written in one statement.
+pub async fn record_many(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    workspace_id: i64,
+    action: &'static str,
+    membership_ids: &[i64],
+    details: Value,
+) -> Result<(), AppError> {
+    if membership_ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query!(
+        "INSERT INTO audit_events (workspace_id, actor_account_id, acting_as_account_id, action,
+                                   target_membership_id, details, ip, user_agent)
+         SELECT $1, $2, $3, $4, m, $6, $7, $8 FROM unnest($5::bigint[]) AS m",
+        workspace_id,
+        actor.account_id,
+        actor.acting_as,
+        action,
+        membership_ids,
+        details,
+        actor.ip.as_deref(),
+        actor.user_agent.as_deref(),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

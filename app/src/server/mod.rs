@@ -2,9 +2,12 @@
 //! Compiled only with the `ssr` feature, so none of it reaches the browser.
 
 pub mod audit;
+pub mod csv_import;
 pub mod db;
 pub mod directory;
+pub mod outbox;
 pub mod guard;
+pub mod invitations;
 pub mod password;
 pub mod session;
 pub mod state;

@@ -15,6 +15,12 @@ pub struct AuthSettings {
     pub session_absolute: chrono::Duration,
     /// Mark cookies `Secure` (the site is served over https).
     pub secure_cookies: bool,
+    /// `scheme://host[:port]` for links in mail; the request's Host when unset.
+    pub public_origin: Option<String>,
+    /// How long an invitation link works.
+    pub invitation_ttl: chrono::Duration,
+    /// Invitation emails a workspace may send in any rolling hour.
+    pub invitations_per_hour: i64,
 }
 
 impl Default for AuthSettings {
@@ -23,6 +29,9 @@ impl Default for AuthSettings {
             session_idle: chrono::Duration::days(7),
             session_absolute: chrono::Duration::days(30),
             secure_cookies: false,
+            public_origin: None,
+            invitation_ttl: chrono::Duration::days(14),
+            invitations_per_hour: 12_000,
         }
     }
 }

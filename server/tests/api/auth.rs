@@ -246,6 +246,7 @@ async fn idle_and_absolute_timeouts_end_sessions(pool: PgPool) {
         session_idle: chrono::Duration::minutes(30),
         session_absolute: chrono::Duration::hours(12),
         secure_cookies: false,
+        ..AuthSettings::default()
     };
     let app = spawn_with(pool, settings).await;
     let cookie = app

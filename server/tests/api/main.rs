@@ -6,4 +6,5 @@ mod auth;
 mod directory;
 mod guard;
 mod helpers;
+mod invitations;
 mod security;

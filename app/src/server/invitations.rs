@@ -1,0 +1,698 @@
+//! Invitations on the server: batches of pending members written set-based
+//! (a 10,000-row import is a handful of statements), link tokens stored
+//! hashed, and the invitation mail queued in the same transaction.
+
+use chrono::{DateTime, Utc};
+use http::HeaderMap;
+use sqlx::PgConnection;
+
+use super::{
+    audit::{self, Actor},
+    db,
+    outbox::{self, MailKind, OutgoingMail},
+    session::{hash_token, SessionToken},
+    AuthSettings, Ctx,
+};
+use crate::{
+    domain::{invite::ImportRoles, DisplayName, EmailAddress, Plan},
+    error::AppError,
+};
+
+/// Someone to invite, already parsed.
+#[derive(Debug, Clone)]
+pub struct Invitee {
+    pub email: EmailAddress,
+    pub name: Option<DisplayName>,
+    pub roles: ImportRoles,
+    pub group_ids: Vec<i64>,
+}
+
+/// Options that apply to the whole batch.
+#[derive(Debug, Clone, Default)]
+pub struct BatchOptions {
+    pub send_email: bool,
+    pub all_projects: bool,
+    pub project_ids: Vec<i64>,
+    /// Paid plans: refuse the whole batch past the free seats (the dialog),
+    /// or invite as many as fit and report the rest (the CSV import).
+    pub partial_seats: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Invited { membership_id: i64, emailed: bool },
+    AlreadyMember,
+    NoSeat,
+}
+
+/// The origin links in mail point at: `PUBLIC_URL`, else the Host the
+/// request came to (what the person typed into their browser).
+pub fn link_origin(settings: &AuthSettings, headers: &HeaderMap) -> String {
+    if let Some(origin) = &settings.public_origin {
+        return origin.clone();
+    }
+    let host = headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        })
+        .unwrap_or("127.0.0.1:3000");
+    format!("http://{host}")
+}
+
+struct WorkspaceForInvite {
+    name: String,
+    plan: String,
+    seats: i32,
+    inviter_name: String,
+    inviter_email: String,
+}
+
+/// Locks the workspace row for the rest of the transaction, so concurrent
+/// invitations count seats and the hourly limit one after the other.
+async fn lock_workspace(conn: &mut PgConnection, ctx: &Ctx) -> Result<WorkspaceForInvite, AppError> {
+    Ok(sqlx::query_as!(
+        WorkspaceForInvite,
+        "SELECT w.name, w.plan, w.seats, a.display_name AS inviter_name, a.email AS inviter_email
+           FROM workspaces w, accounts a
+          WHERE w.id = $1 AND a.id = $2
+            FOR UPDATE OF w",
+        ctx.workspace_id,
+        ctx.actor_account_id
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Lower-cased addresses among `emails` that already belong to a member of
+/// the workspace (any status), by account or by pending invitation.
+pub async fn existing_member_emails(
+    conn: &mut PgConnection,
+    workspace_id: i64,
+    emails: &[String],
+) -> Result<Vec<String>, AppError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT lower(a.email) AS "email!"
+             FROM accounts a
+             JOIN memberships m ON m.account_id = a.id AND m.workspace_id = $1
+            WHERE lower(a.email) = ANY ($2)
+           UNION
+           SELECT lower(m.invited_email) AS "email!"
+             FROM memberships m
+            WHERE m.workspace_id = $1 AND m.account_id IS NULL
+              AND lower(m.invited_email) = ANY ($2)"#,
+        workspace_id,
+        emails
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Full members holding a seat: everyone but the deactivated.
+async fn seats_used(conn: &mut PgConnection, workspace_id: i64) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM memberships
+            WHERE workspace_id = $1 AND kind = 'full' AND status <> 'inactive'"#,
+        workspace_id
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Refuses when `wanted` more invitation emails would pass the hourly limit,
+/// saying when the oldest counted one leaves the window.
+async fn check_rate(
+    conn: &mut PgConnection,
+    workspace_id: i64,
+    wanted: i64,
+    settings: &AuthSettings,
+) -> Result<(), AppError> {
+    if wanted == 0 {
+        return Ok(());
+    }
+    let limit = settings.invitations_per_hour;
+    let recent: Vec<DateTime<Utc>> = sqlx::query_scalar!(
+        "SELECT created_at FROM invitations
+          WHERE workspace_id = $1 AND created_at > now() - interval '1 hour'
+          ORDER BY created_at",
+        workspace_id
+    )
+    .fetch_all(conn)
+    .await?;
+    let total = recent.len() as i64 + wanted;
+    if total <= limit {
+        return Ok(());
+    }
+    if wanted > limit {
+        return Err(AppError::Conflict(format!(
+            "A workspace can send at most {limit} invitations an hour. Send fewer at a time."
+        )));
+    }
+    // Enough of the oldest must age out of the hour to make room.
+    let must_expire = (total - limit) as usize;
+    let until = recent
+        .get(must_expire - 1)
+        .map(|at| *at + chrono::Duration::hours(1) - Utc::now())
+        .unwrap_or(chrono::Duration::hours(1));
+    Err(AppError::RateLimited {
+        retry_after_secs: until.num_seconds().max(1) as u64,
+    })
+}
+
+/// Invites a batch in the caller's transaction. Returns one outcome per
+/// invitee, in order. Invitees are expected to be distinct addresses.
+pub async fn invite_batch(
+    conn: &mut PgConnection,
+    ctx: &Ctx,
+    settings: &AuthSettings,
+    origin: &str,
+    invitees: &[Invitee],
+    options: &BatchOptions,
+) -> Result<Vec<Outcome>, AppError> {
+    let workspace = lock_workspace(conn, ctx).await?;
+    let lowered: Vec<String> = invitees.iter().map(|i| i.email.normalized()).collect();
+    let existing: std::collections::HashSet<String> =
+        existing_member_emails(conn, ctx.workspace_id, &lowered)
+            .await?
+            .into_iter()
+            .collect();
+    let mut outcomes: Vec<Option<Outcome>> = lowered
+        .iter()
+        .map(|e| existing.contains(e).then_some(Outcome::AlreadyMember))
+        .collect();
+    let mut new_indexes: Vec<usize> = (0..invitees.len())
+        .filter(|i| outcomes[*i].is_none())
+        .collect();
+
+    if Plan::parse(&workspace.plan).unwrap_or(Plan::Free) != Plan::Free {
+        let free = i64::from(workspace.seats) - seats_used(conn, ctx.workspace_id).await?;
+        let fits = free.max(0) as usize;
+        if new_indexes.len() > fits {
+            if !options.partial_seats {
+                return Err(AppError::field(
+                    "addresses",
+                    crate::domain::invite::seats_message(free, new_indexes.len()),
+                ));
+            }
+            for index in new_indexes.split_off(fits) {
+                outcomes[index] = Some(Outcome::NoSeat);
+            }
+        }
+    }
+    if options.send_email {
+        check_rate(conn, ctx.workspace_id, new_indexes.len() as i64, settings).await?;
+    }
+
+    let project_ids: Vec<i64> = if options.all_projects {
+        Vec::new()
+    } else {
+        options.project_ids.clone()
+    };
+    if !project_ids.is_empty() {
+        let known: i64 = sqlx::query_scalar!(
+            r#"SELECT count(*) AS "count!" FROM projects WHERE workspace_id = $1 AND id = ANY ($2)"#,
+            ctx.workspace_id,
+            &project_ids
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        if known != project_ids.len() as i64 {
+            return Err(AppError::field(
+                "projects",
+                "Some of those projects are not in this workspace.",
+            ));
+        }
+    }
+
+    let emails: Vec<String> = new_indexes
+        .iter()
+        .map(|i| invitees[*i].email.as_str().to_owned())
+        .collect();
+    let names: Vec<Option<String>> = new_indexes
+        .iter()
+        .map(|i| invitees[*i].name.as_ref().map(|n| n.as_str().to_owned()))
+        .collect();
+    let admins: Vec<bool> = new_indexes.iter().map(|i| invitees[*i].roles.admin).collect();
+    let pms: Vec<bool> = new_indexes
+        .iter()
+        .map(|i| invitees[*i].roles.project_manager)
+        .collect();
+    let tms: Vec<bool> = new_indexes
+        .iter()
+        .map(|i| invitees[*i].roles.team_manager)
+        .collect();
+    // `WITH ORDINALITY` keeps the input order, so ids map back by position.
+    let membership_ids: Vec<i64> = sqlx::query_scalar!(
+        r#"WITH input AS (
+               SELECT * FROM unnest($2::text[], $3::text[], $4::bool[], $5::bool[], $6::bool[])
+                        WITH ORDINALITY AS t(email, name, admin, pm, tm, position)
+           ), inserted AS (
+               INSERT INTO memberships (workspace_id, kind, status, invited_email, display_name,
+                                        is_admin, is_project_manager, is_team_manager, all_projects)
+               SELECT $1, 'full', 'pending', email, name, admin, pm, tm, $7
+                 FROM input ORDER BY position
+               RETURNING id, invited_email
+           )
+           SELECT i.id AS "id!" FROM inserted i JOIN input ON input.email = i.invited_email
+            ORDER BY input.position"#,
+        ctx.workspace_id,
+        &emails,
+        &names as &[Option<String>],
+        &admins,
+        &pms,
+        &tms,
+        options.all_projects,
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|error| match &error {
+        // Another invitation for the same address won the race.
+        sqlx::Error::Database(db) if db.is_unique_violation() => AppError::Conflict(
+            "Someone else just invited one of these addresses. Check the list and try again."
+                .into(),
+        ),
+        _ => AppError::from(error),
+    })?;
+    if membership_ids.len() != new_indexes.len() {
+        tracing::error!("invited member ids do not line up with the batch");
+        return Err(AppError::Internal);
+    }
+
+    let mut group_pairs: (Vec<i64>, Vec<i64>) = (Vec::new(), Vec::new());
+    for (position, index) in new_indexes.iter().enumerate() {
+        for group_id in &invitees[*index].group_ids {
+            group_pairs.0.push(membership_ids[position]);
+            group_pairs.1.push(*group_id);
+        }
+    }
+    if !group_pairs.0.is_empty() {
+        let inserted = sqlx::query!(
+            "INSERT INTO group_members (workspace_id, membership_id, group_id)
+             SELECT $1, m, g FROM unnest($2::bigint[], $3::bigint[]) AS t(m, g)
+              WHERE EXISTS (SELECT 1 FROM groups WHERE workspace_id = $1 AND id = g)
+             ON CONFLICT DO NOTHING",
+            ctx.workspace_id,
+            &group_pairs.0,
+            &group_pairs.1
+        )
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        if inserted != group_pairs.0.len() as u64 {
+            return Err(AppError::field(
+                "groups",
+                "Some of those groups are not in this workspace.",
+            ));
+        }
+    }
+    if !project_ids.is_empty() {
+        sqlx::query!(
+            "INSERT INTO project_members (workspace_id, project_id, membership_id)
+             SELECT $1, p, m FROM unnest($2::bigint[]) AS m, unnest($3::bigint[]) AS p",
+            ctx.workspace_id,
+            &membership_ids,
+            &project_ids
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    db::refresh_member_keys(conn, ctx.workspace_id, &membership_ids).await?;
+
+    if options.send_email {
+        let pending: Vec<PendingInvite> = new_indexes
+            .iter()
+            .zip(&membership_ids)
+            .map(|(index, id)| PendingInvite {
+                membership_id: *id,
+                email: invitees[*index].email.as_str().to_owned(),
+            })
+            .collect();
+        let sender = Sender {
+            workspace_name: workspace.name.clone(),
+            inviter_name: workspace.inviter_name.clone(),
+            inviter_email: workspace.inviter_email.clone(),
+        };
+        issue_links(conn, ctx, settings, origin, &sender, &pending).await?;
+    }
+    audit::record_many(
+        conn,
+        &ctx.actor(),
+        ctx.workspace_id,
+        "member.invited",
+        &membership_ids,
+        serde_json::json!({ "emailed": options.send_email }),
+    )
+    .await?;
+
+    for (position, index) in new_indexes.iter().enumerate() {
+        outcomes[*index] = Some(Outcome::Invited {
+            membership_id: membership_ids[position],
+            emailed: options.send_email,
+        });
+    }
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or(Outcome::AlreadyMember))
+        .collect())
+}
+
+pub struct PendingInvite {
+    pub membership_id: i64,
+    pub email: String,
+}
+
+pub struct Sender {
+    pub workspace_name: String,
+    pub inviter_name: String,
+    pub inviter_email: String,
+}
+
+/// Makes a fresh link for each pending member (ending any open one, and
+/// cancelling its unsent mail) and queues the invitation email.
+pub async fn issue_links(
+    conn: &mut PgConnection,
+    ctx: &Ctx,
+    settings: &AuthSettings,
+    origin: &str,
+    sender: &Sender,
+    pending: &[PendingInvite],
+) -> Result<(), AppError> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = pending.iter().map(|p| p.membership_id).collect();
+    sqlx::query!(
+        "UPDATE invitations SET state = 'replaced', ended_at = now()
+          WHERE workspace_id = $1 AND membership_id = ANY ($2) AND state = 'open'",
+        ctx.workspace_id,
+        &ids
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE outbox SET cancelled_at = now(), body_text = NULL, body_html = NULL
+          WHERE workspace_id = $1 AND membership_id = ANY ($2)
+            AND sent_at IS NULL AND cancelled_at IS NULL",
+        ctx.workspace_id,
+        &ids
+    )
+    .execute(&mut *conn)
+    .await?;
+
+    let expires_at = Utc::now() + settings.invitation_ttl;
+    let tokens: Vec<SessionToken> = pending.iter().map(|_| SessionToken::generate()).collect();
+    let hashes: Vec<Vec<u8>> = tokens.iter().map(|t| t.hash.clone()).collect();
+    let emails: Vec<String> = pending.iter().map(|p| p.email.clone()).collect();
+    sqlx::query!(
+        "INSERT INTO invitations (workspace_id, membership_id, token_hash, email,
+                                  invited_by_account_id, expires_at)
+         SELECT $1, m, h, e, $5, $6
+           FROM unnest($2::bigint[], $3::bytea[], $4::text[]) AS t(m, h, e)",
+        ctx.workspace_id,
+        &ids,
+        &hashes,
+        &emails,
+        ctx.actor_account_id,
+        expires_at
+    )
+    .execute(&mut *conn)
+    .await?;
+
+    let mut subjects = Vec::with_capacity(pending.len());
+    let mut texts = Vec::with_capacity(pending.len());
+    let mut htmls = Vec::with_capacity(pending.len());
+    for token in &tokens {
+        let link = format!("{origin}/invite/{}", token.value);
+        let mail = invitation_mail(sender, &link, expires_at);
+        subjects.push(mail.0);
+        texts.push(mail.1);
+        htmls.push(mail.2);
+    }
+    sqlx::query!(
+        "INSERT INTO outbox (kind, workspace_id, membership_id, recipient, subject, body_text, body_html)
+         SELECT 'invitation', $1, m, r, s, t, h
+           FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[]) AS x(m, r, s, t, h)",
+        ctx.workspace_id,
+        &ids,
+        &emails,
+        &subjects,
+        &texts,
+        &htmls
+    )
+    .execute(&mut *conn)
+    .await?;
+    outbox::wake_workers(conn).await?;
+    Ok(())
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn long_date(at: DateTime<Utc>) -> String {
+    at.format("%-d %B %Y").to_string()
+}
+
+/// Subject, plain text and HTML of an invitation.
+pub fn invitation_mail(
+    sender: &Sender,
+    link: &str,
+    expires_at: DateTime<Utc>,
+) -> (String, String, String) {
+    let subject = format!(
+        "{} invited you to {} on Teamroom",
+        sender.inviter_name, sender.workspace_name
+    );
+    let expiry = long_date(expires_at);
+    let text = format!(
+        "Hello,\n\n{inviter} ({inviter_email}) invited you to join the workspace \
+         \"{workspace}\" on Teamroom, where the team tracks its time.\n\n\
+         Accept the invitation:\n{link}\n\n\
+         The link works once and until {expiry}. If it has expired, ask {inviter} \
+         for a new one.\n\nIf you did not expect this, you can ignore this email.\n",
+        inviter = sender.inviter_name,
+        inviter_email = sender.inviter_email,
+        workspace = sender.workspace_name,
+    );
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5;color:#1f2933\">\
+         <p>Hello,</p>\
+         <p><strong>{inviter}</strong> ({inviter_email}) invited you to join the workspace \
+         <strong>{workspace}</strong> on Teamroom, where the team tracks its time.</p>\
+         <p><a href=\"{link}\" style=\"display:inline-block;padding:12px 20px;background:#2557d6;color:#fff;\
+         border-radius:6px;text-decoration:none\">Accept the invitation</a></p>\
+         <p>Or open this address: <br><a href=\"{link}\">{link}</a></p>\
+         <p>The link works once and until {expiry}. If it has expired, ask {inviter} for a new one.</p>\
+         <p style=\"color:#52606d\">If you did not expect this, you can ignore this email.</p>\
+         </body></html>",
+        inviter = escape_html(&sender.inviter_name),
+        inviter_email = escape_html(&sender.inviter_email),
+        workspace = escape_html(&sender.workspace_name),
+        link = escape_html(link),
+    );
+    (subject, text, html)
+}
+
+/// Queues the "confirm your address" mail for an account.
+pub async fn queue_verification(
+    conn: &mut PgConnection,
+    account_id: i64,
+    email: &str,
+    origin: &str,
+) -> Result<(), AppError> {
+    let token = SessionToken::generate();
+    sqlx::query!(
+        "INSERT INTO email_verifications (token_hash, account_id, email, expires_at)
+         VALUES ($1, $2, $3, now() + interval '3 days')",
+        token.hash.as_slice(),
+        account_id,
+        email
+    )
+    .execute(&mut *conn)
+    .await?;
+    let link = format!("{origin}/verify-email/{}", token.value);
+    let text = format!(
+        "Hello,\n\nConfirm that {email} is your address on Teamroom:\n{link}\n\n\
+         Invitations sent to this address are shown to you once it is confirmed. \
+         The link works for 3 days.\n\nIf you did not create a Teamroom account, ignore this email.\n"
+    );
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5\">\
+         <p>Hello,</p><p>Confirm that {email} is your address on Teamroom:</p>\
+         <p><a href=\"{link}\">Confirm my email address</a></p>\
+         <p>Invitations sent to this address are shown to you once it is confirmed. \
+         The link works for 3 days.</p>\
+         <p>If you did not create a Teamroom account, ignore this email.</p></body></html>",
+        email = escape_html(email),
+        link = escape_html(&link),
+    );
+    outbox::enqueue(
+        conn,
+        &OutgoingMail {
+            kind: MailKind::VerifyEmail,
+            workspace_id: None,
+            membership_id: None,
+            recipient: email.to_owned(),
+            subject: "Confirm your email address for Teamroom".into(),
+            body_text: text,
+            body_html: html,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Makes a pending membership active for an account, in the caller's
+/// transaction; ends the invitation. Returns false when the account is
+/// already a member there (the pending row is then removed instead).
+pub async fn join(
+    conn: &mut PgConnection,
+    workspace_id: i64,
+    membership_id: i64,
+    invitation_id: Option<i64>,
+    account_id: i64,
+    actor: &Actor,
+) -> Result<bool, AppError> {
+    if let Some(invitation_id) = invitation_id {
+        sqlx::query!(
+            "UPDATE invitations SET state = 'accepted', ended_at = now()
+              WHERE workspace_id = $1 AND id = $2",
+            workspace_id,
+            invitation_id
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    let already: bool = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM memberships WHERE workspace_id = $1 AND account_id = $2) AS "e!""#,
+        workspace_id,
+        account_id
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if already {
+        sqlx::query!(
+            "DELETE FROM memberships WHERE workspace_id = $1 AND id = $2 AND status = 'pending'",
+            workspace_id,
+            membership_id
+        )
+        .execute(&mut *conn)
+        .await?;
+        return Ok(false);
+    }
+    let updated = sqlx::query!(
+        "UPDATE memberships
+            SET account_id = $3, status = 'active', invited_email = NULL, display_name = NULL,
+                last_active_at = now()
+          WHERE workspace_id = $1 AND id = $2 AND status = 'pending' AND kind = 'full'",
+        workspace_id,
+        membership_id,
+        account_id
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Err(AppError::Conflict(
+            "This invitation is no longer open. Ask for a new one.".into(),
+        ));
+    }
+    db::refresh_member_keys(conn, workspace_id, &[membership_id]).await?;
+    audit::record(
+        conn,
+        actor,
+        audit::Event::new(Some(workspace_id), "invitation.accepted")
+            .target_account(account_id)
+            .target_membership(membership_id),
+    )
+    .await?;
+    Ok(true)
+}
+
+/// An invitation looked up by its link, locked for the transaction.
+#[derive(Debug, Clone)]
+pub struct LinkedInvitation {
+    pub workspace_id: i64,
+    pub id: i64,
+    pub membership_id: Option<i64>,
+    pub email: String,
+    pub state: String,
+    pub expires_at: DateTime<Utc>,
+    pub workspace_name: String,
+    pub inviter_name: Option<String>,
+    pub inviter_email: Option<String>,
+}
+
+pub async fn by_token(
+    conn: &mut PgConnection,
+    token: &str,
+    lock: bool,
+) -> Result<Option<LinkedInvitation>, AppError> {
+    let hash = hash_token(token);
+    let row = if lock {
+        sqlx::query_as!(
+            LinkedInvitation,
+            "SELECT i.workspace_id, i.id, i.membership_id, i.email, i.state, i.expires_at,
+                    w.name AS workspace_name, a.display_name AS \"inviter_name?\", a.email AS \"inviter_email?\"
+               FROM invitations i
+               JOIN workspaces w ON w.id = i.workspace_id
+               LEFT JOIN accounts a ON a.id = i.invited_by_account_id
+              WHERE i.token_hash = $1
+                FOR UPDATE OF i",
+            hash.as_slice()
+        )
+        .fetch_optional(conn)
+        .await?
+    } else {
+        sqlx::query_as!(
+            LinkedInvitation,
+            "SELECT i.workspace_id, i.id, i.membership_id, i.email, i.state, i.expires_at,
+                    w.name AS workspace_name, a.display_name AS \"inviter_name?\", a.email AS \"inviter_email?\"
+               FROM invitations i
+               JOIN workspaces w ON w.id = i.workspace_id
+               LEFT JOIN accounts a ON a.id = i.invited_by_account_id
+              WHERE i.token_hash = $1",
+            hash.as_slice()
+        )
+        .fetch_optional(conn)
+        .await?
+    };
+    Ok(row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mail_escapes_names_in_html_and_carries_the_link_in_both_parts() {
+        let sender = Sender {
+            workspace_name: "R&D <Lab>".into(),
+            inviter_name: "Zoë \"Z\"".into(),
+            inviter_email: "zoe@example.com".into(),
+        };
+        let (subject, text, html) =
+            invitation_mail(&sender, "http://x.test/invite/abc", Utc::now());
+        assert!(subject.contains("R&D <Lab>"));
+        assert!(text.contains("http://x.test/invite/abc"));
+        assert!(html.contains("R&amp;D &lt;Lab&gt;"));
+        assert!(html.contains("Zoë &quot;Z&quot;"));
+        assert!(html.contains("href=\"http://x.test/invite/abc\""));
+        assert!(!html.contains("<Lab>"));
+    }
+}
