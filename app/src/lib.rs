@@ -40,6 +40,13 @@ use crate::{
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // Pages opened from an email on a phone (the invitation, the address
+    // confirmation) are complete without the app's script: it loads when
+    // the browser is idle, off the path to the first paint.
+    let path = use_context::<http::request::Parts>()
+        .map(|parts| parts.uri.path().to_owned())
+        .unwrap_or_default();
+    let defer = path.starts_with("/invite/") || path.starts_with("/verify-email/");
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -47,7 +54,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options defer />
                 <MetaTags />
             </head>
             <body>

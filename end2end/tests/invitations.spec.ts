@@ -196,7 +196,7 @@ test('CSV import shows every row, imports with a progress bar, and reports', asy
   const report = page.getByTestId('import-report');
   await expect(report).toBeVisible();
   expect(await page.evaluate(() => (window as unknown as { sawProgress: boolean }).sawProgress)).toBe(true);
-  await expect(report.getByTestId('import-summary')).toContainText('41 to invite / invited');
+  await expect(report.getByTestId('import-summary')).toContainText('41 invited');
   await expect(report.locator('tbody tr')).toHaveCount(45);
   await page.screenshot({ path: path.join(SHOTS, 'import-report-desktop.png'), fullPage: true });
 

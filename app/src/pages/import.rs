@@ -270,7 +270,7 @@ pub fn ImportPage() -> impl IntoView {
                                 <h3>"Import finished"</h3>
                                 {move || run_error.get().map(|m| view! { <div class="alert alert-error" role="alert">"The import stopped: "{m}</div> })}
                                 <progress max="1" value="1" aria-label="Import complete"></progress>
-                                <Summary rows=rows.clone() />
+                                <Summary rows=rows.clone() done=true />
                                 <div class="actions">
                                     <a class="button button-primary" href=href download="import-report.csv">"Download report (CSV)"</a>
                                     <a class="button" href="/team?status=pending">"See pending members"</a>
@@ -293,9 +293,12 @@ fn error_text(error: &AppError) -> String {
 }
 
 #[component]
-fn Summary(rows: Vec<PreviewRow>) -> impl IntoView {
+fn Summary(rows: Vec<PreviewRow>, #[prop(optional)] done: bool) -> impl IntoView {
     let parts = [
-        (count(&rows, "invited"), "to invite / invited"),
+        (
+            count(&rows, "invited"),
+            if done { "invited" } else { "to invite" },
+        ),
         (count(&rows, "member"), "already members"),
         (count(&rows, "invalid"), "with problems"),
         (count(&rows, "noseat"), "without a seat"),

@@ -74,7 +74,7 @@ fn Modal(
 fn group_picker(groups: Vec<GroupRow>, chosen: RwSignal<Vec<i64>>) -> impl IntoView {
     (!groups.is_empty()).then(|| {
         view! {
-            <fieldset class="choice-list">
+            <fieldset class="choice-list scroll">
                 <legend>"Groups (optional)"</legend>
                 {groups.into_iter().map(|g| {
                     let id = g.id;
@@ -128,12 +128,13 @@ pub fn InviteDialog(dialog: RwSignal<TeamDialog>, on_done: Callback<String>) -> 
         let ticket = asked.get_value();
         leptos::task::spawn_local(async move {
             gloo_timers_sleep(250).await;
-            if asked.get_value() != ticket || addresses.is_empty() {
+            // The dialog may have closed meanwhile (its signals are gone).
+            if asked.try_get_value() != Some(ticket) || addresses.is_empty() {
                 return;
             }
             if let Ok(found) = check_invite_addresses(addresses).await {
-                if asked.get_value() == ticket {
-                    members.set(found.into_iter().collect());
+                if asked.try_get_value() == Some(ticket) {
+                    members.try_set(found.into_iter().collect());
                 }
             }
         });
@@ -186,7 +187,10 @@ pub fn InviteDialog(dialog: RwSignal<TeamDialog>, on_done: Callback<String>) -> 
         );
         leptos::task::spawn_local(async move {
             let result = invite_members(addresses, send, groups, all, projects).await;
-            sending.set(false);
+            if sending.try_set(false).is_some() {
+                // Closed (Escape) while the request was out: nothing to show.
+                return;
+            }
             match result {
                 Ok(report) => {
                     let mut message = match (report.invited.len(), report.emailed) {
@@ -205,7 +209,9 @@ pub fn InviteDialog(dialog: RwSignal<TeamDialog>, on_done: Callback<String>) -> 
                     dialog.set(TeamDialog::Closed);
                     on_done.run(message);
                 }
-                Err(error) => server_error.set(Some(error)),
+                Err(error) => {
+                    server_error.try_set(Some(error));
+                }
             }
         });
     };
@@ -361,7 +367,9 @@ pub fn LimitedDialog(dialog: RwSignal<TeamDialog>, on_done: Callback<String>) ->
                     dialog.set(TeamDialog::Closed);
                     on_done.run(format!("{} added as a limited member.", value.trim()));
                 }
-                Err(error) => server_error.set(Some(error)),
+                Err(error) => {
+                    server_error.try_set(Some(error));
+                }
             }
         });
     };
@@ -406,7 +414,7 @@ pub fn PendingActions(row: MemberRow, on_done: Callback<String>) -> impl IntoVie
         busy.set(true);
         leptos::task::spawn_local(async move {
             let result = send_invite(id).await;
-            busy.set(false);
+            busy.try_set(false);
             on_done.run(match result {
                 Ok(()) if never_sent => "Invitation sent.".to_owned(),
                 Ok(()) => "A new invitation was sent; the old link no longer works.".to_owned(),
@@ -424,7 +432,7 @@ pub fn PendingActions(row: MemberRow, on_done: Callback<String>) -> impl IntoVie
             busy.set(true);
             leptos::task::spawn_local(async move {
                 let result = revoke_invite(id).await;
-                busy.set(false);
+                busy.try_set(false);
                 on_done.run(match result {
                     Ok(()) => "Invitation revoked.".to_owned(),
                     Err(error) => error.to_string(),

@@ -24,6 +24,8 @@ async fn every_server_function_refuses_an_anonymous_caller(pool: PgPool) {
         "/api/list_members",
         "/api/create_group",
         "/api/list_accounts",
+        "/api/invite_members",
+        "/api/import_members",
     ] {
         assert!(
             paths.iter().any(|p| p == known),
