@@ -65,6 +65,7 @@ async fn main() {
         max_connections: 10,
         public_origin: None,
         auth: AuthSettings::default(),
+        mailer: Default::default(),
     };
     let pool = connect(&config).await.expect("database");
     MIGRATOR.run(&pool).await.expect("migrations");
@@ -109,7 +110,10 @@ async fn main() {
         let signed_in = client
             .post(format!("{base}/api/sign_in"))
             .header("accept", "application/json")
-            .form(&[("email", workspace.admin_email.as_str()), ("password", PASSWORD)])
+            .form(&[
+                ("email", workspace.admin_email.as_str()),
+                ("password", PASSWORD),
+            ])
             .send()
             .await
             .expect("sign in");
@@ -191,10 +195,7 @@ async fn main() {
         ms(import),
         ms(*imports.last().expect("runs"))
     );
-    println!(
-        "| preview + import | {} | |",
-        ms(preview + import)
-    );
+    println!("| preview + import | {} | |", ms(preview + import));
     println!(
         "| floor: one INSERT of {rows} pending rows | {} | {} |",
         ms(floor),

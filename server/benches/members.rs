@@ -223,6 +223,7 @@ async fn main() {
         max_connections: 10,
         public_origin: None,
         auth: AuthSettings::default(),
+        mailer: Default::default(),
     };
     let pool = connect(&config).await.expect("database");
     MIGRATOR.run(&pool).await.expect("migrations");

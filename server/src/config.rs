@@ -1,6 +1,10 @@
 //! Configuration from environment variables; see the README for the list.
 
+use std::time::Duration;
+
 use app::server::AuthSettings;
+
+use crate::mailer::MailerConfig;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -11,6 +15,7 @@ pub struct Config {
     /// cookies.
     pub public_origin: Option<String>,
     pub auth: AuthSettings,
+    pub mailer: MailerConfig,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -67,6 +72,13 @@ impl Config {
                 )?,
             },
             public_origin,
+            mailer: MailerConfig {
+                smtp_url: var("SMTP_URL"),
+                from: var("MAIL_FROM").unwrap_or_else(|| MailerConfig::default().from),
+                retry_base: Duration::from_secs(number("MAIL_RETRY_BASE_SECONDS", 5)?),
+                retry_max: Duration::from_secs(number("MAIL_RETRY_MAX_SECONDS", 900)?),
+                ..MailerConfig::default()
+            },
         })
     }
 }

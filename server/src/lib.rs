@@ -3,6 +3,8 @@
 
 pub mod config;
 pub mod export;
+pub mod mail_sink;
+pub mod mailer;
 pub mod middleware;
 pub mod seed;
 pub mod seed_members;
@@ -118,4 +120,25 @@ pub fn spawn_session_sweeper(state: AppState) {
             }
         }
     });
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
 }

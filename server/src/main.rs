@@ -1,12 +1,16 @@
 //! `server` (serve), `server migrate`, `server seed-demo`,
-//! `server seed-members --members N [--name NAME] [--tag TAG] [--password PW]`.
+//! `server seed-members --members N [--name NAME] [--tag TAG] [--password PW]`,
+//! `server mail-sink [--port 2525] [--dir .data/mail]` (a local SMTP catcher).
 
 use std::process::ExitCode;
 
 use app::server::AppState;
-use server::{connect, leptos_options, router, seed, spawn_session_sweeper, Config, MIGRATOR};
+use server::{
+    connect, leptos_options, mail_sink, mailer, router, seed, shutdown_signal,
+    spawn_session_sweeper, Config, MIGRATOR,
+};
 
-const USAGE: &str = "usage: server [serve | migrate | seed-demo | seed-members --members N [--name NAME] [--tag TAG] [--password PASSWORD]]";
+const USAGE: &str = "usage: server [serve | migrate | seed-demo | seed-members --members N [--name NAME] [--tag TAG] [--password PASSWORD] | mail-sink [--port 2525] [--dir .data/mail]]";
 
 /// `--flag value` pairs after the subcommand.
 fn flag(args: &[String], name: &str) -> Option<String> {
@@ -35,6 +39,16 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), String> {
     let command = std::env::args().nth(1);
+    if command.as_deref() == Some("mail-sink") {
+        // Needs no database: handled before the configuration is read.
+        let args: Vec<String> = std::env::args().skip(2).collect();
+        let port = flag(&args, "--port")
+            .unwrap_or_else(|| "2525".into())
+            .parse::<u16>()
+            .map_err(|_| "--port must be a port number")?;
+        let dir = flag(&args, "--dir").unwrap_or_else(|| ".data/mail".into());
+        return mail_sink::run(port, dir.into()).await;
+    }
     if !matches!(
         command.as_deref(),
         None | Some("serve" | "migrate" | "seed-demo" | "seed-members")
@@ -101,6 +115,7 @@ async fn run() -> Result<(), String> {
                 .await
                 .map_err(|e| format!("password hashing is not working: {e}"))?;
             spawn_session_sweeper(state.clone());
+            mailer::spawn_mail_worker(state.pool.clone(), config.mailer.clone());
             let address = options.site_addr;
             let app = router(state, options, &config);
             let listener = tokio::net::TcpListener::bind(address)
@@ -112,25 +127,5 @@ async fn run() -> Result<(), String> {
                 .await
                 .map_err(|e| format!("server error: {e}"))
         }
-    }
-}
-
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        if let Ok(mut signal) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            signal.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => {},
-        _ = terminate => {},
     }
 }

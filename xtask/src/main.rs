@@ -24,7 +24,8 @@ const USAGE: &str = "usage:
   cargo xtask db [stop]           start (or stop) the private PostgreSQL and print its DATABASE_URL
   cargo xtask sqlx-prepare        regenerate .sqlx/ (compile-time query data) after changing a query
   cargo xtask seed --members N    add a realistic workspace of N members to the private database
-  cargo xtask bench members       Team page benchmark at 100,000 and 1,000,000 members (throwaway database)";
+  cargo xtask bench members       Team page benchmark at 100,000 and 1,000,000 members (throwaway database)
+  cargo xtask bench import        CSV import of 10,000 rows (throwaway database)";
 
 pub type Result<T> = std::result::Result<T, String>;
 
@@ -36,7 +37,8 @@ fn main() -> ExitCode {
         Some("db") => db(&args[1..]),
         Some("sqlx-prepare") => sqlx_prepare(),
         Some("seed") => seed(&args[1..]),
-        Some("bench") if args.get(1).map(String::as_str) == Some("members") => bench_members(),
+        Some("bench") if args.get(1).map(String::as_str) == Some("members") => bench("members"),
+        Some("bench") if args.get(1).map(String::as_str) == Some("import") => bench("import"),
         _ => Err(USAGE.to_owned()),
     };
     match outcome {
@@ -105,6 +107,52 @@ fn database(root: &Path) -> Result<(String, Option<Cluster>)> {
     Ok((url, Some(cluster)))
 }
 
+/// A running `server mail-sink` (the local SMTP catcher), stopped on drop.
+struct MailSink {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl MailSink {
+    /// Starts the catcher from a built server binary; port 0 picks a free one.
+    fn start(server: &Path, port: u16, dir: &Path) -> Result<Self> {
+        use std::io::BufRead;
+        let mut child = Command::new(server)
+            .args(["mail-sink", "--port", &port.to_string(), "--dir"])
+            .arg(dir)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("could not start the mail catcher: {e}"))?;
+        let stdout = child.stdout.take().ok_or("mail catcher has no output")?;
+        let mut reader = std::io::BufReader::new(stdout);
+        let mut first = String::new();
+        reader.read_line(&mut first).map_err(|e| e.to_string())?;
+        let Some(port) = first.trim().rsplit(':').next().and_then(|p| p.parse().ok()) else {
+            tools::terminate(&mut child);
+            return Err(format!(
+                "the mail catcher did not start (port {port} busy?)"
+            ));
+        };
+        // Pass its lines on ("mail to ...: subject" and the links).
+        std::thread::spawn(move || {
+            for line in reader.lines().map_while(std::result::Result::ok) {
+                println!("{line}");
+            }
+        });
+        Ok(Self { child, port })
+    }
+
+    fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for MailSink {
+    fn drop(&mut self) {
+        tools::terminate(&mut self.child);
+    }
+}
+
 fn run() -> Result<()> {
     let root = workspace_root();
     let interrupted = interrupted_flag()?;
@@ -132,8 +180,24 @@ fn run() -> Result<()> {
         with_env(seed.arg("seed-demo"));
         run_command(&mut seed, "server seed-demo")?;
 
+        // Without SMTP_URL, mail goes to a local catcher that prints each
+        // message's links here and keeps the files in .data/mail/.
+        let sink = match std::env::var("SMTP_URL") {
+            Ok(_) => None,
+            Err(_) => Some(MailSink::start(
+                &server,
+                2525,
+                &root.join(".data").join("mail"),
+            )?),
+        };
         let mut serve = Command::new(&server);
         with_env(&mut serve);
+        if let Some(sink) = &sink {
+            serve.env("SMTP_URL", sink.url());
+            println!(
+                "Mail goes to a local catcher: messages are printed here and saved in .data/mail/"
+            );
+        }
         let mut child = serve
             .spawn()
             .map_err(|e| format!("could not start the server: {e}"))?;
@@ -191,12 +255,29 @@ fn test(args: &[String]) -> Result<()> {
         if !no_e2e {
             let phase = Instant::now();
             let url = throwaway.fresh_database("teamroom_e2e")?;
+            // Built first so the mail catcher can start from the same binary
+            // before the server under test does (end-to-end then finds it built).
             run_command(
+                tools::cargo(&root).args(["leptos", "build", "--release"]),
+                "cargo leptos build --release",
+            )?;
+            let mail_dir =
+                std::env::temp_dir().join(format!("teamroom-e2e-mail-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&mail_dir);
+            let server = target_dir(&root).join("release").join("server");
+            let sink = MailSink::start(&server, 0, &mail_dir)?;
+            let outcome = run_command(
                 tools::cargo(&root)
                     .args(["leptos", "end-to-end", "--release"])
-                    .env("DATABASE_URL", &url),
+                    .env("DATABASE_URL", &url)
+                    .env("SMTP_URL", sink.url())
+                    .env("MAIL_RETRY_BASE_SECONDS", "1")
+                    .env("MAIL_SINK_DIR", &mail_dir),
                 "end2end (cargo leptos end-to-end --release)",
-            )?;
+            );
+            drop(sink);
+            let _ = std::fs::remove_dir_all(&mail_dir);
+            outcome?;
             timings.push(format!("end2end {}s", phase.elapsed().as_secs()));
         }
         Ok(())
@@ -273,9 +354,9 @@ fn seed(args: &[String]) -> Result<()> {
     )
 }
 
-/// `cargo xtask bench members`: seeds 100,000 and 1,000,000 members (plus a
-/// neighbour workspace) into a throwaway cluster and prints the table.
-fn bench_members() -> Result<()> {
+/// `cargo xtask bench members|import`: runs `server/benches/<name>.rs` against
+/// a fresh database on a throwaway cluster; it prints its table.
+fn bench(name: &str) -> Result<()> {
     let root = workspace_root();
     tools::ensure_build_tools(&root)?;
     let throwaway = postgres::Throwaway::start(&root)?;
@@ -283,9 +364,9 @@ fn bench_members() -> Result<()> {
         let url = throwaway.fresh_database("teamroom_bench")?;
         run_command(
             tools::cargo(&root)
-                .args(["bench", "--package", "server", "--bench", "members"])
+                .args(["bench", "--package", "server", "--bench", name])
                 .env("DATABASE_URL", &url),
-            "the members benchmark",
+            "the benchmark",
         )
     })();
     throwaway.stop();

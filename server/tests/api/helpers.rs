@@ -33,6 +33,7 @@ pub async fn spawn_with(pool: PgPool, auth: AuthSettings) -> TestApp {
         max_connections: 5,
         public_origin: None,
         auth: auth.clone(),
+        mailer: Default::default(),
     };
     let state = AppState::new(pool.clone(), auth);
     let app = router(state, leptos_options(), &config);
@@ -105,3 +106,141 @@ pub async fn error_of(response: reqwest::Response) -> AppError {
 }
 
 pub const GOOD_PASSWORD: &str = "quiet lake at dawn";
+
+/// A real SMTP catcher process (`server mail-sink`) on a local port, with
+/// the messages it saved.
+pub struct MailSink {
+    pub port: u16,
+    pub dir: std::path::PathBuf,
+    child: Option<std::process::Child>,
+}
+
+/// A message as the sink saved it, parsed.
+#[derive(Debug, Clone)]
+pub struct ReceivedMail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl MailSink {
+    /// Starts a sink on a free port with a fresh directory.
+    pub fn start() -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "teamroom-mail-{}-{}",
+            std::process::id(),
+            SINK_COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        Self::start_on(0, dir)
+    }
+
+    /// Starts (or restarts) a sink on `port` (0: any free one) saving to `dir`.
+    pub fn start_on(port: u16, dir: std::path::PathBuf) -> Self {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(["mail-sink", "--port", &port.to_string(), "--dir"])
+            .arg(&dir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start the mail sink");
+        let stdout = child.stdout.take().expect("sink stdout");
+        let mut reader = std::io::BufReader::new(stdout);
+        let mut first = String::new();
+        reader
+            .read_line(&mut first)
+            .expect("sink says where it listens");
+        let port = first
+            .trim()
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected sink output: {first:?}"));
+        // Keep draining its output so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in reader.lines() {});
+        Self {
+            port,
+            dir,
+            child: Some(child),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn messages(&self) -> Vec<ReceivedMail> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut paths: Vec<_> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        paths.sort();
+        paths
+            .iter()
+            .filter_map(|path| std::fs::read(path).ok())
+            .filter_map(|raw| {
+                let message = mail_parser::MessageParser::default().parse(&raw)?;
+                Some(ReceivedMail {
+                    to: message
+                        .to()
+                        .and_then(|to| to.first())
+                        .and_then(|a| a.address())
+                        .unwrap_or_default()
+                        .to_owned(),
+                    subject: message.subject().unwrap_or_default().to_owned(),
+                    text: message.body_text(0).unwrap_or_default().into_owned(),
+                    html: message.body_html(0).unwrap_or_default().into_owned(),
+                })
+            })
+            .collect()
+    }
+
+    /// Waits until at least `count` messages arrived, or panics after `timeout`.
+    pub async fn wait_for(&self, count: usize, timeout: std::time::Duration) -> Vec<ReceivedMail> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let messages = self.messages();
+            if messages.len() >= count || std::time::Instant::now() > deadline {
+                assert!(
+                    messages.len() >= count,
+                    "{} of {count} messages arrived within {timeout:?}",
+                    messages.len()
+                );
+                return messages;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for MailSink {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+static SINK_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Mail settings for tests: fast retries against a sink.
+pub fn mailer_config(sink: &MailSink) -> server::mailer::MailerConfig {
+    server::mailer::MailerConfig {
+        smtp_url: Some(sink.url()),
+        retry_base: std::time::Duration::from_millis(200),
+        retry_max: std::time::Duration::from_secs(1),
+        poll_every: std::time::Duration::from_millis(200),
+        ..Default::default()
+    }
+}

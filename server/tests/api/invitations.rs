@@ -108,23 +108,41 @@ async fn invalid_or_too_many_addresses_change_nothing(pool: PgPool) {
 
     assert_eq!(app.count("SELECT count(*) FROM memberships").await, before);
     assert_eq!(app.count("SELECT count(*) FROM invitations").await, 0);
-    assert_eq!(app.count("SELECT count(*) FROM outbox WHERE kind = 'invitation'").await, 0);
+    assert_eq!(
+        app.count("SELECT count(*) FROM outbox WHERE kind = 'invitation'")
+            .await,
+        0
+    );
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn invite_writes_pending_members_links_and_mail_together(pool: PgPool) {
     let app = owner_app(pool).await;
-    let response = invite(&app, "Ann <ann@example.com>, BOB@example.com\nann@example.com", true).await;
+    let response = invite(
+        &app,
+        "Ann <ann@example.com>, BOB@example.com\nann@example.com",
+        true,
+    )
+    .await;
     assert!(response.status().is_success(), "{}", response.status());
     let report: InviteReport = response.json().await.expect("report");
     assert_eq!(report.invited.len(), 2, "duplicates collapse: {report:?}");
 
     assert_eq!(
-        app.count("SELECT count(*) FROM memberships WHERE status = 'pending'").await,
+        app.count("SELECT count(*) FROM memberships WHERE status = 'pending'")
+            .await,
         2
     );
-    assert_eq!(app.count("SELECT count(*) FROM invitations WHERE state = 'open'").await, 2);
-    assert_eq!(app.count("SELECT count(*) FROM outbox WHERE kind = 'invitation'").await, 2);
+    assert_eq!(
+        app.count("SELECT count(*) FROM invitations WHERE state = 'open'")
+            .await,
+        2
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM outbox WHERE kind = 'invitation'")
+            .await,
+        2
+    );
     // Only hashes are stored: no row holds the token the mail carries.
     let link = link_for(&app, "ann@example.com").await;
     let token = token_of(&link);
@@ -137,10 +155,11 @@ async fn invite_writes_pending_members_links_and_mail_together(pool: PgPool) {
     .await
     .expect("query");
     assert_eq!(leaked, 0);
-    let mail: String = sqlx::query_scalar("SELECT body_html FROM outbox WHERE recipient = 'ann@example.com'")
-        .fetch_one(&app.pool)
-        .await
-        .expect("html");
+    let mail: String =
+        sqlx::query_scalar("SELECT body_html FROM outbox WHERE recipient = 'ann@example.com'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("html");
     assert!(mail.contains("Olive Owner") && mail.contains("workspace"));
 
     // The same address again is reported, not duplicated.
@@ -151,13 +170,20 @@ async fn invite_writes_pending_members_links_and_mail_together(pool: PgPool) {
         .expect("report");
     assert!(again.invited.is_empty());
     assert_eq!(again.already_members, vec!["ann@example.com".to_owned()]);
-    assert_eq!(app.count("SELECT count(*) FROM audit_events WHERE action = 'member.invited'").await, 2);
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_events WHERE action = 'member.invited'")
+            .await,
+        2
+    );
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn a_new_person_accepts_without_javascript_and_the_link_is_single_use(pool: PgPool) {
     let app = owner_app(pool).await;
-    assert!(invite(&app, "newbie@example.com", true).await.status().is_success());
+    assert!(invite(&app, "newbie@example.com", true)
+        .await
+        .status()
+        .is_success());
     let token = token_of(&link_for(&app, "newbie@example.com").await);
     assert_eq!(preview_state(&app, &token).await, "Open");
 
@@ -165,7 +191,10 @@ async fn a_new_person_accepts_without_javascript_and_the_link_is_single_use(pool
     let browser = client();
     let refused = accept_plain(&app, &browser, &token, "", "short").await;
     assert!(refused.status().is_redirection(), "{}", refused.status());
-    let location = refused.headers()["location"].to_str().unwrap_or_default().to_owned();
+    let location = refused.headers()["location"]
+        .to_str()
+        .unwrap_or_default()
+        .to_owned();
     assert!(location.contains("__err"), "{location}");
     assert_eq!(app.count("SELECT count(*) FROM accounts").await, 1);
 
@@ -190,14 +219,21 @@ async fn a_new_person_accepts_without_javascript_and_the_link_is_single_use(pool
         .expect("me");
     let me: serde_json::Value = me.json().await.expect("json");
     assert_eq!(me["name"], "Nina Newbie");
-    assert!(me["workspace"]["name"].as_str().unwrap_or_default().contains("Olive"));
+    assert!(me["workspace"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("Olive"));
 
     // Used once: a second use says so, plainly.
     assert_eq!(preview_state(&app, &token).await, "Accepted");
     let again = client()
         .post(format!("{}/api/accept_invitation", app.base))
         .header("accept", "application/json")
-        .form(&[("token", token.as_str()), ("name", "X Y"), ("password", GOOD_PASSWORD)])
+        .form(&[
+            ("token", token.as_str()),
+            ("name", "X Y"),
+            ("password", GOOD_PASSWORD),
+        ])
         .send()
         .await
         .expect("request");
@@ -206,7 +242,8 @@ async fn a_new_person_accepts_without_javascript_and_the_link_is_single_use(pool
         .field_message("form")
         .is_some_and(|m| m.contains("already been accepted")));
     assert_eq!(
-        app.count("SELECT count(*) FROM audit_events WHERE action = 'invitation.accepted'").await,
+        app.count("SELECT count(*) FROM audit_events WHERE action = 'invitation.accepted'")
+            .await,
         1
     );
 }
@@ -218,10 +255,17 @@ async fn an_existing_account_signs_in_to_accept(pool: PgPool) {
     app.call_with(
         &other,
         "sign_up",
-        &[("email", "exist@example.com"), ("name", "Existing Person"), ("password", GOOD_PASSWORD)],
+        &[
+            ("email", "exist@example.com"),
+            ("name", "Existing Person"),
+            ("password", GOOD_PASSWORD),
+        ],
     )
     .await;
-    assert!(invite(&app, "exist@example.com", true).await.status().is_success());
+    assert!(invite(&app, "exist@example.com", true)
+        .await
+        .status()
+        .is_success());
     let token = token_of(&link_for(&app, "exist@example.com").await);
 
     let wrong = client()
@@ -249,33 +293,54 @@ async fn an_existing_account_signs_in_to_accept(pool: PgPool) {
 async fn resend_replaces_the_link_and_revoke_withdraws_it(pool: PgPool) {
     let app = owner_app(pool).await;
     // Added without email: pending, no link yet.
-    assert!(invite(&app, "later@example.com", false).await.status().is_success());
-    assert_eq!(app.count("SELECT count(*) FROM invitations").await, 0);
-    let id: i64 = sqlx::query_scalar("SELECT id FROM memberships WHERE invited_email = 'later@example.com'")
-        .fetch_one(&app.pool)
+    assert!(invite(&app, "later@example.com", false)
         .await
-        .expect("pending member");
+        .status()
+        .is_success());
+    assert_eq!(app.count("SELECT count(*) FROM invitations").await, 0);
+    let id: i64 =
+        sqlx::query_scalar("SELECT id FROM memberships WHERE invited_email = 'later@example.com'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("pending member");
     let id_text = id.to_string();
-    assert!(app.call("send_invite", &[("membership_id", &id_text)]).await.status().is_success());
+    assert!(app
+        .call("send_invite", &[("membership_id", &id_text)])
+        .await
+        .status()
+        .is_success());
     let first = token_of(&link_for(&app, "later@example.com").await);
 
     // Straight away again: too soon.
-    let error = error_of(app.call("send_invite", &[("membership_id", &id_text)]).await).await;
+    let error = error_of(
+        app.call("send_invite", &[("membership_id", &id_text)])
+            .await,
+    )
+    .await;
     assert!(matches!(error, AppError::RateLimited { .. }));
     sqlx::query("UPDATE invitations SET created_at = now() - interval '2 minutes'")
         .execute(&app.pool)
         .await
         .expect("age the invitation");
-    assert!(app.call("send_invite", &[("membership_id", &id_text)]).await.status().is_success());
+    assert!(app
+        .call("send_invite", &[("membership_id", &id_text)])
+        .await
+        .status()
+        .is_success());
     let second = token_of(&link_for(&app, "later@example.com").await);
     assert_ne!(first, second);
     assert_eq!(preview_state(&app, &first).await, "Replaced");
     assert_eq!(preview_state(&app, &second).await, "Open");
 
-    assert!(app.call("revoke_invite", &[("membership_id", &id_text)]).await.status().is_success());
+    assert!(app
+        .call("revoke_invite", &[("membership_id", &id_text)])
+        .await
+        .status()
+        .is_success());
     assert_eq!(preview_state(&app, &second).await, "Revoked");
     assert_eq!(
-        app.count("SELECT count(*) FROM memberships WHERE invited_email = 'later@example.com'").await,
+        app.count("SELECT count(*) FROM memberships WHERE invited_email = 'later@example.com'")
+            .await,
         0
     );
     for action in ["invitation.sent", "invitation.resent", "invitation.revoked"] {
@@ -291,7 +356,10 @@ async fn resend_replaces_the_link_and_revoke_withdraws_it(pool: PgPool) {
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn expired_and_malformed_links_say_so(pool: PgPool) {
     let app = owner_app(pool).await;
-    assert!(invite(&app, "slow@example.com", true).await.status().is_success());
+    assert!(invite(&app, "slow@example.com", true)
+        .await
+        .status()
+        .is_success());
     let token = token_of(&link_for(&app, "slow@example.com").await);
     sqlx::query("UPDATE invitations SET expires_at = now() - interval '1 minute'")
         .execute(&app.pool)
@@ -302,7 +370,11 @@ async fn expired_and_malformed_links_say_so(pool: PgPool) {
         client()
             .post(format!("{}/api/accept_invitation", app.base))
             .header("accept", "application/json")
-            .form(&[("token", token.as_str()), ("name", "Slow Poke"), ("password", GOOD_PASSWORD)])
+            .form(&[
+                ("token", token.as_str()),
+                ("name", "Slow Poke"),
+                ("password", GOOD_PASSWORD),
+            ])
             .send()
             .await
             .expect("request"),
@@ -328,13 +400,20 @@ async fn expired_and_malformed_links_say_so(pool: PgPool) {
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn signing_up_with_an_invited_address_joins_after_verification(pool: PgPool) {
     let app = owner_app(pool).await;
-    assert!(invite(&app, "claim@example.com", true).await.status().is_success());
+    assert!(invite(&app, "claim@example.com", true)
+        .await
+        .status()
+        .is_success());
 
     let newcomer = client();
     app.call_with(
         &newcomer,
         "sign_up",
-        &[("email", "claim@example.com"), ("name", "Clara Claim"), ("password", GOOD_PASSWORD)],
+        &[
+            ("email", "claim@example.com"),
+            ("name", "Clara Claim"),
+            ("password", GOOD_PASSWORD),
+        ],
     )
     .await;
     // Not yet verified: the bell shows nothing and nothing was joined.
@@ -346,7 +425,8 @@ async fn signing_up_with_an_invited_address_joins_after_verification(pool: PgPoo
         .expect("bell");
     assert!(!bell.verified && bell.invitations.is_empty());
     assert_eq!(
-        app.count("SELECT count(*) FROM memberships WHERE invited_email = 'claim@example.com'").await,
+        app.count("SELECT count(*) FROM memberships WHERE invited_email = 'claim@example.com'")
+            .await,
         1
     );
 
@@ -381,15 +461,27 @@ async fn the_bell_accepts_and_declines_for_a_verified_address(pool: PgPool) {
     app.call_with(
         &person,
         "sign_up",
-        &[("email", "bell@example.com"), ("name", "Bea Bell"), ("password", GOOD_PASSWORD)],
+        &[
+            ("email", "bell@example.com"),
+            ("name", "Bea Bell"),
+            ("password", GOOD_PASSWORD),
+        ],
     )
     .await;
     sqlx::query("UPDATE accounts SET email_verified_at = now() WHERE email = 'bell@example.com'")
         .execute(&app.pool)
         .await
         .expect("verify");
-    assert!(invite(&app, "bell@example.com", true).await.status().is_success());
-    let bell: Bell = app.call_with(&person, "my_invitations", &[]).await.json().await.expect("bell");
+    assert!(invite(&app, "bell@example.com", true)
+        .await
+        .status()
+        .is_success());
+    let bell: Bell = app
+        .call_with(&person, "my_invitations", &[])
+        .await
+        .json()
+        .await
+        .expect("bell");
     assert_eq!(bell.invitations.len(), 1);
     let invitation = &bell.invitations[0];
 
@@ -398,19 +490,34 @@ async fn the_bell_accepts_and_declines_for_a_verified_address(pool: PgPool) {
     app.call_with(
         &stranger,
         "sign_up",
-        &[("email", "other@example.com"), ("name", "Otto Other"), ("password", GOOD_PASSWORD)],
+        &[
+            ("email", "other@example.com"),
+            ("name", "Otto Other"),
+            ("password", GOOD_PASSWORD),
+        ],
     )
     .await;
     let ws = invitation.workspace_id.to_string();
     let inv = invitation.invitation_id.to_string();
-    let form = [("workspace_id", ws.as_str()), ("invitation_id", inv.as_str()), ("accept", "true")];
+    let form = [
+        ("workspace_id", ws.as_str()),
+        ("invitation_id", inv.as_str()),
+        ("accept", "true"),
+    ];
     assert_eq!(
-        app.call_with(&stranger, "answer_invitation", &form).await.status(),
+        app.call_with(&stranger, "answer_invitation", &form)
+            .await
+            .status(),
         404
     );
     let answered = app.call_with(&person, "answer_invitation", &form).await;
     assert!(answered.status().is_success());
-    let bell: Bell = app.call_with(&person, "my_invitations", &[]).await.json().await.expect("bell");
+    let bell: Bell = app
+        .call_with(&person, "my_invitations", &[])
+        .await
+        .json()
+        .await
+        .expect("bell");
     assert!(bell.invitations.is_empty());
 }
 
@@ -422,7 +529,10 @@ async fn invitations_per_hour_are_limited(pool: PgPool) {
     };
     let app = spawn_with(pool, settings).await;
     app.sign_up(OWNER, "Olive Owner", GOOD_PASSWORD).await;
-    assert!(invite(&app, "a@x.io b@x.io c@x.io", true).await.status().is_success());
+    assert!(invite(&app, "a@x.io b@x.io c@x.io", true)
+        .await
+        .status()
+        .is_success());
     let error = error_of(invite(&app, "d@x.io", true).await).await;
     assert!(matches!(error, AppError::RateLimited { retry_after_secs } if retry_after_secs > 3000));
     // Adding without email is not mail, and is not limited.
@@ -440,13 +550,19 @@ async fn paid_plans_refuse_past_the_seats_and_say_how_many_are_free(pool: PgPool
     let message = error.field_message("addresses").expect("message");
     assert!(message.contains("Only 2 seats are free"), "{message}");
     assert_eq!(app.count("SELECT count(*) FROM memberships").await, 1);
-    assert!(invite(&app, "a@x.io b@x.io", true).await.status().is_success());
+    assert!(invite(&app, "a@x.io b@x.io", true)
+        .await
+        .status()
+        .is_success());
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn members_cannot_invite(pool: PgPool) {
     let app = owner_app(pool).await;
-    assert!(invite(&app, "mem@example.com", true).await.status().is_success());
+    assert!(invite(&app, "mem@example.com", true)
+        .await
+        .status()
+        .is_success());
     let token = token_of(&link_for(&app, "mem@example.com").await);
     let member = client();
     accept_plain(&app, &member, &token, "Mem Ber", GOOD_PASSWORD).await;
@@ -454,7 +570,11 @@ async fn members_cannot_invite(pool: PgPool) {
         .call_with(
             &member,
             "invite_members",
-            &[("addresses", "x@y.io"), ("send_email", "true"), ("all_projects", "true")],
+            &[
+                ("addresses", "x@y.io"),
+                ("send_email", "true"),
+                ("all_projects", "true"),
+            ],
         )
         .await;
     assert_eq!(response.status(), 403);
@@ -483,7 +603,15 @@ async fn csv_import_previews_every_row_then_imports_the_good_ones(pool: PgPool) 
         ("mail,colour\nann@x.io,red\n", "colour"),
         ("", "empty"),
     ] {
-        let error = error_of(post_json(&app, "preview_import", serde_json::json!({ "file_text": file })).await).await;
+        let error = error_of(
+            post_json(
+                &app,
+                "preview_import",
+                serde_json::json!({ "file_text": file }),
+            )
+            .await,
+        )
+        .await;
         let message = error.field_message("file").expect("file message");
         assert!(message.contains(expected), "{message}");
     }
@@ -496,11 +624,15 @@ async fn csv_import_previews_every_row_then_imports_the_good_ones(pool: PgPool) 
                 Bad,not-an-address,,\n\
                 Boss,boss@x.io,boss,\n\
                 Olive,olive@example.com,,\n";
-    let preview: ImportPreview = post_json(&app, "preview_import", serde_json::json!({ "file_text": file }))
-        .await
-        .json()
-        .await
-        .expect("preview");
+    let preview: ImportPreview = post_json(
+        &app,
+        "preview_import",
+        serde_json::json!({ "file_text": file }),
+    )
+    .await
+    .json()
+    .await
+    .expect("preview");
     let outcomes: Vec<&RowOutcome> = preview.rows.iter().map(|r| &r.outcome).collect();
     assert_eq!(outcomes.len(), 7);
     assert_eq!(outcomes[0], &RowOutcome::WillInvite);
@@ -510,8 +642,15 @@ async fn csv_import_previews_every_row_then_imports_the_good_ones(pool: PgPool) 
     assert!(matches!(outcomes[4], RowOutcome::Invalid(_)));
     assert!(matches!(outcomes[5], RowOutcome::Invalid(m) if m.contains("boss")));
     assert_eq!(outcomes[6], &RowOutcome::AlreadyMember);
-    assert_eq!(preview.new_groups, vec!["Sales".to_owned(), "Berlin".to_owned()]);
-    assert_eq!(app.count("SELECT count(*) FROM memberships").await, 1, "preview writes nothing");
+    assert_eq!(
+        preview.new_groups,
+        vec!["Sales".to_owned(), "Berlin".to_owned()]
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM memberships").await,
+        1,
+        "preview writes nothing"
+    );
 
     let rows: Vec<_> = preview
         .rows
@@ -528,18 +667,29 @@ async fn csv_import_previews_every_row_then_imports_the_good_ones(pool: PgPool) 
     .json()
     .await
     .expect("outcomes");
-    assert!(imported.iter().all(|o| *o == RowOutcome::Invited { emailed: true }), "{imported:?}");
-    assert_eq!(app.count("SELECT count(*) FROM memberships WHERE status = 'pending'").await, 3);
+    assert!(
+        imported
+            .iter()
+            .all(|o| *o == RowOutcome::Invited { emailed: true }),
+        "{imported:?}"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM memberships WHERE status = 'pending'")
+            .await,
+        3
+    );
     assert_eq!(app.count("SELECT count(*) FROM groups").await, 2);
     assert_eq!(
-        app.count("SELECT count(*) FROM memberships WHERE is_admin AND invited_email = 'ann@x.io'").await,
+        app.count("SELECT count(*) FROM memberships WHERE is_admin AND invited_email = 'ann@x.io'")
+            .await,
         1
     );
     assert_eq!(app.count("SELECT count(*) FROM group_members").await, 3);
     // The formula-looking name is stored as plain text, never evaluated.
-    let name: String = sqlx::query_scalar("SELECT display_name FROM memberships WHERE invited_email = 'eve@x.io'")
-        .fetch_one(&app.pool)
-        .await
-        .expect("name");
+    let name: String =
+        sqlx::query_scalar("SELECT display_name FROM memberships WHERE invited_email = 'eve@x.io'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("name");
     assert_eq!(name, "=HYPERLINK(\"http://evil\")");
 }

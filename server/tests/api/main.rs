@@ -7,4 +7,5 @@ mod directory;
 mod guard;
 mod helpers;
 mod invitations;
+mod mail;
 mod security;

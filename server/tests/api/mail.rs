@@ -1,0 +1,243 @@
+//! Mail through a real SMTP server process (`server mail-sink`) with the
+//! real worker and lettre: arrival with a working link, nothing lost while
+//! the SMTP server is down, no double sends with two workers.
+
+use std::{collections::HashMap, time::Duration};
+
+use app::server::outbox::{self, MailKind, OutgoingMail};
+use server::mailer::spawn_mail_worker;
+use sqlx::PgPool;
+
+use crate::helpers::{client, mailer_config, spawn, MailSink, GOOD_PASSWORD};
+
+fn per_recipient(messages: &[crate::helpers::ReceivedMail]) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for message in messages {
+        *counts.entry(message.to.to_lowercase()).or_insert(0) += 1;
+    }
+    counts
+}
+
+async fn queue(pool: &PgPool, recipients: &[String]) {
+    let mut tx = pool.begin().await.expect("tx");
+    for recipient in recipients {
+        outbox::enqueue(
+            &mut tx,
+            &OutgoingMail {
+                kind: MailKind::VerifyEmail,
+                workspace_id: None,
+                membership_id: None,
+                recipient: recipient.clone(),
+                subject: format!("Hello {recipient}"),
+                body_text: "plain body".into(),
+                body_html: "<p>html body</p>".into(),
+            },
+        )
+        .await
+        .expect("enqueue");
+    }
+    tx.commit().await.expect("commit");
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn an_invitation_arrives_with_a_working_link(pool: PgPool) {
+    let sink = MailSink::start();
+    let worker = spawn_mail_worker(pool.clone(), mailer_config(&sink)).expect("worker");
+    let app = spawn(pool.clone()).await;
+    app.sign_up("olive@example.com", "Olive Owner", GOOD_PASSWORD)
+        .await;
+    let invited = app
+        .call(
+            "invite_members",
+            &[
+                ("addresses", "zoe@example.com"),
+                ("send_email", "true"),
+                ("all_projects", "true"),
+            ],
+        )
+        .await;
+    assert!(invited.status().is_success());
+
+    let messages = sink.wait_for(2, Duration::from_secs(20)).await;
+    let mail = messages
+        .iter()
+        .find(|m| m.to == "zoe@example.com")
+        .expect("the invitation");
+    assert!(
+        mail.subject.contains("Olive Owner invited you"),
+        "{}",
+        mail.subject
+    );
+    assert!(mail.html.contains("Accept the invitation"));
+    assert!(mail.text.contains("The link works once and until"));
+    let link = mail
+        .text
+        .split_whitespace()
+        .find(|w| w.contains("/invite/"))
+        .expect("link in the text part");
+    assert!(link.starts_with(&app.base), "{link} points at this server");
+    // The link opens the accept page and accepts.
+    let page = client()
+        .get(link)
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("Join") && page.contains("Olive") && page.contains("Create account and join"),
+        "the accept page names the workspace"
+    );
+    let token = link.rsplit('/').next().unwrap_or_default();
+    let accepted = client()
+        .post(format!("{}/api/accept_invitation", app.base))
+        .header("accept", "application/json")
+        .form(&[
+            ("token", token),
+            ("name", "Zoë Zed"),
+            ("password", GOOD_PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("accept");
+    assert!(accepted.status().is_success(), "{}", accepted.status());
+
+    // Sent rows keep no live link.
+    let bodies: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL AND body_text IS NOT NULL",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("count");
+    assert_eq!(bodies, 0);
+    worker.abort();
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn invitations_made_while_smtp_is_down_all_arrive_once_when_it_is_back(pool: PgPool) {
+    let mut sink = MailSink::start();
+    let (port, dir) = (sink.port, sink.dir.clone());
+    let config = mailer_config(&sink);
+    sink.stop();
+    let worker = spawn_mail_worker(pool.clone(), config).expect("worker");
+
+    let app = spawn(pool.clone()).await;
+    app.sign_up("olive@example.com", "Olive Owner", GOOD_PASSWORD)
+        .await;
+    sqlx::query("UPDATE workspaces SET plan = 'pro', seats = 500")
+        .execute(&pool)
+        .await
+        .expect("plan");
+    for batch in 0..4 {
+        let addresses: Vec<String> = (0..25)
+            .map(|i| format!("person{}@example.com", batch * 25 + i))
+            .collect();
+        let response = app
+            .call(
+                "invite_members",
+                &[
+                    ("addresses", &addresses.join(", ")),
+                    ("send_email", "true"),
+                    ("all_projects", "true"),
+                ],
+            )
+            .await;
+        assert!(response.status().is_success(), "{}", response.status());
+    }
+    // The worker tries, fails, and keeps the mail with its error.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let failed: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM outbox WHERE kind = 'invitation' AND attempts > 0
+                AND last_error IS NOT NULL AND sent_at IS NULL",
+        )
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+        if failed > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker never tried"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let sink = MailSink::start_on(port, dir);
+    let messages = sink.wait_for(101, Duration::from_secs(60)).await;
+    // Give a double send the chance to show up before counting.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let counts = per_recipient(&sink.messages());
+    for i in 0..100 {
+        assert_eq!(
+            counts.get(&format!("person{i}@example.com")),
+            Some(&1),
+            "person{i}"
+        );
+    }
+    assert_eq!(
+        messages.len().max(counts.values().sum()),
+        101,
+        "100 invitations + 1 verification"
+    );
+    let unsent: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(unsent, 0);
+    worker.abort();
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn two_workers_send_each_message_once(pool: PgPool) {
+    let sink = MailSink::start();
+    let recipients: Vec<String> = (0..200).map(|i| format!("r{i}@example.com")).collect();
+    queue(&pool, &recipients).await;
+    let first = spawn_mail_worker(pool.clone(), mailer_config(&sink)).expect("worker");
+    let second = spawn_mail_worker(pool.clone(), mailer_config(&sink)).expect("worker");
+    sink.wait_for(200, Duration::from_secs(60)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let counts = per_recipient(&sink.messages());
+    assert_eq!(counts.len(), 200);
+    assert!(counts.values().all(|n| *n == 1), "a message was sent twice");
+    first.abort();
+    second.abort();
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_revoked_invitation_is_never_mailed(pool: PgPool) {
+    let sink = MailSink::start();
+    let app = spawn(pool.clone()).await;
+    app.sign_up("olive@example.com", "Olive Owner", GOOD_PASSWORD)
+        .await;
+    app.call(
+        "invite_members",
+        &[
+            ("addresses", "gone@example.com"),
+            ("send_email", "true"),
+            ("all_projects", "true"),
+        ],
+    )
+    .await;
+    let id: i64 =
+        sqlx::query_scalar("SELECT id FROM memberships WHERE invited_email = 'gone@example.com'")
+            .fetch_one(&pool)
+            .await
+            .expect("pending");
+    let revoked = app
+        .call("revoke_invite", &[("membership_id", &id.to_string())])
+        .await;
+    assert!(revoked.status().is_success());
+    // Only now does a worker start: the verification mail goes, the invitation does not.
+    let worker = spawn_mail_worker(pool.clone(), mailer_config(&sink)).expect("worker");
+    queue(&pool, &["marker@example.com".to_owned()]).await;
+    let messages = sink.wait_for(2, Duration::from_secs(20)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        sink.messages().iter().all(|m| m.to != "gone@example.com"),
+        "{messages:?}"
+    );
+    worker.abort();
+}
