@@ -37,7 +37,9 @@ pub enum RowOutcome {
     /// Preview: this row will be invited.
     WillInvite,
     /// Imported: pending member created (and emailed, when chosen).
-    Invited { emailed: bool },
+    Invited {
+        emailed: bool,
+    },
     AlreadyMember,
     Invalid(String),
     /// Not invited for want of a seat (paid plans) or the Free plan's batch.
@@ -227,7 +229,11 @@ pub async fn import_members(
     let parsed = classify(&rows);
     let mut outcomes: Vec<Option<RowOutcome>> = parsed
         .iter()
-        .map(|p| p.as_ref().err().map(|reason| RowOutcome::Invalid(reason.clone())))
+        .map(|p| {
+            p.as_ref()
+                .err()
+                .map(|reason| RowOutcome::Invalid(reason.clone()))
+        })
         .collect();
     let mut valid: Vec<(usize, &csv_import::ParsedRow)> = parsed
         .iter()

@@ -10,9 +10,7 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
     domain::{
-        invite::{
-            check_addresses, AddressVerdict, LinkToken, FREE_PLAN_BATCH, MAX_DIALOG_BATCH,
-        },
+        invite::{check_addresses, AddressVerdict, LinkToken, FREE_PLAN_BATCH, MAX_DIALOG_BATCH},
         Action, DisplayName, EmailAddress, Password, Plan,
     },
     error::FieldErrors,
@@ -396,9 +394,11 @@ pub fn link_problem(state: LinkState, inviter: Option<&str>) -> String {
              Use the link in the most recent email, or: {ask}"
         ),
         LinkState::Expired => format!("This invitation has expired. {ask}"),
-        LinkState::Unknown => "This invitation link is not valid: it may be incomplete or mistyped. \
+        LinkState::Unknown => {
+            "This invitation link is not valid: it may be incomplete or mistyped. \
              Open it again from the email, or ask the person who invited you for a new one."
-            .to_owned(),
+                .to_owned()
+        }
     }
 }
 
@@ -491,8 +491,8 @@ pub async fn accept_invitation(
             if password.is_empty() {
                 return Err(AppError::field("password", "Enter your password."));
             }
-            let ok = password::verify(&state, password.clone(), account.password_hash.clone())
-                .await?;
+            let ok =
+                password::verify(&state, password.clone(), account.password_hash.clone()).await?;
             if !ok {
                 let mut conn = state.pool.acquire().await?;
                 db::record_failed_sign_in(&mut conn, account.id).await?;
@@ -523,7 +523,9 @@ pub async fn accept_invitation(
     if link_state(&found) != LinkState::Open {
         return Err(problem(link_state(&found)));
     }
-    let membership_id = found.membership_id.ok_or_else(|| problem(LinkState::Revoked))?;
+    let membership_id = found
+        .membership_id
+        .ok_or_else(|| problem(LinkState::Revoked))?;
     let account_id = match who {
         Who::Existing(id) => id,
         Who::New(name, hash) => {
@@ -675,8 +677,7 @@ pub async fn answer_invitation(
             &actor,
         )
         .await?;
-        session::set_active_workspace(&mut tx, &ctx.session.token_hash, Some(workspace_id))
-            .await?;
+        session::set_active_workspace(&mut tx, &ctx.session.token_hash, Some(workspace_id)).await?;
     } else {
         sqlx::query!(
             "UPDATE invitations SET state = 'declined', ended_at = now()
@@ -759,7 +760,8 @@ pub async fn verify_email(token: String) -> Result<(), AppError> {
             "This address is already confirmed. Sign in to continue.",
         ));
     }
-    if found.expires_at <= Utc::now() || found.email.to_lowercase() != found.account_email.to_lowercase()
+    if found.expires_at <= Utc::now()
+        || found.email.to_lowercase() != found.account_email.to_lowercase()
     {
         return Err(AppError::field(
             "form",

@@ -165,9 +165,7 @@ impl ImportRoles {
                 "project manager" | "pm" => roles.project_manager = true,
                 "team manager" | "tm" => roles.team_manager = true,
                 "owner" => {
-                    return Err(
-                        "The Owner cannot be imported; transfer ownership instead.".into()
-                    )
+                    return Err("The Owner cannot be imported; transfer ownership instead.".into())
                 }
                 _ => {
                     return Err(format!(
@@ -254,7 +252,10 @@ mod tests {
     #[test]
     fn import_roles_accept_common_spellings() {
         assert_eq!(ImportRoles::parse("").unwrap(), ImportRoles::default());
-        assert_eq!(ImportRoles::parse("Member").unwrap(), ImportRoles::default());
+        assert_eq!(
+            ImportRoles::parse("Member").unwrap(),
+            ImportRoles::default()
+        );
         let both = ImportRoles::parse("Admin; project_manager").unwrap();
         assert!(both.admin && both.project_manager && !both.team_manager);
         assert!(ImportRoles::parse("Team-Manager").unwrap().team_manager);

@@ -3,8 +3,8 @@
 //! server, from this same code.
 
 pub mod directory;
-pub mod invite;
 mod email;
+pub mod invite;
 mod name;
 mod password;
 pub mod permission;

@@ -122,7 +122,9 @@ pub fn ImportPage() -> impl IntoView {
                 Ok(preview) => stage.set(Stage::Preview(preview)),
                 Err(error) => {
                     file_error.set(Some(
-                        error.field_message("file").unwrap_or_else(|| error.to_string()),
+                        error
+                            .field_message("file")
+                            .unwrap_or_else(|| error.to_string()),
                     ));
                     stage.set(Stage::Choose);
                 }
@@ -150,7 +152,10 @@ pub fn ImportPage() -> impl IntoView {
             let mut done = 0;
             for chunk in to_send.chunks(IMPORT_CHUNK_ROWS) {
                 let input = report.with_untracked(|all| {
-                    chunk.iter().map(|i| all[*i].row.clone()).collect::<Vec<_>>()
+                    chunk
+                        .iter()
+                        .map(|i| all[*i].row.clone())
+                        .collect::<Vec<_>>()
                 });
                 match import_members(input, send).await {
                     Ok(outcomes) => report.update(|all| {
@@ -365,7 +370,10 @@ mod tests {
             outcome: RowOutcome::Invited { emailed: true },
         }];
         let csv = report_csv(&rows);
-        assert!(csv.contains("\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\""), "{csv}");
+        assert!(
+            csv.contains("\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\""),
+            "{csv}"
+        );
         assert!(csv.contains(",'@SUM(A1),"), "{csv}");
     }
 }

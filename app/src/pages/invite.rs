@@ -60,7 +60,10 @@ fn LinkProblem(found: InvitePreview) -> impl IntoView {
         LinkState::Open | LinkState::Unknown => "This invitation link does not work",
     };
     let message = link_problem(found.state, found.inviter_name.as_deref());
-    let contact = found.inviter_email.clone().filter(|_| found.state != LinkState::Accepted);
+    let contact = found
+        .inviter_email
+        .clone()
+        .filter(|_| found.state != LinkState::Accepted);
     view! {
         <h1>{heading}</h1>
         <p class="link-problem" role="status">{message}</p>

@@ -43,11 +43,7 @@ fn is_free_plan() -> Signal<bool> {
 
 /// A modal panel: Escape and the close button end it; focus starts inside.
 #[component]
-fn Modal(
-    title: &'static str,
-    dialog: RwSignal<TeamDialog>,
-    children: Children,
-) -> impl IntoView {
+fn Modal(title: &'static str, dialog: RwSignal<TeamDialog>, children: Children) -> impl IntoView {
     let close = move || dialog.set(TeamDialog::Closed);
     view! {
         <div class="modal-backdrop" on:click=move |_| close()></div>
@@ -197,8 +193,12 @@ pub fn InviteDialog(dialog: RwSignal<TeamDialog>, on_done: Callback<String>) -> 
                         (0, _) => "Nobody new to invite.".to_owned(),
                         (1, true) => "Invitation sent to 1 person.".to_owned(),
                         (n, true) => format!("Invitations sent to {n} people."),
-                        (1, false) => "1 person added as pending; send the invite when ready.".to_owned(),
-                        (n, false) => format!("{n} people added as pending; send their invites when ready."),
+                        (1, false) => {
+                            "1 person added as pending; send the invite when ready.".to_owned()
+                        }
+                        (n, false) => {
+                            format!("{n} people added as pending; send their invites when ready.")
+                        }
                     };
                     if !report.already_members.is_empty() {
                         message.push_str(&format!(
@@ -425,7 +425,8 @@ pub fn PendingActions(row: MemberRow, on_done: Callback<String>) -> impl IntoVie
     let revoke = {
         let email = email.clone();
         move |_| {
-            let question = format!("Revoke the invitation to {email}? Their link will stop working.");
+            let question =
+                format!("Revoke the invitation to {email}? Their link will stop working.");
             if !window().confirm_with_message(&question).unwrap_or(false) {
                 return;
             }
@@ -451,4 +452,3 @@ pub fn PendingActions(row: MemberRow, on_done: Callback<String>) -> impl IntoVie
         </span>
     }
 }
-

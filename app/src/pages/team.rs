@@ -11,7 +11,6 @@ use crate::{
         members::{count_members, list_members, MemberPage, MemberRow},
     },
     components::layout::{initials, AppShell},
-    pages::invite_dialog::{InviteDialog, LimitedDialog, PendingActions, TeamDialog},
     domain::{
         directory::{
             label_of, url_encode, DirectoryParams, DirectoryQuery, MemberCount, SortDir, SortKey,
@@ -20,6 +19,7 @@ use crate::{
         Action, Position,
     },
     error::AppError,
+    pages::invite_dialog::{InviteDialog, LimitedDialog, PendingActions, TeamDialog},
 };
 
 /// Pause after the last keystroke before the search is sent.

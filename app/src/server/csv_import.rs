@@ -74,7 +74,10 @@ pub fn read_rows(text: &str) -> Result<Vec<RawRow>, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let first_line = text.lines().next().unwrap_or_default();
     if first_line.trim().is_empty() {
-        return Err("The file is empty. The first row must name the columns: email, name, role, group.".into());
+        return Err(
+            "The file is empty. The first row must name the columns: email, name, role, group."
+                .into(),
+        );
     }
     let delimiter = if first_line.contains(';') && !first_line.contains(',') {
         b';'
@@ -202,7 +205,8 @@ mod tests {
 
     #[test]
     fn columns_in_any_order_with_bom_quotes_and_semicolons() {
-        let text = "\u{feff}Group;Email;\"Full name\"\n\"Sales; Berlin\";ann@x.io;\"Ann, the first\"\n";
+        let text =
+            "\u{feff}Group;Email;\"Full name\"\n\"Sales; Berlin\";ann@x.io;\"Ann, the first\"\n";
         let rows = read_rows(text).unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].email, "ann@x.io");
@@ -231,7 +235,9 @@ mod tests {
         let big = "email\n".to_owned() + &"a@x.io\n".repeat(MAX_IMPORT_BYTES / 7 + 1);
         assert!(read_rows(&big).unwrap_err().contains("limit is 5 MB"));
         let many = "email\n".to_owned() + &"a@x.io\n".repeat(MAX_IMPORT_ROWS + 1);
-        assert!(read_rows(&many).unwrap_err().contains("more than 10000 rows"));
+        assert!(read_rows(&many)
+            .unwrap_err()
+            .contains("more than 10000 rows"));
     }
 
     #[test]

@@ -73,7 +73,10 @@ struct WorkspaceForInvite {
 
 /// Locks the workspace row for the rest of the transaction, so concurrent
 /// invitations count seats and the hourly limit one after the other.
-async fn lock_workspace(conn: &mut PgConnection, ctx: &Ctx) -> Result<WorkspaceForInvite, AppError> {
+async fn lock_workspace(
+    conn: &mut PgConnection,
+    ctx: &Ctx,
+) -> Result<WorkspaceForInvite, AppError> {
     Ok(sqlx::query_as!(
         WorkspaceForInvite,
         "SELECT w.name, w.plan, w.seats, a.display_name AS inviter_name, a.email AS inviter_email
@@ -235,7 +238,10 @@ pub async fn invite_batch(
         .iter()
         .map(|i| invitees[*i].name.as_ref().map(|n| n.as_str().to_owned()))
         .collect();
-    let admins: Vec<bool> = new_indexes.iter().map(|i| invitees[*i].roles.admin).collect();
+    let admins: Vec<bool> = new_indexes
+        .iter()
+        .map(|i| invitees[*i].roles.admin)
+        .collect();
     let pms: Vec<bool> = new_indexes
         .iter()
         .map(|i| invitees[*i].roles.project_manager)
