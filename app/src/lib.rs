@@ -41,12 +41,26 @@ use crate::{
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // Pages opened from an email on a phone (the invitation, the address
-    // confirmation) are complete without the app's script: it loads when
-    // the browser is idle, off the path to the first paint.
+    // confirmation) are complete without the app's script: it is fetched
+    // only after the page has loaded and the browser is idle, with no
+    // preload hints, so it never competes with the first paint on a slow
+    // connection. Other pages hydrate at once.
     let path = use_context::<http::request::Parts>()
         .map(|parts| parts.uri.path().to_owned())
         .unwrap_or_default();
-    let defer = path.starts_with("/invite/") || path.starts_with("/verify-email/");
+    let after_load = path.starts_with("/invite/") || path.starts_with("/verify-email/");
+    let scripts = if after_load {
+        let pkg = format!("/{}/{}", options.site_pkg_dir, options.output_name);
+        let script = format!(
+            "window.addEventListener('load', () => {{ const go = () => import('{pkg}.js')\
+             .then(m => m.default({{ module_or_path: '{pkg}.wasm' }}).then(() => m.hydrate())); \
+             if ('requestIdleCallback' in window) {{ requestIdleCallback(go, {{ timeout: 2000 }}); }} \
+             else {{ setTimeout(go, 1); }} }});"
+        );
+        view! { <script type="module">{script}</script> }.into_any()
+    } else {
+        view! { <HydrationScripts options=options.clone() /> }.into_any()
+    };
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -54,7 +68,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options defer />
+                {scripts}
                 <MetaTags />
             </head>
             <body>

@@ -33,6 +33,20 @@ fn number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
 }
 
 impl Config {
+    /// Reads the environment. Mail settings:
+    ///
+    /// - `SMTP_URL` (optional): where mail is sent, in lettre's URL format:
+    ///   `smtp://127.0.0.1:2525` (plain, e.g. the `server mail-sink`
+    ///   catcher), `smtp://user:password@host:587?tls=required` (STARTTLS),
+    ///   `smtps://user:password@host` (TLS, port 465). Unset: invitations
+    ///   and verification mails stay queued in the `outbox` table until a
+    ///   server started with it delivers them.
+    /// - `MAIL_FROM` (default `Teamroom <no-reply@teamroom.localhost>`):
+    ///   the From header.
+    /// - `MAIL_RETRY_BASE_SECONDS` (default 5): the wait after a failed
+    ///   attempt, doubled on each further failure, up to
+    /// - `MAIL_RETRY_MAX_SECONDS` (default 900). Messages are retried until
+    ///   they leave; none is dropped because the SMTP server was down.
     pub fn from_env() -> Result<Self, String> {
         let database_url = var("DATABASE_URL").ok_or_else(|| {
             "DATABASE_URL is not set. `cargo xtask run` sets it up for you; otherwise point it at \
@@ -51,6 +65,14 @@ impl Config {
         )?;
         if idle <= 0 || absolute <= 0 {
             return Err("session timeouts must be at least one minute".into());
+        }
+        let retry_base = number("MAIL_RETRY_BASE_SECONDS", 5u64)?;
+        let retry_max = number("MAIL_RETRY_MAX_SECONDS", 900u64)?;
+        if retry_base == 0 || retry_max < retry_base {
+            return Err(
+                "MAIL_RETRY_BASE_SECONDS must be at least 1 and MAIL_RETRY_MAX_SECONDS at least as large"
+                    .into(),
+            );
         }
         Ok(Self {
             database_url,
@@ -75,8 +97,8 @@ impl Config {
             mailer: MailerConfig {
                 smtp_url: var("SMTP_URL"),
                 from: var("MAIL_FROM").unwrap_or_else(|| MailerConfig::default().from),
-                retry_base: Duration::from_secs(number("MAIL_RETRY_BASE_SECONDS", 5)?),
-                retry_max: Duration::from_secs(number("MAIL_RETRY_MAX_SECONDS", 900)?),
+                retry_base: Duration::from_secs(retry_base),
+                retry_max: Duration::from_secs(retry_max),
                 ..MailerConfig::default()
             },
         })

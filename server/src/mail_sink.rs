@@ -28,23 +28,64 @@ pub async fn run(port: u16, dir: PathBuf) -> Result<(), String> {
         .await
         .map_err(|e| format!("mail-sink cannot listen on 127.0.0.1:{port}: {e}"))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
-    // Tests read this first line to learn the port.
+    // Registered before anyone learns the port, so a SIGTERM sent right
+    // after start-up ends the process cleanly.
+    let mut stop = StopSignals::register().map_err(|e| format!("signal handlers: {e}"))?;
+    // Tests read this first line to learn the port (stdout flushes per line).
     println!("mail-sink listening on {address}");
     let counter = Arc::new(AtomicU64::new(0));
     let dir = Arc::new(dir);
     loop {
         tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, _) = accepted.map_err(|e| e.to_string())?;
-                let (dir, counter) = (dir.clone(), counter.clone());
-                tokio::spawn(async move {
-                    if let Err(error) = session(stream, &dir, &counter).await {
-                        eprintln!("mail-sink: connection ended: {error}");
-                    }
-                });
-            }
-            _ = crate::shutdown_signal() => return Ok(()),
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let (dir, counter) = (dir.clone(), counter.clone());
+                    tokio::spawn(async move {
+                        if let Err(error) = session(stream, &dir, &counter).await {
+                            eprintln!("mail-sink: connection ended: {error}");
+                        }
+                    });
+                }
+                Err(error) => {
+                    eprintln!("mail-sink: accept failed: {error}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            },
+            () = stop.received() => return Ok(()),
         }
+    }
+}
+
+/// SIGTERM and SIGINT, listened for from the start.
+struct StopSignals {
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn register() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Self {
+                terminate: signal(SignalKind::terminate())?,
+                interrupt: signal(SignalKind::interrupt())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    async fn received(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.terminate.recv() => {}
+            _ = self.interrupt.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
@@ -135,23 +176,25 @@ fn save(
     let path = dir.join(format!("{name}.eml"));
     std::fs::rename(&temporary, &path)?;
 
-    let text = String::from_utf8_lossy(message);
-    let subject = text
-        .lines()
-        .find_map(|l| l.strip_prefix("Subject: "))
+    // What the developer needs from it: who, what, and the links to click.
+    let parsed = mail_parser::MessageParser::default().parse(message);
+    let subject = parsed
+        .as_ref()
+        .and_then(|m| m.subject())
         .unwrap_or("(no subject)");
-    println!(
-        "mail to {}: {subject}  [{}]",
-        recipients.join(", "),
-        path.display()
-    );
-    // Quoted-printable soft breaks would cut links in two.
-    let joined = text.replace("=\r\n", "").replace("=3D", "=");
+    println!("mail to {}: {subject}", recipients.join(", "));
+    let text = parsed
+        .as_ref()
+        .and_then(|m| m.body_text(0))
+        .map(|t| t.into_owned())
+        .unwrap_or_default();
     let mut seen = std::collections::HashSet::new();
-    for word in joined.split(|c: char| c.is_whitespace() || c == '"' || c == '<' || c == '>') {
-        if (word.starts_with("http://") || word.starts_with("https://")) && seen.insert(word) {
-            println!("  {word}");
+    for word in text.split(|c: char| c.is_whitespace() || matches!(c, '"' | '<' | '>')) {
+        let link = word.trim_end_matches(['.', ',', ')', ';']);
+        if (link.starts_with("http://") || link.starts_with("https://")) && seen.insert(link) {
+            println!("  {link}");
         }
     }
+    println!("  saved as {}", path.display());
     Ok(())
 }

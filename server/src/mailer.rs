@@ -1,11 +1,19 @@
 //! The mail worker: delivers the outbox over SMTP with lettre.
 //!
-//! Due rows are claimed with `FOR UPDATE SKIP LOCKED` and held while they are
+//! A due row is claimed with `FOR UPDATE SKIP LOCKED`, held while it is
 //! sent, then marked sent in the same transaction, so any number of workers
 //! (in one process or many) can run side by side without sending a message
-//! twice in normal operation. A failure is retried with exponential backoff,
-//! forever: nothing is dropped because the SMTP server was down. Workers wake
-//! on the outbox NOTIFY, on the next due retry, or every `poll_every`.
+//! twice. One message per transaction: a crash or a deploy in the middle of
+//! a burst can resend at most the one message that was in flight (SMTP and
+//! PostgreSQL cannot commit together), never a whole batch.
+//!
+//! A failure is retried with exponential backoff (with jitter), forever:
+//! nothing is dropped because the SMTP server was down. The only message
+//! given up on is one whose recipient is not an address at all. When the
+//! SMTP server cannot be reached, the worker stops the pass after the first
+//! failure and waits `poll_every`, so an outage costs one connection attempt
+//! per poll rather than one per queued message. Workers wake on the outbox
+//! NOTIFY, when the next retry falls due, or every `poll_every`.
 
 use std::time::Duration;
 
@@ -16,16 +24,23 @@ use lettre::{
 };
 use sqlx::{postgres::PgListener, PgPool};
 
-/// Mail settings, from `SMTP_URL`, `MAIL_FROM`, `MAIL_RETRY_*`.
+/// Mail settings, from `SMTP_URL`, `MAIL_FROM`, `MAIL_RETRY_BASE_SECONDS`
+/// and `MAIL_RETRY_MAX_SECONDS` (see [`crate::Config::from_env`]).
 #[derive(Debug, Clone)]
 pub struct MailerConfig {
-    /// `smtp://host:port` (plain), `smtp://...?tls=required` (STARTTLS),
-    /// `smtps://user:pass@host` (TLS); lettre's URL format. None: mail
-    /// stays queued.
+    /// lettre's URL format: `smtp://host:port` (plain, for a local relay),
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS),
+    /// `smtps://user:pass@host` (TLS on connect, port 465). None: the worker
+    /// does not start and mail stays queued.
     pub smtp_url: Option<String>,
+    /// The From header, e.g. `Teamroom <no-reply@example.com>`.
     pub from: String,
+    /// Delay before the first retry; doubled on each further failure.
     pub retry_base: Duration,
+    /// Longest delay between two attempts.
     pub retry_max: Duration,
+    /// Longest sleep between two looks at the outbox (NOTIFY can be missed
+    /// while the listening connection is being re-established).
     pub poll_every: Duration,
 }
 
@@ -41,8 +56,8 @@ impl Default for MailerConfig {
     }
 }
 
-/// Rows claimed per transaction: small, so a slow SMTP server holds few locks.
-const BATCH: i64 = 20;
+/// Per SMTP operation (connect, each command, the data).
+const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(sqlx::FromRow)]
 struct Due {
@@ -54,7 +69,9 @@ struct Due {
     attempts: i32,
 }
 
-/// The delay before attempt `attempts + 1`: base x 2^attempts, capped.
+/// The delay before attempt `attempts + 1`: base x 2^attempts, capped. The
+/// database shortens it by up to a fifth at random, so messages that failed
+/// together do not all come back in the same second.
 pub fn backoff(config: &MailerConfig, attempts: i32) -> Duration {
     let factor = 2u32.saturating_pow(attempts.clamp(0, 20) as u32);
     config
@@ -64,9 +81,25 @@ pub fn backoff(config: &MailerConfig, attempts: i32) -> Duration {
 }
 
 enum Failure {
-    /// Will not work however often it is tried (a malformed address).
+    /// Will not work however often it is tried (not an address).
     Permanent(String),
-    Transient(String),
+    /// The SMTP server answered this message with an error (4xx or 5xx).
+    Refused(String),
+    /// The SMTP server could not be reached or did not answer in time: the
+    /// next message would fail the same way.
+    Unavailable(String),
+}
+
+/// What one step of the worker did.
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    /// Nothing due that another worker is not already holding.
+    NothingDue,
+    Delivered,
+    /// Retried later or given up; either way, go on with the next message.
+    Failed,
+    /// Stop this pass: the SMTP server is not there.
+    Unavailable,
 }
 
 fn build(from: &Mailbox, row: &Due) -> Result<Message, Failure> {
@@ -96,78 +129,125 @@ fn build(from: &Mailbox, row: &Due) -> Result<Message, Failure> {
         .map_err(|e| Failure::Permanent(format!("message could not be built: {e}")))
 }
 
-/// One pass: claim up to `BATCH` due rows, send them, record the results.
-/// Returns how many were claimed.
-pub async fn deliver_due(
+/// Claims the next due message, sends it and records the outcome, all in
+/// one transaction.
+async fn deliver_next(
     pool: &PgPool,
     transport: &AsyncSmtpTransport<Tokio1Executor>,
     from: &Mailbox,
     config: &MailerConfig,
-) -> Result<usize, sqlx::Error> {
+) -> Result<Step, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let due: Vec<Due> = sqlx::query_as(
+    let row: Option<Due> = sqlx::query_as(
         "SELECT id, recipient, subject, body_text, body_html, attempts FROM outbox
           WHERE sent_at IS NULL AND cancelled_at IS NULL AND next_attempt_at <= now()
           ORDER BY next_attempt_at, id
-          LIMIT $1
+          LIMIT 1
             FOR UPDATE SKIP LOCKED",
     )
-    .bind(BATCH)
-    .fetch_all(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await?;
-    for row in &due {
-        let outcome = match build(from, row) {
-            Ok(message) => transport
-                .send(message)
-                .await
-                .map(|_| ())
-                .map_err(|e| Failure::Transient(e.to_string())),
-            Err(failure) => Err(failure),
-        };
-        match outcome {
-            Ok(()) => {
-                // The bodies hold a live link: gone once the mail has left.
-                sqlx::query(
-                    "UPDATE outbox SET sent_at = now(), attempts = attempts + 1,
-                            body_text = NULL, body_html = NULL, last_error = NULL
-                      WHERE id = $1",
-                )
-                .bind(row.id)
-                .execute(&mut *tx)
-                .await?;
+    let Some(row) = row else {
+        return Ok(Step::NothingDue);
+    };
+    let outcome = match build(from, &row) {
+        Ok(message) => transport.send(message).await.map(|_| ()).map_err(|e| {
+            if e.is_transient() || e.is_permanent() {
+                Failure::Refused(e.to_string())
+            } else {
+                Failure::Unavailable(e.to_string())
             }
-            Err(Failure::Permanent(reason)) => {
-                tracing::warn!(id = row.id, %reason, "mail dropped: it can never be sent");
-                sqlx::query(
-                    "UPDATE outbox SET cancelled_at = now(), attempts = attempts + 1,
-                            last_error = left($2, 500) WHERE id = $1",
-                )
-                .bind(row.id)
-                .bind(reason)
-                .execute(&mut *tx)
-                .await?;
-            }
-            Err(Failure::Transient(reason)) => {
-                let wait = backoff(config, row.attempts);
-                tracing::warn!(id = row.id, attempts = row.attempts + 1, ?wait, %reason, "mail not sent; will retry");
-                sqlx::query(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = left($2, 500),
-                            next_attempt_at = now() + make_interval(secs => $3)
-                      WHERE id = $1",
-                )
-                .bind(row.id)
-                .bind(reason)
-                .bind(wait.as_secs_f64())
-                .execute(&mut *tx)
-                .await?;
+        }),
+        Err(failure) => Err(failure),
+    };
+    let step = match outcome {
+        Ok(()) => {
+            // The bodies hold a live link: gone once the mail has left.
+            sqlx::query(
+                "UPDATE outbox SET sent_at = now(), attempts = attempts + 1,
+                        body_text = NULL, body_html = NULL, last_error = NULL
+                  WHERE id = $1",
+            )
+            .bind(row.id)
+            .execute(&mut *tx)
+            .await?;
+            tracing::debug!(id = row.id, "mail sent");
+            Step::Delivered
+        }
+        Err(Failure::Permanent(reason)) => {
+            tracing::warn!(id = row.id, %reason, "mail cancelled: it can never be sent");
+            sqlx::query(
+                "UPDATE outbox SET cancelled_at = now(), attempts = attempts + 1,
+                        body_text = NULL, body_html = NULL, last_error = left($2, 500)
+                  WHERE id = $1",
+            )
+            .bind(row.id)
+            .bind(reason)
+            .execute(&mut *tx)
+            .await?;
+            Step::Failed
+        }
+        Err(Failure::Refused(reason)) => {
+            retry_later(&mut tx, config, &row, reason, Step::Failed).await?
+        }
+        Err(Failure::Unavailable(reason)) => {
+            retry_later(&mut tx, config, &row, reason, Step::Unavailable).await?
+        }
+    };
+    tx.commit().await?;
+    Ok(step)
+}
+
+/// Records a failed attempt and when to try again.
+async fn retry_later(
+    tx: &mut sqlx::PgConnection,
+    config: &MailerConfig,
+    row: &Due,
+    reason: String,
+    step: Step,
+) -> Result<Step, sqlx::Error> {
+    let wait = backoff(config, row.attempts);
+    tracing::warn!(
+        id = row.id,
+        attempts = row.attempts + 1,
+        ?wait,
+        %reason,
+        "mail not sent; will retry"
+    );
+    sqlx::query(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = left($2, 500),
+                next_attempt_at = now() + make_interval(secs => $3 * (0.8 + random() * 0.2))
+          WHERE id = $1",
+    )
+    .bind(row.id)
+    .bind(reason)
+    .bind(wait.as_secs_f64())
+    .execute(&mut *tx)
+    .await?;
+    Ok(step)
+}
+
+/// Sends everything due until nothing is left, the SMTP server is gone or
+/// the database fails. Returns how the pass ended.
+async fn deliver_all_due(
+    pool: &PgPool,
+    transport: &AsyncSmtpTransport<Tokio1Executor>,
+    from: &Mailbox,
+    config: &MailerConfig,
+) -> Step {
+    loop {
+        match deliver_next(pool, transport, from, config).await {
+            Ok(Step::Delivered | Step::Failed) => {}
+            Ok(step) => return step,
+            Err(error) => {
+                tracing::warn!(%error, "mail worker could not use the outbox");
+                return Step::Unavailable;
             }
         }
     }
-    tx.commit().await?;
-    Ok(due.len())
 }
 
-/// How long until the next retry is due (capped at `poll_every`).
+/// How long until the next message falls due (capped at `poll_every`).
 async fn next_due_in(pool: &PgPool, config: &MailerConfig) -> Duration {
     let seconds: Option<f64> = sqlx::query_scalar(
         "SELECT extract(epoch FROM min(next_attempt_at) - now())::float8 FROM outbox
@@ -178,14 +258,16 @@ async fn next_due_in(pool: &PgPool, config: &MailerConfig) -> Duration {
     .ok()
     .flatten();
     match seconds {
-        Some(s) if s <= 0.0 => Duration::ZERO,
+        // Due already, yet the pass found nothing: another worker holds it.
+        Some(s) if s <= 0.0 => config.poll_every,
         Some(s) => Duration::from_secs_f64(s).min(config.poll_every),
         None => config.poll_every,
     }
 }
 
 /// Starts a worker on the runtime. Returns None (and says so in the log)
-/// when no SMTP server is configured or the settings are unusable.
+/// when no SMTP server is configured or the settings are unusable. The
+/// worker ends when the pool is closed, or when the handle is aborted.
 pub fn spawn_mail_worker(
     pool: PgPool,
     config: MailerConfig,
@@ -202,7 +284,7 @@ pub fn spawn_mail_worker(
         }
     };
     let transport = match AsyncSmtpTransport::<Tokio1Executor>::from_url(&url) {
-        Ok(builder) => builder.timeout(Some(Duration::from_secs(30))).build(),
+        Ok(builder) => builder.timeout(Some(SMTP_TIMEOUT)).build(),
         Err(error) => {
             tracing::error!(%error, "SMTP_URL could not be used; mail stays queued");
             return None;
@@ -210,22 +292,17 @@ pub fn spawn_mail_worker(
     };
     Some(tokio::spawn(async move {
         let mut listener = connect_listener(&pool).await;
-        loop {
-            match deliver_due(&pool, &transport, &from, &config).await {
-                // A full batch: there may be more due right now.
-                Ok(n) if n as i64 == BATCH => continue,
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "mail worker could not read the outbox"),
-            }
-            let wait = next_due_in(&pool, &config).await;
-            if wait.is_zero() {
-                continue;
-            }
+        while !pool.is_closed() {
+            let wait = match deliver_all_due(&pool, &transport, &from, &config).await {
+                Step::NothingDue => next_due_in(&pool, &config).await,
+                _ => config.poll_every,
+            };
             match listener.as_mut() {
                 Some(l) => {
                     if let Ok(Err(error)) = tokio::time::timeout(wait, l.recv()).await {
                         tracing::warn!(%error, "outbox listener lost; reconnecting");
-                        listener = connect_listener(&pool).await;
+                        listener = None;
+                        tokio::time::sleep(config.poll_every).await;
                     }
                 }
                 None => {

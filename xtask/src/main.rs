@@ -182,13 +182,17 @@ fn run() -> Result<()> {
 
         // Without SMTP_URL, mail goes to a local catcher that prints each
         // message's links here and keeps the files in .data/mail/.
+        // Port 2525 when it is free; any port otherwise (a second checkout
+        // running at the same time).
         let sink = match std::env::var("SMTP_URL") {
             Ok(_) => None,
-            Err(_) => Some(MailSink::start(
-                &server,
-                2525,
-                &root.join(".data").join("mail"),
-            )?),
+            Err(_) => {
+                let dir = root.join(".data").join("mail");
+                Some(
+                    MailSink::start(&server, 2525, &dir)
+                        .or_else(|_| MailSink::start(&server, 0, &dir))?,
+                )
+            }
         };
         let mut serve = Command::new(&server);
         with_env(&mut serve);

@@ -118,6 +118,7 @@ pub struct MailSink {
 /// A message as the sink saved it, parsed.
 #[derive(Debug, Clone)]
 pub struct ReceivedMail {
+    pub from: String,
     pub to: String,
     pub subject: String,
     pub text: String,
@@ -194,6 +195,12 @@ impl MailSink {
             .filter_map(|raw| {
                 let message = mail_parser::MessageParser::default().parse(&raw)?;
                 Some(ReceivedMail {
+                    from: message
+                        .from()
+                        .and_then(|from| from.first())
+                        .and_then(|a| a.address())
+                        .unwrap_or_default()
+                        .to_owned(),
                     to: message
                         .to()
                         .and_then(|to| to.first())

@@ -18,6 +18,37 @@ fn per_recipient(messages: &[crate::helpers::ReceivedMail]) -> HashMap<String, u
     counts
 }
 
+/// Waits until the row's delivery is recorded (the sink has the message a
+/// moment before the worker commits).
+async fn settled(pool: &PgPool, id: i64) -> (Option<String>, Option<String>, i32, Option<String>) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (done, text, html, attempts, error): (
+            bool,
+            Option<String>,
+            Option<String>,
+            i32,
+            Option<String>,
+        ) = sqlx::query_as(
+            "SELECT sent_at IS NOT NULL OR cancelled_at IS NOT NULL, body_text, body_html,
+                    attempts, last_error
+               FROM outbox WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_one(pool)
+        .await
+        .expect("row");
+        if done {
+            return (text, html, attempts, error);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "row {id} never settled"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn queue(pool: &PgPool, recipients: &[String]) {
     let mut tx = pool.begin().await.expect("tx");
     for recipient in recipients {
@@ -239,5 +270,127 @@ async fn a_revoked_invitation_is_never_mailed(pool: PgPool) {
         sink.messages().iter().all(|m| m.to != "gone@example.com"),
         "{messages:?}"
     );
+    worker.abort();
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_queued_message_arrives_whole_and_its_row_keeps_no_body(pool: PgPool) {
+    let sink = MailSink::start();
+    // Non-ASCII everywhere and a link long enough to be wrapped by the
+    // transfer encoding: what arrives must decode back to the same text.
+    let link = format!(
+        "https://teamroom.example/invite/{}?from=z%C3%B6e&x=1",
+        "a".repeat(64)
+    );
+    let text = format!("Zoë Zed invited you to Ünïcode GmbH ✓\n\nOpen {link}\n");
+    let html = format!("<p>Zoë Zed invited you.</p><p><a href=\"{link}\">Accept</a></p>");
+    let mut tx = pool.begin().await.expect("tx");
+    let id = outbox::enqueue(
+        &mut tx,
+        &OutgoingMail {
+            kind: MailKind::Invitation,
+            workspace_id: None,
+            membership_id: None,
+            recipient: "zoe@example.com".into(),
+            subject: "Zoë Zed invited you to Ünïcode GmbH".into(),
+            body_text: text.clone(),
+            body_html: html.clone(),
+        },
+    )
+    .await
+    .expect("enqueue");
+    tx.commit().await.expect("commit");
+    let worker = spawn_mail_worker(pool.clone(), mailer_config(&sink)).expect("worker");
+
+    let messages = sink.wait_for(1, Duration::from_secs(20)).await;
+    assert_eq!(messages.len(), 1);
+    let mail = &messages[0];
+    assert_eq!(mail.to, "zoe@example.com");
+    assert_eq!(mail.from, "no-reply@teamroom.localhost");
+    assert_eq!(mail.subject, "Zoë Zed invited you to Ünïcode GmbH");
+    assert_eq!(mail.text.replace("\r\n", "\n").trim_end(), text.trim_end());
+    assert!(mail.html.contains(&link), "{}", mail.html);
+    assert!(mail.html.contains("Zoë Zed invited you."));
+
+    let (body_text, body_html, attempts, error) = settled(&pool, id).await;
+    let sent: bool = sqlx::query_scalar("SELECT sent_at IS NOT NULL FROM outbox WHERE id = $1")
+        .bind(id)
+        .fetch_one(&pool)
+        .await
+        .expect("row");
+    assert!(sent);
+    assert_eq!(
+        (body_text, body_html),
+        (None, None),
+        "the live link is erased"
+    );
+    assert_eq!((attempts, error), (1, None));
+    worker.abort();
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_cancelled_message_is_never_sent(pool: PgPool) {
+    let sink = MailSink::start();
+    let recipients: Vec<String> = ["keep1", "drop", "keep2"]
+        .iter()
+        .map(|n| format!("{n}@example.com"))
+        .collect();
+    queue(&pool, &recipients).await;
+    sqlx::query("UPDATE outbox SET cancelled_at = now() WHERE recipient = 'drop@example.com'")
+        .execute(&pool)
+        .await
+        .expect("cancel");
+    let worker = spawn_mail_worker(pool.clone(), mailer_config(&sink)).expect("worker");
+    sink.wait_for(2, Duration::from_secs(20)).await;
+    // A later message goes too, so the worker has looked at the outbox again.
+    queue(&pool, &["marker@example.com".to_owned()]).await;
+    sink.wait_for(3, Duration::from_secs(20)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let counts = per_recipient(&sink.messages());
+    assert_eq!(counts.get("drop@example.com"), None, "{counts:?}");
+    assert_eq!(counts.len(), 3);
+    let (sent, attempts): (bool, i32) = sqlx::query_as(
+        "SELECT sent_at IS NOT NULL, attempts FROM outbox WHERE recipient = 'drop@example.com'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("row");
+    assert_eq!((sent, attempts), (false, 0));
+    worker.abort();
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_malformed_address_is_given_up_at_once_and_the_rest_still_goes(pool: PgPool) {
+    let sink = MailSink::start();
+    let recipients = vec!["not an address".to_owned(), "fine@example.com".to_owned()];
+    queue(&pool, &recipients).await;
+    let bad: i64 = sqlx::query_scalar("SELECT id FROM outbox WHERE recipient = 'not an address'")
+        .fetch_one(&pool)
+        .await
+        .expect("row");
+    let worker = spawn_mail_worker(pool.clone(), mailer_config(&sink)).expect("worker");
+    let messages = sink.wait_for(1, Duration::from_secs(20)).await;
+    assert_eq!(messages[0].to, "fine@example.com");
+    let (body_text, _, attempts, error) = settled(&pool, bad).await;
+    let (cancelled, sent): (bool, bool) = sqlx::query_as(
+        "SELECT cancelled_at IS NOT NULL, sent_at IS NOT NULL FROM outbox WHERE id = $1",
+    )
+    .bind(bad)
+    .fetch_one(&pool)
+    .await
+    .expect("row");
+    assert!(cancelled && !sent);
+    assert_eq!((body_text, attempts), (None, 1));
+    let error = error.unwrap_or_default();
+    assert!(error.starts_with("invalid address"), "{error}");
+    // Not retried: still one attempt a while later.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let attempts: i32 = sqlx::query_scalar("SELECT attempts FROM outbox WHERE id = $1")
+        .bind(bad)
+        .fetch_one(&pool)
+        .await
+        .expect("row");
+    assert_eq!(attempts, 1);
+    assert_eq!(sink.messages().len(), 1);
     worker.abort();
 }
