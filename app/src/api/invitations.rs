@@ -239,7 +239,7 @@ pub async fn send_invite(membership_id: i64) -> Result<(), AppError> {
         }
     }
     let resend = member.last_sent.is_some();
-    inv_rate_check(&mut tx, &ctx, &state).await?;
+    inv::check_rate(&mut tx, ctx.workspace_id, 1, &state.auth).await?;
     inv::issue_links(
         &mut tx,
         &ctx,
@@ -267,27 +267,6 @@ pub async fn send_invite(membership_id: i64) -> Result<(), AppError> {
     )
     .await?;
     tx.commit().await?;
-    Ok(())
-}
-
-#[cfg(feature = "ssr")]
-async fn inv_rate_check(
-    conn: &mut sqlx::PgConnection,
-    ctx: &crate::server::Ctx,
-    state: &crate::server::AppState,
-) -> Result<(), AppError> {
-    let recent: i64 = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "count!" FROM invitations
-            WHERE workspace_id = $1 AND created_at > now() - interval '1 hour'"#,
-        ctx.workspace_id
-    )
-    .fetch_one(conn)
-    .await?;
-    if recent >= state.auth.invitations_per_hour {
-        return Err(AppError::RateLimited {
-            retry_after_secs: 3600,
-        });
-    }
     Ok(())
 }
 
@@ -419,7 +398,7 @@ pub async fn invitation_preview(token: String) -> Result<InvitePreview, AppError
     };
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
-    let Some(found) = inv::by_token(&mut conn, token.as_str(), false).await? else {
+    let Some(found) = inv::by_token(&mut conn, token.as_str()).await? else {
         return Ok(unknown);
     };
     let email = EmailAddress::parse(&found.email).map_err(|_| AppError::Internal)?;
@@ -454,7 +433,7 @@ pub async fn accept_invitation(
     let (meta, headers) = super::request_meta(&state)?;
     let found = {
         let mut conn = state.pool.acquire().await?;
-        inv::by_token(&mut conn, token.as_str(), false).await?
+        inv::by_token(&mut conn, token.as_str()).await?
     };
     let Some(found) = found else {
         return Err(AppError::field(
@@ -517,7 +496,7 @@ pub async fn accept_invitation(
 
     let mut tx = state.pool.begin().await?;
     // Checked again under the row lock: two tabs cannot both use the link.
-    let found = inv::by_token(&mut tx, token.as_str(), true)
+    let found = inv::by_token(&mut tx, token.as_str())
         .await?
         .ok_or_else(|| problem(LinkState::Unknown))?;
     if link_state(&found) != LinkState::Open {

@@ -127,7 +127,7 @@ async fn seats_used(conn: &mut PgConnection, workspace_id: i64) -> Result<i64, A
 
 /// Refuses when `wanted` more invitation emails would pass the hourly limit,
 /// saying when the oldest counted one leaves the window.
-async fn check_rate(
+pub async fn check_rate(
     conn: &mut PgConnection,
     workspace_id: i64,
     wanted: i64,
@@ -644,41 +644,27 @@ pub struct LinkedInvitation {
     pub inviter_email: Option<String>,
 }
 
+/// The invitation behind a link, locked until the caller's transaction ends
+/// (outside one, the lock is released at once), so two tabs cannot both
+/// use the same link.
 pub async fn by_token(
     conn: &mut PgConnection,
     token: &str,
-    lock: bool,
 ) -> Result<Option<LinkedInvitation>, AppError> {
     let hash = hash_token(token);
-    let row = if lock {
-        sqlx::query_as!(
-            LinkedInvitation,
-            "SELECT i.workspace_id, i.id, i.membership_id, i.email, i.state, i.expires_at,
-                    w.name AS workspace_name, a.display_name AS \"inviter_name?\", a.email AS \"inviter_email?\"
-               FROM invitations i
-               JOIN workspaces w ON w.id = i.workspace_id
-               LEFT JOIN accounts a ON a.id = i.invited_by_account_id
-              WHERE i.token_hash = $1
-                FOR UPDATE OF i",
-            hash.as_slice()
-        )
-        .fetch_optional(conn)
-        .await?
-    } else {
-        sqlx::query_as!(
-            LinkedInvitation,
-            "SELECT i.workspace_id, i.id, i.membership_id, i.email, i.state, i.expires_at,
-                    w.name AS workspace_name, a.display_name AS \"inviter_name?\", a.email AS \"inviter_email?\"
-               FROM invitations i
-               JOIN workspaces w ON w.id = i.workspace_id
-               LEFT JOIN accounts a ON a.id = i.invited_by_account_id
-              WHERE i.token_hash = $1",
-            hash.as_slice()
-        )
-        .fetch_optional(conn)
-        .await?
-    };
-    Ok(row)
+    Ok(sqlx::query_as!(
+        LinkedInvitation,
+        "SELECT i.workspace_id, i.id, i.membership_id, i.email, i.state, i.expires_at,
+                w.name AS workspace_name, a.display_name AS \"inviter_name?\", a.email AS \"inviter_email?\"
+           FROM invitations i
+           JOIN workspaces w ON w.id = i.workspace_id
+           LEFT JOIN accounts a ON a.id = i.invited_by_account_id
+          WHERE i.token_hash = $1
+            FOR UPDATE OF i",
+        hash.as_slice()
+    )
+    .fetch_optional(conn)
+    .await?)
 }
 
 #[cfg(test)]
