@@ -181,7 +181,7 @@ test('CSV import shows every row, imports with a progress bar, and reports', asy
   const preview = page.getByTestId('import-preview');
   await expect(preview.getByTestId('import-summary')).toContainText('41 to invite');
   await expect(preview.getByTestId('import-summary')).toContainText('3 with problems');
-  await expect(preview.getByTestId('import-summary')).toContainText('1 already members');
+  await expect(preview.getByTestId('import-summary')).toContainText('1 already in the workspace');
   await expect(preview.locator('tbody tr')).toHaveCount(45);
   await expect(preview).toContainText(`Imported ${stamp}`);
 

@@ -12,7 +12,7 @@ pub mod seed_members;
 use std::time::Duration;
 
 use app::{server::AppState, shell, App};
-use axum::{middleware::from_fn_with_state, routing::get, Router};
+use axum::{extract::DefaultBodyLimit, middleware::from_fn_with_state, routing::get, Router};
 use http::{header, HeaderValue};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -82,6 +82,11 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
         .fallback(leptos_axum::file_and_error_handler_with_context(
             move || provide_context(fallback_state.clone()),
             shell,
+        ))
+        // A member CSV may be 5 MB (sent as JSON, a little bigger); axum's
+        // default of 2 MB would refuse it with an unreadable error.
+        .layer(DefaultBodyLimit::max(
+            app::domain::invite::MAX_IMPORT_BYTES * 3 / 2,
         ))
         .layer(from_fn_with_state(state, middleware::api_session_gate))
         .layer(from_fn_with_state(

@@ -291,6 +291,12 @@ pub fn ImportPage() -> impl IntoView {
 }
 
 fn error_text(error: &AppError) -> String {
+    if matches!(error, AppError::Transport(text) if text.contains("length limit")) {
+        return format!(
+            "The file is too big to send; the limit is {} MB. Split it into smaller files.",
+            MAX_IMPORT_BYTES / 1_048_576
+        );
+    }
     error
         .field_message("file")
         .or_else(|| error.field_message("addresses"))
@@ -304,7 +310,7 @@ fn Summary(rows: Vec<PreviewRow>, #[prop(optional)] done: bool) -> impl IntoView
             count(&rows, "invited"),
             if done { "invited" } else { "to invite" },
         ),
-        (count(&rows, "member"), "already members"),
+        (count(&rows, "member"), "already in the workspace"),
         (count(&rows, "invalid"), "with problems"),
         (count(&rows, "noseat"), "without a seat"),
     ];

@@ -598,7 +598,17 @@ async fn csv_import_previews_every_row_then_imports_the_good_ones(pool: PgPool) 
         .await
         .expect("plan");
     // A bad file writes nothing and says why.
+    // Big files get the file's own message, not a transport error.
+    let many_rows = "email,name\n".to_owned()
+        + &(0..45_000)
+            .map(|i| format!("p{i}@x.io,Person {i} with a longer name to pad the row\n"))
+            .collect::<String>();
+    let too_big = "email,name\n".to_owned()
+        + &"p@x.io,Padding padding padding padding padding\n".repeat(130_000);
+    assert!(many_rows.len() > 2_500_000 && too_big.len() > 5_500_000);
     for (file, expected) in [
+        (many_rows.as_str(), "more than 10000 rows"),
+        (too_big.as_str(), "limit is 5 MB"),
         ("ann@x.io,Ann\n", "looks like data"),
         ("mail,colour\nann@x.io,red\n", "colour"),
         ("", "empty"),
