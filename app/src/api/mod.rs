@@ -7,6 +7,7 @@ pub mod auth;
 pub mod groups;
 pub mod import;
 pub mod invitations;
+pub mod lifecycle;
 pub mod members;
 pub mod workspaces;
 

@@ -35,6 +35,7 @@ pub fn AppShell(
     children: ChildrenFn,
 ) -> impl IntoView {
     let session = use_session();
+    Effect::new(move |_| session.recheck_after_navigation());
     let children = StoredValue::new(children);
     view! {
         <Suspense fallback=|| view! { <div class="page-loading" aria-busy="true">"Loading…"</div> }>

@@ -11,6 +11,8 @@ use crate::{
 pub struct SessionContext {
     pub me: Resource<Result<Me, AppError>>,
     version: RwSignal<u32>,
+    /// Whether a signed-in page has been shown in this tab already.
+    shown_once: StoredValue<bool>,
 }
 
 impl SessionContext {
@@ -18,12 +20,35 @@ impl SessionContext {
     pub fn refresh(&self) {
         self.version.update(|v| *v += 1);
     }
+
+    /// Called when a signed-in page mounts. After the first page, asks the
+    /// server again and reloads only if something changed, so a member
+    /// deactivated (or given a role) elsewhere sees it on their next click
+    /// without every navigation re-rendering the page.
+    pub fn recheck_after_navigation(&self) {
+        if !self.shown_once.get_value() {
+            self.shown_once.set_value(true);
+            return;
+        }
+        let this = *self;
+        leptos::task::spawn_local(async move {
+            let fresh = current_user().await;
+            let known = this.me.get_untracked();
+            if known.as_ref() != Some(&fresh) {
+                this.refresh();
+            }
+        });
+    }
 }
 
 pub fn provide_session() {
     let version = RwSignal::new(0u32);
     let me = Resource::new(move || version.get(), |_| current_user());
-    provide_context(SessionContext { me, version });
+    provide_context(SessionContext {
+        me,
+        version,
+        shown_once: StoredValue::new(false),
+    });
 }
 
 pub fn use_session() -> SessionContext {

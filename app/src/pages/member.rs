@@ -8,7 +8,11 @@ use leptos_router::hooks::use_params_map;
 use crate::{
     api::{
         groups::{list_groups, list_projects, remove_group_member, set_member_projects},
-        members::member_detail,
+        lifecycle::{
+            deactivate_member, delete_member, reactivate_member, set_member_role,
+            transfer_ownership, RoleName,
+        },
+        members::{member_detail, MemberRow},
     },
     components::layout::{initials, AppShell},
     domain::Action as Permission,
@@ -41,6 +45,13 @@ pub fn MemberPage() -> impl IntoView {
             .get()
             .and_then(Result::ok)
             .is_some_and(|me| me.can(Permission::ManageGroupsAndProjects))
+    };
+    let can_act = move || {
+        session
+            .me
+            .get()
+            .and_then(Result::ok)
+            .is_some_and(|me| me.can(Permission::ManageMembers))
     };
     view! {
         <Title text="Member" />
@@ -82,6 +93,7 @@ pub fn MemberPage() -> impl IntoView {
                                         <dt>"Account"</dt><dd>{if row.locked { "Locked after failed sign-ins" } else { "Not locked" }}</dd>
                                     </dl>
                                 </section>
+                                {can_act().then(|| view! { <MemberActions row=row.clone() version /> })}
                                 <MemberGroups id groups=row.groups.clone() can_manage=can_manage() version />
                                 <MemberProjects id all=detail.all_projects projects=detail.projects.clone() can_manage=can_manage() version />
                             }.into_any()
@@ -241,6 +253,139 @@ fn MemberProjects(
                     })}
                 }.into_any()
             }}
+        </section>
+    }
+}
+
+/// Roles, deactivate / reactivate / delete and ownership transfer for one
+/// member. The server checks every rule again; this only hides what the
+/// signed-in person cannot do and asks before anything that is hard to undo.
+#[component]
+fn MemberActions(row: MemberRow, version: RwSignal<u32>) -> impl IntoView {
+    let session = crate::components::session::use_session();
+    let navigate = leptos_router::hooks::use_navigate();
+    let error = RwSignal::new(None::<AppError>);
+    let done = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let id = row.membership_id;
+    let name = row.name.clone();
+    let email = row.email.clone().unwrap_or_default();
+    let i_am_owner = move || {
+        session
+            .me
+            .get()
+            .and_then(Result::ok)
+            .and_then(|me| me.workspace)
+            .is_some_and(|w| w.positions.owner)
+    };
+    let run = move |label: String,
+                    call: std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<(), AppError>> + Send>,
+    >,
+                    after: Option<&'static str>| {
+        busy.set(true);
+        error.set(None);
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let result = call.await;
+            busy.try_set(false);
+            match result {
+                Ok(()) => {
+                    done.try_set(Some(label));
+                    session.refresh();
+                    match after {
+                        Some(path) => navigate(path, Default::default()),
+                        None => version.update(|v| *v += 1),
+                    }
+                }
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
+            }
+        });
+    };
+    let is_owner = row.positions.owner;
+    let full = row.kind == "full";
+    let roles = (!is_owner && full).then(|| {
+        let toggles = [
+            (RoleName::Admin, row.positions.admin),
+            (RoleName::ProjectManager, row.positions.project_manager),
+            (RoleName::TeamManager, row.positions.team_manager),
+        ];
+        let run = run.clone();
+        view! {
+            <div class="role-toggles" role="group" aria-label="Roles">
+                {toggles.into_iter().map(|(role, held)| {
+                    let run = run.clone();
+                    let label = if held { format!("✓ {}", role.label()) } else { format!("+ {}", role.label()) };
+                    let title = if held { format!("Take the {} role away", role.label()) } else { format!("Give the {} role", role.label()) };
+                    view! {
+                        <button type="button" class="button button-small" class:role-held=held aria-pressed=if held { "true" } else { "false" }
+                            title=title.clone() aria-label=title
+                            disabled=move || busy.get()
+                            on:click=move |_| {
+                                let message = if held { format!("{} role taken away.", role.label()) } else { format!("{} role given.", role.label()) };
+                                run(message, Box::pin(set_member_role(id, role, !held)), None);
+                            }>{label}</button>
+                    }
+                }).collect_view()}
+            </div>
+        }
+    });
+    let status_actions = {
+        let run = run.clone();
+        let (name, email) = (name.clone(), email.clone());
+        match row.status.as_str() {
+            "active" if !is_owner => view! {
+                <button type="button" class="button danger" disabled=move || busy.get() on:click=move |_| {
+                    let question = format!("Deactivate {name}? They are signed out of this workspace at once; their time entries stay.");
+                    if window().confirm_with_message(&question).unwrap_or(false) {
+                        run(format!("{name} is deactivated."), Box::pin(deactivate_member(id)), None);
+                    }
+                }>"Deactivate"</button>
+            }.into_any(),
+            "inactive" => {
+                let run_delete = run.clone();
+                let name_delete = name.clone();
+                view! {
+                    <button type="button" class="button" disabled=move || busy.get() on:click=move |_| {
+                        run(format!("{name} is active again."), Box::pin(reactivate_member(id)), None);
+                    }>"Reactivate"</button>
+                    <button type="button" class="button danger" disabled=move || busy.get() on:click=move |_| {
+                        let who = if email.is_empty() { name_delete.clone() } else { format!("{name_delete} ({email})") };
+                        let question = format!("Delete {who} from this workspace for good? Their time entries stay under \"Deleted user\". To come back they need a new invitation.");
+                        if window().confirm_with_message(&question).unwrap_or(false) {
+                            run_delete(format!("{name_delete} was deleted."), Box::pin(delete_member(id)), Some("/team?status=all"));
+                        }
+                    }>"Delete…"</button>
+                }.into_any()
+            }
+            _ => ().into_any(),
+        }
+    };
+    let transfer = (!is_owner && full && row.status == "active").then(|| {
+        let run = run.clone();
+        let (name, email) = (name.clone(), email.clone());
+        move || i_am_owner().then(|| {
+            let run = run.clone();
+            let (name, email) = (name.clone(), email.clone());
+            view! {
+                <button type="button" class="button" disabled=move || busy.get() on:click=move |_| {
+                    let question = format!("Make {name} <{email}> the Owner of this workspace? You become an Admin.");
+                    if window().confirm_with_message(&question).unwrap_or(false) {
+                        run(format!("{name} is now the Owner."), Box::pin(transfer_ownership(id)), None);
+                    }
+                }>"Transfer ownership…"</button>
+            }
+        })
+    });
+    view! {
+        <section class="card" aria-labelledby="actions-head" data-testid="member-actions">
+            <h2 id="actions-head">"Manage"</h2>
+            {roles}
+            <div class="actions">{status_actions}{transfer}</div>
+            {move || done.get().map(|m| view! { <p class="notice" role="status">{m}</p> })}
+            {move || error.get().map(|e| view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> })}
         </section>
     }
 }

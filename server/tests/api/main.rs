@@ -7,5 +7,6 @@ mod directory;
 mod guard;
 mod helpers;
 mod invitations;
+mod lifecycle;
 mod mail;
 mod security;

@@ -1,0 +1,410 @@
+//! What owners and admins do to people after they join: roles, deactivate,
+//! reactivate, delete, transfer ownership. Every rule is checked here, in
+//! the transaction that makes the change, however the request arrives.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::{
+    domain::{Access, Action, Plan},
+    server::{app_state, audit, db, require, Ctx},
+};
+
+/// The roles the "+Role" control gives or takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RoleName {
+    Admin,
+    ProjectManager,
+    TeamManager,
+}
+
+impl RoleName {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Admin => "Admin",
+            Self::ProjectManager => "Project manager",
+            Self::TeamManager => "Team manager",
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+#[derive(Debug)]
+struct Target {
+    id: i64,
+    account_id: Option<i64>,
+    kind: String,
+    status: String,
+    is_admin: bool,
+    is_project_manager: bool,
+    is_team_manager: bool,
+    is_owner: bool,
+    name: String,
+    email: Option<String>,
+}
+
+/// The member acted on, locked for the transaction; NotFound outside the
+/// actor's workspace (ids from another workspace reveal nothing).
+#[cfg(feature = "ssr")]
+async fn load_target(
+    conn: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+    membership_id: i64,
+) -> Result<Target, AppError> {
+    sqlx::query_as!(
+        Target,
+        r#"SELECT m.id, m.account_id, m.kind, m.status, m.is_admin, m.is_project_manager,
+                  m.is_team_manager,
+                  (w.owner_account_id = m.account_id) IS TRUE AS "is_owner!",
+                  coalesce(m.display_name, a.display_name, m.invited_email, '') AS "name!",
+                  coalesce(a.email, m.invited_email) AS email
+             FROM memberships m
+             JOIN workspaces w ON w.id = m.workspace_id
+             LEFT JOIN accounts a ON a.id = m.account_id
+            WHERE m.workspace_id = $1 AND m.id = $2
+              FOR UPDATE OF m"#,
+        ctx.workspace_id,
+        membership_id
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or(AppError::NotFound)
+}
+
+/// Admins are the Owner's to deactivate, delete or demote.
+#[cfg(feature = "ssr")]
+fn owner_only_for_admins(ctx: &Ctx, target: &Target, what: &str) -> Result<(), AppError> {
+    if target.is_admin && ctx.positions.access(Action::AdministerAdmins, ctx.plan) == Access::Denied
+    {
+        return Err(AppError::Conflict(format!(
+            "Only the Owner can {what} an Admin."
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+fn not_the_owner(target: &Target, what: &str) -> Result<(), AppError> {
+    if target.is_owner {
+        return Err(AppError::Conflict(format!(
+            "The Owner cannot be {what}. Transfer ownership first."
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+fn not_yourself(ctx: &Ctx, target: &Target, what: &str) -> Result<(), AppError> {
+    if target.id == ctx.membership_id {
+        return Err(AppError::Conflict(format!("You cannot {what} yourself.")));
+    }
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+fn snapshot(target: &Target) -> serde_json::Value {
+    serde_json::json!({
+        "name": target.name,
+        "email": target.email,
+        "status": target.status,
+        "admin": target.is_admin,
+        "project_manager": target.is_project_manager,
+        "team_manager": target.is_team_manager,
+    })
+}
+
+/// Gives or takes one role. Anyone who may manage roles gives Admin; only
+/// the Owner takes it away. Nobody changes the Owner's roles, and nobody
+/// raises their own.
+#[server(prefix = "/api", endpoint = "set_member_role")]
+pub async fn set_member_role(membership_id: i64, role: RoleName, on: bool) -> Result<(), AppError> {
+    let action = match (role, on) {
+        (RoleName::Admin, true) => Action::GrantAdmin,
+        (RoleName::Admin, false) => Action::AdministerAdmins,
+        _ => Action::ManageManagerRoles,
+    };
+    let ctx = require(action).await?;
+    let state = app_state()?;
+    let mut tx = state.pool.begin().await?;
+    let target = load_target(&mut tx, &ctx, membership_id).await?;
+    if target.is_owner {
+        return Err(AppError::Conflict(
+            "The Owner's roles change only by transferring ownership.".into(),
+        ));
+    }
+    if target.id == ctx.membership_id && on {
+        return Err(AppError::Conflict("You cannot raise your own role.".into()));
+    }
+    if target.kind != "full" {
+        return Err(AppError::Conflict(
+            "Limited members cannot hold roles; they only clock in at the Kiosk.".into(),
+        ));
+    }
+    let before = snapshot(&target);
+    let (admin, pm, tm) = match role {
+        RoleName::Admin => (on, target.is_project_manager, target.is_team_manager),
+        RoleName::ProjectManager => (target.is_admin, on, target.is_team_manager),
+        RoleName::TeamManager => (target.is_admin, target.is_project_manager, on),
+    };
+    sqlx::query!(
+        "UPDATE memberships SET is_admin = $3, is_project_manager = $4, is_team_manager = $5
+          WHERE workspace_id = $1 AND id = $2",
+        ctx.workspace_id,
+        membership_id,
+        admin,
+        pm,
+        tm
+    )
+    .execute(&mut *tx)
+    .await?;
+    let mut touched = vec![membership_id];
+    if role == RoleName::TeamManager && !on {
+        // An assigned team manager must hold the role: their team is unassigned.
+        touched.extend(
+            sqlx::query_scalar!(
+                "UPDATE memberships SET team_manager_id = NULL
+                  WHERE workspace_id = $1 AND team_manager_id = $2 RETURNING id",
+                ctx.workspace_id,
+                membership_id
+            )
+            .fetch_all(&mut *tx)
+            .await?,
+        );
+    }
+    db::refresh_member_keys(&mut tx, ctx.workspace_id, &touched).await?;
+    let after = serde_json::json!({ "admin": admin, "project_manager": pm, "team_manager": tm });
+    let mut event = audit::Event::new(
+        Some(ctx.workspace_id),
+        if on {
+            "member.role_given"
+        } else {
+            "member.role_taken"
+        },
+    )
+    .target_membership(membership_id)
+    .details(serde_json::json!({ "role": role.label(), "before": before, "after": after }));
+    if let Some(account) = target.account_id {
+        event = event.target_account(account);
+    }
+    audit::record(&mut tx, &ctx.actor(), event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deactivates a member: they lose access to this workspace on their very
+/// next request, on every device (the guard reloads the membership on each
+/// request); their seat is freed; their data stays.
+#[server(prefix = "/api", endpoint = "deactivate_member")]
+pub async fn deactivate_member(membership_id: i64) -> Result<(), AppError> {
+    change_status(membership_id, Change::Deactivate).await
+}
+
+/// Gives access back (no email is sent); needs a free seat on paid plans.
+#[server(prefix = "/api", endpoint = "reactivate_member")]
+pub async fn reactivate_member(membership_id: i64) -> Result<(), AppError> {
+    change_status(membership_id, Change::Reactivate).await
+}
+
+/// Removes an inactive member for good. Their time stays in reports under
+/// "Deleted user"; to come back they need a new invitation.
+#[server(prefix = "/api", endpoint = "delete_member")]
+pub async fn delete_member(membership_id: i64) -> Result<(), AppError> {
+    change_status(membership_id, Change::Delete).await
+}
+
+#[cfg(feature = "ssr")]
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Change {
+    Deactivate,
+    Reactivate,
+    Delete,
+}
+
+#[cfg(feature = "ssr")]
+async fn change_status(membership_id: i64, change: Change) -> Result<(), AppError> {
+    let ctx = require(Action::ManageMembers).await?;
+    let state = app_state()?;
+    let mut tx = state.pool.begin().await?;
+    // Seats are counted under the workspace row's lock, like invitations.
+    let workspace = sqlx::query!(
+        "SELECT plan, seats FROM workspaces WHERE id = $1 FOR UPDATE",
+        ctx.workspace_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let target = load_target(&mut tx, &ctx, membership_id).await?;
+    let verb = match change {
+        Change::Deactivate => "deactivate",
+        Change::Reactivate => "reactivate",
+        Change::Delete => "delete",
+    };
+    not_yourself(&ctx, &target, verb)?;
+    not_the_owner(
+        &target,
+        match change {
+            Change::Delete => "deleted",
+            _ => "deactivated",
+        },
+    )?;
+    owner_only_for_admins(&ctx, &target, verb)?;
+    let before = snapshot(&target);
+    let action = match change {
+        Change::Deactivate => {
+            if target.status != "active" {
+                return Err(AppError::Conflict(if target.status == "pending" {
+                    "A pending invitation is revoked, not deactivated.".into()
+                } else {
+                    format!("{} is already inactive.", target.name)
+                }));
+            }
+            set_status(&mut tx, &ctx, membership_id, "inactive").await?;
+            "member.deactivated"
+        }
+        Change::Reactivate => {
+            if target.status != "inactive" {
+                return Err(AppError::Conflict(format!(
+                    "{} is not inactive.",
+                    target.name
+                )));
+            }
+            let plan = Plan::parse(&workspace.plan).unwrap_or(Plan::Free);
+            if plan != Plan::Free && target.kind == "full" {
+                let used: i64 = sqlx::query_scalar!(
+                    r#"SELECT count(*) AS "count!" FROM memberships
+                        WHERE workspace_id = $1 AND kind = 'full' AND status <> 'inactive'"#,
+                    ctx.workspace_id
+                )
+                .fetch_one(&mut *tx)
+                .await?;
+                if used >= i64::from(workspace.seats) {
+                    return Err(AppError::Conflict(format!(
+                        "All {} seats are taken. Add a seat in Settings or deactivate someone first.",
+                        workspace.seats
+                    )));
+                }
+            }
+            set_status(&mut tx, &ctx, membership_id, "active").await?;
+            "member.reactivated"
+        }
+        Change::Delete => {
+            if target.status != "inactive" {
+                return Err(AppError::Conflict(format!(
+                    "Only an inactive member can be deleted: deactivate {} first.",
+                    target.name
+                )));
+            }
+            // People who had them as team manager lose that name from search.
+            let managed: Vec<i64> = sqlx::query_scalar!(
+                "SELECT id FROM memberships WHERE workspace_id = $1 AND team_manager_id = $2",
+                ctx.workspace_id,
+                membership_id
+            )
+            .fetch_all(&mut *tx)
+            .await?;
+            sqlx::query!(
+                "DELETE FROM memberships WHERE workspace_id = $1 AND id = $2",
+                ctx.workspace_id,
+                membership_id
+            )
+            .execute(&mut *tx)
+            .await?;
+            db::refresh_member_keys(&mut tx, ctx.workspace_id, &managed).await?;
+            "member.deleted"
+        }
+    };
+    let mut event = audit::Event::new(Some(ctx.workspace_id), action)
+        .target_membership(membership_id)
+        .details(serde_json::json!({ "before": before }));
+    if let Some(account) = target.account_id {
+        event = event.target_account(account);
+    }
+    audit::record(&mut tx, &ctx.actor(), event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+async fn set_status(
+    conn: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+    membership_id: i64,
+    status: &str,
+) -> Result<(), AppError> {
+    sqlx::query!(
+        "UPDATE memberships SET status = $3 WHERE workspace_id = $1 AND id = $2",
+        ctx.workspace_id,
+        membership_id,
+        status
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Hands the workspace to an active full member; the old Owner becomes an
+/// Admin. The workspace row is locked and the caller's ownership checked
+/// again under the lock, so two racing transfers leave exactly one Owner.
+#[server(prefix = "/api", endpoint = "transfer_ownership")]
+pub async fn transfer_ownership(membership_id: i64) -> Result<(), AppError> {
+    let ctx = require(Action::TransferOwnership).await?;
+    let state = app_state()?;
+    let mut tx = state.pool.begin().await?;
+    let owner: i64 = sqlx::query_scalar!(
+        "SELECT owner_account_id FROM workspaces WHERE id = $1 FOR UPDATE",
+        ctx.workspace_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if owner != ctx.actor_account_id {
+        return Err(AppError::Conflict(
+            "You are no longer the Owner of this workspace.".into(),
+        ));
+    }
+    let target = load_target(&mut tx, &ctx, membership_id).await?;
+    not_yourself(&ctx, &target, "transfer ownership to")?;
+    let Some(new_owner) = target
+        .account_id
+        .filter(|_| target.kind == "full" && target.status == "active")
+    else {
+        return Err(AppError::Conflict(format!(
+            "Ownership goes to an active full member; {} is {} ({}).",
+            target.name, target.status, target.kind
+        )));
+    };
+    sqlx::query!(
+        "UPDATE workspaces SET owner_account_id = $2 WHERE id = $1",
+        ctx.workspace_id,
+        new_owner
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE memberships SET is_admin = true WHERE workspace_id = $1 AND id = $2",
+        ctx.workspace_id,
+        ctx.membership_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    db::refresh_member_keys(
+        &mut tx,
+        ctx.workspace_id,
+        &[ctx.membership_id, membership_id],
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        &ctx.actor(),
+        audit::Event::new(Some(ctx.workspace_id), "workspace.ownership_transferred")
+            .target_membership(membership_id)
+            .target_account(new_owner)
+            .details(serde_json::json!({
+                "from_account_id": ctx.actor_account_id,
+                "to": { "name": target.name, "email": target.email },
+            })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

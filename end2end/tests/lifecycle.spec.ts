@@ -1,0 +1,102 @@
+import { test, expect, type Page, type Browser } from '@playwright/test';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { invitationLink, waitForMail } from './mail';
+
+const PASSWORD = 'quiet lake at dawn';
+const SHOTS = path.join(__dirname, '..', 'screenshots');
+fs.mkdirSync(SHOTS, { recursive: true });
+const unique = (who: string) => `${who}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.test`;
+
+async function hydrated(page: Page) {
+  await page.waitForSelector('body[data-hydrated="true"]');
+}
+
+async function signUp(page: Page, email: string, name: string) {
+  await page.goto('/signup');
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Full name').fill(name);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/team$/);
+  await page.waitForSelector('.directory-controls[data-ready="true"]');
+}
+
+/** Invites `address` from the owner's Team page and accepts in a new browser. */
+async function inviteAndAccept(owner: Page, browser: Browser, address: string, name: string) {
+  await owner.getByRole('button', { name: 'Invite members' }).click();
+  const dialog = owner.getByRole('dialog', { name: 'Invite members' });
+  await dialog.getByLabel('Email addresses').fill(address);
+  await dialog.getByRole('button', { name: 'Invite 1 person' }).click();
+  await expect(owner.getByTestId('team-notice')).toContainText('Invitation sent');
+  const link = invitationLink(await waitForMail(address));
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(new URL(link).pathname);
+  await page.getByLabel('Your full name').fill(name);
+  await page.getByLabel('Choose a password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account and join' }).click();
+  await expect(page).toHaveURL(/\/team$/);
+  await hydrated(page);
+  return { context, page };
+}
+
+async function openMember(owner: Page, address: string) {
+  await owner.goto(`/team?status=all&q=${encodeURIComponent(address)}`);
+  await owner.waitForSelector('.directory-controls[data-ready="true"]');
+  await owner.locator('.members-table tbody tr').first().locator('a.member-name').click();
+  await expect(owner.getByTestId('member-actions')).toBeVisible();
+}
+
+test('owner manages a member signed in elsewhere: role, deactivate, reactivate, transfer, delete', async ({ page: owner, browser }) => {
+  owner.on('dialog', (d) => d.accept());
+  await signUp(owner, unique('boss'), 'Bea Boss');
+  const memberEmail = unique('mia');
+  const { context, page: member } = await inviteAndAccept(owner, browser, memberEmail, 'Mia Member');
+  await expect(member.locator('.person-role')).toHaveText('Member');
+
+  // A role given on the member card shows on the member's next page.
+  await openMember(owner, memberEmail);
+  await owner.setViewportSize({ width: 1280, height: 900 });
+  await owner.screenshot({ path: path.join(SHOTS, 'member-actions-desktop.png'), fullPage: true });
+  await owner.getByRole('button', { name: 'Give the Project manager role' }).click();
+  await expect(owner.getByRole('status')).toContainText('Project manager role given');
+  await member.reload();
+  await expect(member.locator('.person-role')).toHaveText('Project manager');
+
+  // Deactivated while signed in elsewhere: the member's next click leaves.
+  await owner.getByRole('button', { name: 'Deactivate' }).click();
+  await expect(owner.getByRole('status')).toContainText('is deactivated');
+  await expect(owner.locator('.member-card .badge')).toHaveText('Inactive');
+  await member.getByRole('link', { name: 'Time', exact: true }).click();
+  await expect(member).toHaveURL(/\/workspaces\/new$/);
+
+  // Reactivated: access comes back, no email needed.
+  await owner.getByRole('button', { name: 'Reactivate' }).click();
+  await expect(owner.locator('.member-card .badge')).toHaveText('Active');
+  await member.goto('/team');
+  await expect(member.locator('.person-role')).toHaveText('Project manager');
+
+  // Ownership goes to the member; the roles swap.
+  await owner.getByRole('button', { name: 'Transfer ownership…' }).click();
+  await expect(owner.getByRole('status')).toContainText('is now the Owner');
+  await owner.goto('/team');
+  await expect(owner.locator('.person-role')).toHaveText('Admin');
+  await member.goto('/team');
+  await expect(member.locator('.person-role')).toHaveText('Owner');
+  await context.close();
+
+  // A second member: deleting needs deactivation first, then they are gone.
+  const goneEmail = unique('gus');
+  const second = await inviteAndAccept(owner, browser, goneEmail, 'Gus Gone');
+  await second.context.close();
+  await openMember(owner, goneEmail);
+  await expect(owner.getByRole('button', { name: 'Delete…' })).toHaveCount(0);
+  await owner.getByRole('button', { name: 'Deactivate' }).click();
+  await owner.getByRole('button', { name: 'Delete…' }).click();
+  await expect(owner).toHaveURL(/status=all/);
+  await owner.goto(`/team?status=all&q=${encodeURIComponent(goneEmail)}`);
+  await owner.waitForSelector('.directory-controls[data-ready="true"]');
+  await expect(owner.locator('.members-table tbody tr')).toHaveCount(0);
+});

@@ -1,0 +1,496 @@
+//! Roles, deactivate / reactivate / delete and ownership transfer over HTTP:
+//! the rules hold on the server whatever the request says.
+
+use app::error::AppError;
+use sqlx::PgPool;
+
+use crate::helpers::{client, error_of, spawn, TestApp, GOOD_PASSWORD};
+
+struct Person {
+    browser: reqwest::Client,
+    membership_id: i64,
+    account_id: i64,
+}
+
+/// Signs `email` up (their own workspace) and adds them as an active full
+/// member of the owner's workspace, with that workspace open.
+async fn member(app: &TestApp, workspace_id: i64, email: &str, name: &str) -> Person {
+    let browser = client();
+    let response = app
+        .call_with(
+            &browser,
+            "sign_up",
+            &[
+                ("email", email),
+                ("name", name),
+                ("password", GOOD_PASSWORD),
+            ],
+        )
+        .await;
+    assert!(response.status().is_success() || response.status().is_redirection());
+    let account_id: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE email = $1")
+        .bind(email)
+        .fetch_one(&app.pool)
+        .await
+        .expect("account");
+    let membership_id: i64 = sqlx::query_scalar(
+        "INSERT INTO memberships (workspace_id, account_id, kind, status) VALUES ($1, $2, 'full', 'active')
+         RETURNING id",
+    )
+    .bind(workspace_id)
+    .bind(account_id)
+    .fetch_one(&app.pool)
+    .await
+    .expect("membership");
+    sqlx::query("SELECT teamroom_refresh_members($1, NULL)")
+        .bind(workspace_id)
+        .execute(&app.pool)
+        .await
+        .expect("refresh");
+    let switched = app
+        .call_with(
+            &browser,
+            "switch_workspace",
+            &[("workspace_id", &workspace_id.to_string())],
+        )
+        .await;
+    assert!(switched.status().is_success(), "{}", switched.status());
+    Person {
+        browser,
+        membership_id,
+        account_id,
+    }
+}
+
+async fn owner_app(pool: PgPool) -> (TestApp, i64, i64) {
+    let app = spawn(pool).await;
+    app.sign_up("olive@example.com", "Olive Owner", GOOD_PASSWORD)
+        .await;
+    let (workspace_id, membership_id): (i64, i64) = sqlx::query_as(
+        "SELECT w.id, m.id FROM workspaces w JOIN memberships m ON m.workspace_id = w.id
+          JOIN accounts a ON a.id = m.account_id WHERE a.email = 'olive@example.com'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("workspace");
+    (app, workspace_id, membership_id)
+}
+
+async fn act(
+    app: &TestApp,
+    who: &reqwest::Client,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    app.call_with(who, endpoint, form).await
+}
+
+fn id(person: &Person) -> String {
+    person.membership_id.to_string()
+}
+
+async fn conflict_message(response: reqwest::Response) -> String {
+    match error_of(response).await {
+        AppError::Conflict(message) => message,
+        other => panic!("expected a refusal with a message, got {other:?}"),
+    }
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn deactivation_ends_access_on_every_session_at_the_next_request(pool: PgPool) {
+    let (app, workspace_id, _) = owner_app(pool).await;
+    let alice = member(&app, workspace_id, "alice@example.com", "Alice Admin").await;
+    // A second device, signed in separately and switched to the workspace.
+    let phone = client();
+    app.call_with(
+        &phone,
+        "sign_in",
+        &[("email", "alice@example.com"), ("password", GOOD_PASSWORD)],
+    )
+    .await;
+    app.call_with(
+        &phone,
+        "switch_workspace",
+        &[("workspace_id", &workspace_id.to_string())],
+    )
+    .await;
+    let give = act(
+        &app,
+        &app.client,
+        "set_member_role",
+        &[
+            ("membership_id", &id(&alice)),
+            ("role", "Admin"),
+            ("on", "true"),
+        ],
+    )
+    .await;
+    assert!(give.status().is_success(), "{}", give.status());
+    for device in [&alice.browser, &phone] {
+        let listed = act(&app, device, "count_members", &[]).await;
+        assert!(
+            listed.status().is_success(),
+            "admin reads the list: {}",
+            listed.status()
+        );
+    }
+
+    let off = act(
+        &app,
+        &app.client,
+        "deactivate_member",
+        &[("membership_id", &id(&alice))],
+    )
+    .await;
+    assert!(off.status().is_success(), "{}", off.status());
+    for device in [&alice.browser, &phone] {
+        assert_eq!(act(&app, device, "count_members", &[]).await.status(), 403);
+        // The next page load moves them to their own workspace, which works.
+        let me: serde_json::Value = act(&app, device, "current_user", &[])
+            .await
+            .json()
+            .await
+            .expect("me");
+        assert_eq!(me["workspace"]["name"], "Alice's workspace");
+        assert!(act(&app, device, "count_members", &[])
+            .await
+            .status()
+            .is_success());
+    }
+    let audit: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action = 'member.deactivated' AND target_account_id = $1",
+    )
+    .bind(alice.account_id)
+    .fetch_one(&app.pool)
+    .await
+    .expect("audit");
+    assert_eq!(audit, 1);
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn role_rules_hold_on_the_server(pool: PgPool) {
+    let (app, workspace_id, owner_membership) = owner_app(pool).await;
+    let ann = member(&app, workspace_id, "ann@example.com", "Ann Admin").await;
+    let bob = member(&app, workspace_id, "bob@example.com", "Bob Admin").await;
+    let mel = member(&app, workspace_id, "mel@example.com", "Mel Member").await;
+    for admin in [&ann, &bob] {
+        let r = act(
+            &app,
+            &app.client,
+            "set_member_role",
+            &[
+                ("membership_id", &id(admin)),
+                ("role", "Admin"),
+                ("on", "true"),
+            ],
+        )
+        .await;
+        assert!(r.status().is_success());
+    }
+    // An Admin cannot take Admin from another Admin, nor deactivate one.
+    let r = act(
+        &app,
+        &ann.browser,
+        "set_member_role",
+        &[
+            ("membership_id", &id(&bob)),
+            ("role", "Admin"),
+            ("on", "false"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 403, "taking Admin is the Owner's action");
+    let r = act(
+        &app,
+        &ann.browser,
+        "deactivate_member",
+        &[("membership_id", &id(&bob))],
+    )
+    .await;
+    assert!(conflict_message(r).await.contains("Only the Owner"));
+    // Nobody touches the Owner's roles; nobody raises their own.
+    let owner = owner_membership.to_string();
+    let r = act(
+        &app,
+        &ann.browser,
+        "set_member_role",
+        &[
+            ("membership_id", &owner),
+            ("role", "TeamManager"),
+            ("on", "true"),
+        ],
+    )
+    .await;
+    assert!(conflict_message(r).await.contains("transferring ownership"));
+    let r = act(
+        &app,
+        &ann.browser,
+        "set_member_role",
+        &[
+            ("membership_id", &id(&ann)),
+            ("role", "ProjectManager"),
+            ("on", "true"),
+        ],
+    )
+    .await;
+    assert!(conflict_message(r).await.contains("your own role"));
+    // A plain member can do none of it.
+    let r = act(
+        &app,
+        &mel.browser,
+        "set_member_role",
+        &[
+            ("membership_id", &id(&mel)),
+            ("role", "Admin"),
+            ("on", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+    // Admins give manager roles; the Owner takes Admin away.
+    let r = act(
+        &app,
+        &ann.browser,
+        "set_member_role",
+        &[
+            ("membership_id", &id(&mel)),
+            ("role", "TeamManager"),
+            ("on", "true"),
+        ],
+    )
+    .await;
+    assert!(r.status().is_success());
+    let r = act(
+        &app,
+        &app.client,
+        "set_member_role",
+        &[
+            ("membership_id", &id(&bob)),
+            ("role", "Admin"),
+            ("on", "false"),
+        ],
+    )
+    .await;
+    assert!(r.status().is_success());
+    let (admins, managers): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE is_admin), count(*) FILTER (WHERE is_team_manager) FROM memberships WHERE workspace_id = $1",
+    )
+    .bind(workspace_id)
+    .fetch_one(&app.pool)
+    .await
+    .expect("roles");
+    assert_eq!((admins, managers), (1, 1));
+    // Taking Team manager away unassigns their team.
+    sqlx::query("UPDATE memberships SET team_manager_id = $2 WHERE workspace_id = $1 AND id = $3")
+        .bind(workspace_id)
+        .bind(mel.membership_id)
+        .bind(bob.membership_id)
+        .execute(&app.pool)
+        .await
+        .expect("assign");
+    let r = act(
+        &app,
+        &app.client,
+        "set_member_role",
+        &[
+            ("membership_id", &id(&mel)),
+            ("role", "TeamManager"),
+            ("on", "false"),
+        ],
+    )
+    .await;
+    assert!(r.status().is_success());
+    let assigned: Option<i64> =
+        sqlx::query_scalar("SELECT team_manager_id FROM memberships WHERE id = $1")
+            .bind(bob.membership_id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("manager");
+    assert_eq!(assigned, None);
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn delete_needs_inactive_and_reactivate_needs_a_seat(pool: PgPool) {
+    let (app, workspace_id, _) = owner_app(pool).await;
+    let dan = member(&app, workspace_id, "dan@example.com", "Dan Doe").await;
+    let r = act(
+        &app,
+        &app.client,
+        "delete_member",
+        &[("membership_id", &id(&dan))],
+    )
+    .await;
+    assert!(conflict_message(r)
+        .await
+        .contains("deactivate Dan Doe first"));
+    assert!(act(
+        &app,
+        &app.client,
+        "deactivate_member",
+        &[("membership_id", &id(&dan))]
+    )
+    .await
+    .status()
+    .is_success());
+
+    // Paid plan, every seat taken: reactivation is refused with the count.
+    sqlx::query("UPDATE workspaces SET plan = 'pro', seats = 1 WHERE id = $1")
+        .bind(workspace_id)
+        .execute(&app.pool)
+        .await
+        .expect("plan");
+    let r = act(
+        &app,
+        &app.client,
+        "reactivate_member",
+        &[("membership_id", &id(&dan))],
+    )
+    .await;
+    assert!(conflict_message(r).await.contains("All 1 seats are taken"));
+    sqlx::query("UPDATE workspaces SET seats = 5 WHERE id = $1")
+        .bind(workspace_id)
+        .execute(&app.pool)
+        .await
+        .expect("seats");
+    assert!(act(
+        &app,
+        &app.client,
+        "reactivate_member",
+        &[("membership_id", &id(&dan))]
+    )
+    .await
+    .status()
+    .is_success());
+    assert!(act(
+        &app,
+        &app.client,
+        "deactivate_member",
+        &[("membership_id", &id(&dan))]
+    )
+    .await
+    .status()
+    .is_success());
+    assert!(act(
+        &app,
+        &app.client,
+        "delete_member",
+        &[("membership_id", &id(&dan))]
+    )
+    .await
+    .status()
+    .is_success());
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM memberships WHERE id = $1")
+        .bind(dan.membership_id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(left, 0);
+    // Their own workspace is untouched.
+    assert!(act(&app, &dan.browser, "current_user", &[])
+        .await
+        .status()
+        .is_success());
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn another_workspaces_members_are_not_found(pool: PgPool) {
+    let (app, _, _) = owner_app(pool).await;
+    let other = client();
+    app.call_with(
+        &other,
+        "sign_up",
+        &[
+            ("email", "zed@example.com"),
+            ("name", "Zed Else"),
+            ("password", GOOD_PASSWORD),
+        ],
+    )
+    .await;
+    let foreign: i64 = sqlx::query_scalar(
+        "SELECT m.id FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE a.email = 'zed@example.com'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("foreign membership");
+    let foreign = foreign.to_string();
+    for (endpoint, extra) in [
+        ("deactivate_member", None),
+        ("reactivate_member", None),
+        ("delete_member", None),
+        ("transfer_ownership", None),
+        ("set_member_role", Some(("role", "ProjectManager"))),
+    ] {
+        let mut form = vec![("membership_id", foreign.as_str())];
+        if let Some(pair) = extra {
+            form.push(pair);
+            form.push(("on", "true"));
+        }
+        let r = act(&app, &app.client, endpoint, &form).await;
+        assert_eq!(r.status(), 404, "{endpoint}");
+    }
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn racing_transfers_leave_exactly_one_owner(pool: PgPool) {
+    let (app, workspace_id, owner_membership) = owner_app(pool).await;
+    let xia = member(&app, workspace_id, "xia@example.com", "Xia Next").await;
+    let yan = member(&app, workspace_id, "yan@example.com", "Yan Other").await;
+    let pending: i64 = sqlx::query_scalar(
+        "INSERT INTO memberships (workspace_id, kind, status, invited_email) VALUES ($1, 'full', 'pending', 'p@example.com') RETURNING id",
+    )
+    .bind(workspace_id)
+    .fetch_one(&app.pool)
+    .await
+    .expect("pending");
+    let r = act(
+        &app,
+        &app.client,
+        "transfer_ownership",
+        &[("membership_id", &pending.to_string())],
+    )
+    .await;
+    assert!(conflict_message(r).await.contains("active full member"));
+
+    let (to_xia, to_yan) = (id(&xia), id(&yan));
+    let (form_xia, form_yan) = (
+        [("membership_id", to_xia.as_str())],
+        [("membership_id", to_yan.as_str())],
+    );
+    let (a, b) = tokio::join!(
+        act(&app, &app.client, "transfer_ownership", &form_xia),
+        act(&app, &app.client, "transfer_ownership", &form_yan),
+    );
+    let wins = [a.status().is_success(), b.status().is_success()];
+    assert_eq!(
+        wins.iter().filter(|w| **w).count(),
+        1,
+        "exactly one transfer wins: {wins:?}"
+    );
+    let owner: i64 = sqlx::query_scalar("SELECT owner_account_id FROM workspaces WHERE id = $1")
+        .bind(workspace_id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("owner");
+    let expected = if wins[0] {
+        xia.account_id
+    } else {
+        yan.account_id
+    };
+    assert_eq!(owner, expected);
+    let old_owner_admin: bool =
+        sqlx::query_scalar("SELECT is_admin FROM memberships WHERE id = $1")
+            .bind(owner_membership)
+            .fetch_one(&app.pool)
+            .await
+            .expect("old owner");
+    assert!(old_owner_admin, "the old Owner becomes an Admin");
+    // The old Owner can no longer transfer.
+    let again = act(
+        &app,
+        &app.client,
+        "transfer_ownership",
+        &[("membership_id", &to_yan)],
+    )
+    .await;
+    assert_eq!(again.status(), 403);
+}
