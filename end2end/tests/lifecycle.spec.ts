@@ -45,7 +45,9 @@ async function inviteAndAccept(owner: Page, browser: Browser, address: string, n
 async function openMember(owner: Page, address: string) {
   await owner.goto(`/team?status=all&q=${encodeURIComponent(address)}`);
   await owner.waitForSelector('.directory-controls[data-ready="true"]');
-  await owner.locator('.members-table tbody tr').first().locator('a.member-name').click();
+  const href = await owner.locator('.members-table tbody tr').first().locator('a.member-name').getAttribute('href');
+  await owner.goto(href ?? '/team');
+  await hydrated(owner);
   await expect(owner.getByTestId('member-actions')).toBeVisible();
 }
 
@@ -54,6 +56,9 @@ test('owner manages a member signed in elsewhere: role, deactivate, reactivate, 
   await signUp(owner, unique('boss'), 'Bea Boss');
   const memberEmail = unique('mia');
   const { context, page: member } = await inviteAndAccept(owner, browser, memberEmail, 'Mia Member');
+  // A hydration failure leaves a dead page; it must not happen here.
+  const pageErrors: string[] = [];
+  member.on('pageerror', (e) => pageErrors.push(e.message));
   await expect(member.locator('.person-role')).toHaveText('Member');
 
   // A role given on the member card shows on the member's next page.
@@ -63,6 +68,7 @@ test('owner manages a member signed in elsewhere: role, deactivate, reactivate, 
   await owner.getByRole('button', { name: 'Give the Project manager role' }).click();
   await expect(owner.getByRole('status')).toContainText('Project manager role given');
   await member.reload();
+  await hydrated(member);
   await expect(member.locator('.person-role')).toHaveText('Project manager');
 
   // Deactivated while signed in elsewhere: the member's next click leaves.
@@ -85,6 +91,7 @@ test('owner manages a member signed in elsewhere: role, deactivate, reactivate, 
   await expect(owner.locator('.person-role')).toHaveText('Admin');
   await member.goto('/team');
   await expect(member.locator('.person-role')).toHaveText('Owner');
+  expect(pageErrors).toEqual([]);
   await context.close();
 
   // A second member: deleting needs deactivation first, then they are gone.

@@ -70,6 +70,24 @@ where
     });
 }
 
+/// What a person typed into a server-rendered input before the page's
+/// script arrived (on the accept page it loads late, on purpose), so
+/// hydration keeps it instead of emptying the field. Empty on the server.
+pub fn typed_before_hydration(input_id: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(input) = document()
+            .get_element_by_id(input_id)
+            .and_then(|el| el.dyn_into::<web_sys::HtmlInputElement>().ok())
+        {
+            return input.value();
+        }
+    }
+    let _ = input_id;
+    String::new()
+}
+
 /// An error to show for one field: the browser's own check once the person
 /// has left the field or tried to submit, else the server's last word.
 pub fn field_error(

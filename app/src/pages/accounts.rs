@@ -5,18 +5,22 @@ use crate::{api::accounts::list_accounts, components::layout::AppShell, error::A
 
 #[component]
 pub fn AccountsPage() -> impl IntoView {
+    // Created outside the signed-in frame, which the server may rebuild
+    // while rendering (see TeamPage).
+    let accounts = Resource::new(|| (), |_| list_accounts());
     view! {
         <Title text="Accounts" />
         <AppShell>
             <div class="page-head"><h1>"Accounts"</h1></div>
-            <AccountsList />
+            <AccountsList accounts />
         </AppShell>
     }
 }
 
 #[component]
-fn AccountsList() -> impl IntoView {
-    let accounts = Resource::new(|| (), |_| list_accounts());
+fn AccountsList(
+    accounts: Resource<Result<Vec<crate::api::accounts::AccountRow>, AppError>>,
+) -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading accounts…"</p> }>
             {move || Suspend::new(async move {

@@ -11,7 +11,9 @@ use crate::{
     api::invitations::{
         invitation_preview, link_problem, AcceptInvitation, InvitePreview, LinkState, VerifyEmail,
     },
-    components::form::{field_error, track_action_errors, Field, FormAlert, ServerErrors},
+    components::form::{
+        field_error, track_action_errors, typed_before_hydration, Field, FormAlert, ServerErrors,
+    },
     domain::{DisplayName, Password},
 };
 
@@ -87,8 +89,9 @@ fn AcceptForm(token: String, found: InvitePreview) -> impl IntoView {
         }
     });
 
-    let name = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
+    // The script on this page loads after the page; keep what was typed.
+    let name = RwSignal::new(typed_before_hydration("field-name"));
+    let password = RwSignal::new(typed_before_hydration("field-password"));
     let left = RwSignal::new((false, false));
     let submitted = RwSignal::new(false);
     let new_account = !found.has_account;

@@ -46,6 +46,8 @@ pub fn MemberPage() -> impl IntoView {
             .and_then(Result::ok)
             .is_some_and(|me| me.can(Permission::ManageGroupsAndProjects))
     };
+    // Lives above the member card, which is rebuilt after every change.
+    let notice = RwSignal::new(None::<Result<String, AppError>>);
     let can_act = move || {
         session
             .me
@@ -67,6 +69,10 @@ pub fn MemberPage() -> impl IntoView {
                     }
                 }
             }>"← Back to members"</a></p>
+            {move || notice.get().map(|n| match n {
+                Ok(m) => view! { <p class="alert alert-info" role="status">{m}</p> }.into_any(),
+                Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }.into_any(),
+            })}
             <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading member…"</p> }>
                 {move || Suspend::new(async move {
                     match detail.await {
@@ -93,7 +99,7 @@ pub fn MemberPage() -> impl IntoView {
                                         <dt>"Account"</dt><dd>{if row.locked { "Locked after failed sign-ins" } else { "Not locked" }}</dd>
                                     </dl>
                                 </section>
-                                {can_act().then(|| view! { <MemberActions row=row.clone() version /> })}
+                                {can_act().then(|| view! { <MemberActions row=row.clone() version notice /> })}
                                 <MemberGroups id groups=row.groups.clone() can_manage=can_manage() version />
                                 <MemberProjects id all=detail.all_projects projects=detail.projects.clone() can_manage=can_manage() version />
                             }.into_any()
@@ -261,11 +267,13 @@ fn MemberProjects(
 /// member. The server checks every rule again; this only hides what the
 /// signed-in person cannot do and asks before anything that is hard to undo.
 #[component]
-fn MemberActions(row: MemberRow, version: RwSignal<u32>) -> impl IntoView {
+fn MemberActions(
+    row: MemberRow,
+    version: RwSignal<u32>,
+    notice: RwSignal<Option<Result<String, AppError>>>,
+) -> impl IntoView {
     let session = crate::components::session::use_session();
     let navigate = leptos_router::hooks::use_navigate();
-    let error = RwSignal::new(None::<AppError>);
-    let done = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let id = row.membership_id;
     let name = row.name.clone();
@@ -284,22 +292,21 @@ fn MemberActions(row: MemberRow, version: RwSignal<u32>) -> impl IntoView {
     >,
                     after: Option<&'static str>| {
         busy.set(true);
-        error.set(None);
+        notice.set(None);
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             let result = call.await;
             busy.try_set(false);
             match result {
                 Ok(()) => {
-                    done.try_set(Some(label));
-                    session.refresh();
+                    notice.try_set(Some(Ok(label)));
                     match after {
                         Some(path) => navigate(path, Default::default()),
                         None => version.update(|v| *v += 1),
                     }
                 }
                 Err(e) => {
-                    error.try_set(Some(e));
+                    notice.try_set(Some(Err(e)));
                 }
             }
         });
@@ -373,7 +380,12 @@ fn MemberActions(row: MemberRow, version: RwSignal<u32>) -> impl IntoView {
                 <button type="button" class="button" disabled=move || busy.get() on:click=move |_| {
                     let question = format!("Make {name} <{email}> the Owner of this workspace? You become an Admin.");
                     if window().confirm_with_message(&question).unwrap_or(false) {
-                        run(format!("{name} is now the Owner."), Box::pin(transfer_ownership(id)), None);
+                        run(format!("{name} is now the Owner."), Box::pin(async move {
+                            transfer_ownership(id).await?;
+                            // Your own role changed: the header and the controls follow.
+                            session.refresh();
+                            Ok(())
+                        }), None);
                     }
                 }>"Transfer ownership…"</button>
             }
@@ -384,8 +396,6 @@ fn MemberActions(row: MemberRow, version: RwSignal<u32>) -> impl IntoView {
             <h2 id="actions-head">"Manage"</h2>
             {roles}
             <div class="actions">{status_actions}{transfer}</div>
-            {move || done.get().map(|m| view! { <p class="notice" role="status">{m}</p> })}
-            {move || error.get().map(|e| view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> })}
         </section>
     }
 }

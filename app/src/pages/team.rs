@@ -27,11 +27,24 @@ const SEARCH_DEBOUNCE_MS: u64 = 180;
 
 #[component]
 pub fn TeamPage() -> impl IntoView {
+    // The list's resource lives here, outside the signed-in frame: the
+    // frame's content can be rebuilt while the server renders (when the
+    // session resolves), and a resource created inside it would be dropped
+    // mid-fetch, its fetch failing without context while the page showed
+    // the other copy's answer (a hydration failure in the browser).
+    let url_query = use_query_map();
+    let params = Memo::new(move |_| url_query.with(params_from_url));
+    // Bumped after an invite, resend or revoke, so the list shows it.
+    let reload = RwSignal::new(0_u32);
+    let first_page = Resource::new(
+        move || (params.get(), reload.get()),
+        |(p, _)| list_members(p, None),
+    );
     view! {
         <Title text="Team" />
         <AppShell>
             <TeamTabs current="members" />
-            <MembersView />
+            <MembersView params reload first_page />
         </AppShell>
     }
 }
@@ -105,9 +118,11 @@ fn params_from_url(map: &leptos_router::params::ParamsMap) -> DirectoryParams {
 }
 
 #[component]
-fn MembersView() -> impl IntoView {
-    let url_query = use_query_map();
-    let params = Memo::new(move |_| url_query.with(params_from_url));
+fn MembersView(
+    params: Memo<DirectoryParams>,
+    reload: RwSignal<u32>,
+    first_page: Resource<Result<MemberPage, AppError>>,
+) -> impl IntoView {
     let parsed = Memo::new(move |_| DirectoryQuery::parse(&params.get()));
     // The view the controls show: the parsed URL, or the default view when
     // the URL is broken (its message is shown above the list).
@@ -127,18 +142,12 @@ fn MembersView() -> impl IntoView {
         }
     };
 
-    // Bumped after an invite, resend or revoke, so the list shows it.
-    let reload = RwSignal::new(0_u32);
     let dialog = RwSignal::new(TeamDialog::Closed);
     let notice = RwSignal::new(None::<String>);
     let on_changed = Callback::new(move |message: String| {
         notice.set(Some(message));
         reload.update(|n| *n += 1);
     });
-    let first_page = Resource::new(
-        move || (params.get(), reload.get()),
-        |(p, _)| list_members(p, None),
-    );
     // The count and the group names are fetched by the browser only: they
     // render "Counting…" / no group options on the server and in the first
     // browser pass alike, so hydration never depends on which answer
