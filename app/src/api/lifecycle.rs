@@ -408,3 +408,100 @@ pub async fn transfer_ownership(membership_id: i64) -> Result<(), AppError> {
     tx.commit().await?;
     Ok(())
 }
+
+/// The workspace's plan and seats as the settings page shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seats {
+    pub plan: String,
+    pub seats: i32,
+    /// Active and pending full members: each holds a seat on paid plans.
+    pub used: i64,
+}
+
+/// Most seats a workspace can buy here (there is no payment step).
+pub const MAX_SEATS: i32 = 1_000_000;
+
+#[server(prefix = "/api", endpoint = "seat_usage")]
+pub async fn seat_usage() -> Result<Seats, AppError> {
+    let ctx = require(Action::ViewTeam).await?;
+    let state = app_state()?;
+    let mut conn = state.pool.acquire().await?;
+    Ok(sqlx::query_as!(
+        Seats,
+        r#"SELECT w.plan, w.seats,
+                  (SELECT count(*) FROM memberships m
+                    WHERE m.workspace_id = w.id AND m.kind = 'full' AND m.status <> 'inactive') AS "used!"
+             FROM workspaces w WHERE w.id = $1"#,
+        ctx.workspace_id
+    )
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// The Owner picks the plan and the seat count. A paid plan needs at
+/// least as many seats as are in use: nobody is removed by a plan change.
+#[server(prefix = "/api", endpoint = "set_plan")]
+pub async fn set_plan(plan: String, seats: String) -> Result<Seats, AppError> {
+    let ctx = require(Action::ManageWorkspace).await?;
+    let plan = Plan::parse(plan.trim()).map_err(|m| AppError::field("plan", m))?;
+    let seats: i32 = seats
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| (0..=MAX_SEATS).contains(n))
+        .ok_or_else(|| {
+            AppError::field(
+                "seats",
+                format!("Seats is a whole number from 0 to {MAX_SEATS}."),
+            )
+        })?;
+    let state = app_state()?;
+    let mut tx = state.pool.begin().await?;
+    let before = sqlx::query!(
+        "SELECT plan, seats FROM workspaces WHERE id = $1 FOR UPDATE",
+        ctx.workspace_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let used: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM memberships
+            WHERE workspace_id = $1 AND kind = 'full' AND status <> 'inactive'"#,
+        ctx.workspace_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if plan != Plan::Free && i64::from(seats) < used {
+        return Err(AppError::field(
+            "seats",
+            format!(
+                "{used} full members are active or invited, so a paid plan needs at least {used} seats. \
+                 Deactivate people or revoke invitations first."
+            ),
+        ));
+    }
+    sqlx::query!(
+        "UPDATE workspaces SET plan = $2, seats = $3 WHERE id = $1",
+        ctx.workspace_id,
+        plan.as_str(),
+        seats
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        &ctx.actor(),
+        audit::Event::new(Some(ctx.workspace_id), "workspace.plan_changed").details(
+            serde_json::json!({
+                "before": { "plan": before.plan, "seats": before.seats },
+                "after": { "plan": plan.as_str(), "seats": seats },
+            }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Seats {
+        plan: plan.as_str().to_owned(),
+        seats,
+        used,
+    })
+}

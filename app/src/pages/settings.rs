@@ -1,7 +1,12 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::{layout::AppShell, session::use_session};
+use crate::{
+    api::lifecycle::{seat_usage, SetPlan},
+    components::{layout::AppShell, session::use_session},
+    domain::{Action, Plan},
+    error::AppError,
+};
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -10,6 +15,7 @@ pub fn SettingsPage() -> impl IntoView {
         <AppShell>
             <div class="page-head"><h1>"Settings"</h1></div>
             <WorkspaceDetails />
+            <PlanAndSeats />
         </AppShell>
     }
 }
@@ -43,5 +49,80 @@ fn WorkspaceDetails() -> impl IntoView {
                 </section>
             }
         })
+    }
+}
+
+/// Plan and seats: the Owner changes them (no payment step); everyone who
+/// sees the Team page sees how many seats are used.
+#[component]
+fn PlanAndSeats() -> impl IntoView {
+    let session = use_session();
+    let action = ServerAction::<SetPlan>::new();
+    // Browser-only, like the Team page's count: the page hydrates the same
+    // whatever the answer.
+    let usage = LocalResource::new(move || {
+        action.version().get();
+        seat_usage()
+    });
+    let shown = RwSignal::new(None::<Result<crate::api::lifecycle::Seats, AppError>>);
+    Effect::new(move |_| shown.set(usage.get()));
+    let is_owner = move || {
+        session
+            .me
+            .get()
+            .and_then(Result::ok)
+            .is_some_and(|me| me.can(Action::ManageWorkspace))
+    };
+    let message = move || {
+        action.value().get().map(|result| match result {
+            Ok(_) => view! { <p class="notice" role="status">"Plan saved."</p> }.into_any(),
+            Err(e) => {
+                let text = e
+                    .field_message("seats")
+                    .or_else(|| e.field_message("plan"))
+                    .unwrap_or_else(|| e.to_string());
+                view! { <div class="alert alert-error" role="alert">{text}</div> }.into_any()
+            }
+        })
+    };
+    view! {
+        <section class="card" aria-labelledby="plan-head" data-testid="plan-and-seats">
+            <h2 id="plan-head">"Plan and seats"</h2>
+            {move || match shown.get() {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(Err(_)) => view! { <p class="muted">"Seat usage is shown to owners and admins."</p> }.into_any(),
+                Some(Ok(u)) => {
+                    let plan = Plan::parse(&u.plan).unwrap_or(Plan::Free);
+                    let summary = if plan == Plan::Free {
+                        format!("Free plan: unlimited members, invited up to 5 at a time. {} full members hold a place.", u.used)
+                    } else {
+                        format!("{} of {} seats used ({} free). Each active or invited full member holds one.", u.used, u.seats, (i64::from(u.seats) - u.used).max(0))
+                    };
+                    view! {
+                        <p data-testid="seat-summary">{summary}</p>
+                        {is_owner().then(|| view! {
+                            <ActionForm action>
+                                <div class="inline-form">
+                                    <label class="filter">
+                                        <span class="filter-label">"Plan"</span>
+                                        <select name="plan">
+                                            {[Plan::Free, Plan::Pro, Plan::Enterprise].into_iter().map(|p| view! {
+                                                <option value=p.as_str() selected=p == plan>{p.label()}</option>
+                                            }).collect_view()}
+                                        </select>
+                                    </label>
+                                    <label class="filter">
+                                        <span class="filter-label">"Seats"</span>
+                                        <input name="seats" type="number" min="0" inputmode="numeric" value=u.seats.to_string() class="seats-input" />
+                                    </label>
+                                    <button type="submit" class="button button-primary">"Save plan"</button>
+                                </div>
+                            </ActionForm>
+                        })}
+                    }.into_any()
+                }
+            }}
+            {message}
+        </section>
     }
 }

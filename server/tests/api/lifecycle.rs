@@ -494,3 +494,109 @@ async fn racing_transfers_leave_exactly_one_owner(pool: PgPool) {
     .await;
     assert_eq!(again.status(), 403);
 }
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn the_owner_sets_plan_and_seats_but_never_below_the_seats_in_use(pool: PgPool) {
+    let (app, workspace_id, _) = owner_app(pool).await;
+    let ann = member(&app, workspace_id, "ann@example.com", "Ann Admin").await;
+    act(
+        &app,
+        &app.client,
+        "set_member_role",
+        &[
+            ("membership_id", &id(&ann)),
+            ("role", "Admin"),
+            ("on", "true"),
+        ],
+    )
+    .await;
+    // Two full members hold seats: a paid plan needs at least two.
+    let refused = act(
+        &app,
+        &app.client,
+        "set_plan",
+        &[("plan", "pro"), ("seats", "1")],
+    )
+    .await;
+    let message = error_of(refused)
+        .await
+        .field_message("seats")
+        .expect("seats message");
+    assert!(message.contains("at least 2 seats"), "{message}");
+    for bad in ["-1", "abc", "1e309", "2000000"] {
+        let r = act(
+            &app,
+            &app.client,
+            "set_plan",
+            &[("plan", "pro"), ("seats", bad)],
+        )
+        .await;
+        assert!(error_of(r).await.field_message("seats").is_some(), "{bad}");
+    }
+    let r = act(
+        &app,
+        &app.client,
+        "set_plan",
+        &[("plan", "gold"), ("seats", "5")],
+    )
+    .await;
+    assert!(error_of(r).await.field_message("plan").is_some());
+    // Admins cannot change the plan.
+    assert_eq!(
+        act(
+            &app,
+            &ann.browser,
+            "set_plan",
+            &[("plan", "enterprise"), ("seats", "9")]
+        )
+        .await
+        .status(),
+        403
+    );
+    let (plan, seats): (String, i32) =
+        sqlx::query_as("SELECT plan, seats FROM workspaces WHERE id = $1")
+            .bind(workspace_id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("plan");
+    assert_eq!((plan.as_str(), seats), ("free", 0), "nothing changed");
+
+    assert!(act(
+        &app,
+        &app.client,
+        "set_plan",
+        &[("plan", "pro"), ("seats", "2")]
+    )
+    .await
+    .status()
+    .is_success());
+    let usage: serde_json::Value = act(&app, &ann.browser, "seat_usage", &[])
+        .await
+        .json()
+        .await
+        .expect("usage");
+    assert_eq!(
+        (
+            usage["plan"].as_str(),
+            usage["seats"].as_i64(),
+            usage["used"].as_i64()
+        ),
+        (Some("pro"), Some(2), Some(2))
+    );
+    // Full: the next invitation is refused with the count.
+    let r = act(
+        &app,
+        &app.client,
+        "invite_members",
+        &[
+            ("addresses", "x@example.com"),
+            ("send_email", "false"),
+            ("all_projects", "true"),
+        ],
+    )
+    .await;
+    assert!(error_of(r)
+        .await
+        .field_message("addresses")
+        .is_some_and(|m| m.contains("Only 0 seats are free")));
+}
