@@ -9,7 +9,7 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
     domain::{Access, Action, Plan},
-    server::{app_state, audit, db, require, Ctx},
+    server::{app_state, audit, db, invitations::seats_used, require, Ctx},
 };
 
 /// The roles the "+Role" control gives or takes.
@@ -271,13 +271,7 @@ async fn change_status(membership_id: i64, change: Change) -> Result<(), AppErro
             }
             let plan = Plan::parse(&workspace.plan).unwrap_or(Plan::Free);
             if plan != Plan::Free && target.kind == "full" {
-                let used: i64 = sqlx::query_scalar!(
-                    r#"SELECT count(*) AS "count!" FROM memberships
-                        WHERE workspace_id = $1 AND kind = 'full' AND status <> 'inactive'"#,
-                    ctx.workspace_id
-                )
-                .fetch_one(&mut *tx)
-                .await?;
+                let used = seats_used(&mut tx, ctx.workspace_id).await?;
                 if used >= i64::from(workspace.seats) {
                     return Err(AppError::Conflict(format!(
                         "All {} seats are taken. Add a seat in Settings or deactivate someone first.",
@@ -463,13 +457,7 @@ pub async fn set_plan(plan: String, seats: String) -> Result<Seats, AppError> {
     )
     .fetch_one(&mut *tx)
     .await?;
-    let used: i64 = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "count!" FROM memberships
-            WHERE workspace_id = $1 AND kind = 'full' AND status <> 'inactive'"#,
-        ctx.workspace_id
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    let used = seats_used(&mut tx, ctx.workspace_id).await?;
     if plan != Plan::Free && i64::from(seats) < used {
         return Err(AppError::field(
             "seats",

@@ -115,7 +115,7 @@ pub async fn existing_member_emails(
 }
 
 /// Full members holding a seat: everyone but the deactivated.
-async fn seats_used(conn: &mut PgConnection, workspace_id: i64) -> Result<i64, AppError> {
+pub async fn seats_used(conn: &mut PgConnection, workspace_id: i64) -> Result<i64, AppError> {
     Ok(sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM memberships
             WHERE workspace_id = $1 AND kind = 'full' AND status <> 'inactive'"#,
