@@ -1,28 +1,10 @@
 import { test, expect, type Page, type Browser } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { hydrated, membersReady, SHOTS, signInAsAdmin } from './helpers';
 import { invitationLink, waitForMail } from './mail';
 
-// Seeded by global-setup.ts (Enterprise plan, some seats free).
-const ADMIN = 'admin@e2edir.example.test';
-const PASSWORD = 'teamroom demo 2026';
-const SHOTS = path.join(__dirname, '..', 'screenshots');
-fs.mkdirSync(SHOTS, { recursive: true });
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
-
-async function hydrated(page: Page) {
-  await page.waitForSelector('body[data-hydrated="true"]');
-}
-
-async function signInAsAdmin(page: Page) {
-  await page.goto('/signin');
-  await hydrated(page);
-  await page.getByLabel('Email').fill(ADMIN);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/team$/);
-  await page.waitForSelector('.directory-controls[data-ready="true"]');
-}
 
 /** Invites one address through the dialog and returns the mailed link. */
 async function inviteThroughDialog(page: Page, address: string, screenshot?: string): Promise<string> {
@@ -103,7 +85,7 @@ test('an invitation accepted on a phone with JavaScript on', async ({ page, brow
 
   // The admin sees them as an active member now.
   await page.goto(`/team?q=${encodeURIComponent(address)}`);
-  await page.waitForSelector('.directory-controls[data-ready="true"]');
+  await membersReady(page);
   await expect(page.locator('.members-table tbody tr').first()).toContainText('Active');
 });
 
@@ -118,7 +100,7 @@ test('a pending member can be re-sent and revoked; limited members need only a n
   await expect(page.getByTestId('team-notice')).toContainText('added as pending');
 
   await page.goto(`/team?q=${encodeURIComponent(address)}`);
-  await page.waitForSelector('.directory-controls[data-ready="true"]');
+  await membersReady(page);
   const row = page.locator('.members-table tbody tr').first();
   await expect(row).toContainText('Invite not sent');
   await row.getByRole('button', { name: /Send invite/ }).click();
@@ -133,7 +115,7 @@ test('a pending member can be re-sent and revoked; limited members need only a n
   await expect(page.getByText('Ask Ada Admin to send you a new invitation')).toBeVisible();
 
   await page.goto('/team');
-  await page.waitForSelector('.directory-controls[data-ready="true"]');
+  await membersReady(page);
   await page.getByRole('button', { name: 'Add limited member' }).click();
   const limited = page.getByRole('dialog', { name: 'Add limited member' });
   await limited.getByRole('button', { name: 'Add' }).click();
@@ -143,7 +125,7 @@ test('a pending member can be re-sent and revoked; limited members need only a n
   await limited.getByRole('button', { name: 'Add' }).click();
   await expect(page.getByTestId('team-notice')).toContainText('limited member');
   await page.goto(`/team?q=${encodeURIComponent(name)}`);
-  await page.waitForSelector('.directory-controls[data-ready="true"]');
+  await membersReady(page);
   await expect(page.locator('.members-table tbody tr').first()).toContainText('Limited');
 });
 
@@ -211,6 +193,6 @@ test('CSV import shows every row, imports with a progress bar, and reports', asy
   expect(text).toContain('Already a member');
 
   await page.goto(`/team?q=${encodeURIComponent(`csv${stamp}-1@`)}`);
-  await page.waitForSelector('.directory-controls[data-ready="true"]');
+  await membersReady(page);
   await expect(page.locator('.members-table tbody tr').first()).toContainText('Pending');
 });

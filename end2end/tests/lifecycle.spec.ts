@@ -1,16 +1,10 @@
 import { test, expect, type Page, type Browser } from '@playwright/test';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { hydrated, membersReady, SHOTS } from './helpers';
 import { invitationLink, waitForMail } from './mail';
 
 const PASSWORD = 'quiet lake at dawn';
-const SHOTS = path.join(__dirname, '..', 'screenshots');
-fs.mkdirSync(SHOTS, { recursive: true });
 const unique = (who: string) => `${who}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.test`;
-
-async function hydrated(page: Page) {
-  await page.waitForSelector('body[data-hydrated="true"]');
-}
 
 async function signUp(page: Page, email: string, name: string) {
   await page.goto('/signup');
@@ -20,7 +14,7 @@ async function signUp(page: Page, email: string, name: string) {
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page).toHaveURL(/\/team$/);
-  await page.waitForSelector('.directory-controls[data-ready="true"]');
+  await membersReady(page);
 }
 
 /** Invites `address` from the owner's Team page and accepts in a new browser. */
@@ -44,7 +38,7 @@ async function inviteAndAccept(owner: Page, browser: Browser, address: string, n
 
 async function openMember(owner: Page, address: string) {
   await owner.goto(`/team?status=all&q=${encodeURIComponent(address)}`);
-  await owner.waitForSelector('.directory-controls[data-ready="true"]');
+  await membersReady(owner);
   const href = await owner.locator('.members-table tbody tr').first().locator('a.member-name').getAttribute('href');
   await owner.goto(href ?? '/team');
   await hydrated(owner);
@@ -104,6 +98,6 @@ test('owner manages a member signed in elsewhere: role, deactivate, reactivate, 
   await owner.getByRole('button', { name: 'Delete…' }).click();
   await expect(owner).toHaveURL(/status=all/);
   await owner.goto(`/team?status=all&q=${encodeURIComponent(goneEmail)}`);
-  await owner.waitForSelector('.directory-controls[data-ready="true"]');
+  await membersReady(owner);
   await expect(owner.locator('.members-table tbody tr')).toHaveCount(0);
 });

@@ -1,32 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-
-// Seeded by global-setup.ts: 3,000 members, 100 groups.
-const ADMIN = 'admin@e2edir.example.test';
-const PASSWORD = 'teamroom demo 2026';
-const SHOTS = path.join(__dirname, '..', 'screenshots');
-fs.mkdirSync(SHOTS, { recursive: true });
-
-async function hydrated(page: Page) {
-  await page.waitForSelector('body[data-hydrated="true"]');
-}
-
-/** The Members tab's controls answer once their listeners are attached. */
-async function membersReady(page: Page) {
-  await hydrated(page);
-  await page.waitForSelector('.directory-controls[data-ready="true"]');
-}
-
-async function signInAsAdmin(page: Page) {
-  await page.goto('/signin');
-  await hydrated(page);
-  await page.getByLabel('Email').fill(ADMIN);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/team$/);
-  await membersReady(page);
-}
+import { hydrated, membersReady, SHOTS, signInAsAdmin } from './helpers';
 
 const count = (page: Page) => page.getByTestId('member-count');
 const rows = (page: Page) => page.locator('.members-table tbody tr');

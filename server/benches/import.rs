@@ -15,12 +15,14 @@ use app::{
     server::{AppState, AuthSettings},
 };
 use server::{
-    connect, leptos_options, router,
+    connect,
     seed_members::{seed_members, SeedRequest},
     Config, MIGRATOR,
 };
 
-const PASSWORD: &str = "teamroom demo 2026";
+mod common;
+
+use common::{serve, signed_in, PASSWORD};
 const CHUNK: usize = app::domain::invite::IMPORT_CHUNK_ROWS;
 
 fn env_number(name: &str, default: usize) -> usize {
@@ -70,16 +72,7 @@ async fn main() {
     let pool = connect(&config).await.expect("database");
     MIGRATOR.run(&pool).await.expect("migrations");
     let state = AppState::new(pool.clone(), config.auth.clone());
-    let app = router(state.clone(), leptos_options(), &config);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("port");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service())
-            .await
-            .expect("serve");
-    });
+    let base = serve(state.clone(), &config).await;
 
     let mut previews = Vec::new();
     let mut imports = Vec::new();
@@ -103,21 +96,7 @@ async fn main() {
             .execute(&pool)
             .await
             .expect("seats");
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .build()
-            .expect("client");
-        let signed_in = client
-            .post(format!("{base}/api/sign_in"))
-            .header("accept", "application/json")
-            .form(&[
-                ("email", workspace.admin_email.as_str()),
-                ("password", PASSWORD),
-            ])
-            .send()
-            .await
-            .expect("sign in");
-        assert!(signed_in.status().is_success());
+        let client = signed_in(&base, &workspace.admin_email).await;
 
         let file = csv(rows, run);
         let started = Instant::now();

@@ -19,13 +19,15 @@ use app::{
     },
 };
 use server::{
-    connect, leptos_options, router,
+    connect,
     seed_members::{seed_members, SeedRequest, SeededWorkspace},
     Config, MIGRATOR,
 };
 use sqlx::PgPool;
 
-const PASSWORD: &str = "teamroom demo 2026";
+mod common;
+
+use common::{serve, signed_in, PASSWORD};
 
 fn env_number(name: &str, default: i64) -> i64 {
     std::env::var(name)
@@ -241,34 +243,11 @@ async fn main() {
         .await
         .expect("vacuum");
 
-    let app = router(state, leptos_options(), &config);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("port");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service())
-            .await
-            .expect("serve");
-    });
+    let base = serve(state, &config).await;
 
     let mut table = Vec::new();
     for (size, workspace) in &workspaces {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .build()
-            .expect("client");
-        let signed_in = client
-            .post(format!("{base}/api/sign_in"))
-            .header("accept", "application/json")
-            .form(&[
-                ("email", workspace.admin_email.as_str()),
-                ("password", PASSWORD),
-            ])
-            .send()
-            .await
-            .expect("sign in");
-        assert!(signed_in.status().is_success(), "admin signs in");
+        let client = signed_in(&base, &workspace.admin_email).await;
         let group_ids: Vec<i64> =
             sqlx::query_scalar("SELECT id FROM groups WHERE workspace_id = $1 ORDER BY id")
                 .bind(workspace.workspace_id)

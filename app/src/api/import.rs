@@ -106,6 +106,11 @@ fn raw(row: &ImportRow) -> RawRow {
     }
 }
 
+#[cfg(feature = "ssr")]
+fn free_plan_batch_message() -> String {
+    format!("the Free plan invites up to {FREE_PLAN_BATCH} people at a time")
+}
+
 /// Parses and classifies rows: invalid, duplicate of an earlier row, or
 /// ready to invite.
 #[cfg(feature = "ssr")]
@@ -145,27 +150,23 @@ pub async fn preview_import(file_text: String) -> Result<ImportPreview, AppError
             .await?
             .into_iter()
             .collect();
-    let mut room = if ctx.plan == Plan::Free {
-        Some((
-            FREE_PLAN_BATCH as i64,
-            format!("the Free plan invites up to {FREE_PLAN_BATCH} people at a time"),
-        ))
+    // How many rows fit, and what to say about the rest.
+    let (mut room, no_room) = if ctx.plan == Plan::Free {
+        (FREE_PLAN_BATCH as i64, free_plan_batch_message())
     } else {
-        let seats: i64 = sqlx::query_scalar!(
-            r#"SELECT (w.seats - (SELECT count(*) FROM memberships m
-                                   WHERE m.workspace_id = w.id AND m.kind = 'full'
-                                     AND m.status <> 'inactive'))::bigint AS "free!"
-                 FROM workspaces w WHERE w.id = $1"#,
+        let seats: i32 = sqlx::query_scalar!(
+            "SELECT seats FROM workspaces WHERE id = $1",
             ctx.workspace_id
         )
         .fetch_one(&mut *conn)
         .await?;
+        let free = i64::from(seats) - inv::seats_used(&mut conn, ctx.workspace_id).await?;
         let wanted = parsed
             .iter()
             .flatten()
             .filter(|p| !existing.contains(&p.email.normalized()))
             .count();
-        Some((seats.max(0), seats_message(seats, wanted)))
+        (free.max(0), seats_message(free, wanted))
     };
     let mut group_names: Vec<String> = Vec::new();
     let preview_rows: Vec<PreviewRow> = rows
@@ -175,16 +176,12 @@ pub async fn preview_import(file_text: String) -> Result<ImportPreview, AppError
             let outcome = match parsed {
                 Err(reason) => RowOutcome::Invalid(reason),
                 Ok(p) if existing.contains(&p.email.normalized()) => RowOutcome::AlreadyMember,
-                Ok(p) => match &mut room {
-                    Some((left, why)) if *left <= 0 => RowOutcome::NoSeat(why.clone()),
-                    _ => {
-                        if let Some((left, _)) = &mut room {
-                            *left -= 1;
-                        }
-                        group_names.extend(p.groups.iter().map(|g| g.as_str().to_owned()));
-                        RowOutcome::WillInvite
-                    }
-                },
+                Ok(_) if room <= 0 => RowOutcome::NoSeat(no_room.clone()),
+                Ok(p) => {
+                    room -= 1;
+                    group_names.extend(p.groups.iter().map(|g| g.as_str().to_owned()));
+                    RowOutcome::WillInvite
+                }
             };
             PreviewRow { row, outcome }
         })
@@ -242,9 +239,7 @@ pub async fn import_members(
         .collect();
     if ctx.plan == Plan::Free && valid.len() > FREE_PLAN_BATCH {
         for (index, _) in valid.split_off(FREE_PLAN_BATCH) {
-            outcomes[index] = Some(RowOutcome::NoSeat(format!(
-                "the Free plan invites up to {FREE_PLAN_BATCH} people at a time"
-            )));
+            outcomes[index] = Some(RowOutcome::NoSeat(free_plan_batch_message()));
         }
     }
 

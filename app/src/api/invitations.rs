@@ -658,14 +658,7 @@ pub async fn answer_invitation(
         .await?;
         session::set_active_workspace(&mut tx, &ctx.session.token_hash, Some(workspace_id)).await?;
     } else {
-        sqlx::query!(
-            "UPDATE invitations SET state = 'declined', ended_at = now()
-              WHERE workspace_id = $1 AND id = $2",
-            workspace_id,
-            invitation_id
-        )
-        .execute(&mut *tx)
-        .await?;
+        inv::end_invitation(&mut tx, workspace_id, invitation_id, "declined").await?;
         audit::record(
             &mut tx,
             &actor,

@@ -575,14 +575,7 @@ pub async fn join(
     actor: &Actor,
 ) -> Result<bool, AppError> {
     if let Some(invitation_id) = invitation_id {
-        sqlx::query!(
-            "UPDATE invitations SET state = 'accepted', ended_at = now()
-              WHERE workspace_id = $1 AND id = $2",
-            workspace_id,
-            invitation_id
-        )
-        .execute(&mut *conn)
-        .await?;
+        end_invitation(conn, workspace_id, invitation_id, "accepted").await?;
     }
     let already: bool = sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM memberships WHERE workspace_id = $1 AND account_id = $2) AS "e!""#,
@@ -628,6 +621,24 @@ pub async fn join(
     )
     .await?;
     Ok(true)
+}
+
+/// Closes one invitation (`accepted` or `declined`): its link stops working.
+pub async fn end_invitation(
+    conn: &mut PgConnection,
+    workspace_id: i64,
+    invitation_id: i64,
+    state: &str,
+) -> Result<(), AppError> {
+    sqlx::query!(
+        "UPDATE invitations SET state = $3, ended_at = now() WHERE workspace_id = $1 AND id = $2",
+        workspace_id,
+        invitation_id,
+        state
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// An invitation looked up by its link, locked for the transaction.
