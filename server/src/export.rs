@@ -172,3 +172,96 @@ async fn stream_rows(
     tx.commit().await?;
     Ok(())
 }
+
+/// `GET /api/summary.csv?from&to&inactive&person`: the summary report as
+/// CSV, every row (the page shows the first thousand). One row per member
+/// ("Deleted user" last) and a total.
+pub async fn summary_csv(state: AppState, request: Request) -> Response {
+    match summary_file(state, request).await {
+        Ok(response) => response,
+        Err(error) => error_response(error),
+    }
+}
+
+async fn summary_file(state: AppState, request: Request) -> Result<Response, AppError> {
+    use app::{
+        api::reports::{summarise, SummaryParams},
+        domain::time::{decimal_hours, hours_minutes},
+    };
+    let session = request
+        .extensions()
+        .get::<SessionRow>()
+        .cloned()
+        .ok_or(AppError::Unauthenticated)?;
+    let meta = RequestMeta::from_headers(request.headers(), &state.auth);
+    let Query(params) = Query::<SummaryParams>::try_from_uri(request.uri())
+        .map_err(|_| AppError::field("view", "The export link is malformed."))?;
+    let mut conn = state.pool.acquire().await?;
+    let ctx = authorize(&mut conn, session, meta, Action::ViewReports).await?;
+    let summary = summarise(&mut conn, &ctx, &params).await?;
+    let csv_error = |error: csv::Error| {
+        tracing::error!(?error, "CSV encoding failed");
+        AppError::Internal
+    };
+    let mut writer = csv::Writer::from_writer(Vec::with_capacity(64 * 1024));
+    writer
+        .write_record([
+            "Member",
+            "Email",
+            "Status",
+            "Entries",
+            "Hours",
+            "Duration (h:mm)",
+        ])
+        .map_err(csv_error)?;
+    for row in &summary.rows {
+        let status = match (row.membership_id, row.inactive) {
+            (None, _) => "deleted",
+            (Some(_), true) => "inactive",
+            (Some(_), false) => "active",
+        };
+        writer
+            .write_record([
+                cell(&row.name),
+                cell(row.email.as_deref().unwrap_or("")),
+                status.to_owned(),
+                row.entries.to_string(),
+                decimal_hours(row.seconds),
+                hours_minutes(row.seconds),
+            ])
+            .map_err(csv_error)?;
+    }
+    writer
+        .write_record([
+            "Total".to_owned(),
+            String::new(),
+            String::new(),
+            summary.total_entries.to_string(),
+            decimal_hours(summary.total_seconds),
+            hours_minutes(summary.total_seconds),
+        ])
+        .map_err(csv_error)?;
+    let body = writer.into_inner().map_err(|_| AppError::Internal)?;
+    let date = |text: &str| -> String {
+        text.chars()
+            .filter(|c| c.is_ascii_digit() || *c == '-')
+            .take(10)
+            .collect()
+    };
+    let filename = format!(
+        "attachment; filename=\"summary-{}-to-{}.csv\"",
+        date(&params.from),
+        date(&params.to)
+    );
+    let mut response = Response::new(Body::from(body));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(value) = HeaderValue::from_str(&filename) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}

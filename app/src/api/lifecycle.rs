@@ -9,7 +9,7 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
     domain::{Access, Action, Plan},
-    server::{app_state, audit, db, invitations::seats_used, require, Ctx},
+    server::{app_state, audit, db, invitations::seats_used, require, time, Ctx},
 };
 
 /// The roles the "+Role" control gives or takes.
@@ -250,6 +250,7 @@ async fn change_status(membership_id: i64, change: Change) -> Result<(), AppErro
     )?;
     owner_only_for_admins(&ctx, &target, verb)?;
     let before = snapshot(&target);
+    let mut stopped_timer = None;
     let action = match change {
         Change::Deactivate => {
             if target.status != "active" {
@@ -260,6 +261,9 @@ async fn change_status(membership_id: i64, change: Change) -> Result<(), AppErro
                 }));
             }
             set_status(&mut tx, &ctx, membership_id, "inactive").await?;
+            // Saved with the deactivation's own time: both use the
+            // transaction's now().
+            stopped_timer = time::stop_running(&mut tx, ctx.workspace_id, membership_id).await?;
             "member.deactivated"
         }
         Change::Reactivate => {
@@ -310,7 +314,7 @@ async fn change_status(membership_id: i64, change: Change) -> Result<(), AppErro
     };
     let mut event = audit::Event::new(Some(ctx.workspace_id), action)
         .target_membership(membership_id)
-        .details(serde_json::json!({ "before": before }));
+        .details(serde_json::json!({ "before": before, "stopped_timer_entry": stopped_timer }));
     if let Some(account) = target.account_id {
         event = event.target_account(account);
     }

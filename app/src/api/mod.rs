@@ -7,8 +7,11 @@ pub mod auth;
 pub mod groups;
 pub mod import;
 pub mod invitations;
+pub mod kiosk;
 pub mod lifecycle;
 pub mod members;
+pub mod reports;
+pub mod time;
 pub mod workspaces;
 
 /// Server functions callable without a session. The API middleware refuses
@@ -21,6 +24,12 @@ pub const PUBLIC_ENDPOINTS: &[&str] = &[
     "/api/invitation_preview",
     "/api/accept_invitation",
     "/api/verify_email",
+    // The Kiosk device has no session; its own token cookie is checked by
+    // each of these (`kiosk::device`).
+    "/api/kiosk_info",
+    "/api/kiosk_people",
+    "/api/kiosk_punch",
+    "/api/exit_kiosk",
 ];
 
 /// Adds a `Set-Cookie` header to the server function's response.

@@ -8,6 +8,7 @@ pub mod invite;
 mod name;
 mod password;
 pub mod permission;
+pub mod time;
 
 pub use email::EmailAddress;
 pub use name::{DisplayName, LabelName, WorkspaceName};

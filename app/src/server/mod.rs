@@ -11,6 +11,7 @@ pub mod outbox;
 pub mod password;
 pub mod session;
 pub mod state;
+pub mod time;
 
 pub use guard::{require, require_account, AccountCtx, Ctx};
 pub use state::{app_state, AppState, AuthSettings};

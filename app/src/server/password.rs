@@ -48,7 +48,11 @@ fn hash_now(password: &str) -> Result<String, AppError> {
 }
 
 pub async fn hash(state: &AppState, password: &Password) -> Result<String, AppError> {
-    let plain = password.expose().to_owned();
+    hash_secret(state, password.expose().to_owned()).await
+}
+
+/// Any secret a person types (a Kiosk PIN), hashed like a password.
+pub async fn hash_secret(state: &AppState, plain: String) -> Result<String, AppError> {
     run_blocking(state, move || hash_now(&plain)).await
 }
 

@@ -6,15 +6,15 @@ use sqlx::PgPool;
 
 use crate::helpers::{client, error_of, spawn, TestApp, GOOD_PASSWORD};
 
-struct Person {
-    browser: reqwest::Client,
-    membership_id: i64,
-    account_id: i64,
+pub(crate) struct Person {
+    pub browser: reqwest::Client,
+    pub membership_id: i64,
+    pub account_id: i64,
 }
 
 /// Signs `email` up (their own workspace) and adds them as an active full
 /// member of the owner's workspace, with that workspace open.
-async fn member(app: &TestApp, workspace_id: i64, email: &str, name: &str) -> Person {
+pub(crate) async fn member(app: &TestApp, workspace_id: i64, email: &str, name: &str) -> Person {
     let browser = client();
     let response = app
         .call_with(
@@ -62,7 +62,7 @@ async fn member(app: &TestApp, workspace_id: i64, email: &str, name: &str) -> Pe
     }
 }
 
-async fn owner_app(pool: PgPool) -> (TestApp, i64, i64) {
+pub(crate) async fn owner_app(pool: PgPool) -> (TestApp, i64, i64) {
     let app = spawn(pool).await;
     app.sign_up("olive@example.com", "Olive Owner", GOOD_PASSWORD)
         .await;

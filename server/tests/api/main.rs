@@ -10,3 +10,4 @@ mod invitations;
 mod lifecycle;
 mod mail;
 mod security;
+mod time;

@@ -1,0 +1,333 @@
+//! The Kiosk: a shared device where members clock in and out with a PIN.
+//! An Owner, Admin or Project manager launches it, which signs them out on
+//! that device; from then on the device holds a Kiosk token (its own
+//! cookie), not anyone's session, and can only list names and punch.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::{
+    domain::{time::KioskPin, Action},
+    server::{app_state, audit, password, require, session, time as timedb},
+};
+
+#[cfg(feature = "ssr")]
+const COOKIE_NAME: &str = "teamroom_kiosk";
+/// Wrong PINs in a row before the member has to wait.
+pub const FREE_PIN_TRIES: i32 = 5;
+/// Longest wait after wrong PINs; it doubles from 30 s up to this.
+#[cfg(feature = "ssr")]
+const MAX_PIN_WAIT_SECS: i64 = 15 * 60;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KioskDeviceInfo {
+    pub workspace_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KioskPerson {
+    pub membership_id: i64,
+    pub name: String,
+    pub clocked_in: bool,
+    pub has_pin: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Punch {
+    pub name: String,
+    pub clocked_in: bool,
+    /// `09:12`, in the member's zone.
+    pub at: String,
+    /// Length of the entry just finished, when clocking out.
+    pub worked_seconds: Option<i64>,
+}
+
+#[cfg(feature = "ssr")]
+struct KioskDevice {
+    workspace_id: i64,
+    kiosk_id: i64,
+}
+
+#[cfg(feature = "ssr")]
+fn kiosk_token(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == COOKIE_NAME)
+        .map(|cookie| cookie.value().to_owned())
+        .filter(|value| !value.is_empty() && value.len() <= 64)
+}
+
+#[cfg(feature = "ssr")]
+fn kiosk_cookie(value: &str, secure: bool, max_age_days: i64) -> String {
+    cookie::Cookie::build((COOKIE_NAME, value.to_owned()))
+        .path("/")
+        .http_only(true)
+        .same_site(cookie::SameSite::Strict)
+        .secure(secure)
+        .max_age(cookie::time::Duration::days(max_age_days))
+        .build()
+        .to_string()
+}
+
+/// The guard of every Kiosk call: the device's token names one live kiosk
+/// of one workspace. Without it the call is refused as unauthenticated.
+#[cfg(feature = "ssr")]
+async fn device(conn: &mut sqlx::PgConnection) -> Result<KioskDevice, AppError> {
+    let parts = use_context::<http::request::Parts>().ok_or(AppError::Internal)?;
+    let token = kiosk_token(&parts.headers).ok_or(AppError::Unauthenticated)?;
+    let hash = session::hash_token(&token);
+    let row = sqlx::query!(
+        "UPDATE kiosks SET last_used_at = now()
+          WHERE token_hash = $1 AND ended_at IS NULL
+          RETURNING workspace_id, id",
+        hash.as_slice()
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or(AppError::Unauthenticated)?;
+    Ok(KioskDevice {
+        workspace_id: row.workspace_id,
+        kiosk_id: row.id,
+    })
+}
+
+/// Turns this device into the workspace's Kiosk and signs the launcher out
+/// of it, so the tablet on the wall opens no one's account.
+#[server(prefix = "/api", endpoint = "launch_kiosk")]
+pub async fn launch_kiosk() -> Result<(), AppError> {
+    let ctx = require(Action::LaunchKiosk).await?;
+    let state = app_state()?;
+    let token = session::SessionToken::generate();
+    let mut tx = state.pool.begin().await?;
+    let kiosk_id: i64 = sqlx::query_scalar!(
+        "INSERT INTO kiosks (workspace_id, token_hash, launched_by) VALUES ($1, $2, $3) RETURNING id",
+        ctx.workspace_id,
+        token.hash.as_slice(),
+        ctx.actor_account_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    session::delete(&mut tx, &ctx.session.token_hash).await?;
+    audit::record(
+        &mut tx,
+        &ctx.actor(),
+        audit::Event::new(Some(ctx.workspace_id), "kiosk.launched")
+            .details(serde_json::json!({ "kiosk_id": kiosk_id })),
+    )
+    .await?;
+    tx.commit().await?;
+    super::set_cookie(session::clear_cookie(ctx.meta.secure))?;
+    super::set_cookie(kiosk_cookie(&token.value, ctx.meta.secure, 365))?;
+    Ok(())
+}
+
+/// Which workspace this device is the Kiosk of; Unauthenticated when it
+/// is not one.
+#[server(prefix = "/api", endpoint = "kiosk_info")]
+pub async fn kiosk_info() -> Result<KioskDeviceInfo, AppError> {
+    let state = app_state()?;
+    let mut conn = state.pool.acquire().await?;
+    let device = device(&mut conn).await?;
+    let workspace_name: String = sqlx::query_scalar!(
+        "SELECT name FROM workspaces WHERE id = $1",
+        device.workspace_id
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(KioskDeviceInfo { workspace_name })
+}
+
+/// Active members whose name matches `search` (all, when blank), by name.
+/// At most 60: on a large workspace people type a few letters of their name.
+#[server(prefix = "/api", endpoint = "kiosk_people")]
+pub async fn kiosk_people(search: String) -> Result<Vec<KioskPerson>, AppError> {
+    let state = app_state()?;
+    let mut conn = state.pool.acquire().await?;
+    let device = device(&mut conn).await?;
+    let search: String = search.trim().chars().take(100).collect();
+    let pattern = format!(
+        "% {}%",
+        search
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let rows = sqlx::query!(
+        r#"SELECT m.id, coalesce(m.display_name, a.display_name) AS "name!",
+                  m.kiosk_pin_hash IS NOT NULL AS "has_pin!",
+                  EXISTS (SELECT 1 FROM time_entries e
+                           WHERE e.workspace_id = m.workspace_id AND e.membership_id = m.id
+                             AND e.ended_at IS NULL) AS "clocked_in!"
+             FROM memberships m
+             LEFT JOIN accounts a ON a.id = m.account_id
+            WHERE m.workspace_id = $1 AND m.status = 'active'
+              AND ($2 = '' OR ' ' || teamroom_fold(coalesce(m.display_name, a.display_name)) LIKE teamroom_fold($3))
+            ORDER BY m.sort_name, m.id
+            LIMIT 60"#,
+        device.workspace_id,
+        search,
+        pattern
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| KioskPerson {
+            membership_id: row.id,
+            name: row.name,
+            clocked_in: row.clocked_in,
+            has_pin: row.has_pin,
+        })
+        .collect())
+}
+
+/// Clocks a member in (starts a timer) or out (stops it) after checking
+/// their PIN. Wrong PINs are counted per member; after FREE_PIN_TRIES in a
+/// row each further one makes them wait, doubling up to 15 minutes.
+#[server(prefix = "/api", endpoint = "kiosk_punch")]
+pub async fn kiosk_punch(membership_id: i64, pin: String) -> Result<Punch, AppError> {
+    let state = app_state()?;
+    let mut conn = state.pool.acquire().await?;
+    let device = device(&mut conn).await?;
+    let pin = KioskPin::parse(&pin).map_err(|m| AppError::field("pin", m))?;
+    // Only an active member of this Kiosk's workspace; anyone else,
+    // including a member of another workspace, is not found.
+    let member = sqlx::query!(
+        r#"SELECT coalesce(m.display_name, a.display_name) AS "name!", m.kiosk_pin_hash,
+                  ceil(extract(epoch FROM m.kiosk_pin_locked_until - now()))::bigint AS wait_secs
+             FROM memberships m
+             LEFT JOIN accounts a ON a.id = m.account_id
+            WHERE m.workspace_id = $1 AND m.id = $2 AND m.status = 'active'"#,
+        device.workspace_id,
+        membership_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    if let Some(wait) = member.wait_secs.filter(|w| *w > 0) {
+        return Err(AppError::RateLimited {
+            retry_after_secs: wait.unsigned_abs(),
+        });
+    }
+    let Some(stored) = member.kiosk_pin_hash else {
+        return Err(AppError::Conflict(format!(
+            "{} has no PIN yet. An admin can set one on their Team page card.",
+            member.name
+        )));
+    };
+    drop(conn);
+    let matches = password::verify(&state, pin.expose().to_owned(), Some(stored)).await?;
+    let mut tx = state.pool.begin().await?;
+    if !matches {
+        let failures: i32 = sqlx::query_scalar!(
+            "UPDATE memberships
+                SET kiosk_pin_failures = kiosk_pin_failures + 1,
+                    kiosk_pin_locked_until = CASE
+                        WHEN kiosk_pin_failures + 1 >= $3
+                        THEN now() + make_interval(secs => least($4::float8,
+                                 30 * power(2, kiosk_pin_failures + 1 - $3)))
+                        ELSE kiosk_pin_locked_until END
+              WHERE workspace_id = $1 AND id = $2
+              RETURNING kiosk_pin_failures",
+            device.workspace_id,
+            membership_id,
+            FREE_PIN_TRIES,
+            MAX_PIN_WAIT_SECS as f64
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let left = FREE_PIN_TRIES - failures;
+        return Err(AppError::field(
+            "pin",
+            if left > 0 {
+                format!(
+                    "Wrong PIN. {left} {} left before a pause.",
+                    if left == 1 { "try" } else { "tries" }
+                )
+            } else {
+                "Wrong PIN. Too many tries: wait a moment before the next one.".to_owned()
+            },
+        ));
+    }
+    sqlx::query!(
+        "UPDATE memberships SET kiosk_pin_failures = 0, kiosk_pin_locked_until = NULL
+          WHERE workspace_id = $1 AND id = $2",
+        device.workspace_id,
+        membership_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    let zone = timedb::member_zone(&mut tx, device.workspace_id, membership_id).await?;
+    let stopped = sqlx::query!(
+        "UPDATE time_entries SET ended_at = greatest(now(), started_at), updated_at = now()
+          WHERE workspace_id = $1 AND membership_id = $2 AND ended_at IS NULL
+          RETURNING ended_at AS \"ended_at!\", started_at",
+        device.workspace_id,
+        membership_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let punch = match stopped {
+        Some(row) => Punch {
+            name: member.name,
+            clocked_in: false,
+            at: row
+                .ended_at
+                .with_timezone(&zone.tz)
+                .format("%H:%M")
+                .to_string(),
+            worked_seconds: Some((row.ended_at - row.started_at).num_seconds()),
+        },
+        None => {
+            let (_, started_at) = timedb::start(
+                &mut tx,
+                device.workspace_id,
+                membership_id,
+                "",
+                None,
+                "kiosk",
+            )
+            .await?;
+            Punch {
+                name: member.name,
+                clocked_in: true,
+                at: started_at
+                    .with_timezone(&zone.tz)
+                    .format("%H:%M")
+                    .to_string(),
+                worked_seconds: None,
+            }
+        }
+    };
+    tx.commit().await?;
+    Ok(punch)
+}
+
+/// Ends Kiosk mode on this device; someone signs in again to use it.
+#[server(prefix = "/api", endpoint = "exit_kiosk")]
+pub async fn exit_kiosk() -> Result<(), AppError> {
+    let state = app_state()?;
+    let mut conn = state.pool.acquire().await?;
+    let secure = {
+        let (meta, _) = super::request_meta(&state)?;
+        meta.secure
+    };
+    if let Ok(device) = device(&mut conn).await {
+        sqlx::query!(
+            "UPDATE kiosks SET ended_at = now() WHERE workspace_id = $1 AND id = $2",
+            device.workspace_id,
+            device.kiosk_id
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    super::set_cookie(kiosk_cookie("", secure, 0))?;
+    Ok(())
+}

@@ -1,0 +1,171 @@
+//! The summary report: hours per member over a date range. Owners and
+//! Admins see everyone; Team managers their team; Project managers the time
+//! on their projects. Inactive members are left out unless asked for;
+//! deleted members' hours stay under "Deleted user".
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::{
+    domain::{time::DateRange, Access, Action},
+    server::{app_state, require, time as timedb, Ctx},
+};
+
+/// Label for hours whose member was deleted.
+pub const DELETED_USER: &str = "Deleted user";
+/// Rows sent to the page; the CSV export has them all.
+pub const ROWS_SHOWN: usize = 1000;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummaryRow {
+    /// None for "Deleted user".
+    pub membership_id: Option<i64>,
+    pub name: String,
+    pub email: Option<String>,
+    pub inactive: bool,
+    pub entries: i64,
+    pub seconds: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub rows: Vec<SummaryRow>,
+    /// Rows in the whole report (more than `rows` holds past ROWS_SHOWN).
+    pub row_count: usize,
+    pub total_seconds: i64,
+    pub total_entries: i64,
+    /// What a scoped viewer is seeing, e.g. "your team".
+    pub scope_note: Option<String>,
+}
+
+/// What the report is asked for, as the page's URL carries it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SummaryParams {
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub inactive: bool,
+    /// Part of a member's name or email; deleted members never match.
+    #[serde(default)]
+    pub person: String,
+}
+
+#[server(prefix = "/api", endpoint = "summary_report")]
+pub async fn summary_report(
+    from: String,
+    to: String,
+    inactive: bool,
+    person: String,
+) -> Result<Summary, AppError> {
+    let ctx = require(Action::ViewReports).await?;
+    let params = SummaryParams {
+        from,
+        to,
+        inactive,
+        person,
+    };
+    let state = app_state()?;
+    let mut conn = state.pool.acquire().await?;
+    let mut summary = summarise(&mut conn, &ctx, &params).await?;
+    summary.rows.truncate(ROWS_SHOWN);
+    Ok(summary)
+}
+
+/// The whole report, for the page and the CSV export alike.
+#[cfg(feature = "ssr")]
+pub async fn summarise(
+    conn: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+    params: &SummaryParams,
+) -> Result<Summary, AppError> {
+    let range = DateRange::parse(&params.from, &params.to)?;
+    let zone = timedb::member_zone(conn, ctx.workspace_id, ctx.membership_id).await?;
+    let from = timedb::day_start(zone.tz, range.first());
+    let to = timedb::day_start(zone.tz, range.last() + chrono::Duration::days(1));
+    let person = params.person.trim();
+    let pattern = if person.is_empty() {
+        String::new()
+    } else {
+        let escaped = person
+            .chars()
+            .take(100)
+            .collect::<String>()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    };
+    let scoped = ctx.access == Access::Scoped;
+    let rows = sqlx::query!(
+        r#"SELECT e.membership_id,
+                  max(coalesce(m.display_name, a.display_name, m.invited_email)) AS name,
+                  max(a.email) AS email,
+                  coalesce(bool_or(m.status = 'inactive'), false) AS "inactive!",
+                  count(*) AS "entries!",
+                  sum(extract(epoch FROM e.ended_at - e.started_at))::bigint AS "seconds!"
+             FROM time_entries e
+             LEFT JOIN memberships m ON m.workspace_id = e.workspace_id AND m.id = e.membership_id
+             LEFT JOIN accounts a ON a.id = m.account_id
+            WHERE e.workspace_id = $1
+              AND e.started_at >= $2 AND e.started_at < $3
+              AND e.ended_at IS NOT NULL
+              AND (e.membership_id IS NULL OR m.status = 'active' OR ($4 AND m.status = 'inactive'))
+              AND ($5 = '' OR m.search_text LIKE teamroom_fold($5))
+              AND (NOT $6
+                   OR ($7 AND m.team_manager_id = $9)
+                   OR ($8 AND e.project_id IN (
+                         SELECT p.id FROM projects p
+                           JOIN memberships me ON me.workspace_id = p.workspace_id AND me.id = $9
+                          WHERE p.workspace_id = $1
+                            AND (me.all_projects OR EXISTS (
+                                   SELECT 1 FROM project_members pm
+                                    WHERE pm.workspace_id = $1 AND pm.project_id = p.id
+                                      AND pm.membership_id = $9)))))
+            GROUP BY e.membership_id
+            ORDER BY (e.membership_id IS NULL), lower(max(coalesce(m.display_name, a.display_name))), e.membership_id"#,
+        ctx.workspace_id,
+        from,
+        to,
+        params.inactive,
+        pattern,
+        scoped,
+        ctx.positions.team_manager,
+        ctx.positions.project_manager,
+        ctx.membership_id,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let rows: Vec<SummaryRow> = rows
+        .into_iter()
+        .map(|row| SummaryRow {
+            name: match row.membership_id {
+                None => DELETED_USER.to_owned(),
+                Some(_) => row.name.unwrap_or_default(),
+            },
+            membership_id: row.membership_id,
+            email: row.email,
+            inactive: row.inactive,
+            entries: row.entries,
+            seconds: row.seconds,
+        })
+        .collect();
+    let scope_note = scoped.then(|| {
+        match (ctx.positions.team_manager, ctx.positions.project_manager) {
+            (true, true) => "Your team, and time on your projects.",
+            (true, false) => "Your team: the members you manage.",
+            _ => "Time on your projects.",
+        }
+        .to_owned()
+    });
+    Ok(Summary {
+        row_count: rows.len(),
+        total_seconds: rows.iter().map(|r| r.seconds).sum(),
+        total_entries: rows.iter().map(|r| r.entries).sum(),
+        rows,
+        scope_note,
+    })
+}

@@ -1,0 +1,245 @@
+//! Timers and entries in the database, shared by the Time page, the Kiosk,
+//! deactivation and the summary report.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use sqlx::PgConnection;
+
+use crate::{
+    domain::time::{EntryTimes, WeekStart, MAX_ENTRY_HOURS},
+    error::AppError,
+};
+
+/// A member's time settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Zone {
+    pub tz: Tz,
+    pub week_start: WeekStart,
+}
+
+pub async fn member_zone(
+    conn: &mut PgConnection,
+    workspace_id: i64,
+    membership_id: i64,
+) -> Result<Zone, AppError> {
+    let row = sqlx::query!(
+        "SELECT time_zone, week_start FROM memberships WHERE workspace_id = $1 AND id = $2",
+        workspace_id,
+        membership_id
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    Ok(Zone {
+        // A zone the app stored is always valid; an unknown one reads as UTC.
+        tz: row.time_zone.parse().unwrap_or(Tz::UTC),
+        week_start: WeekStart::from_iso(row.week_start),
+    })
+}
+
+/// Starts a timer. The partial unique index allows one running timer per
+/// member, so of two racing starts the second gets a clear Conflict.
+pub async fn start(
+    conn: &mut PgConnection,
+    workspace_id: i64,
+    membership_id: i64,
+    description: &str,
+    project_id: Option<i64>,
+    source: &str,
+) -> Result<(i64, DateTime<Utc>), AppError> {
+    let inserted = sqlx::query!(
+        "INSERT INTO time_entries (workspace_id, membership_id, project_id, description, started_at, source)
+         VALUES ($1, $2, $3, $4, now(), $5)
+         RETURNING id, started_at",
+        workspace_id,
+        membership_id,
+        project_id,
+        description,
+        source
+    )
+    .fetch_one(conn)
+    .await;
+    match inserted {
+        Ok(row) => Ok((row.id, row.started_at)),
+        Err(sqlx::Error::Database(error))
+            if error.constraint() == Some("time_entries_one_running") =>
+        {
+            Err(AppError::Conflict(
+                "A timer is already running. Stop it before starting another.".into(),
+            ))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Stops the member's running timer at the transaction's `now()` (so a
+/// deactivation and the stop it causes carry the same time). Returns the
+/// entry stopped, if one was running.
+pub async fn stop_running(
+    conn: &mut PgConnection,
+    workspace_id: i64,
+    membership_id: i64,
+) -> Result<Option<i64>, AppError> {
+    Ok(sqlx::query_scalar!(
+        "UPDATE time_entries SET ended_at = greatest(now(), started_at), updated_at = now()
+          WHERE workspace_id = $1 AND membership_id = $2 AND ended_at IS NULL
+          RETURNING id",
+        workspace_id,
+        membership_id
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Local wall time to UTC. A time the clocks skip (spring forward) is an
+/// error; a time that happens twice (fall back) is the first of the two.
+pub fn to_utc(tz: Tz, local: NaiveDateTime, field: &str) -> Result<DateTime<Utc>, AppError> {
+    tz.from_local_datetime(&local)
+        .earliest()
+        .map(|at| at.with_timezone(&Utc))
+        .ok_or_else(|| {
+            AppError::field(
+                field,
+                format!(
+                    "{} does not exist in {tz}: the clocks change then.",
+                    local.format("%H:%M")
+                ),
+            )
+        })
+}
+
+/// Typed local times to UTC, re-checking the length in real time: 24 hours
+/// on the wall can be 25 across a clock change.
+pub fn entry_to_utc(tz: Tz, times: EntryTimes) -> Result<(DateTime<Utc>, DateTime<Utc>), AppError> {
+    let start = to_utc(tz, times.start(), "start")?;
+    let end = to_utc(tz, times.end(), "end")?;
+    if end <= start {
+        return Err(AppError::field(
+            "end",
+            "It ends before it starts: the end must be after the start.",
+        ));
+    }
+    if end - start > Duration::hours(MAX_ENTRY_HOURS) {
+        return Err(AppError::field(
+            "end",
+            format!("An entry can be at most {MAX_ENTRY_HOURS} hours long. Split longer work into several entries."),
+        ));
+    }
+    Ok((start, end))
+}
+
+/// Midnight at the start of `date` in `tz`, in UTC. Where a zone skips
+/// midnight, the first instant of the day.
+pub fn day_start(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
+    (0..=3)
+        .find_map(|hour| {
+            date.and_hms_opt(hour, 0, 0)
+                .and_then(|local| tz.from_local_datetime(&local).earliest())
+        })
+        .map(|at| at.with_timezone(&Utc))
+        .unwrap_or_else(|| Utc.from_utc_datetime(&date.and_time(chrono::NaiveTime::MIN)))
+}
+
+/// The first day of the week `offset` weeks from the one holding `today`.
+pub fn week_first_day(today: NaiveDate, week_start: WeekStart, offset: i32) -> NaiveDate {
+    let back = (i64::from(today.weekday().num_days_from_monday())
+        - i64::from(week_start.iso() - 1))
+    .rem_euclid(7);
+    today - Duration::days(back) + Duration::weeks(i64::from(offset))
+}
+
+/// The projects a member may track time on: all when they have all
+/// projects, else the ones given to them; never archived ones.
+pub async fn trackable_projects(
+    conn: &mut PgConnection,
+    workspace_id: i64,
+    membership_id: i64,
+) -> Result<Vec<(i64, String)>, AppError> {
+    let rows = sqlx::query!(
+        "SELECT p.id, p.name
+           FROM projects p
+           JOIN memberships m ON m.workspace_id = p.workspace_id AND m.id = $2
+          WHERE p.workspace_id = $1 AND p.archived_at IS NULL
+            AND (m.all_projects OR EXISTS (
+                   SELECT 1 FROM project_members pm
+                    WHERE pm.workspace_id = p.workspace_id AND pm.project_id = p.id
+                      AND pm.membership_id = m.id))
+          ORDER BY lower(p.name)
+          LIMIT 1000",
+        workspace_id,
+        membership_id
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|row| (row.id, row.name)).collect())
+}
+
+/// Refuses a project the member may not track on (or one of another
+/// workspace, which looks the same: not theirs).
+pub async fn check_project(
+    conn: &mut PgConnection,
+    workspace_id: i64,
+    membership_id: i64,
+    project_id: Option<i64>,
+) -> Result<(), AppError> {
+    let Some(project_id) = project_id else {
+        return Ok(());
+    };
+    let allowed = trackable_projects(conn, workspace_id, membership_id)
+        .await?
+        .iter()
+        .any(|(id, _)| *id == project_id);
+    if allowed {
+        Ok(())
+    } else {
+        Err(AppError::field("project", "Choose one of your projects."))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn weeks_start_on_the_members_day() {
+        // 2026-11-25 is a Wednesday.
+        let wednesday = date("2026-11-25");
+        let monday = WeekStart::parse("1").unwrap();
+        let sunday = WeekStart::parse("7").unwrap();
+        assert_eq!(week_first_day(wednesday, monday, 0), date("2026-11-23"));
+        assert_eq!(week_first_day(wednesday, sunday, 0), date("2026-11-22"));
+        assert_eq!(week_first_day(wednesday, monday, -1), date("2026-11-16"));
+        // On the first day itself the week is that day's.
+        assert_eq!(
+            week_first_day(date("2026-11-22"), sunday, 0),
+            date("2026-11-22")
+        );
+    }
+
+    #[test]
+    fn local_times_become_utc_in_the_members_zone() {
+        let paris: Tz = "Europe/Paris".parse().unwrap();
+        let times = EntryTimes::parse("2026-07-01T09:00", "2026-07-01T10:30").unwrap();
+        let (start, end) = entry_to_utc(paris, times).unwrap();
+        assert_eq!(start.to_rfc3339(), "2026-07-01T07:00:00+00:00");
+        assert_eq!((end - start).num_minutes(), 90);
+        // 02:30 on the last Sunday of March does not exist in Paris.
+        let gap = EntryTimes::parse("2026-03-29T02:30", "2026-03-29T04:00").unwrap();
+        let error = entry_to_utc(paris, gap).unwrap_err();
+        assert!(error
+            .field_message("start")
+            .unwrap()
+            .contains("clocks change"));
+        // 24 wall-clock hours across the autumn change are 25 real ones.
+        let long = EntryTimes::parse("2026-10-24T12:00", "2026-10-25T12:00").unwrap();
+        let error = entry_to_utc(paris, long).unwrap_err();
+        assert!(error
+            .field_message("end")
+            .unwrap()
+            .contains("at most 24 hours"));
+    }
+}
