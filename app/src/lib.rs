@@ -29,7 +29,9 @@ use crate::{
         home::HomePage,
         import::ImportPage,
         invite::{AcceptInvitePage, VerifyEmailPage},
+        kiosk::KioskPage,
         member::MemberPage,
+        reports::ReportsPage,
         settings::SettingsPage,
         team::TeamPage,
         time::TimePage,
@@ -82,6 +84,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_session();
+    components::timer::provide_timer();
     // Lets browser tests wait until the page is interactive.
     Effect::new(|_| {
         if let Some(body) = document().body() {
@@ -109,6 +112,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/team/projects") view=ProjectsPage ssr=SsrMode::Async />
                 <Route path=path!("/team/members/:id") view=MemberPage ssr=SsrMode::Async />
                 <Route path=path!("/time") view=TimePage ssr=SsrMode::Async />
+                <Route path=path!("/reports") view=ReportsPage ssr=SsrMode::Async />
+                <Route path=path!("/kiosk") view=KioskPage ssr=SsrMode::Async />
                 <Route path=path!("/accounts") view=AccountsPage ssr=SsrMode::Async />
                 <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
             </Routes>

@@ -15,6 +15,7 @@ async function expectNoViolations(page: Page, path: string) {
 test('signed-out pages pass the WCAG A/AA checks', async ({ page }) => {
   await expectNoViolations(page, '/signin');
   await expectNoViolations(page, '/signup');
+  await expectNoViolations(page, '/kiosk');
 });
 
 test('signed-in pages pass the WCAG A/AA checks, on a desktop and a phone', async ({ page }) => {
@@ -25,9 +26,10 @@ test('signed-in pages pass the WCAG A/AA checks, on a desktop and a phone', asyn
   await page.getByLabel('Password').fill('quiet lake at dawn');
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page).toHaveURL(/\/team$/);
-  for (const path of ['/team', '/time', '/settings', '/workspaces/new']) {
+  for (const path of ['/team', '/time', '/reports', '/settings', '/workspaces/new']) {
     await expectNoViolations(page, path);
   }
   await page.setViewportSize({ width: 390, height: 844 });
   await expectNoViolations(page, '/team');
+  await expectNoViolations(page, '/time');
 });

@@ -29,3 +29,28 @@ export async function signInAsAdmin(page: Page) {
   await expect(page).toHaveURL(/\/team$/);
   await membersReady(page);
 }
+
+/** Password of people the tests sign up or invite. */
+export const PASSWORD_NEW = 'quiet lake at dawn';
+export const unique = (who: string) => `${who}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.test`;
+
+export async function signUp(page: Page, email: string, name: string) {
+  await page.goto('/signup');
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Full name').fill(name);
+  await page.getByLabel('Password').fill(PASSWORD_NEW);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/team$/);
+  await membersReady(page);
+}
+
+export async function openMember(owner: Page, address: string) {
+  await owner.goto(`/team?status=all&q=${encodeURIComponent(address)}`);
+  await membersReady(owner);
+  const href = await owner.locator('.members-table tbody tr').first().locator('a.member-name').getAttribute('href');
+  await owner.goto(href ?? '/team');
+  await hydrated(owner);
+  await expect(owner.getByTestId('member-actions')).toBeVisible();
+}
+

@@ -1,21 +1,7 @@
 import { test, expect, type Page, type Browser } from '@playwright/test';
 import * as path from 'node:path';
-import { hydrated, membersReady, SHOTS } from './helpers';
+import { hydrated, membersReady, openMember, PASSWORD_NEW as PASSWORD, signUp, SHOTS, unique } from './helpers';
 import { invitationLink, waitForMail } from './mail';
-
-const PASSWORD = 'quiet lake at dawn';
-const unique = (who: string) => `${who}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.test`;
-
-async function signUp(page: Page, email: string, name: string) {
-  await page.goto('/signup');
-  await hydrated(page);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Full name').fill(name);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page).toHaveURL(/\/team$/);
-  await membersReady(page);
-}
 
 /** Invites `address` from the owner's Team page and accepts in a new browser. */
 async function inviteAndAccept(owner: Page, browser: Browser, address: string, name: string) {
@@ -34,15 +20,6 @@ async function inviteAndAccept(owner: Page, browser: Browser, address: string, n
   await expect(page).toHaveURL(/\/team$/);
   await hydrated(page);
   return { context, page };
-}
-
-async function openMember(owner: Page, address: string) {
-  await owner.goto(`/team?status=all&q=${encodeURIComponent(address)}`);
-  await membersReady(owner);
-  const href = await owner.locator('.members-table tbody tr').first().locator('a.member-name').getAttribute('href');
-  await owner.goto(href ?? '/team');
-  await hydrated(owner);
-  await expect(owner.getByTestId('member-actions')).toBeVisible();
 }
 
 test('owner manages a member signed in elsewhere: role, deactivate, reactivate, transfer, delete', async ({ page: owner, browser }) => {

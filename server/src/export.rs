@@ -9,7 +9,7 @@ use app::{
         directory::{self, Listing, Scope},
         guard::authorize,
         session::{RequestMeta, SessionRow},
-        AppState,
+        AppState, Ctx,
     },
 };
 use axum::{
@@ -33,17 +33,31 @@ pub async fn members_csv(state: AppState, request: Request) -> Response {
     }
 }
 
-async fn prepare(state: AppState, request: Request) -> Result<Response, AppError> {
+/// The guard of an export: the session the middleware loaded, the query
+/// string parsed, and the member allowed `action`.
+async fn authorized<P: serde::de::DeserializeOwned>(
+    state: &AppState,
+    request: Request,
+    action: Action,
+) -> Result<(Ctx, P, sqlx::pool::PoolConnection<sqlx::Postgres>), AppError> {
+    // Only the head: a body is not Sync, so it may not be held across awaits.
+    let (request, _) = request.into_parts();
     let session = request
-        .extensions()
+        .extensions
         .get::<SessionRow>()
         .cloned()
         .ok_or(AppError::Unauthenticated)?;
-    let meta = RequestMeta::from_headers(request.headers(), &state.auth);
-    let Query(params) = Query::<DirectoryParams>::try_from_uri(request.uri())
+    let meta = RequestMeta::from_headers(&request.headers, &state.auth);
+    let Query(params) = Query::<P>::try_from_uri(&request.uri)
         .map_err(|_| AppError::field("view", "The export link is malformed."))?;
     let mut conn = state.pool.acquire().await?;
-    let ctx = authorize(&mut conn, session, meta, Action::ViewTeam).await?;
+    let ctx = authorize(&mut conn, session, meta, action).await?;
+    Ok((ctx, params, conn))
+}
+
+async fn prepare(state: AppState, request: Request) -> Result<Response, AppError> {
+    let (ctx, params, conn) =
+        authorized::<DirectoryParams>(&state, request, Action::ViewTeam).await?;
     let query = DirectoryQuery::parse(&params)?;
     let scope = app::api::members::scope_of(&ctx);
     drop(conn);
@@ -63,21 +77,23 @@ async fn prepare(state: AppState, request: Request) -> Result<Response, AppError
     let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|chunk| (chunk, receiver))
     });
-    let filename = format!(
-        "attachment; filename=\"members-{}.csv\"",
-        chrono::Utc::now().format("%Y-%m-%d")
-    );
-    let mut response = Response::new(Body::from_stream(body));
+    let filename = format!("members-{}.csv", chrono::Utc::now().format("%Y-%m-%d"));
+    Ok(csv_download(Body::from_stream(body), &filename))
+}
+
+/// A CSV attachment that is never cached.
+fn csv_download(body: Body, filename: &str) -> Response {
+    let mut response = Response::new(body);
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/csv; charset=utf-8"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(value) = HeaderValue::from_str(&filename) {
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
-    Ok(response)
+    response
 }
 
 use app::domain::spreadsheet_safe as cell;
@@ -188,16 +204,8 @@ async fn summary_file(state: AppState, request: Request) -> Result<Response, App
         api::reports::{summarise, SummaryParams},
         domain::time::{decimal_hours, hours_minutes},
     };
-    let session = request
-        .extensions()
-        .get::<SessionRow>()
-        .cloned()
-        .ok_or(AppError::Unauthenticated)?;
-    let meta = RequestMeta::from_headers(request.headers(), &state.auth);
-    let Query(params) = Query::<SummaryParams>::try_from_uri(request.uri())
-        .map_err(|_| AppError::field("view", "The export link is malformed."))?;
-    let mut conn = state.pool.acquire().await?;
-    let ctx = authorize(&mut conn, session, meta, Action::ViewReports).await?;
+    let (ctx, params, mut conn) =
+        authorized::<SummaryParams>(&state, request, Action::ViewReports).await?;
     let summary = summarise(&mut conn, &ctx, &params).await?;
     let csv_error = |error: csv::Error| {
         tracing::error!(?error, "CSV encoding failed");
@@ -248,20 +256,6 @@ async fn summary_file(state: AppState, request: Request) -> Result<Response, App
             .take(10)
             .collect()
     };
-    let filename = format!(
-        "attachment; filename=\"summary-{}-to-{}.csv\"",
-        date(&params.from),
-        date(&params.to)
-    );
-    let mut response = Response::new(Body::from(body));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(value) = HeaderValue::from_str(&filename) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    Ok(response)
+    let filename = format!("summary-{}-to-{}.csv", date(&params.from), date(&params.to));
+    Ok(csv_download(Body::from(body), &filename))
 }

@@ -81,6 +81,10 @@ async fn run() -> Result<(), String> {
             println!("  email:    {}", seed::DEMO_OWNER_EMAIL);
             println!("  password: {}", seed::DEMO_PASSWORD);
             println!("  (admin@, pm@, tm@ and member@demo.teamroom.test use the same password)");
+            println!(
+                "  Kiosk: Time > Launch Kiosk; Kim Kiosk's PIN is {}",
+                seed::DEMO_KIOSK_PIN
+            );
             Ok(())
         }
         Some("seed-members") => {

@@ -9,6 +9,8 @@ use app::{
 pub const DEMO_OWNER_EMAIL: &str = "owner@demo.teamroom.test";
 /// Shared by every demo account; printed at start-up, so it is no secret.
 pub const DEMO_PASSWORD: &str = "teamroom demo 2026";
+/// Kim Kiosk's PIN at the demo Kiosk; printed at start-up too.
+pub const DEMO_KIOSK_PIN: &str = "1234";
 
 struct DemoPerson {
     name: &'static str,
@@ -76,6 +78,7 @@ pub async fn demo(state: &AppState) -> Result<bool, AppError> {
     }
     let demo_password = Password::parse(DEMO_PASSWORD).map_err(|_| AppError::Internal)?;
     let hash = password::hash(state, &demo_password).await?;
+    let pin_hash = password::hash_secret(state, DEMO_KIOSK_PIN.to_owned()).await?;
     let workspace_name = WorkspaceName::parse("Demo Company").map_err(|_| AppError::Internal)?;
 
     let mut tx = state.pool.begin().await?;
@@ -107,9 +110,10 @@ pub async fn demo(state: &AppState) -> Result<bool, AppError> {
     .execute(&mut *tx)
     .await?;
     sqlx::query!(
-        "INSERT INTO memberships (workspace_id, kind, status, display_name)
-         VALUES ($1, 'limited', 'active', 'Kim Kiosk')",
-        workspace_id
+        "INSERT INTO memberships (workspace_id, kind, status, display_name, kiosk_pin_hash)
+         VALUES ($1, 'limited', 'active', 'Kim Kiosk', $2)",
+        workspace_id,
+        pin_hash
     )
     .execute(&mut *tx)
     .await?;
@@ -143,6 +147,28 @@ pub async fn demo(state: &AppState) -> Result<bool, AppError> {
            FROM memberships tm
           WHERE m.workspace_id = $1 AND tm.workspace_id = $1 AND tm.is_team_manager
             AND NOT m.is_team_manager AND NOT m.is_admin AND m.account_id IS NOT NULL",
+        workspace_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    // Two weeks of weekdays for everyone with an account (the inactive
+    // member too, so the report's Inactive filter shows a difference).
+    sqlx::query!(
+        "INSERT INTO time_entries (workspace_id, membership_id, project_id, description,
+                                   started_at, ended_at, source)
+         SELECT m.workspace_id, m.id, p.id, d.description,
+                date_trunc('day', now()) - make_interval(days => g.day) + d.starts,
+                date_trunc('day', now()) - make_interval(days => g.day) + d.ends, 'manual'
+           FROM memberships m
+          CROSS JOIN generate_series(1, 14) AS g(day)
+          CROSS JOIN (VALUES ('Planning and email', interval '9 hours', interval '12 hours 30 minutes'),
+                             ('Focused work', interval '13 hours 30 minutes', interval '17 hours'))
+                AS d(description, starts, ends)
+           LEFT JOIN projects p ON p.workspace_id = m.workspace_id
+                AND p.name = CASE WHEN m.id % 2 = 0 THEN 'Website redesign' ELSE 'Mobile app' END
+          WHERE m.workspace_id = $1 AND m.account_id IS NOT NULL
+            AND m.status IN ('active', 'inactive')
+            AND extract(isodow FROM now() - make_interval(days => g.day)) < 6",
         workspace_id
     )
     .execute(&mut *tx)

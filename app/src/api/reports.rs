@@ -38,6 +38,9 @@ pub struct Summary {
     pub total_entries: i64,
     /// What a scoped viewer is seeing, e.g. "your team".
     pub scope_note: Option<String>,
+    /// The range reported on (`2026-11-01`), filled in when none was asked.
+    pub from: String,
+    pub to: String,
 }
 
 /// What the report is asked for, as the page's URL carries it.
@@ -82,8 +85,19 @@ pub async fn summarise(
     ctx: &Ctx,
     params: &SummaryParams,
 ) -> Result<Summary, AppError> {
-    let range = DateRange::parse(&params.from, &params.to)?;
     let zone = timedb::member_zone(conn, ctx.workspace_id, ctx.membership_id).await?;
+    // No dates: this month so far, in the viewer's zone.
+    let range = if params.from.trim().is_empty() && params.to.trim().is_empty() {
+        use chrono::Datelike;
+        let today = chrono::Utc::now().with_timezone(&zone.tz).date_naive();
+        let first = today.with_day(1).unwrap_or(today);
+        DateRange::parse(
+            &first.format("%Y-%m-%d").to_string(),
+            &today.format("%Y-%m-%d").to_string(),
+        )?
+    } else {
+        DateRange::parse(&params.from, &params.to)?
+    };
     let from = timedb::day_start(zone.tz, range.first());
     let to = timedb::day_start(zone.tz, range.last() + chrono::Duration::days(1));
     let person = params.person.trim();
@@ -167,5 +181,7 @@ pub async fn summarise(
         total_entries: rows.iter().map(|r| r.entries).sum(),
         rows,
         scope_note,
+        from: range.first().format("%Y-%m-%d").to_string(),
+        to: range.last().format("%Y-%m-%d").to_string(),
     })
 }

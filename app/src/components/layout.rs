@@ -82,6 +82,7 @@ fn Header(me: Me) -> impl IntoView {
     };
     let current_id = me.workspace.as_ref().map(|w| w.id);
     let show_accounts = me.can(Action::AccountsTab);
+    let show_reports = me.can(Action::ViewReports);
     let role = me
         .workspace
         .as_ref()
@@ -111,6 +112,7 @@ fn Header(me: Me) -> impl IntoView {
                 </label>
                 // Type-erased: the header's view type is otherwise too deep
                 // for the compiler's default recursion limit.
+                {view! { <crate::components::timer::HeaderTimer /> }.into_any()}
                 {view! { <crate::components::bell::BellMenu /> }.into_any()}
                 <div class="person">
                     <span class="avatar" aria-hidden="true">{initials(&me.name)}</span>
@@ -126,6 +128,7 @@ fn Header(me: Me) -> impl IntoView {
             <nav class="mainnav" aria-label="Main">
                 <A href="/team">"Team"</A>
                 <A href="/time">"Time"</A>
+                {show_reports.then(|| view! { <A href="/reports">"Reports"</A> })}
                 {show_accounts.then(|| view! { <A href="/accounts">"Accounts"</A> })}
                 <A href="/settings">"Settings"</A>
             </nav>

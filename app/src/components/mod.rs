@@ -4,3 +4,4 @@ pub mod bell;
 pub mod form;
 pub mod layout;
 pub mod session;
+pub mod timer;

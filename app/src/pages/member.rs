@@ -100,6 +100,9 @@ pub fn MemberPage() -> impl IntoView {
                                     </dl>
                                 </section>
                                 {can_act().then(|| view! { <MemberActions row=row.clone() version notice /> })}
+                                {(can_act() && row.status != "pending").then(|| view! {
+                                    <crate::pages::member_time::MemberTime membership_id=id name=row.name.clone() />
+                                })}
                                 <MemberGroups id groups=row.groups.clone() can_manage=can_manage() version />
                                 <MemberProjects id all=detail.all_projects projects=detail.projects.clone() can_manage=can_manage() version />
                             }.into_any()
