@@ -23,6 +23,7 @@ use crate::{
     components::session::provide_session,
     pages::{
         accounts::AccountsPage,
+        audit::AuditPage,
         auth::SignInPage,
         auth::SignUpPage,
         groups::{GroupsPage, ProjectsPage},
@@ -113,6 +114,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/team/members/:id") view=MemberPage ssr=SsrMode::Async />
                 <Route path=path!("/time") view=TimePage ssr=SsrMode::Async />
                 <Route path=path!("/reports") view=ReportsPage ssr=SsrMode::Async />
+                <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />
                 <Route path=path!("/kiosk") view=KioskPage ssr=SsrMode::Async />
                 <Route path=path!("/accounts") view=AccountsPage ssr=SsrMode::Async />
                 <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />

@@ -57,6 +57,7 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
     let page_state = state.clone();
     let export_state = state.clone();
     let summary_state = state.clone();
+    let audit_state = state.clone();
     let fallback_state = state.clone();
     let health_pool = state.pool.clone();
     // leptos_axum registers a route per server function (with this context).
@@ -72,6 +73,10 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
         .route(
             "/api/summary.csv",
             get(move |request| export::summary_csv(summary_state.clone(), request)),
+        )
+        .route(
+            "/api/audit.csv",
+            get(move |request| export::audit_csv(audit_state.clone(), request)),
         )
         .leptos_routes_with_context(
             &options,

@@ -120,15 +120,35 @@ fn snapshot(target: &Target) -> serde_json::Value {
 /// raises their own.
 #[server(prefix = "/api", endpoint = "set_member_role")]
 pub async fn set_member_role(membership_id: i64, role: RoleName, on: bool) -> Result<(), AppError> {
-    let action = match (role, on) {
+    let ctx = require(role_action(role, on)).await?;
+    let state = app_state()?;
+    let mut tx = state.pool.begin().await?;
+    apply_role(&mut tx, &ctx, membership_id, role, on).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The permission giving or taking `role` needs.
+#[cfg(feature = "ssr")]
+pub(crate) fn role_action(role: RoleName, on: bool) -> Action {
+    match (role, on) {
         (RoleName::Admin, true) => Action::GrantAdmin,
         (RoleName::Admin, false) => Action::AdministerAdmins,
         _ => Action::ManageManagerRoles,
-    };
-    let ctx = require(action).await?;
-    let state = app_state()?;
-    let mut tx = state.pool.begin().await?;
-    let target = load_target(&mut tx, &ctx, membership_id).await?;
+    }
+}
+
+/// Gives or takes one role inside the caller's transaction, after every
+/// rule; shared by the member card and bulk actions.
+#[cfg(feature = "ssr")]
+pub(crate) async fn apply_role(
+    tx: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+    membership_id: i64,
+    role: RoleName,
+    on: bool,
+) -> Result<(), AppError> {
+    let target = load_target(&mut *tx, ctx, membership_id).await?;
     if target.is_owner {
         return Err(AppError::Conflict(
             "The Owner's roles change only by transferring ownership.".into(),
@@ -173,7 +193,7 @@ pub async fn set_member_role(membership_id: i64, role: RoleName, on: bool) -> Re
             .await?,
         );
     }
-    db::refresh_member_keys(&mut tx, ctx.workspace_id, &touched).await?;
+    db::refresh_member_keys(&mut *tx, ctx.workspace_id, &touched).await?;
     let after = serde_json::json!({ "admin": admin, "project_manager": pm, "team_manager": tm });
     let mut event = audit::Event::new(
         Some(ctx.workspace_id),
@@ -188,8 +208,7 @@ pub async fn set_member_role(membership_id: i64, role: RoleName, on: bool) -> Re
     if let Some(account) = target.account_id {
         event = event.target_account(account);
     }
-    audit::record(&mut tx, &ctx.actor(), event).await?;
-    tx.commit().await?;
+    audit::record(&mut *tx, &ctx.actor(), event).await?;
     Ok(())
 }
 
@@ -216,7 +235,7 @@ pub async fn delete_member(membership_id: i64) -> Result<(), AppError> {
 
 #[cfg(feature = "ssr")]
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Change {
+pub(crate) enum Change {
     Deactivate,
     Reactivate,
     Delete,
@@ -227,20 +246,52 @@ async fn change_status(membership_id: i64, change: Change) -> Result<(), AppErro
     let ctx = require(Action::ManageMembers).await?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
-    // Seats are counted under the workspace row's lock, like invitations.
-    let workspace = sqlx::query!(
+    let workspace = lock_workspace(&mut tx, &ctx).await?;
+    apply_status(&mut tx, &ctx, &workspace, membership_id, change).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The workspace's plan and seats, its row locked: seats are counted under
+/// this lock, like invitations.
+#[cfg(feature = "ssr")]
+pub(crate) struct LockedWorkspace {
+    plan: String,
+    seats: i32,
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) async fn lock_workspace(
+    tx: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+) -> Result<LockedWorkspace, AppError> {
+    Ok(sqlx::query_as!(
+        LockedWorkspace,
         "SELECT plan, seats FROM workspaces WHERE id = $1 FOR UPDATE",
         ctx.workspace_id
     )
     .fetch_one(&mut *tx)
-    .await?;
-    let target = load_target(&mut tx, &ctx, membership_id).await?;
+    .await?)
+}
+
+/// Deactivates, reactivates or deletes one member inside the caller's
+/// transaction, after every rule; shared by the member card and bulk
+/// actions.
+#[cfg(feature = "ssr")]
+pub(crate) async fn apply_status(
+    tx: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+    workspace: &LockedWorkspace,
+    membership_id: i64,
+    change: Change,
+) -> Result<(), AppError> {
+    let target = load_target(&mut *tx, ctx, membership_id).await?;
     let verb = match change {
         Change::Deactivate => "deactivate",
         Change::Reactivate => "reactivate",
         Change::Delete => "delete",
     };
-    not_yourself(&ctx, &target, verb)?;
+    not_yourself(ctx, &target, verb)?;
     not_the_owner(
         &target,
         match change {
@@ -248,7 +299,7 @@ async fn change_status(membership_id: i64, change: Change) -> Result<(), AppErro
             _ => "deactivated",
         },
     )?;
-    owner_only_for_admins(&ctx, &target, verb)?;
+    owner_only_for_admins(ctx, &target, verb)?;
     let before = snapshot(&target);
     let mut stopped_timer = None;
     let action = match change {
@@ -260,10 +311,10 @@ async fn change_status(membership_id: i64, change: Change) -> Result<(), AppErro
                     format!("{} is already inactive.", target.name)
                 }));
             }
-            set_status(&mut tx, &ctx, membership_id, "inactive").await?;
+            set_status(&mut *tx, ctx, membership_id, "inactive").await?;
             // Saved with the deactivation's own time: both use the
             // transaction's now().
-            stopped_timer = time::stop_running(&mut tx, ctx.workspace_id, membership_id).await?;
+            stopped_timer = time::stop_running(&mut *tx, ctx.workspace_id, membership_id).await?;
             "member.deactivated"
         }
         Change::Reactivate => {
@@ -275,7 +326,7 @@ async fn change_status(membership_id: i64, change: Change) -> Result<(), AppErro
             }
             let plan = Plan::parse(&workspace.plan).unwrap_or(Plan::Free);
             if plan != Plan::Free && target.kind == "full" {
-                let used = seats_used(&mut tx, ctx.workspace_id).await?;
+                let used = seats_used(&mut *tx, ctx.workspace_id).await?;
                 if used >= i64::from(workspace.seats) {
                     return Err(AppError::Conflict(format!(
                         "All {} seats are taken. Add a seat in Settings or deactivate someone first.",
@@ -283,7 +334,7 @@ async fn change_status(membership_id: i64, change: Change) -> Result<(), AppErro
                     )));
                 }
             }
-            set_status(&mut tx, &ctx, membership_id, "active").await?;
+            set_status(&mut *tx, ctx, membership_id, "active").await?;
             "member.reactivated"
         }
         Change::Delete => {
@@ -308,7 +359,7 @@ async fn change_status(membership_id: i64, change: Change) -> Result<(), AppErro
             )
             .execute(&mut *tx)
             .await?;
-            db::refresh_member_keys(&mut tx, ctx.workspace_id, &managed).await?;
+            db::refresh_member_keys(&mut *tx, ctx.workspace_id, &managed).await?;
             "member.deleted"
         }
     };
@@ -318,8 +369,7 @@ async fn change_status(membership_id: i64, change: Change) -> Result<(), AppErro
     if let Some(account) = target.account_id {
         event = event.target_account(account);
     }
-    audit::record(&mut tx, &ctx.actor(), event).await?;
-    tx.commit().await?;
+    audit::record(&mut *tx, &ctx.actor(), event).await?;
     Ok(())
 }
 

@@ -3,7 +3,9 @@
 //! the few listed in `PUBLIC_ENDPOINTS`, which a signed-out person must reach.
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
+pub mod bulk;
 pub mod groups;
 pub mod import;
 pub mod invitations;

@@ -83,6 +83,7 @@ fn Header(me: Me) -> impl IntoView {
     let current_id = me.workspace.as_ref().map(|w| w.id);
     let show_accounts = me.can(Action::AccountsTab);
     let show_reports = me.can(Action::ViewReports);
+    let show_audit = me.can(Action::ViewAuditLog);
     let role = me
         .workspace
         .as_ref()
@@ -130,6 +131,7 @@ fn Header(me: Me) -> impl IntoView {
                 <A href="/time">"Time"</A>
                 {show_reports.then(|| view! { <A href="/reports">"Reports"</A> })}
                 {show_accounts.then(|| view! { <A href="/accounts">"Accounts"</A> })}
+                {show_audit.then(|| view! { <A href="/audit">"Audit log"</A> })}
                 <A href="/settings">"Settings"</A>
             </nav>
         </header>

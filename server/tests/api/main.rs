@@ -2,7 +2,9 @@
 //! One test binary (not one per file): each links the whole app, so this
 //! keeps build time and disk use down.
 
+mod audit;
 mod auth;
+mod bulk;
 mod directory;
 mod guard;
 mod helpers;
