@@ -234,9 +234,84 @@ fn AuditLine(row: AuditRow) -> impl IntoView {
             <td data-label="Action"><span class="badge">{row.action_label.clone()}</span></td>
             <td data-label="To whom">{row.target.clone()}</td>
             <td data-label="Change">
-                {(!row.details.is_empty()).then(|| view! { <code class="audit-details">{row.details.clone()}</code> })}
+                <ul class="audit-details">
+                    {describe_details(&row.details).into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+                </ul>
             </td>
             <td data-label="From" title=row.user_agent.clone()>{row.ip.clone()}</td>
         </tr>
+    }
+}
+
+fn scalar(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::Null | serde_json::Value::Bool(false) => None,
+        serde_json::Value::Bool(true) => Some("yes".into()),
+        serde_json::Value::String(text) => Some(text.clone()),
+        serde_json::Value::Array(items) => Some(format!("{} items", items.len())),
+        other => Some(other.to_string()),
+    }
+}
+
+/// An event's details as short lines: the fields that changed when it has
+/// "before" and "after", else its non-empty fields.
+pub fn describe_details(details: &str) -> Vec<String> {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(details)
+    else {
+        return Vec::new();
+    };
+    let label = |key: &str| key.replace('_', " ");
+    if let (Some(serde_json::Value::Object(before)), Some(serde_json::Value::Object(after))) =
+        (map.get("before"), map.get("after"))
+    {
+        let mut lines: Vec<String> = after
+            .iter()
+            .filter(|(key, value)| before.get(*key) != Some(*value))
+            .map(|(key, value)| {
+                let old = before
+                    .get(key)
+                    .and_then(scalar)
+                    .unwrap_or_else(|| "none".into());
+                let new = scalar(value).unwrap_or_else(|| "none".into());
+                format!("{}: {old} → {new}", label(key))
+            })
+            .collect();
+        lines.extend(
+            map.iter()
+                .filter(|(key, _)| *key != "before" && *key != "after")
+                .filter_map(|(key, value)| scalar(value).map(|v| format!("{}: {v}", label(key)))),
+        );
+        return lines;
+    }
+    map.iter()
+        .filter_map(|(key, value)| match value {
+            serde_json::Value::Object(inner) => {
+                let parts: Vec<String> = inner
+                    .iter()
+                    .filter_map(|(k, v)| scalar(v).map(|v| format!("{} {v}", label(k))))
+                    .collect();
+                (!parts.is_empty()).then(|| format!("{}: {}", label(key), parts.join(", ")))
+            }
+            other => scalar(other).map(|v| format!("{}: {v}", label(key))),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_details;
+
+    #[test]
+    fn details_read_as_changes() {
+        let role =
+            r#"{"role":"Admin","before":{"admin":false,"name":"Ada"},"after":{"admin":true}}"#;
+        assert_eq!(describe_details(role), ["admin: none → yes", "role: Admin"]);
+        let deactivated =
+            r#"{"before":{"name":"Max","status":"active","admin":false},"stopped_timer_entry":12}"#;
+        assert_eq!(
+            describe_details(deactivated),
+            ["before: name Max, status active", "stopped timer entry: 12"]
+        );
+        assert!(describe_details("").is_empty());
     }
 }

@@ -14,6 +14,7 @@ pub mod member_time;
 pub mod reports;
 pub mod settings;
 pub mod team;
+pub mod team_bulk;
 pub mod time;
 pub mod workspace;
 

@@ -20,6 +20,7 @@ use crate::{
     },
     error::AppError,
     pages::invite_dialog::{InviteDialog, LimitedDialog, PendingActions, TeamDialog},
+    pages::team_bulk::{BulkBar, RowCheck, RowSelection, SelectAllShown},
 };
 
 /// Pause after the last keystroke before the search is sent.
@@ -353,6 +354,21 @@ fn MembersView(
             .and_then(Result::ok)
             .is_some_and(|me| me.can(Action::InviteMembers))
     };
+    // Rows picked for a bulk action: the first page's ids (written by the
+    // table once it is in the browser) and those loaded by "Load more".
+    let first_ids: RwSignal<Vec<i64>> = RwSignal::new(Vec::new());
+    let shown_ids = Memo::new(move |_| {
+        let mut ids = first_ids.get();
+        more_rows.with(|more| ids.extend(more.iter().map(|r| r.membership_id)));
+        ids
+    });
+    let selection = RowSelection::new(shown_ids);
+    Effect::new(move |_| {
+        params.track();
+        reload.track();
+        selection.clear();
+    });
+    let after_bulk = Callback::new(move |_: String| reload.update(|n| *n += 1));
 
     view! {
             <search class="directory-controls" aria-label="Find members" node_ref=controls_ref>
@@ -474,6 +490,9 @@ fn MembersView(
                 TeamDialog::Invite => view! { <InviteDialog dialog on_done=on_changed /> }.into_any(),
                 TeamDialog::Limited => view! { <LimitedDialog dialog on_done=on_changed /> }.into_any(),
             }}
+            {move || can_invite().then(|| view! {
+                <BulkBar selection params count=shown_count group_options on_done=after_bulk />
+            })}
             <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading members…"</p> }>
                 {move || first_page.get().map(|answer| match answer {
                     Ok(page) => {
@@ -486,7 +505,9 @@ fn MembersView(
                             && view_query.get_untracked() == DirectoryQuery::default();
                         Either::Left(view! {
                             <MembersTable first=page.rows more=more_rows view_query
-                                on_changed=can_invite().then_some(on_changed) />
+                                on_changed=can_invite().then_some(on_changed)
+                                selection=can_invite().then_some(selection)
+                                first_ids />
                             {empty.then(|| {
                                 let searching = !view_query.get_untracked().search().is_empty();
                                 view! {
@@ -577,7 +598,13 @@ fn MembersTable(
     view_query: Memo<DirectoryQuery>,
     /// Set for people who may invite: pending rows get their actions.
     on_changed: Option<Callback<String>>,
+    /// Set for people who may act on members: rows get checkboxes.
+    selection: Option<RowSelection>,
+    /// Where this table writes its first page's ids, once in the browser.
+    first_ids: RwSignal<Vec<i64>>,
 ) -> impl IntoView {
+    let ids: Vec<i64> = first.iter().map(|r| r.membership_id).collect();
+    Effect::new(move |_| first_ids.set(ids.clone()));
     let header = move |sort: SortKey| {
         let label = label_of(SORT_OPTIONS, &sort);
         let aria_sort = move || {
@@ -615,6 +642,7 @@ fn MembersTable(
                 </caption>
                 <thead>
                     <tr>
+                        {selection.map(|selection| view! { <SelectAllShown selection /> })}
                         {header(SortKey::Name)}
                         {header(SortKey::Email)}
                         {header(SortKey::Roles)}
@@ -626,15 +654,19 @@ fn MembersTable(
                     </tr>
                 </thead>
                 <tbody>
-                    {first.into_iter().map(|row| member_row(row, on_changed)).collect_view()}
-                    {move || more.get().into_iter().map(|row| member_row(row, on_changed)).collect_view()}
+                    {first.into_iter().map(|row| member_row(row, on_changed, selection)).collect_view()}
+                    {move || more.get().into_iter().map(|row| member_row(row, on_changed, selection)).collect_view()}
                 </tbody>
             </table>
         </div>
     }
 }
 
-fn member_row(row: MemberRow, on_changed: Option<Callback<String>>) -> impl IntoView {
+fn member_row(
+    row: MemberRow,
+    on_changed: Option<Callback<String>>,
+    selection: Option<RowSelection>,
+) -> impl IntoView {
     let id = row.membership_id;
     let inactive = row.status == "inactive";
     let status = status_label(&row.status);
@@ -652,6 +684,7 @@ fn member_row(row: MemberRow, on_changed: Option<Callback<String>>) -> impl Into
     let href = format!("/team/members/{id}");
     view! {
         <tr tabindex="0" data-member-id=id on:keydown=move |ev| row_keydown(ev, id)>
+            {selection.map(|selection| view! { <RowCheck selection id name=row.name.clone() /> })}
             <td data-label="Name">
                 <a class="member-name" href=href tabindex="-1">
                     <span class="avatar small" aria-hidden="true">{initials(&row.name)}</span>
