@@ -6,6 +6,7 @@ pub mod export;
 pub mod mail_sink;
 pub mod mailer;
 pub mod middleware;
+pub mod photos;
 pub mod seed;
 pub mod seed_members;
 
@@ -58,6 +59,8 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
     let export_state = state.clone();
     let summary_state = state.clone();
     let audit_state = state.clone();
+    let photo_state = state.clone();
+    let photo_serve_state = state.clone();
     let fallback_state = state.clone();
     let health_pool = state.pool.clone();
     // leptos_axum registers a route per server function (with this context).
@@ -73,6 +76,18 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
         .route(
             "/api/summary.csv",
             get(move |request| export::summary_csv(summary_state.clone(), request)),
+        )
+        .route(
+            "/api/photo",
+            axum::routing::post({
+                let state = photo_state.clone();
+                move |request| photos::upload_or_remove(state.clone(), request)
+            })
+            .delete(move |request| photos::upload_or_remove(photo_state.clone(), request)),
+        )
+        .route(
+            "/api/photos/{file}",
+            get(move |file, request| photos::serve(photo_serve_state.clone(), file, request)),
         )
         .route(
             "/api/audit.csv",

@@ -12,6 +12,7 @@ pub mod invitations;
 pub mod kiosk;
 pub mod lifecycle;
 pub mod members;
+pub mod profile;
 pub mod reports;
 pub mod time;
 pub mod workspaces;

@@ -118,7 +118,7 @@ fn Header(me: Me) -> impl IntoView {
                 <div class="person">
                     <span class="avatar" aria-hidden="true">{initials(&me.name)}</span>
                     <span class="person-text">
-                        <span class="person-name">{me.name.clone()}</span>
+                        <a class="person-name" href="/profile">{me.name.clone()}</a>
                         <span class="person-role">{role}</span>
                     </span>
                     <form method="post" action=SignOut::url()>

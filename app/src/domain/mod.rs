@@ -9,6 +9,7 @@ pub mod invite;
 mod name;
 mod password;
 pub mod permission;
+pub mod profile;
 pub mod time;
 
 pub use email::EmailAddress;

@@ -101,6 +101,9 @@ pub fn MemberPage() -> impl IntoView {
                                 </section>
                                 {can_act().then(|| view! { <MemberActions row=row.clone() version notice /> })}
                                 {(can_act() && row.status != "pending").then(|| view! {
+                                    <crate::pages::profile::ProfileEditor membership_id=Some(id) />
+                                })}
+                                {(can_act() && row.status != "pending").then(|| view! {
                                     <crate::pages::member_time::MemberTime membership_id=id name=row.name.clone() />
                                 })}
                                 <MemberGroups id groups=row.groups.clone() can_manage=can_manage() version />

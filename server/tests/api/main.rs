@@ -11,5 +11,6 @@ mod helpers;
 mod invitations;
 mod lifecycle;
 mod mail;
+mod profile;
 mod security;
 mod time;

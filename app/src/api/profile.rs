@@ -1,0 +1,341 @@
+//! Member profiles: a member edits their own (not roles, billing rate or
+//! team manager); Owners and Admins edit anyone's in their workspace. A
+//! full member's name is their account's, in every workspace, so only
+//! they change it; a limited member's name is the workspace's to set.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use server_fn::codec::Json;
+
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::{
+    domain::{
+        profile::{BillingRate, Capacity, WorkingDays},
+        time::WeekStart,
+        Access, Action, DisplayName,
+    },
+    error::FieldErrors,
+    server::{app_state, audit, db, require, Ctx},
+};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ManagerChoice {
+    pub membership_id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileView {
+    pub membership_id: i64,
+    pub account_id: Option<i64>,
+    pub name: String,
+    pub email: Option<String>,
+    pub kind: String,
+    pub is_self: bool,
+    /// The viewer may change billing rate and team manager.
+    pub admin_fields: bool,
+    /// The viewer may change the name (their own, or a limited member's).
+    pub name_editable: bool,
+    pub week_start: u8,
+    pub time_zone: String,
+    pub working_days: i16,
+    pub capacity_minutes: i32,
+    pub team_manager_id: Option<i64>,
+    pub team_managers: Vec<ManagerChoice>,
+    /// `45.50`, or empty for no rate.
+    pub billing_rate: String,
+    pub currency: String,
+    pub notify_weekly_summary: bool,
+    pub notify_timer_reminders: bool,
+    /// Changes whenever the photo does (for the image URL); None: no photo.
+    pub photo_version: Option<i64>,
+}
+
+/// What the profile form sends.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ProfileForm {
+    pub name: String,
+    /// ISO numbers of the ticked days (1 = Monday).
+    pub working_days: Vec<u8>,
+    pub capacity: String,
+    pub week_start: String,
+    pub team_manager_id: Option<i64>,
+    pub billing_rate: String,
+    pub currency: String,
+    pub notify_weekly_summary: bool,
+    pub notify_timer_reminders: bool,
+}
+
+/// The guard for reading or changing a profile: one's own needs
+/// EditOwnProfile, anyone else's EditMemberProfile.
+#[cfg(feature = "ssr")]
+async fn guard(membership_id: Option<i64>) -> Result<(Ctx, i64, bool), AppError> {
+    let own = require(Action::EditOwnProfile).await?;
+    match membership_id {
+        None => {
+            let id = own.membership_id;
+            Ok((own, id, true))
+        }
+        Some(id) if id == own.membership_id => Ok((own, id, true)),
+        Some(id) => Ok((require(Action::EditMemberProfile).await?, id, false)),
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn is_admin_viewer(ctx: &Ctx) -> bool {
+    ctx.positions.access(Action::EditMemberProfile, ctx.plan) == Access::Allowed
+}
+
+/// A profile to show in the editor: `None` is the caller's own.
+#[server(prefix = "/api", endpoint = "profile_of")]
+pub async fn profile_of(membership_id: Option<i64>) -> Result<ProfileView, AppError> {
+    let (ctx, id, is_self) = guard(membership_id).await?;
+    let state = app_state()?;
+    let mut conn = state.pool.acquire().await?;
+    let row = sqlx::query!(
+        r#"SELECT m.id, m.account_id, coalesce(m.display_name, a.display_name, m.invited_email) AS "name!",
+                  coalesce(a.email, m.invited_email) AS email, m.kind, m.week_start, m.time_zone,
+                  m.working_days, m.daily_capacity_minutes, m.team_manager_id,
+                  m.billing_rate_cents, m.billing_currency, m.notify_weekly_summary,
+                  m.notify_timer_reminders,
+                  (extract(epoch FROM p.updated_at) * 1000)::bigint AS photo_version
+             FROM memberships m
+             LEFT JOIN accounts a ON a.id = m.account_id
+             LEFT JOIN account_photos p ON p.account_id = m.account_id
+            WHERE m.workspace_id = $1 AND m.id = $2"#,
+        ctx.workspace_id,
+        id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let team_managers = sqlx::query!(
+        r#"SELECT m.id, coalesce(m.display_name, a.display_name) AS "name!"
+             FROM memberships m JOIN accounts a ON a.id = m.account_id
+            WHERE m.workspace_id = $1 AND m.is_team_manager AND m.status = 'active' AND m.id <> $2
+            ORDER BY m.sort_name LIMIT 500"#,
+        ctx.workspace_id,
+        id
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|r| ManagerChoice {
+        membership_id: r.id,
+        name: r.name,
+    })
+    .collect();
+    let admin = is_admin_viewer(&ctx);
+    Ok(ProfileView {
+        membership_id: row.id,
+        account_id: row.account_id,
+        name_editable: is_self || (admin && row.kind == "limited"),
+        name: row.name,
+        email: row.email,
+        kind: row.kind,
+        is_self,
+        admin_fields: admin,
+        week_start: WeekStart::from_iso(row.week_start).iso(),
+        time_zone: row.time_zone,
+        working_days: row.working_days,
+        capacity_minutes: row.daily_capacity_minutes,
+        team_manager_id: row.team_manager_id,
+        team_managers,
+        billing_rate: row
+            .billing_rate_cents
+            .map(|cents| BillingRate::from_parts(cents, &row.billing_currency).amount_text())
+            .unwrap_or_default(),
+        currency: row.billing_currency,
+        notify_weekly_summary: row.notify_weekly_summary,
+        notify_timer_reminders: row.notify_timer_reminders,
+        photo_version: row.photo_version,
+    })
+}
+
+#[server(prefix = "/api", endpoint = "save_profile", input = Json)]
+pub async fn save_profile(membership_id: Option<i64>, form: ProfileForm) -> Result<(), AppError> {
+    let (ctx, id, is_self) = guard(membership_id).await?;
+    let admin = is_admin_viewer(&ctx);
+    let mut errors = FieldErrors::default();
+    let name = errors.take("name", DisplayName::parse(&form.name));
+    let days = errors.take("working_days", WorkingDays::from_days(&form.working_days));
+    let capacity = errors.take("capacity", Capacity::parse(&form.capacity));
+    let week_start = errors.take("week_start", WeekStart::parse(&form.week_start));
+    let rate = errors.take(
+        "billing_rate",
+        BillingRate::parse(&form.billing_rate, &form.currency),
+    );
+    let (Some(name), Some(days), Some(capacity), Some(week_start), Some(rate)) =
+        (name, days, capacity, week_start, rate)
+    else {
+        return Err(errors.into());
+    };
+    let state = app_state()?;
+    let mut tx = state.pool.begin().await?;
+    let before = sqlx::query!(
+        r#"SELECT m.account_id, m.kind, coalesce(m.display_name, a.display_name, '') AS "name!",
+                  m.working_days, m.daily_capacity_minutes, m.week_start, m.team_manager_id,
+                  m.billing_rate_cents, m.billing_currency, m.notify_weekly_summary,
+                  m.notify_timer_reminders
+             FROM memberships m LEFT JOIN accounts a ON a.id = m.account_id
+            WHERE m.workspace_id = $1 AND m.id = $2
+            FOR UPDATE OF m"#,
+        ctx.workspace_id,
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let currency = rate
+        .as_ref()
+        .map(|r| r.currency().to_owned())
+        .unwrap_or_else(|| before.billing_currency.clone());
+    let cents = rate.as_ref().map(BillingRate::cents);
+    if !admin
+        && (cents != before.billing_rate_cents || form.team_manager_id != before.team_manager_id)
+    {
+        return Err(AppError::Conflict(
+            "Only an Owner or Admin sets billing rates and team managers.".into(),
+        ));
+    }
+    let renamed = name.as_str() != before.name;
+    if renamed && !(is_self || (admin && before.kind == "limited")) {
+        return Err(AppError::field(
+            "name",
+            "This is their account's name, used in every workspace: only they can change it.",
+        ));
+    }
+    if let Some(manager) = form
+        .team_manager_id
+        .filter(|m| Some(*m) != before.team_manager_id)
+    {
+        let holds_role: bool = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM memberships
+                 WHERE workspace_id = $1 AND id = $2 AND is_team_manager AND status = 'active'
+                   AND id <> $3) AS "ok!""#,
+            ctx.workspace_id,
+            manager,
+            id
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if !holds_role {
+            return Err(AppError::field(
+                "team_manager",
+                "Choose a member who holds the Team manager role.",
+            ));
+        }
+    }
+    sqlx::query!(
+        "UPDATE memberships
+            SET working_days = $3, daily_capacity_minutes = $4, week_start = $5,
+                team_manager_id = $6, billing_rate_cents = $7, billing_currency = $8,
+                notify_weekly_summary = $9, notify_timer_reminders = $10,
+                display_name = CASE WHEN kind = 'limited' THEN $11 ELSE display_name END
+          WHERE workspace_id = $1 AND id = $2",
+        ctx.workspace_id,
+        id,
+        days.bits(),
+        capacity.minutes(),
+        i16::from(week_start.iso()),
+        form.team_manager_id,
+        cents,
+        currency,
+        form.notify_weekly_summary,
+        form.notify_timer_reminders,
+        name.as_str()
+    )
+    .execute(&mut *tx)
+    .await?;
+    if renamed {
+        if let (Some(account), true) = (before.account_id, is_self) {
+            sqlx::query!(
+                "UPDATE accounts SET display_name = $2 WHERE id = $1",
+                account,
+                name.as_str()
+            )
+            .execute(&mut *tx)
+            .await?;
+            // The name is in search keys in every workspace they are in,
+            // and in the keys of people they manage.
+            sqlx::query!(
+                "SELECT teamroom_refresh_members(m.workspace_id, array_agg(m.id))
+                   FROM memberships m
+                  WHERE m.account_id = $1
+                     OR m.team_manager_id IN (SELECT id FROM memberships WHERE account_id = $1)
+                  GROUP BY m.workspace_id",
+                account
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    db::refresh_member_keys(&mut tx, ctx.workspace_id, &[id]).await?;
+    let changes: serde_json::Map<String, serde_json::Value> = [
+        (
+            "name",
+            serde_json::json!(before.name),
+            serde_json::json!(name.as_str()),
+        ),
+        (
+            "working_days",
+            before.working_days.into(),
+            days.bits().into(),
+        ),
+        (
+            "capacity_minutes",
+            before.daily_capacity_minutes.into(),
+            capacity.minutes().into(),
+        ),
+        (
+            "week_start",
+            before.week_start.into(),
+            i16::from(week_start.iso()).into(),
+        ),
+        (
+            "team_manager_id",
+            before.team_manager_id.into(),
+            form.team_manager_id.into(),
+        ),
+        (
+            "billing_rate_cents",
+            before.billing_rate_cents.into(),
+            cents.into(),
+        ),
+        (
+            "billing_currency",
+            before.billing_currency.clone().into(),
+            currency.clone().into(),
+        ),
+        (
+            "notify_weekly_summary",
+            before.notify_weekly_summary.into(),
+            form.notify_weekly_summary.into(),
+        ),
+        (
+            "notify_timer_reminders",
+            before.notify_timer_reminders.into(),
+            form.notify_timer_reminders.into(),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, old, new)| old != new)
+    .map(|(key, old, new)| (key.to_owned(), serde_json::json!([old, new])))
+    .collect();
+    if !changes.is_empty() {
+        let (old, new): (serde_json::Map<_, _>, serde_json::Map<_, _>) = changes
+            .iter()
+            .map(|(k, v)| ((k.clone(), v[0].clone()), (k.clone(), v[1].clone())))
+            .unzip();
+        let mut event = audit::Event::new(Some(ctx.workspace_id), "member.profile_changed")
+            .target_membership(id)
+            .details(serde_json::json!({ "before": old, "after": new }));
+        if let Some(account) = before.account_id {
+            event = event.target_account(account);
+        }
+        audit::record(&mut tx, &ctx.actor(), event).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,368 @@
+//! The profile editor: one's own at `/profile`, anyone's on their member
+//! card for Owners and Admins. Every field is checked as typed with the
+//! same parsers the server runs.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::{
+    api::profile::{profile_of, save_profile, ProfileForm, ProfileView},
+    components::layout::{initials, AppShell},
+    domain::{
+        profile::{BillingRate, Capacity, WorkingDays, CURRENCIES},
+        time::WeekStart,
+        DisplayName,
+    },
+    error::AppError,
+};
+
+/// Largest photo the browser sends (the server checks again).
+const MAX_PHOTO_BYTES: f64 = 2.0 * 1024.0 * 1024.0;
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    view! {
+        <Title text="Your profile" />
+        <AppShell>
+            <div class="page-head"><h1>"Your profile"</h1></div>
+            <ProfileEditor membership_id=None />
+        </AppShell>
+    }
+}
+
+/// Loads the profile in the browser (the card and page hydrate the same
+/// whatever the answer) and shows the form.
+#[component]
+pub fn ProfileEditor(membership_id: Option<i64>) -> impl IntoView {
+    let version = RwSignal::new(0_u32);
+    let loaded = LocalResource::new(move || {
+        version.get();
+        profile_of(membership_id)
+    });
+    let shown = RwSignal::new(None::<Result<ProfileView, AppError>>);
+    Effect::new(move |_| {
+        if let Some(result) = loaded.get() {
+            shown.set(Some(result));
+        }
+    });
+    let reload = Callback::new(move |_: ()| version.update(|v| *v += 1));
+    view! {
+        <section class="card profile-card" aria-labelledby="profile-head" data-testid="profile-editor">
+            <h2 id="profile-head">"Profile"</h2>
+            {move || match shown.get() {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="muted">{e.to_string()}</p> }.into_any(),
+                Some(Ok(profile)) => view! { <ProfileForm profile reload /> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn ProfileForm(profile: ProfileView, reload: Callback<()>) -> impl IntoView {
+    let target = (!profile.is_self).then_some(profile.membership_id);
+    let name = RwSignal::new(profile.name.clone());
+    let days = RwSignal::new(
+        (1..=7u8)
+            .filter(|d| WorkingDays::from_bits(profile.working_days).has(*d))
+            .collect::<Vec<u8>>(),
+    );
+    let capacity = RwSignal::new(Capacity::from_minutes(profile.capacity_minutes).hours_text());
+    let week_start = RwSignal::new(profile.week_start.to_string());
+    let manager = RwSignal::new(
+        profile
+            .team_manager_id
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
+    );
+    let rate = RwSignal::new(profile.billing_rate.clone());
+    let currency = RwSignal::new(profile.currency.clone());
+    let weekly = RwSignal::new(profile.notify_weekly_summary);
+    let reminders = RwSignal::new(profile.notify_timer_reminders);
+    let server_error = RwSignal::new(None::<AppError>);
+    let saved = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+
+    let local = move |field: &str| -> Option<String> {
+        match field {
+            "name" => DisplayName::parse(&name.get()).err(),
+            "capacity" => Capacity::parse(&capacity.get()).err(),
+            "billing_rate" => BillingRate::parse(&rate.get(), &currency.get()).err(),
+            _ => None,
+        }
+    };
+    let message = move |field: &'static str| {
+        move || {
+            local(field)
+                .or_else(|| server_error.with(|e| e.as_ref().and_then(|e| e.field_message(field))))
+        }
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if ["name", "capacity", "billing_rate"]
+            .iter()
+            .any(|f| local(f).is_some())
+            || busy.get_untracked()
+        {
+            return;
+        }
+        let form = ProfileForm {
+            name: name.get_untracked(),
+            working_days: days.get_untracked(),
+            capacity: capacity.get_untracked(),
+            week_start: week_start.get_untracked(),
+            team_manager_id: manager.get_untracked().parse().ok(),
+            billing_rate: rate.get_untracked(),
+            currency: currency.get_untracked(),
+            notify_weekly_summary: weekly.get_untracked(),
+            notify_timer_reminders: reminders.get_untracked(),
+        };
+        busy.set(true);
+        saved.set(false);
+        leptos::task::spawn_local(async move {
+            let result = save_profile(target, form).await;
+            let ok = result.is_ok();
+            let _ = server_error.try_set(result.err());
+            let _ = saved.try_set(ok);
+            let _ = busy.try_set(false);
+        });
+    };
+    let manager_name = profile
+        .team_manager_id
+        .and_then(|id| profile.team_managers.iter().find(|m| m.membership_id == id))
+        .map(|m| m.name.clone())
+        .unwrap_or_else(|| "None".to_owned());
+    let admin_fields = profile.admin_fields;
+    let form_error = move || {
+        server_error.with(|e| match e {
+            None | Some(AppError::Validation(_)) => None,
+            Some(other) => Some(other.to_string()),
+        })
+    };
+    let name_error = message("name");
+    let capacity_error = message("capacity");
+    let rate_error = message("billing_rate");
+    let manager_error = message("team_manager");
+    view! {
+        <PhotoField profile=profile.clone() reload />
+        <form class="profile-form" on:submit=submit novalidate>
+            <div class="field" class:invalid=move || name_error().is_some()>
+                <label for="profile-name">"Name"</label>
+                <input id="profile-name" type="text" maxlength="100" bind:value=name
+                    disabled=!profile.name_editable aria-describedby="profile-name-hint" />
+                <p class="hint" id="profile-name-hint">{if profile.name_editable {
+                    "Shown to everyone in the workspace."
+                } else {
+                    "Their account's name, used in every workspace: only they can change it."
+                }}</p>
+                <p class="field-error" aria-live="polite">{name_error}</p>
+            </div>
+            <div class="field">
+                <span class="field-label">"Email"</span>
+                <p class="static-value">{profile.email.clone().unwrap_or_else(|| "No email (limited member)".to_owned())}</p>
+            </div>
+            <fieldset class="choice-list working-days">
+                <legend>"Working days"</legend>
+                {(1..=7u8).map(|day| view! {
+                    <label class="checkbox">
+                        <input
+                            type="checkbox"
+                            prop:checked=move || days.with(|d| d.contains(&day))
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                days.update(|d| {
+                                    d.retain(|x| *x != day);
+                                    if on {
+                                        d.push(day);
+                                        d.sort_unstable();
+                                    }
+                                });
+                            }
+                        />
+                        {WorkingDays::NAMES[usize::from(day - 1)]}
+                    </label>
+                }).collect_view()}
+            </fieldset>
+            <div class="field-row">
+                <div class="field" class:invalid=move || capacity_error().is_some()>
+                    <label for="profile-capacity">"Daily capacity (hours)"</label>
+                    <input id="profile-capacity" type="text" inputmode="decimal" bind:value=capacity />
+                    <p class="field-error" aria-live="polite">{capacity_error}</p>
+                </div>
+                <div class="field">
+                    <label for="profile-week-start">"Week starts on"</label>
+                    <select id="profile-week-start" on:change=move |ev| week_start.set(event_target_value(&ev))>
+                        {(1..=7u8).map(|d| {
+                            let selected = d == profile.week_start;
+                            view! { <option value=d.to_string() selected=selected>{WeekStart::NAMES[usize::from(d - 1)]}</option> }
+                        }).collect_view()}
+                    </select>
+                </div>
+            </div>
+            <div class="field-row">
+                <div class="field" class:invalid=move || manager_error().is_some()>
+                    <label for="profile-manager">"Team manager"</label>
+                    {if admin_fields {
+                        let current = profile.team_manager_id;
+                        view! {
+                            <select id="profile-manager" on:change=move |ev| manager.set(event_target_value(&ev))>
+                                <option value="" selected=current.is_none()>"None"</option>
+                                {profile.team_managers.iter().map(|m| view! {
+                                    <option value=m.membership_id.to_string() selected=Some(m.membership_id) == current>{m.name.clone()}</option>
+                                }).collect_view()}
+                            </select>
+                        }.into_any()
+                    } else {
+                        view! { <p class="static-value" id="profile-manager">{manager_name.clone()}</p> }.into_any()
+                    }}
+                    <p class="field-error" aria-live="polite">{manager_error}</p>
+                </div>
+                <div class="field" class:invalid=move || rate_error().is_some()>
+                    <label for="profile-rate">"Billing rate per hour"</label>
+                    {if admin_fields {
+                        view! {
+                            <div class="money">
+                                <input id="profile-rate" type="text" inputmode="decimal" placeholder="No rate" bind:value=rate />
+                                <select aria-label="Currency" on:change=move |ev| currency.set(event_target_value(&ev))>
+                                    {CURRENCIES.iter().map(|c| view! {
+                                        <option value=*c selected=*c == profile.currency>{*c}</option>
+                                    }).collect_view()}
+                                </select>
+                            </div>
+                        }.into_any()
+                    } else {
+                        let shown = if profile.billing_rate.is_empty() {
+                            "Not set".to_owned()
+                        } else {
+                            format!("{} {}", profile.billing_rate, profile.currency)
+                        };
+                        view! { <p class="static-value" id="profile-rate">{shown}</p> }.into_any()
+                    }}
+                    <p class="field-error" aria-live="polite">{rate_error}</p>
+                </div>
+            </div>
+            <fieldset class="choice-list">
+                <legend>"Email notifications"</legend>
+                <label class="checkbox"><input type="checkbox" bind:checked=weekly />"Weekly summary of tracked time"</label>
+                <label class="checkbox"><input type="checkbox" bind:checked=reminders />"Reminder when a timer runs past the working day"</label>
+            </fieldset>
+            {move || form_error().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })}
+            {move || saved.get().then(|| view! { <p class="notice" role="status">"Profile saved."</p> })}
+            <div class="actions">
+                <button type="submit" class="button button-primary" disabled=move || busy.get()>"Save profile"</button>
+            </div>
+        </form>
+    }
+}
+
+/// The photo, with "Upload" and "Remove". The browser refuses files over
+/// 2 MB or of another type before sending; the server checks the content.
+#[component]
+fn PhotoField(profile: ProfileView, reload: Callback<()>) -> impl IntoView {
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let target = (!profile.is_self).then_some(profile.membership_id);
+    let url = match target {
+        Some(id) => format!("/api/photo?member={id}"),
+        None => "/api/photo".to_owned(),
+    };
+    let url = StoredValue::new(url);
+    let send = move |file: Option<web_sys::File>| {
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let result = send_photo(&url.get_value(), file).await;
+            let _ = busy.try_set(false);
+            match result {
+                Ok(()) => reload.run(()),
+                Err(message) => {
+                    let _ = error.try_set(Some(message));
+                }
+            }
+        });
+    };
+    let on_file = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|files| files.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        if file.size() > MAX_PHOTO_BYTES {
+            error.set(Some("A photo can be at most 2 MB.".into()));
+            return;
+        }
+        if !["image/png", "image/jpeg", "image/webp"].contains(&file.type_().as_str()) {
+            error.set(Some("Choose a PNG, JPEG or WebP image.".into()));
+            return;
+        }
+        send(Some(file));
+    };
+    let photo = profile
+        .account_id
+        .zip(profile.photo_version)
+        .map(|(account, version)| format!("/api/photos/{account}.png?v={version}"));
+    let has_photo = photo.is_some();
+    view! {
+        <div class="photo-field">
+            {match photo {
+                Some(src) => view! { <img class="photo" src=src alt=format!("Photo of {}", profile.name) width="96" height="96" /> }.into_any(),
+                None => view! { <span class="avatar photo" aria-hidden="true">{initials(&profile.name)}</span> }.into_any(),
+            }}
+            {profile.account_id.is_some().then(|| view! {
+                <div class="photo-actions">
+                    <label class="button button-small">
+                        {if has_photo { "Change photo" } else { "Upload photo" }}
+                        <input type="file" class="visually-hidden-file" accept="image/png,image/jpeg,image/webp" on:change=on_file disabled=move || busy.get() />
+                    </label>
+                    {has_photo.then(|| view! {
+                        <button type="button" class="button button-small" on:click=move |_| send(None) disabled=move || busy.get()>"Remove photo"</button>
+                    })}
+                    <p class="hint">"PNG, JPEG or WebP, up to 2 MB; cropped to a square."</p>
+                    <p class="field-error" role="alert">{move || error.get()}</p>
+                </div>
+            })}
+        </div>
+    }
+}
+
+/// POSTs the file as the body (or DELETEs when None); the server's error
+/// message on failure.
+async fn send_photo(url: &str, file: Option<web_sys::File>) -> Result<(), String> {
+    use wasm_bindgen::JsCast;
+    let init = web_sys::RequestInit::new();
+    match &file {
+        Some(file) => {
+            init.set_method("POST");
+            init.set_body(file);
+        }
+        None => init.set_method("DELETE"),
+    }
+    let failed = || "The photo could not be sent. Try again.".to_owned();
+    let answer = wasm_bindgen_futures::JsFuture::from(window().fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(|_| failed())?;
+    let response: web_sys::Response = answer.dyn_into().map_err(|_| failed())?;
+    if response.ok() {
+        return Ok(());
+    }
+    if response.status() == 413 {
+        return Err("A photo can be at most 2 MB.".into());
+    }
+    let text = wasm_bindgen_futures::JsFuture::from(response.text().map_err(|_| failed())?)
+        .await
+        .ok()
+        .and_then(|t| t.as_string())
+        .unwrap_or_default();
+    match serde_json::from_str::<AppError>(&text) {
+        Ok(error) => Err(error
+            .field_message("photo")
+            .unwrap_or_else(|| error.to_string())),
+        Err(_) => Err(failed()),
+    }
+}

@@ -1,0 +1,219 @@
+//! Member photos. `POST /api/photo?member=ID` takes the image bytes as the
+//! body (no member: one's own); `DELETE` the same URL removes it;
+//! `GET /api/photos/{account}.png` serves it to people who share a
+//! workspace with its owner. Uploads are checked by their content, not
+//! their name or header, and re-encoded to a 256 px PNG, so nothing a
+//! person uploaded is ever served back as is.
+
+use std::io::Cursor;
+
+use app::{
+    domain::{Access, Action},
+    error::AppError,
+    server::{audit, guard::authorize, session::RequestMeta, session::SessionRow, AppState},
+};
+use axum::{
+    body::{to_bytes, Body},
+    extract::{Path, Query, Request},
+    response::Response,
+};
+use http::{header, HeaderValue, Method};
+use image::{imageops::FilterType, ImageFormat, ImageReader, Limits};
+
+use crate::middleware::error_response;
+
+/// Largest upload accepted.
+pub const MAX_PHOTO_BYTES: usize = 2 * 1024 * 1024;
+/// Side of the stored square photo.
+const PHOTO_SIDE: u32 = 256;
+
+#[derive(serde::Deserialize)]
+pub struct PhotoTarget {
+    member: Option<i64>,
+}
+
+pub async fn upload_or_remove(state: AppState, request: Request) -> Response {
+    match change(state, request).await {
+        Ok(()) => Response::new(Body::from("{}")),
+        Err(error) => error_response(error),
+    }
+}
+
+/// The account whose photo the request changes, after the guard: one's own
+/// with EditOwnProfile, anyone's in the workspace with EditMemberProfile.
+async fn target_account(
+    state: &AppState,
+    session: SessionRow,
+    meta: RequestMeta,
+    member: Option<i64>,
+) -> Result<(app::server::Ctx, i64, i64), AppError> {
+    let mut conn = state.pool.acquire().await?;
+    let ctx = authorize(&mut conn, session, meta, Action::EditOwnProfile).await?;
+    let membership_id = member.unwrap_or(ctx.membership_id);
+    if membership_id != ctx.membership_id
+        && ctx.positions.access(Action::EditMemberProfile, ctx.plan) != Access::Allowed
+    {
+        return Err(AppError::Forbidden);
+    }
+    let account: Option<Option<i64>> = sqlx::query_scalar!(
+        "SELECT account_id FROM memberships WHERE workspace_id = $1 AND id = $2",
+        ctx.workspace_id,
+        membership_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let account = account.ok_or(AppError::NotFound)?.ok_or_else(|| {
+        AppError::Conflict("Limited members have no account, so no photo.".into())
+    })?;
+    Ok((ctx, membership_id, account))
+}
+
+async fn change(state: AppState, request: Request) -> Result<(), AppError> {
+    let (parts, body) = request.into_parts();
+    let session = parts
+        .extensions
+        .get::<SessionRow>()
+        .cloned()
+        .ok_or(AppError::Unauthenticated)?;
+    let meta = RequestMeta::from_headers(&parts.headers, &state.auth);
+    let Query(target) = Query::<PhotoTarget>::try_from_uri(&parts.uri)
+        .map_err(|_| AppError::field("photo", "The upload address is malformed."))?;
+    let (ctx, membership_id, account) =
+        target_account(&state, session, meta, target.member).await?;
+    let png = if parts.method == Method::DELETE {
+        None
+    } else {
+        // One byte over the limit is enough to know it is too big.
+        let bytes = to_bytes(body, MAX_PHOTO_BYTES + 1)
+            .await
+            .map_err(|_| too_big())?;
+        if bytes.len() > MAX_PHOTO_BYTES {
+            return Err(too_big());
+        }
+        let bytes = bytes.to_vec();
+        Some(
+            tokio::task::spawn_blocking(move || normalise(&bytes))
+                .await
+                .map_err(|_| AppError::Internal)??,
+        )
+    };
+    let mut tx = state.pool.begin().await?;
+    match &png {
+        Some(png) => {
+            sqlx::query!(
+                "INSERT INTO account_photos (account_id, png) VALUES ($1, $2)
+                 ON CONFLICT (account_id) DO UPDATE SET png = excluded.png, updated_at = now()",
+                account,
+                png.as_slice()
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        None => {
+            sqlx::query!("DELETE FROM account_photos WHERE account_id = $1", account)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    audit::record(
+        &mut tx,
+        &ctx.actor(),
+        audit::Event::new(
+            Some(ctx.workspace_id),
+            if png.is_some() {
+                "member.photo_changed"
+            } else {
+                "member.photo_removed"
+            },
+        )
+        .target_membership(membership_id)
+        .target_account(account),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn too_big() -> AppError {
+    AppError::field("photo", "A photo can be at most 2 MB.")
+}
+
+/// Checks the bytes are a PNG, JPEG or WebP image (by content), decodes it
+/// within memory limits and returns a 256 px square PNG of its centre.
+pub fn normalise(bytes: &[u8]) -> Result<Vec<u8>, AppError> {
+    let not_an_image = || AppError::field("photo", "That file is not a PNG, JPEG or WebP image.");
+    let format = image::guess_format(bytes).map_err(|_| not_an_image())?;
+    if !matches!(
+        format,
+        ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP
+    ) {
+        return Err(not_an_image());
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(8_000);
+    limits.max_image_height = Some(8_000);
+    limits.max_alloc = Some(256 * 1024 * 1024);
+    reader.limits(limits);
+    let image = reader.decode().map_err(|_| {
+        AppError::field(
+            "photo",
+            "That image could not be read: it may be damaged, or larger than 8,000 pixels a side.",
+        )
+    })?;
+    let square = image.resize_to_fill(PHOTO_SIDE, PHOTO_SIDE, FilterType::Lanczos3);
+    let mut out = Vec::new();
+    square
+        .write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+        .map_err(|error| {
+            tracing::error!(%error, "encoding a photo");
+            AppError::Internal
+        })?;
+    Ok(out)
+}
+
+pub async fn serve(state: AppState, Path(file): Path<String>, request: Request) -> Response {
+    match photo(state, &file, request).await {
+        Ok(response) => response,
+        Err(error) => error_response(error),
+    }
+}
+
+async fn photo(state: AppState, file: &str, request: Request) -> Result<Response, AppError> {
+    let viewer = request
+        .extensions()
+        .get::<SessionRow>()
+        .map(|s| s.account_id)
+        .ok_or(AppError::Unauthenticated)?;
+    let account: i64 = file
+        .strip_suffix(".png")
+        .and_then(|id| id.parse().ok())
+        .ok_or(AppError::NotFound)?;
+    // Only people who share a workspace with them see their face.
+    let png: Option<Vec<u8>> = sqlx::query_scalar!(
+        "SELECT p.png FROM account_photos p
+          WHERE p.account_id = $1
+            AND EXISTS (SELECT 1 FROM memberships mine
+                          JOIN memberships theirs ON theirs.workspace_id = mine.workspace_id
+                         WHERE mine.account_id = $2 AND mine.status = 'active'
+                           AND theirs.account_id = $1)",
+        account,
+        viewer
+    )
+    .fetch_optional(&state.pool)
+    .await?;
+    let png = png.ok_or(AppError::NotFound)?;
+    let mut response = Response::new(Body::from(png));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+    // The URL carries the photo's version, so it can be kept a day.
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=86400"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(response)
+}
