@@ -74,3 +74,30 @@ test('bulk deactivation of a filtered selection reports who was skipped and why'
   expect(overflow).toBeLessThanOrEqual(0);
   await page.screenshot({ path: path.join(SHOTS, 'bulk-report-phone.png'), fullPage: false });
 });
+
+test("a row's menu deactivates, then deletes, with the rules' own words", async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await signUp(page, unique('menu-owner'), 'Mona Menu');
+  const name = `Rowan ${Date.now() % 100000}`;
+  await page.request.post('/api/add_limited_member', { form: { name }, headers: { accept: 'application/json' } });
+  await page.goto(`/team?q=${encodeURIComponent(name)}`);
+  await membersReady(page);
+  const row = page.locator('.members-table tbody tr').filter({ hasText: name });
+  await row.getByRole('button', { name: `Actions for ${name}` }).or(row.locator('summary')).first().click();
+  const menu = row.getByRole('group', { name: `Actions for ${name}` });
+  await expect(menu.getByRole('link', { name: 'Edit profile' })).toBeVisible();
+  await page.screenshot({ path: path.join(SHOTS, 'row-menu-desktop.png') });
+  await menu.getByRole('button', { name: 'Deactivate' }).click();
+  await expect(page.getByTestId('team-notice')).toContainText(`Deactivate: ${name}.`);
+
+  await page.goto(`/team?q=${encodeURIComponent(name)}&status=inactive`);
+  await membersReady(page);
+  const inactive = page.locator('.members-table tbody tr').filter({ hasText: name });
+  await inactive.locator('summary').click();
+  await inactive.getByRole('button', { name: 'Delete…' }).click();
+  await inactive.getByRole('button', { name: `Delete ${name} for good` }).click();
+  await expect(page.getByTestId('team-notice')).toContainText(`Deleted ${name}.`);
+  await page.goto(`/team?q=${encodeURIComponent(name)}&status=all`);
+  await membersReady(page);
+  await expect(page.locator('.members-table tbody tr')).toHaveCount(0);
+});

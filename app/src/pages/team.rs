@@ -20,7 +20,7 @@ use crate::{
     },
     error::AppError,
     pages::invite_dialog::{InviteDialog, LimitedDialog, PendingActions, TeamDialog},
-    pages::team_bulk::{BulkBar, RowCheck, RowSelection, SelectAllShown},
+    pages::team_bulk::{BulkBar, RowCheck, RowMenu, RowSelection, SelectAllShown},
 };
 
 /// Pause after the last keystroke before the search is sent.
@@ -651,6 +651,7 @@ fn MembersTable(
                         {header(SortKey::Kind)}
                         {header(SortKey::LastActive)}
                         {header(SortKey::Added)}
+                        {selection.map(|_| view! { <th scope="col" class="menu-cell"><span class="visually-hidden">"Actions"</span></th> })}
                     </tr>
                 </thead>
                 <tbody>
@@ -705,6 +706,9 @@ fn member_row(
             <td data-label="Kind">{kind_label(&row.kind)}</td>
             <td data-label="Last active">{last_active}</td>
             <td data-label="Added">{added}</td>
+            {selection.zip(on_changed).map(|(_, on_changed)| view! {
+                <td class="menu-cell" data-label="Actions"><RowMenu row=row.clone() on_changed /></td>
+            })}
         </tr>
     }
 }

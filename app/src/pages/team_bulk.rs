@@ -358,3 +358,95 @@ pub fn BulkBar(
         </Show>
     }
 }
+
+/// A row's "⋯" menu (Owners and Admins): open the profile, deactivate or
+/// reactivate, delete an inactive member, give or take roles. Each action
+/// runs through the same rules as everywhere else and says why when it is
+/// refused.
+#[component]
+pub fn RowMenu(row: crate::api::members::MemberRow, on_changed: Callback<String>) -> impl IntoView {
+    let id = row.membership_id;
+    let name = StoredValue::new(row.name.clone());
+    let open = RwSignal::new(false);
+    let confirm_delete = RwSignal::new(false);
+    let refusal = RwSignal::new(None::<String>);
+    let run = move |op: BulkOp| {
+        leptos::task::spawn_local(async move {
+            match bulk_members(op, BulkSelection::Rows(vec![id])).await {
+                Ok(step) if step.done == 1 => {
+                    let _ = open.try_set(false);
+                    on_changed.run(format!("{}: {}.", op.label(), name.get_value()));
+                }
+                Ok(step) => {
+                    let reason = step
+                        .skipped
+                        .first()
+                        .map(|s| s.reason.clone())
+                        .unwrap_or_default();
+                    let _ = refusal.try_set(Some(reason));
+                }
+                Err(error) => {
+                    let _ = refusal.try_set(Some(error.to_string()));
+                }
+            }
+        });
+    };
+    let delete = move |_| {
+        leptos::task::spawn_local(async move {
+            match crate::api::lifecycle::delete_member(id).await {
+                Ok(()) => {
+                    let _ = open.try_set(false);
+                    on_changed.run(format!("Deleted {}.", name.get_value()));
+                }
+                Err(error) => {
+                    let _ = refusal.try_set(Some(error.to_string()));
+                }
+            }
+        });
+    };
+    let status = row.status.clone();
+    let full = row.kind == "full" && status != "pending";
+    let roles = [
+        (RoleName::Admin, row.positions.admin),
+        (RoleName::ProjectManager, row.positions.project_manager),
+        (RoleName::TeamManager, row.positions.team_manager),
+    ];
+    let is_owner = row.positions.owner;
+    view! {
+        <details class="row-menu" prop:open=move || open.get() on:toggle=move |ev| {
+            use wasm_bindgen::JsCast;
+            if let Some(details) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlDetailsElement>().ok()) {
+                open.set(details.open());
+                refusal.set(None);
+                confirm_delete.set(false);
+            }
+        } on:keydown=|ev| ev.stop_propagation()>
+            <summary class="button button-small button-quiet" aria-label=format!("Actions for {}", row.name)>"⋯"</summary>
+            <div class="row-menu-list" role="group" aria-label=format!("Actions for {}", row.name)>
+                <a class="row-menu-item" href=format!("/team/members/{id}")>"Edit profile"</a>
+                {(status == "active" && !is_owner).then(|| view! {
+                    <button type="button" class="row-menu-item" on:click=move |_| run(BulkOp::Deactivate)>"Deactivate"</button>
+                })}
+                {(status == "inactive").then(|| view! {
+                    <button type="button" class="row-menu-item" on:click=move |_| run(BulkOp::Reactivate)>"Reactivate"</button>
+                    <Show
+                        when=move || confirm_delete.get()
+                        fallback=move || view! {
+                            <button type="button" class="row-menu-item danger" on:click=move |_| confirm_delete.set(true)>"Delete…"</button>
+                        }
+                    >
+                        <button type="button" class="row-menu-item danger" on:click=delete>
+                            {format!("Delete {} for good", name.get_value())}
+                        </button>
+                    </Show>
+                })}
+                {(full && !is_owner).then(|| roles.into_iter().map(|(role, held)| {
+                    let op = if held { BulkOp::TakeRole(role) } else { BulkOp::GiveRole(role) };
+                    view! { <button type="button" class="row-menu-item" on:click=move |_| run(op)>{op.label()}</button> }
+                }).collect_view())}
+                {is_owner.then(|| view! { <p class="muted small row-menu-note">"The Owner's roles change only by transfer."</p> })}
+                {move || refusal.get().map(|r| view! { <p class="field-error row-menu-note" role="alert">{r}</p> })}
+            </div>
+        </details>
+    }
+}

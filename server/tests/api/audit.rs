@@ -6,7 +6,7 @@ use sqlx::PgPool;
 
 use crate::{
     helpers::{error_of, TestApp},
-    lifecycle::{member, owner_app},
+    lifecycle::{member, other_workspace, owner_app},
 };
 
 async fn log(app: &TestApp, who: &reqwest::Client, form: &[(&str, &str)]) -> serde_json::Value {
@@ -181,14 +181,7 @@ async fn pages_follow_the_keyset_and_admins_do_not_see_owner_only_events(pool: P
     .execute(&app.pool)
     .await
     .expect("owner event");
-    let other = crate::helpers::spawn(app.pool.clone()).await;
-    other
-        .sign_up(
-            "otto@example.com",
-            "Otto Other",
-            crate::helpers::GOOD_PASSWORD,
-        )
-        .await;
+    other_workspace(&app).await;
 
     let mut seen = Vec::new();
     let mut before: Option<i64> = None;

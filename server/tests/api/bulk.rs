@@ -8,7 +8,7 @@ use sqlx::PgPool;
 
 use crate::{
     helpers::{error_of, TestApp},
-    lifecycle::{member, owner_app},
+    lifecycle::{member, other_workspace, owner_app},
 };
 
 async fn bulk(app: &TestApp, who: &reqwest::Client, body: serde_json::Value) -> reqwest::Response {
@@ -47,20 +47,7 @@ async fn an_admins_bulk_deactivation_applies_the_rules_to_each_member_and_report
         .execute(&app.pool)
         .await
         .expect("admins");
-    let other = crate::helpers::spawn(app.pool.clone()).await;
-    other
-        .sign_up(
-            "otto@example.com",
-            "Otto Other",
-            crate::helpers::GOOD_PASSWORD,
-        )
-        .await;
-    let otto: i64 = sqlx::query_scalar(
-        "SELECT m.id FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE a.email = 'otto@example.com'",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("otto");
+    let (_, _, otto) = other_workspace(&app).await;
 
     let rows = [
         max.membership_id,

@@ -62,6 +62,23 @@ pub(crate) async fn member(app: &TestApp, workspace_id: i64, email: &str, name: 
     }
 }
 
+/// A second workspace on the same database, owned by Otto: (its app, its
+/// id, Otto's membership id).
+pub(crate) async fn other_workspace(app: &TestApp) -> (TestApp, i64, i64) {
+    let other = crate::helpers::spawn(app.pool.clone()).await;
+    other
+        .sign_up("otto@example.com", "Otto Other", GOOD_PASSWORD)
+        .await;
+    let (workspace_id, membership_id): (i64, i64) = sqlx::query_as(
+        "SELECT m.workspace_id, m.id FROM memberships m JOIN accounts a ON a.id = m.account_id
+          WHERE a.email = 'otto@example.com'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("otto's workspace");
+    (other, workspace_id, membership_id)
+}
+
 pub(crate) async fn owner_app(pool: PgPool) -> (TestApp, i64, i64) {
     let app = spawn(pool).await;
     app.sign_up("olive@example.com", "Olive Owner", GOOD_PASSWORD)

@@ -12,5 +12,6 @@ mod invitations;
 mod lifecycle;
 mod mail;
 mod profile;
+mod roles;
 mod security;
 mod time;

@@ -7,7 +7,7 @@ use sqlx::PgPool;
 
 use crate::{
     helpers::{client, error_of, TestApp},
-    lifecycle::{member, owner_app, Person},
+    lifecycle::{member, other_workspace, owner_app, Person},
 };
 
 async fn running_count(app: &TestApp, membership_id: i64) -> i64 {
@@ -482,20 +482,7 @@ async fn a_limited_member_clocks_in_and_out_at_the_kiosk_with_a_throttled_pin(po
             .await
             .expect("limited member");
     // Someone in another workspace, with a PIN of their own.
-    let other = crate::helpers::spawn(app.pool.clone()).await;
-    other
-        .sign_up(
-            "otto@example.com",
-            "Otto Other",
-            crate::helpers::GOOD_PASSWORD,
-        )
-        .await;
-    let otto: i64 = sqlx::query_scalar(
-        "SELECT m.id FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE a.email = 'otto@example.com'",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("otto");
+    let (other, _, otto) = other_workspace(&app).await;
     let own_pin = other.call("set_kiosk_pin", &[("pin", "4321")]).await;
     assert!(own_pin.status().is_success(), "{}", own_pin.status());
 
