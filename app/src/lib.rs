@@ -32,7 +32,7 @@ use crate::{
         invite::{AcceptInvitePage, VerifyEmailPage},
         kiosk::KioskPage,
         member::MemberPage,
-        profile::ProfilePage,
+        profile::{EmailChangePage, ProfilePage},
         reports::ReportsPage,
         settings::SettingsPage,
         team::TeamPage,
@@ -117,6 +117,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/reports") view=ReportsPage ssr=SsrMode::Async />
                 <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />
                 <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
+                <Route path=path!("/email-change/:token") view=EmailChangePage />
                 <Route path=path!("/kiosk") view=KioskPage ssr=SsrMode::Async />
                 <Route path=path!("/accounts") view=AccountsPage ssr=SsrMode::Async />
                 <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />

@@ -1,6 +1,7 @@
 import { test, expect } from '@playwright/test';
 import * as path from 'node:path';
-import { hydrated, signUp, SHOTS, unique } from './helpers';
+import { hydrated, PASSWORD_NEW, signUp, SHOTS, unique } from './helpers';
+import { waitForMail } from './mail';
 
 // A 2x2 PNG; the server crops and scales it to 256 px.
 const PNG = Buffer.from(
@@ -52,3 +53,37 @@ for (const [name, viewport] of [
     await page.screenshot({ path: path.join(SHOTS, `profile-${name}.png`), fullPage: true });
   });
 }
+
+test('changing your email waits for the new address to confirm, and the old one is told', async ({ page, browser }) => {
+  const old = unique('old-address');
+  const fresh = unique('new-address');
+  await signUp(page, old, 'Eli Email');
+  await page.goto('/profile');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Change email' }).click();
+  const form = page.getByTestId('email-change');
+  await form.getByLabel('New email address').fill(fresh);
+  await form.getByLabel('Current password').fill('not my password');
+  await form.getByRole('button', { name: 'Send confirmation link' }).click();
+  await expect(form).toContainText('not your current password');
+  await form.getByLabel('Current password').fill(PASSWORD_NEW);
+  await form.getByRole('button', { name: 'Send confirmation link' }).click();
+  await expect(form.getByRole('status')).toContainText(`Check ${fresh}`);
+
+  // The link is opened on a phone, signed out.
+  const mail = await waitForMail(fresh);
+  const link = mail.match(/https?:\/\/[^\s"<>]+\/email-change\/[A-Za-z0-9_-]{43}/)?.[0] ?? '';
+  expect(link).not.toBe('');
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const tab = await phone.newPage();
+  await tab.goto(new URL(link).pathname);
+  await hydrated(tab);
+  await tab.getByRole('button', { name: 'Confirm my new address' }).click();
+  await expect(tab.getByTestId('email-changed')).toContainText(fresh);
+  expect(await waitForMail(old)).toContain(`now ${fresh}`);
+  await phone.close();
+
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByTestId('profile-editor')).toContainText(fresh);
+});

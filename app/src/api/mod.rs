@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod bulk;
+pub mod email_change;
 pub mod groups;
 pub mod import;
 pub mod invitations;
@@ -27,6 +28,7 @@ pub const PUBLIC_ENDPOINTS: &[&str] = &[
     "/api/invitation_preview",
     "/api/accept_invitation",
     "/api/verify_email",
+    "/api/confirm_email_change",
     // The Kiosk device has no session; its own token cookie is checked by
     // each of these (`kiosk::device`).
     "/api/kiosk_info",

@@ -157,10 +157,16 @@ fn ProfileForm(profile: ProfileView, reload: Callback<()>) -> impl IntoView {
                 }}</p>
                 <p class="field-error" aria-live="polite">{name_error}</p>
             </div>
-            <div class="field">
-                <span class="field-label">"Email"</span>
-                <p class="static-value">{profile.email.clone().unwrap_or_else(|| "No email (limited member)".to_owned())}</p>
-            </div>
+            {if profile.is_self && profile.account_id.is_some() {
+                view! { <EmailChangeForm current=profile.email.clone().unwrap_or_default() /> }.into_any()
+            } else {
+                view! {
+                    <div class="field">
+                        <span class="field-label">"Email"</span>
+                        <p class="static-value">{profile.email.clone().unwrap_or_else(|| "No email (limited member)".to_owned())}</p>
+                    </div>
+                }.into_any()
+            }}
             <fieldset class="choice-list working-days">
                 <legend>"Working days"</legend>
                 {(1..=7u8).map(|day| view! {
@@ -364,5 +370,123 @@ async fn send_photo(url: &str, file: Option<web_sys::File>) -> Result<(), String
             .field_message("photo")
             .unwrap_or_else(|| error.to_string())),
         Err(_) => Err(failed()),
+    }
+}
+
+/// `/email-change/{token}`: the new address confirms with a button (a POST,
+/// so a mail scanner opening the link changes nothing).
+#[component]
+pub fn EmailChangePage() -> impl IntoView {
+    use crate::{
+        api::email_change::ConfirmEmailChange,
+        components::form::{track_action_errors, FormAlert, ServerErrors},
+    };
+    use server_fn::ServerFn;
+    let params = leptos_router::hooks::use_params_map();
+    let token = Memo::new(move |_| params.with(|p| p.get("token").unwrap_or_default()));
+    let action = ServerAction::<ConfirmEmailChange>::new();
+    let errors = ServerErrors::new("/api/confirm_email_change");
+    track_action_errors(action, errors);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        errors.set(None);
+        action.dispatch(ConfirmEmailChange {
+            token: token.get_untracked(),
+        });
+    };
+    view! {
+        <Title text="Confirm your new email" />
+        <main class="auth-page">
+            <div class="card narrow">
+                <p class="auth-brand"><span class="brand-mark" aria-hidden="true">"T"</span>" Teamroom"</p>
+                <h1>"Confirm your new email address"</h1>
+                {move || match action.value().get() {
+                    Some(Ok(address)) => view! {
+                        <p class="notice" role="status" data-testid="email-changed">
+                            {format!("Done: your account's address is now {address}. Use it to sign in.")}
+                        </p>
+                        <a class="button button-primary button-wide" href="/profile">"Back to Teamroom"</a>
+                    }.into_any(),
+                    _ => view! {
+                        <p class="lede">"Your account will use this address to sign in and for mail. The old address is told."</p>
+                        <form method="post" action=ConfirmEmailChange::url() on:submit=on_submit>
+                            <input type="hidden" name="token" value=move || token.get() />
+                            <FormAlert errors />
+                            <button type="submit" class="button button-primary button-wide" disabled=move || action.pending().get()>
+                                "Confirm my new address"
+                            </button>
+                        </form>
+                    }.into_any(),
+                }}
+            </div>
+        </main>
+    }
+}
+
+/// "Change email" on one's own profile: the new address and the current
+/// password; nothing changes until the new address confirms.
+#[component]
+fn EmailChangeForm(current: String) -> impl IntoView {
+    use crate::{api::email_change::request_email_change, domain::EmailAddress};
+    let open = RwSignal::new(false);
+    let address = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let touched = RwSignal::new(false);
+    let server_error = RwSignal::new(None::<AppError>);
+    let sent = RwSignal::new(None::<String>);
+    let local = move || {
+        touched
+            .get()
+            .then(|| EmailAddress::parse(&address.get()).err())
+            .flatten()
+    };
+    let message = move |field: &'static str| {
+        server_error.with(|e| e.as_ref().and_then(|e| e.field_message(field)))
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        touched.set(true);
+        if EmailAddress::parse(&address.get_untracked()).is_err() {
+            return;
+        }
+        let (a, p) = (address.get_untracked(), password.get_untracked());
+        leptos::task::spawn_local(async move {
+            match request_email_change(a, p).await {
+                Ok(to) => {
+                    let _ = sent.try_set(Some(to));
+                    let _ = server_error.try_set(None);
+                    let _ = password.try_set(String::new());
+                }
+                Err(e) => {
+                    let _ = server_error.try_set(Some(e));
+                }
+            }
+        });
+    };
+    view! {
+        <div class="field">
+            <span class="field-label">"Email"</span>
+            <p class="static-value">{current}" "
+                <button type="button" class="button-link" on:click=move |_| open.update(|o| *o = !*o)>"Change email"</button>
+            </p>
+        </div>
+        <Show when=move || open.get()>
+            <form class="email-change" on:submit=submit novalidate data-testid="email-change">
+                <div class="field" class:invalid=move || local().or_else(|| message("new_email")).is_some()>
+                    <label for="new-email">"New email address"</label>
+                    <input id="new-email" type="email" autocomplete="email" bind:value=address />
+                    <p class="field-error" aria-live="polite">{move || local().or_else(|| message("new_email"))}</p>
+                </div>
+                <div class="field" class:invalid=move || message("password").is_some()>
+                    <label for="email-password">"Current password"</label>
+                    <input id="email-password" type="password" autocomplete="current-password" bind:value=password />
+                    <p class="field-error" aria-live="polite">{move || message("password")}</p>
+                </div>
+                <button type="submit" class="button">"Send confirmation link"</button>
+                {move || sent.get().map(|to| view! {
+                    <p class="notice" role="status">{format!("Check {to}: we sent a link. Your address changes when you open it.")}</p>
+                })}
+            </form>
+        </Show>
     }
 }

@@ -14,6 +14,8 @@ pub const OUTBOX_CHANNEL: &str = "teamroom_outbox";
 pub enum MailKind {
     Invitation,
     VerifyEmail,
+    EmailChange,
+    EmailChangedNotice,
 }
 
 impl MailKind {
@@ -21,6 +23,8 @@ impl MailKind {
         match self {
             Self::Invitation => "invitation",
             Self::VerifyEmail => "verify_email",
+            Self::EmailChange => "email_change",
+            Self::EmailChangedNotice => "email_changed_notice",
         }
     }
 }

@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod bulk;
 mod directory;
+mod email_change;
 mod guard;
 mod helpers;
 mod invitations;

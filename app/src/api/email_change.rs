@@ -1,0 +1,227 @@
+//! Changing one's email address. The request needs the current password;
+//! the new address confirms it by opening a link (a POST button, so mail
+//! scanners that open links change nothing); the old address is told once
+//! it is done.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::{
+    domain::{invite::LinkToken, EmailAddress},
+    error::FieldErrors,
+    server::{
+        app_state, audit,
+        invitations::{escape_html, link_origin},
+        outbox::{self, MailKind, OutgoingMail},
+        password, require_account, session,
+    },
+};
+
+/// Hours a confirmation link works.
+#[cfg(feature = "ssr")]
+const LINK_HOURS: i64 = 24;
+
+#[server(prefix = "/api", endpoint = "request_email_change")]
+pub async fn request_email_change(new_email: String, password: String) -> Result<String, AppError> {
+    let ctx = require_account().await?;
+    let mut errors = FieldErrors::default();
+    let email = errors.take("new_email", EmailAddress::parse(&new_email));
+    if password.is_empty() {
+        errors.add("password", "Enter your current password.");
+    }
+    let Some(email) = email.filter(|_| errors.is_empty()) else {
+        return Err(errors.into());
+    };
+    let state = app_state()?;
+    let (_, headers) = super::request_meta(&state)?;
+    let mut conn = state.pool.acquire().await?;
+    let account = sqlx::query!(
+        "SELECT email, password_hash FROM accounts WHERE id = $1",
+        ctx.account_id
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if account.email.to_lowercase() == email.as_str().to_lowercase() {
+        return Err(AppError::field(
+            "new_email",
+            "That is already your address.",
+        ));
+    }
+    drop(conn);
+    if !password::verify(&state, password, account.password_hash).await? {
+        return Err(AppError::field(
+            "password",
+            "That is not your current password.",
+        ));
+    }
+    let mut tx = state.pool.begin().await?;
+    let taken: bool = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM accounts WHERE lower(email) = lower($1)) AS "taken!""#,
+        email.as_str()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if taken {
+        return Err(AppError::field(
+            "new_email",
+            "Another account uses that address.",
+        ));
+    }
+    let token = session::SessionToken::generate();
+    sqlx::query!(
+        "INSERT INTO email_changes (token_hash, account_id, new_email, expires_at)
+         VALUES ($1, $2, $3, now() + make_interval(hours => $4))",
+        token.hash.as_slice(),
+        ctx.account_id,
+        email.as_str(),
+        LINK_HOURS as i32
+    )
+    .execute(&mut *tx)
+    .await?;
+    let link = format!(
+        "{}/email-change/{}",
+        link_origin(&state.auth, &headers),
+        token.value
+    );
+    let text = format!(
+        "Hello,\n\nSomeone (we hope you) asked to use {new} for a Teamroom account instead of {old}.\n\
+         Confirm it here:\n{link}\n\nThe link works for {LINK_HOURS} hours. If this was not you, ignore this email.\n",
+        new = email.as_str(),
+        old = account.email,
+    );
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5\">\
+         <p>Hello,</p><p>Someone (we hope you) asked to use {new} for a Teamroom account instead of {old}.</p>\
+         <p><a href=\"{link}\">Confirm my new address</a></p>\
+         <p>The link works for {LINK_HOURS} hours. If this was not you, ignore this email.</p></body></html>",
+        new = escape_html(email.as_str()),
+        old = escape_html(&account.email),
+        link = escape_html(&link),
+    );
+    outbox::enqueue(
+        &mut tx,
+        &OutgoingMail {
+            kind: MailKind::EmailChange,
+            workspace_id: None,
+            membership_id: None,
+            recipient: email.as_str().to_owned(),
+            subject: "Confirm your new email address for Teamroom".into(),
+            body_text: text,
+            body_html: html,
+        },
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        &ctx.actor(),
+        audit::Event::new(None, "account.email_change_requested")
+            .target_account(ctx.account_id)
+            .details(serde_json::json!({ "from": account.email, "to": email.as_str() })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(email.as_str().to_owned())
+}
+
+/// Opened from the link in the mail; the token is the credential, so this
+/// is a public endpoint.
+#[server(prefix = "/api", endpoint = "confirm_email_change")]
+pub async fn confirm_email_change(token: String) -> Result<String, AppError> {
+    let token = LinkToken::parse(&token).map_err(|m| AppError::field("form", m))?;
+    let state = app_state()?;
+    let (meta, _) = super::request_meta(&state)?;
+    let mut tx = state.pool.begin().await?;
+    let hash = session::hash_token(token.as_str());
+    let found = sqlx::query!(
+        r#"SELECT c.account_id, c.new_email, c.used_at, c.expires_at <= now() AS "expired!", a.email AS old_email
+             FROM email_changes c JOIN accounts a ON a.id = c.account_id
+            WHERE c.token_hash = $1 FOR UPDATE OF c, a"#,
+        hash.as_slice()
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| AppError::field("form", "This link is not valid. Ask for a new one from your profile."))?;
+    if found.used_at.is_some() {
+        return Err(AppError::field(
+            "form",
+            "This link was used already: your address is changed.",
+        ));
+    }
+    if found.expired {
+        return Err(AppError::field(
+            "form",
+            "This link has expired. Ask for a new one from your profile.",
+        ));
+    }
+    let taken: bool = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM accounts WHERE lower(email) = lower($1) AND id <> $2) AS "taken!""#,
+        found.new_email,
+        found.account_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if taken {
+        return Err(AppError::field(
+            "form",
+            "Another account took that address meanwhile.",
+        ));
+    }
+    sqlx::query!(
+        "UPDATE email_changes SET used_at = now() WHERE token_hash = $1",
+        hash.as_slice()
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE accounts SET email = $2, email_verified_at = now() WHERE id = $1",
+        found.account_id,
+        found.new_email
+    )
+    .execute(&mut *tx)
+    .await?;
+    // The address is in the search keys of every workspace they are in.
+    sqlx::query!(
+        "SELECT teamroom_refresh_members(workspace_id, array_agg(id))
+           FROM memberships WHERE account_id = $1 GROUP BY workspace_id",
+        found.account_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    let text = format!(
+        "Hello,\n\nThe email address of your Teamroom account is now {new} instead of this one ({old}).\n\
+         If you did not do this, reply to this email or ask your workspace owner for help at once.\n",
+        new = found.new_email,
+        old = found.old_email,
+    );
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5\">\
+         <p>Hello,</p><p>The email address of your Teamroom account is now {new} instead of this one ({old}).</p>\
+         <p>If you did not do this, reply to this email or ask your workspace owner for help at once.</p></body></html>",
+        new = escape_html(&found.new_email),
+        old = escape_html(&found.old_email),
+    );
+    outbox::enqueue(
+        &mut tx,
+        &OutgoingMail {
+            kind: MailKind::EmailChangedNotice,
+            workspace_id: None,
+            membership_id: None,
+            recipient: found.old_email.clone(),
+            subject: "Your Teamroom email address was changed".into(),
+            body_text: text,
+            body_html: html,
+        },
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        &audit::Actor::new(found.account_id, None, &meta),
+        audit::Event::new(None, "account.email_changed")
+            .target_account(found.account_id)
+            .details(serde_json::json!({ "before": { "email": found.old_email }, "after": { "email": found.new_email } })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(found.new_email)
+}
