@@ -43,7 +43,7 @@ export function decodeMessage(raw: string): string {
 }
 
 /** Waits for a message to `to` and returns its decoded text. */
-export async function waitForMail(to: string, timeoutMs = 20_000): Promise<string> {
+export async function waitForMail(to: string, timeoutMs = 20_000, containing = ''): Promise<string> {
   if (!MAIL_DIR) throw new Error('MAIL_SINK_DIR is not set: run the suite with `cargo xtask test`');
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -52,7 +52,9 @@ export async function waitForMail(to: string, timeoutMs = 20_000): Promise<strin
         const raw = fs.readFileSync(path.join(MAIL_DIR, name), 'utf8');
         const headerEnd = raw.search(/\r?\n\r?\n/);
         const headers = raw.slice(0, headerEnd);
-        if (headers.toLowerCase().includes(to.toLowerCase())) return decodeMessage(raw);
+        if (!headers.toLowerCase().includes(to.toLowerCase())) continue;
+        const decoded = decodeMessage(raw);
+        if (decoded.includes(containing)) return decoded;
       }
     }
     await new Promise((resolve) => setTimeout(resolve, 200));

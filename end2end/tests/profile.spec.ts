@@ -80,7 +80,7 @@ test('changing your email waits for the new address to confirm, and the old one 
   await hydrated(tab);
   await tab.getByRole('button', { name: 'Confirm my new address' }).click();
   await expect(tab.getByTestId('email-changed')).toContainText(fresh);
-  expect(await waitForMail(old)).toContain(`now ${fresh}`);
+  expect(await waitForMail(old, 20_000, 'was changed')).toContain(`now ${fresh}`);
   await phone.close();
 
   await page.reload();
