@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
-    domain::{audit, time::DateRange, Action, Position},
+    domain::{audit, time::DateRange, Action},
     server::{app_state, require, time as timedb, Ctx},
 };
 
@@ -126,7 +126,7 @@ pub async fn page(
                 .replace('_', "\\_")
         )
     };
-    let owner_view = ctx.positions.held().any(|p| p == Position::Owner);
+    let owner_view = ctx.positions.owner;
     let hidden_prefix = format!("{}%", audit::OWNER_ONLY_PREFIX.replace('_', "\\_"));
     let rows = sqlx::query!(
         r#"SELECT e.id, e.occurred_at, e.action, e.details, e.ip, e.user_agent,

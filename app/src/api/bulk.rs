@@ -118,16 +118,7 @@ async fn apply(ctx: &Ctx, op: BulkOp, ids: &[i64]) -> Result<BulkStep, AppError>
     let mut tx = state.pool.begin().await?;
     let workspace = lock_workspace(&mut tx, ctx).await?;
     if let BulkOp::AddToGroup(group) | BulkOp::RemoveFromGroup(group) = op {
-        let exists = sqlx::query_scalar!(
-            "SELECT EXISTS (SELECT 1 FROM groups WHERE workspace_id = $1 AND id = $2) AS \"exists!\"",
-            ctx.workspace_id,
-            group
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        if !exists {
-            return Err(AppError::NotFound);
-        }
+        super::groups::require_group(&mut tx, ctx.workspace_id, group).await?;
     }
     let mut step = BulkStep::default();
     for &id in ids {

@@ -165,6 +165,28 @@ pub async fn delete_group(group_id: i64) -> Result<(), AppError> {
     Ok(())
 }
 
+/// NotFound unless the group is one of this workspace's (another
+/// workspace's id looks the same as no group at all).
+#[cfg(feature = "ssr")]
+pub(crate) async fn require_group(
+    conn: &mut sqlx::PgConnection,
+    workspace_id: i64,
+    group_id: i64,
+) -> Result<(), AppError> {
+    let exists = sqlx::query_scalar!(
+        "SELECT EXISTS (SELECT 1 FROM groups WHERE workspace_id = $1 AND id = $2) AS \"exists!\"",
+        workspace_id,
+        group_id
+    )
+    .fetch_one(conn)
+    .await?;
+    if exists {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
 /// Adds members to a group; members already in it are left alone. Returns
 /// how many were added.
 #[server(prefix = "/api", endpoint = "add_group_members")]
@@ -181,16 +203,7 @@ pub async fn add_group_members(group_id: i64, membership_ids: Vec<i64>) -> Resul
     }
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
-    let group_exists = sqlx::query_scalar!(
-        "SELECT EXISTS (SELECT 1 FROM groups WHERE workspace_id = $1 AND id = $2) AS \"exists!\"",
-        ctx.workspace_id,
-        group_id
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    if !group_exists {
-        return Err(AppError::NotFound);
-    }
+    require_group(&mut tx, ctx.workspace_id, group_id).await?;
     // Only memberships of this workspace; unknown ids are refused as a whole
     // so a typo does not half-apply.
     let known: i64 = sqlx::query_scalar!(

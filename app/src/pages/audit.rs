@@ -8,21 +8,9 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::{
     api::audit::{audit_log, AuditFilters, AuditPage, AuditRow},
     components::layout::AppShell,
-    domain::audit::ACTIONS,
+    domain::{audit::ACTIONS, directory::url_encode},
     error::AppError,
 };
-
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 /// `actor=..&target=..` with only the filters that are set.
 pub fn filter_query(filters: &AuditFilters) -> String {
@@ -35,7 +23,7 @@ pub fn filter_query(filters: &AuditFilters) -> String {
     ]
     .into_iter()
     .filter(|(_, value)| !value.trim().is_empty())
-    .map(|(key, value)| format!("{key}={}", encode(value.trim())))
+    .map(|(key, value)| format!("{key}={}", url_encode(value.trim())))
     .collect::<Vec<_>>()
     .join("&")
 }

@@ -8,7 +8,10 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::{
     api::reports::{summary_report, Summary, ROWS_SHOWN},
     components::layout::AppShell,
-    domain::time::{hours_minutes, DateRange},
+    domain::{
+        directory::url_encode,
+        time::{hours_minutes, DateRange},
+    },
 };
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -21,28 +24,14 @@ struct Filters {
 
 impl Filters {
     fn query(&self) -> String {
-        let encode = |v: &str| js_encode(v);
         format!(
             "from={}&to={}&inactive={}&person={}",
-            encode(&self.from),
-            encode(&self.to),
+            url_encode(&self.from),
+            url_encode(&self.to),
             self.inactive,
-            encode(&self.person)
+            url_encode(&self.person)
         )
     }
-}
-
-/// Percent-encodes a query value (same rules on server and browser).
-fn js_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[component]
