@@ -198,52 +198,35 @@ async fn group_membership(
     if !exists {
         return Err(AppError::NotFound);
     }
-    let changed = if add {
-        sqlx::query!(
-            "INSERT INTO group_members (workspace_id, group_id, membership_id) VALUES ($1, $2, $3)
-             ON CONFLICT DO NOTHING",
-            ctx.workspace_id,
-            group_id,
-            membership_id
-        )
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-    } else {
-        sqlx::query!(
-            "DELETE FROM group_members WHERE workspace_id = $1 AND group_id = $2 AND membership_id = $3",
-            ctx.workspace_id,
-            group_id,
-            membership_id
-        )
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-    };
-    if changed == 0 {
-        return Err(AppError::Conflict(
-            if add {
-                "Already in the group."
-            } else {
-                "Not in the group."
-            }
-            .into(),
-        ));
+    if !add {
+        return if super::groups::take_out_of_group(&mut *tx, ctx, group_id, membership_id).await? {
+            Ok(())
+        } else {
+            Err(AppError::Conflict("Not in the group.".into()))
+        };
+    }
+    let added = sqlx::query!(
+        "INSERT INTO group_members (workspace_id, group_id, membership_id) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING",
+        ctx.workspace_id,
+        group_id,
+        membership_id
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if added == 0 {
+        return Err(AppError::Conflict("Already in the group.".into()));
     }
     db::refresh_member_keys(&mut *tx, ctx.workspace_id, &[membership_id]).await?;
     audit::record(
         &mut *tx,
         &ctx.actor(),
-        audit::Event::new(
-            Some(ctx.workspace_id),
-            if add {
-                "group.members_added"
-            } else {
-                "group.member_removed"
-            },
-        )
-        .target_membership(membership_id)
-        .details(serde_json::json!({ "group_id": group_id, "bulk": true })),
+        audit::Event::new(Some(ctx.workspace_id), "group.members_added")
+            .target_membership(membership_id)
+            .details(
+                serde_json::json!({ "group_id": group_id, "membership_ids": [membership_id] }),
+            ),
     )
     .await?;
     Ok(())

@@ -248,11 +248,16 @@ pub async fn add_group_members(group_id: i64, membership_ids: Vec<i64>) -> Resul
     Ok(added.len() as u64)
 }
 
-#[server(prefix = "/api", endpoint = "remove_group_member")]
-pub async fn remove_group_member(group_id: i64, membership_id: i64) -> Result<(), AppError> {
-    let ctx = require(Action::ManageGroupsAndProjects).await?;
-    let state = app_state()?;
-    let mut tx = state.pool.begin().await?;
+/// Takes one member out of a group inside the caller's transaction, with
+/// their search keys and the audit row; false when they were not in it.
+/// Shared by the member card and bulk actions.
+#[cfg(feature = "ssr")]
+pub(crate) async fn take_out_of_group(
+    tx: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+    group_id: i64,
+    membership_id: i64,
+) -> Result<bool, AppError> {
     let removed = sqlx::query!(
         "DELETE FROM group_members WHERE workspace_id = $1 AND group_id = $2 AND membership_id = $3",
         ctx.workspace_id,
@@ -263,17 +268,28 @@ pub async fn remove_group_member(group_id: i64, membership_id: i64) -> Result<()
     .await?
     .rows_affected();
     if removed == 0 {
-        return Err(AppError::NotFound);
+        return Ok(false);
     }
-    db::refresh_member_keys(&mut tx, ctx.workspace_id, &[membership_id]).await?;
+    db::refresh_member_keys(&mut *tx, ctx.workspace_id, &[membership_id]).await?;
     audit::record(
-        &mut tx,
+        &mut *tx,
         &ctx.actor(),
         audit::Event::new(Some(ctx.workspace_id), "group.member_removed")
             .target_membership(membership_id)
             .details(serde_json::json!({ "group_id": group_id })),
     )
     .await?;
+    Ok(true)
+}
+
+#[server(prefix = "/api", endpoint = "remove_group_member")]
+pub async fn remove_group_member(group_id: i64, membership_id: i64) -> Result<(), AppError> {
+    let ctx = require(Action::ManageGroupsAndProjects).await?;
+    let state = app_state()?;
+    let mut tx = state.pool.begin().await?;
+    if !take_out_of_group(&mut tx, &ctx, group_id, membership_id).await? {
+        return Err(AppError::NotFound);
+    }
     tx.commit().await?;
     Ok(())
 }
