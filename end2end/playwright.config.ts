@@ -14,6 +14,9 @@ export default defineConfig({
   use: {
     baseURL: 'http://127.0.0.1:3000',
     trace: 'off',
+    // Members start in UTC; a browser in the machine's zone would offer a
+    // different zone and shift typed dates on machines not set to UTC.
+    timezoneId: 'UTC',
     launchOptions: {
       // Debian's Chromium: Playwright's own browser download is not reachable here.
       executablePath: '/usr/bin/chromium',

@@ -54,3 +54,12 @@ export async function openMember(owner: Page, address: string) {
   await expect(owner.getByTestId('member-actions')).toBeVisible();
 }
 
+
+/**
+ * The UTC calendar day `offsetDays` from today as `YYYY-MM-DD`. Tests that
+ * type dates use it instead of literals so they hold on any day: new members
+ * track time in UTC, and the browser runs in UTC (playwright.config.ts).
+ */
+export function utcDay(offsetDays: number): string {
+  return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+}
