@@ -32,6 +32,7 @@ use crate::{
         invite::{AcceptInvitePage, VerifyEmailPage},
         kiosk::KioskPage,
         member::MemberPage,
+        password_reset::{ForgotPasswordPage, ResetPasswordPage},
         profile::{EmailChangePage, ProfilePage},
         reports::ReportsPage,
         settings::SettingsPage,
@@ -105,6 +106,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                 <Route path=path!("/signin") view=SignInPage />
                 <Route path=path!("/signup") view=SignUpPage />
+                <Route path=path!("/forgot-password") view=ForgotPasswordPage />
+                <Route path=path!("/reset-password/:token") view=ResetPasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/invite/:token") view=AcceptInvitePage ssr=SsrMode::Async />
                 <Route path=path!("/verify-email/:token") view=VerifyEmailPage />
                 <Route path=path!("/team/import") view=ImportPage ssr=SsrMode::Async />

@@ -223,7 +223,7 @@ async fn main() {
     let config = Config {
         database_url,
         max_connections: 10,
-        public_origin: None,
+        public_origin: AuthSettings::default().public_origin,
         auth: AuthSettings::default(),
         mailer: Default::default(),
     };

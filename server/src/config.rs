@@ -10,10 +10,10 @@ use crate::mailer::MailerConfig;
 pub struct Config {
     pub database_url: String,
     pub max_connections: u32,
-    /// `scheme://host[:port]` the site is reached at, when it differs from
-    /// the Host header (behind a proxy). Its https scheme turns on Secure
-    /// cookies.
-    pub public_origin: Option<String>,
+    /// `scheme://host[:port]` the site is reached at (`PUBLIC_URL`,
+    /// required): every link in mail is built from it, never from a request
+    /// header. Its https scheme turns on Secure cookies.
+    pub public_origin: String,
     pub auth: AuthSettings,
     pub mailer: MailerConfig,
 }
@@ -47,13 +47,20 @@ impl Config {
     ///   attempt, doubled on each further failure, up to
     /// - `MAIL_RETRY_MAX_SECONDS` (default 900). Messages are retried until
     ///   they leave; none is dropped because the SMTP server was down.
-    pub fn from_env() -> Result<Self, String> {
+    ///
+    /// `serving`: `PUBLIC_URL` is required to serve; commands that send no
+    /// mail (migrate, seed) do without it.
+    pub fn from_env(serving: bool) -> Result<Self, String> {
         let database_url = var("DATABASE_URL").ok_or_else(|| {
             "DATABASE_URL is not set. `cargo xtask run` sets it up for you; otherwise point it at \
              a PostgreSQL database, e.g. postgres://user:password@localhost/teamroom"
                 .to_owned()
         })?;
-        let public_origin = var("PUBLIC_URL").map(|url| url.trim_end_matches('/').to_owned());
+        let public_origin = match var("PUBLIC_URL") {
+            None if !serving => AuthSettings::default().public_origin,
+            value => public_url(value)?,
+        };
+        let trusted_proxies = trusted_proxies(var("TRUSTED_PROXIES"))?;
         let defaults = AuthSettings::default();
         let idle = number(
             "SESSION_IDLE_TIMEOUT_MINUTES",
@@ -80,9 +87,8 @@ impl Config {
             auth: AuthSettings {
                 session_idle: chrono::Duration::minutes(idle),
                 session_absolute: chrono::Duration::minutes(absolute),
-                secure_cookies: public_origin
-                    .as_deref()
-                    .is_some_and(|o| o.starts_with("https://")),
+                secure_cookies: public_origin.starts_with("https://"),
+                trusted_proxies,
                 public_origin: public_origin.clone(),
                 invitation_ttl: chrono::Duration::days(number(
                     "INVITATION_EXPIRY_DAYS",
@@ -92,6 +98,18 @@ impl Config {
                     "INVITATIONS_PER_HOUR",
                     defaults.invitations_per_hour,
                 )?,
+                sign_ups_per_ip_hour: number(
+                    "SIGN_UPS_PER_IP_PER_HOUR",
+                    defaults.sign_ups_per_ip_hour,
+                )?,
+                sign_ins_per_ip_minute: number(
+                    "SIGN_INS_PER_IP_PER_MINUTE",
+                    defaults.sign_ins_per_ip_minute,
+                )?,
+                unconfirmed_account_ttl: chrono::Duration::hours(number(
+                    "UNCONFIRMED_ACCOUNT_HOURS",
+                    defaults.unconfirmed_account_ttl.num_hours(),
+                )?),
             },
             public_origin,
             mailer: MailerConfig {
@@ -102,5 +120,81 @@ impl Config {
                 ..MailerConfig::default()
             },
         })
+    }
+}
+
+/// `PUBLIC_URL`, checked: required, `http(s)://host[:port]`, no path.
+fn public_url(value: Option<String>) -> Result<String, String> {
+    let Some(url) = value else {
+        return Err(
+            "PUBLIC_URL is not set. Set it to the address people open Teamroom at, \
+                    e.g. PUBLIC_URL=https://teamroom.example.com: links in mail are built from \
+                    it, never from a request's Host header. `cargo xtask run` sets it for you."
+                .to_owned(),
+        );
+    };
+    let origin = url.trim().trim_end_matches('/').to_owned();
+    let rest = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    let valid = rest.is_some_and(|host| {
+        !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+    });
+    if !valid {
+        return Err(format!(
+            "PUBLIC_URL must look like https://teamroom.example.com (scheme and host, optional port, no path), not {url:?}"
+        ));
+    }
+    Ok(origin)
+}
+
+/// `TRUSTED_PROXIES`: addresses or networks, separated by commas, whose
+/// `X-Forwarded-For` is believed. Empty: the connection's peer is the client.
+fn trusted_proxies(value: Option<String>) -> Result<Vec<ipnet::IpNet>, String> {
+    value
+        .iter()
+        .flat_map(|list| list.split(','))
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    format!(
+                        "TRUSTED_PROXIES: {item:?} is not an address or a network like 10.0.0.0/8"
+                    )
+                })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{public_url, trusted_proxies};
+
+    #[test]
+    fn public_url_is_required_and_must_be_an_origin() {
+        assert!(public_url(None)
+            .unwrap_err()
+            .contains("PUBLIC_URL is not set"));
+        assert_eq!(
+            public_url(Some("https://team.example/".into())).unwrap(),
+            "https://team.example"
+        );
+        assert!(public_url(Some("team.example".into())).is_err());
+        assert!(public_url(Some("https://team.example/app".into())).is_err());
+        assert!(public_url(Some("javascript:alert(1)".into())).is_err());
+    }
+
+    #[test]
+    fn trusted_proxies_take_addresses_and_networks() {
+        let nets = trusted_proxies(Some("10.0.0.0/8, 127.0.0.1".into())).unwrap();
+        assert_eq!(nets.len(), 2);
+        assert!(nets[1].contains(&"127.0.0.1".parse::<std::net::IpAddr>().unwrap()));
+        assert!(trusted_proxies(Some("nonsense".into())).is_err());
+        assert!(trusted_proxies(None).unwrap().is_empty());
     }
 }

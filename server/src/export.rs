@@ -47,7 +47,7 @@ async fn authorized<P: serde::de::DeserializeOwned>(
         .get::<SessionRow>()
         .cloned()
         .ok_or(AppError::Unauthenticated)?;
-    let meta = RequestMeta::from_headers(&request.headers, &state.auth);
+    let meta = RequestMeta::from_parts(&request, &state.auth);
     let Query(params) = Query::<P>::try_from_uri(&request.uri)
         .map_err(|_| AppError::field("view", "The export link is malformed."))?;
     let mut conn = state.pool.acquire().await?;

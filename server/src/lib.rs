@@ -115,7 +115,7 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
         ))
         .layer(from_fn_with_state(state, middleware::api_session_gate))
         .layer(from_fn_with_state(
-            middleware::OriginPolicy::new(config.public_origin.clone()),
+            middleware::OriginPolicy::new(Some(config.public_origin.clone())),
             middleware::same_origin_only,
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -134,12 +134,13 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
         .with_state(options)
 }
 
-/// Deletes expired sessions every hour so the table does not grow forever.
+/// Every ten minutes: deletes expired sessions, stale throttle counters and
+/// unconfirmed accounts past their time, so no table grows forever.
 pub fn spawn_session_sweeper(state: AppState) {
     tokio::spawn(async move {
-        let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+        let mut every = tokio::time::interval(Duration::from_secs(600));
         loop {
-            every_hour.tick().await;
+            every.tick().await;
             let Ok(mut conn) = state.pool.acquire().await else {
                 continue;
             };
@@ -147,6 +148,14 @@ pub fn spawn_session_sweeper(state: AppState) {
                 Ok(0) => {}
                 Ok(removed) => tracing::info!(removed, "expired sessions removed"),
                 Err(error) => tracing::warn!(?error, "session sweep failed"),
+            }
+            if let Err(error) = app::server::throttle::purge_stale(&mut conn).await {
+                tracing::warn!(?error, "throttle sweep failed");
+            }
+            match app::server::accounts::purge_unconfirmed(&mut conn, &state.auth).await {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "unconfirmed accounts removed"),
+                Err(error) => tracing::warn!(?error, "unconfirmed account sweep failed"),
             }
         }
     });

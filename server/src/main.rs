@@ -55,7 +55,7 @@ async fn run() -> Result<(), String> {
     ) {
         return Err(USAGE.into());
     }
-    let config = Config::from_env()?;
+    let config = Config::from_env(matches!(command.as_deref(), None | Some("serve")))?;
     let pool = connect(&config)
         .await
         .map_err(|e| format!("cannot connect to the database at DATABASE_URL: {e}"))?;
@@ -126,10 +126,13 @@ async fn run() -> Result<(), String> {
                 .await
                 .map_err(|e| format!("cannot listen on {address}: {e}"))?;
             tracing::info!("Teamroom listening on http://{address}");
-            axum::serve(listener, app.into_make_service())
-                .with_graceful_shutdown(shutdown_signal())
-                .await
-                .map_err(|e| format!("server error: {e}"))
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|e| format!("server error: {e}"))
         }
     }
 }

@@ -24,6 +24,12 @@ pub fn error_response(error: AppError) -> Response {
         header::CONTENT_TYPE,
         header::HeaderValue::from_static("application/json"),
     );
+    if let AppError::RateLimited { retry_after_secs } = error {
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from(retry_after_secs),
+        );
+    }
     response
 }
 
@@ -148,6 +154,12 @@ async fn with_error_status(response: Response) -> Response {
     };
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status = error.status();
+        if let AppError::RateLimited { retry_after_secs } = error {
+            parts.headers.insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(retry_after_secs),
+            );
+        }
     }
     Response::from_parts(parts, Body::from(bytes))
 }

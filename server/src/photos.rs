@@ -75,7 +75,7 @@ async fn change(state: AppState, request: Request) -> Result<(), AppError> {
         .get::<SessionRow>()
         .cloned()
         .ok_or(AppError::Unauthenticated)?;
-    let meta = RequestMeta::from_headers(&parts.headers, &state.auth);
+    let meta = RequestMeta::from_parts(&parts, &state.auth);
     let Query(target) = Query::<PhotoTarget>::try_from_uri(&parts.uri)
         .map_err(|_| AppError::field("photo", "The upload address is malformed."))?;
     let (ctx, membership_id, account) =

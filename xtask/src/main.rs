@@ -171,7 +171,13 @@ fn run() -> Result<()> {
                 .env("LEPTOS_SITE_ROOT", "target/site")
                 .env("LEPTOS_SITE_PKG_DIR", "pkg")
                 .env("LEPTOS_OUTPUT_NAME", "teamroom")
-                .env("LEPTOS_SITE_ADDR", "127.0.0.1:3000");
+                .env("LEPTOS_SITE_ADDR", "127.0.0.1:3000")
+                // Links in mail are built from it, never from a request header.
+                .env(
+                    "PUBLIC_URL",
+                    std::env::var("PUBLIC_URL")
+                        .unwrap_or_else(|_| "http://127.0.0.1:3000".to_owned()),
+                );
         };
         let mut migrate = Command::new(&server);
         with_env(migrate.arg("migrate"));
@@ -276,7 +282,13 @@ fn test(args: &[String]) -> Result<()> {
                     .env("DATABASE_URL", &url)
                     .env("SMTP_URL", sink.url())
                     .env("MAIL_RETRY_BASE_SECONDS", "1")
-                    .env("MAIL_SINK_DIR", &mail_dir),
+                    .env("MAIL_SINK_DIR", &mail_dir)
+                    .env("PUBLIC_URL", "http://127.0.0.1:3000")
+                    // Every browser test comes from 127.0.0.1 and signs up
+                    // people by the hundred: one client address's limits
+                    // would refuse them (the integration tests check them).
+                    .env("SIGN_UPS_PER_IP_PER_HOUR", "100000")
+                    .env("SIGN_INS_PER_IP_PER_MINUTE", "100000"),
                 "end2end (cargo leptos end-to-end --release)",
             );
             drop(sink);

@@ -33,7 +33,7 @@ pub async fn list_accounts() -> Result<Vec<AccountRow>, AppError> {
     Ok(sqlx::query_as!(
         AccountRow,
         "SELECT a.id AS account_id, a.display_name AS name, a.email, m.status,
-                coalesce(a.locked_until > now(), false) AS \"locked!\", a.last_sign_in_at
+                coalesce(teamroom_sign_in_blocked(a.email), false) AS \"locked!\", a.last_sign_in_at
            FROM memberships m
            JOIN accounts a ON a.id = m.account_id
           WHERE m.workspace_id = $1

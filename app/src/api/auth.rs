@@ -11,7 +11,7 @@ use crate::{
 use crate::{
     domain::{DisplayName, EmailAddress, Password, WorkspaceName},
     error::FieldErrors,
-    server::{app_state, audit, db, password, session},
+    server::{app_state, audit, credentials, db, notices, password, session, throttle},
 };
 
 /// The signed-in person and the workspace they are looking at.
@@ -71,18 +71,33 @@ pub async fn sign_up(email: String, name: String, password: String) -> Result<()
         .or_else(|_| WorkspaceName::parse("My workspace"))
         .map_err(|_| AppError::Internal)?;
 
-    let hash = password::hash(&state, &password).await?;
     let (meta, headers) = super::request_meta(&state)?;
+    {
+        let mut conn = state.pool.acquire().await?;
+        throttle::SIGN_UP_GLOBAL.hit(&mut conn, "all").await?;
+        throttle::SIGN_UP_IP
+            .limited(state.auth.sign_ups_per_ip_hour)
+            .hit(&mut conn, throttle::ip_key(meta.ip.as_deref()))
+            .await?;
+    }
+    let hash = password::hash(&state, &password).await?;
 
     let mut tx = state.pool.begin().await?;
     let account_id = db::insert_account(&mut tx, &email, &name, &hash).await?;
     let (workspace_id, membership_id) =
         db::insert_workspace(&mut tx, account_id, &workspace_name).await?;
-    let token =
-        session::create(&mut tx, account_id, Some(workspace_id), &state.auth, &meta).await?;
-    // Invitations to this address wait until it is confirmed, so typing
-    // someone else's address cannot claim them.
-    let origin = crate::server::invitations::link_origin(&state.auth, &headers);
+    let started = session::start(
+        &mut tx,
+        account_id,
+        Some(workspace_id),
+        &state.auth,
+        &meta,
+        &headers,
+    )
+    .await?;
+    // Invitations to this address wait until it is confirmed from this
+    // account's own session, so typing someone else's address claims nothing.
+    let origin = crate::server::invitations::link_origin(&state.auth);
     crate::server::invitations::queue_verification(&mut tx, account_id, email.as_str(), &origin)
         .await?;
     let actor = audit::Actor::new(account_id, None, &meta);
@@ -102,7 +117,9 @@ pub async fn sign_up(email: String, name: String, password: String) -> Result<()
     .await?;
     tx.commit().await?;
 
-    super::set_cookie(session::set_cookie(&token, &state.auth, meta.secure))?;
+    for cookie in started.cookies {
+        super::set_cookie(cookie)?;
+    }
     leptos_axum::redirect(landing_path(true));
     Ok(())
 }
@@ -127,50 +144,30 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
         return Err(AppError::field("password", "Enter your password."));
     }
     let (meta, headers) = super::request_meta(&state)?;
+    let proven = credentials::check(&state, &meta, &headers, &email, &password)
+        .await?
+        .ok_or_else(|| AppError::field("form", WRONG_CREDENTIALS))?;
 
-    // No connection is held while the hash is checked: sign-ins queue for a
-    // hashing slot, and must not drain the pool while they wait.
-    let account = db::account_for_sign_in(&mut *state.pool.acquire().await?, &email).await?;
-    if let Some(until) = account.as_ref().and_then(|a| a.locked_until) {
-        let wait = (until - chrono::Utc::now()).num_seconds();
-        if wait > 0 {
-            return Err(AppError::RateLimited {
-                retry_after_secs: wait as u64,
-            });
-        }
-    }
-    let stored = account.as_ref().and_then(|a| a.password_hash.clone());
-    let matches = password::verify(&state, password, stored).await?;
-    // `verify` answers false for an unknown email, so a match implies an account.
     let mut tx = state.pool.begin().await?;
-    let account = match account {
-        Some(account) if matches => account,
-        other => {
-            if let Some(account) = other {
-                db::record_failed_sign_in(&mut tx, account.id).await?;
-                tx.commit().await?;
-            }
-            return Err(AppError::field("form", WRONG_CREDENTIALS));
-        }
-    };
-
-    let workspaces = db::active_workspaces(&mut tx, account.id).await?;
+    let workspaces = db::active_workspaces(&mut tx, proven.account_id).await?;
     let workspace_id = workspaces.first().map(|w| w.id);
-    // A fresh id at every sign-in; the session the browser had is ended.
-    if let Some(old) = session::token_from_headers(&headers) {
-        session::delete(&mut tx, &session::hash_token(&old)).await?;
-    }
-    db::record_sign_in(&mut tx, account.id).await?;
-    let token = session::create(&mut tx, account.id, workspace_id, &state.auth, &meta).await?;
-    audit::record(
+    let started = session::start(
         &mut tx,
-        &audit::Actor::new(account.id, None, &meta),
-        audit::Event::new(None, "account.signed_in").target_account(account.id),
+        proven.account_id,
+        workspace_id,
+        &state.auth,
+        &meta,
+        &headers,
     )
     .await?;
+    if started.new_device {
+        notices::new_sign_in(&mut tx, proven.account_id, &meta).await?;
+    }
     tx.commit().await?;
 
-    super::set_cookie(session::set_cookie(&token, &state.auth, meta.secure))?;
+    for cookie in started.cookies {
+        super::set_cookie(cookie)?;
+    }
     leptos_axum::redirect(landing_path(workspace_id.is_some()));
     Ok(())
 }

@@ -11,10 +11,10 @@ use crate::{
     domain::{invite::LinkToken, EmailAddress},
     error::FieldErrors,
     server::{
-        app_state, audit,
+        app_state, audit, credentials, db,
         invitations::{escape_html, link_origin},
         outbox::{self, MailKind, OutgoingMail},
-        password, require_account, session,
+        require_account, session, throttle,
     },
 };
 
@@ -34,14 +34,14 @@ pub async fn request_email_change(new_email: String, password: String) -> Result
         return Err(errors.into());
     };
     let state = app_state()?;
-    let (_, headers) = super::request_meta(&state)?;
+    let (meta, headers) = super::request_meta(&state)?;
     let mut conn = state.pool.acquire().await?;
-    let account = sqlx::query!(
-        "SELECT email, password_hash FROM accounts WHERE id = $1",
-        ctx.account_id
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+    throttle::EMAIL_CHANGE_IP
+        .hit(&mut conn, throttle::ip_key(meta.ip.as_deref()))
+        .await?;
+    let account = sqlx::query!("SELECT email FROM accounts WHERE id = $1", ctx.account_id)
+        .fetch_one(&mut *conn)
+        .await?;
     if account.email.to_lowercase() == email.as_str().to_lowercase() {
         return Err(AppError::field(
             "new_email",
@@ -49,25 +49,22 @@ pub async fn request_email_change(new_email: String, password: String) -> Result
         ));
     }
     drop(conn);
-    if !password::verify(&state, password, account.password_hash).await? {
+    // The same throttled check as signing in: a stolen session cannot try
+    // passwords here faster than at the sign-in form.
+    let current = EmailAddress::parse(&account.email).map_err(|_| AppError::Internal)?;
+    if credentials::check(&state, &meta, &headers, &current, &password)
+        .await?
+        .is_none_or(|proven| proven.account_id != ctx.account_id)
+    {
         return Err(AppError::field(
             "password",
             "That is not your current password.",
         ));
     }
+    // Whether another account has the address is told only when the link
+    // is used, by its mailbox's owner: this form tells nothing about who
+    // has an account.
     let mut tx = state.pool.begin().await?;
-    let taken: bool = sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM accounts WHERE lower(email) = lower($1)) AS "taken!""#,
-        email.as_str()
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    if taken {
-        return Err(AppError::field(
-            "new_email",
-            "Another account uses that address.",
-        ));
-    }
     let token = session::SessionToken::generate();
     sqlx::query!(
         "INSERT INTO email_changes (token_hash, account_id, new_email, expires_at)
@@ -79,11 +76,7 @@ pub async fn request_email_change(new_email: String, password: String) -> Result
     )
     .execute(&mut *tx)
     .await?;
-    let link = format!(
-        "{}/email-change/{}",
-        link_origin(&state.auth, &headers),
-        token.value
-    );
+    let link = format!("{}/email-change/{}", link_origin(&state.auth), token.value);
     let text = format!(
         "Hello,\n\nSomeone (we hope you) asked to use {new} for a Teamroom account instead of {old}.\n\
          Confirm it here:\n{link}\n\nThe link works for {LINK_HOURS} hours. If this was not you, ignore this email.\n",
@@ -164,7 +157,7 @@ pub async fn confirm_email_change(token: String) -> Result<String, AppError> {
     if taken {
         return Err(AppError::field(
             "form",
-            "Another account took that address meanwhile.",
+            "Another account uses that address. Sign in to that account instead, or choose another address.",
         ));
     }
     sqlx::query!(
@@ -179,15 +172,16 @@ pub async fn confirm_email_change(token: String) -> Result<String, AppError> {
         found.new_email
     )
     .execute(&mut *tx)
-    .await?;
+    .await
+    .map_err(|error| match &error {
+        // Two confirmations racing for one address: the later one is told.
+        sqlx::Error::Database(db) if db.constraint() == Some("accounts_email_key") => {
+            AppError::field("form", "Another account uses that address.")
+        }
+        _ => error.into(),
+    })?;
     // The address is in the search keys of every workspace they are in.
-    sqlx::query!(
-        "SELECT teamroom_refresh_members(workspace_id, array_agg(id))
-           FROM memberships WHERE account_id = $1 GROUP BY workspace_id",
-        found.account_id
-    )
-    .execute(&mut *tx)
-    .await?;
+    db::refresh_account_keys(&mut tx, found.account_id).await?;
     let text = format!(
         "Hello,\n\nThe email address of your Teamroom account is now {new} instead of this one ({old}).\n\
          If you did not do this, reply to this email or ask your workspace owner for help at once.\n",

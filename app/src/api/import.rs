@@ -244,7 +244,7 @@ pub async fn import_members(
     }
 
     let state = app_state()?;
-    let origin = inv::link_origin(&state.auth, &super::request_meta(&state)?.1);
+    let origin = inv::link_origin(&state.auth);
     let mut tx = state.pool.begin().await?;
 
     // Groups named in the file are created when missing.

@@ -15,9 +15,9 @@ use crate::{
     },
     error::FieldErrors,
     server::{
-        app_state, audit, db,
+        app_state, audit, credentials, db,
         invitations::{self as inv, BatchOptions, Invitee, Outcome},
-        password, require, require_account, session,
+        password, require, require_account, session, throttle,
     },
 };
 
@@ -112,7 +112,7 @@ pub async fn invite_members(
         .collect();
 
     let state = app_state()?;
-    let origin = inv::link_origin(&state.auth, &super::request_meta(&state)?.1);
+    let origin = inv::link_origin(&state.auth);
     let mut tx = state.pool.begin().await?;
     let outcomes = inv::invite_batch(
         &mut tx,
@@ -205,7 +205,7 @@ pub const RESEND_COOLDOWN_SECS: i64 = 60;
 pub async fn send_invite(membership_id: i64) -> Result<(), AppError> {
     let ctx = require(Action::InviteMembers).await?;
     let state = app_state()?;
-    let origin = inv::link_origin(&state.auth, &super::request_meta(&state)?.1);
+    let origin = inv::link_origin(&state.auth);
     let mut tx = state.pool.begin().await?;
     let sender = sqlx::query_as!(
         inv::Sender,
@@ -402,7 +402,7 @@ pub async fn invitation_preview(token: String) -> Result<InvitePreview, AppError
         return Ok(unknown);
     };
     let email = EmailAddress::parse(&found.email).map_err(|_| AppError::Internal)?;
-    let account = db::account_for_sign_in(&mut conn, &email).await?;
+    let account = db::account_by_email(&mut conn, &email).await?;
     let signed_in = match require_account().await {
         Ok(ctx) => Some(ctx.account_id),
         Err(_) => None,
@@ -414,7 +414,9 @@ pub async fn invitation_preview(token: String) -> Result<InvitePreview, AppError
         inviter_email: found.inviter_email.clone(),
         email: Some(found.email.clone()),
         expires_at: Some(found.expires_at),
-        has_account: account.is_some(),
+        // An account whose address was never proven is claimed through the
+        // link like a new one: the new-person form.
+        has_account: account.as_ref().is_some_and(|a| a.verified),
         signed_in_as_invitee: account.is_some_and(|a| Some(a.id) == signed_in),
     })
 }
@@ -448,48 +450,47 @@ pub async fn accept_invitation(
         return Err(problem(link_state(&found)));
     }
     let email = EmailAddress::parse(&found.email).map_err(|_| AppError::Internal)?;
-    let account = db::account_for_sign_in(&mut *state.pool.acquire().await?, &email).await?;
+    let account = db::account_by_email(&mut *state.pool.acquire().await?, &email).await?;
     let signed_in = require_account().await.ok().map(|c| c.account_id);
 
     // Work out who is accepting before taking any lock: hashing is slow.
     enum Who {
         Existing(i64),
         New(DisplayName, String),
+        /// An account made with this address but never confirmed (maybe by
+        /// someone else, before the invitation): the link proves the
+        /// mailbox, so its holder takes the account over with a new password.
+        Claim(i64, DisplayName, String),
     }
+    let new_person = || async {
+        let mut errors = FieldErrors::default();
+        let name = errors.take("name", DisplayName::parse(&name));
+        let password = errors.take("password", Password::parse(&password));
+        let (Some(name), Some(password)) = (name, password) else {
+            return Err(AppError::from(errors));
+        };
+        let hash = password::hash(&state, &password).await?;
+        Ok((name, hash))
+    };
     let who = match &account {
         Some(account) if Some(account.id) == signed_in => Who::Existing(account.id),
-        Some(account) => {
-            if let Some(until) = account.locked_until {
-                let wait = (until - Utc::now()).num_seconds();
-                if wait > 0 {
-                    return Err(AppError::RateLimited {
-                        retry_after_secs: wait as u64,
-                    });
-                }
-            }
+        Some(account) if account.verified => {
             if password.is_empty() {
                 return Err(AppError::field("password", "Enter your password."));
             }
-            let ok =
-                password::verify(&state, password.clone(), account.password_hash.clone()).await?;
-            if !ok {
-                let mut conn = state.pool.acquire().await?;
-                db::record_failed_sign_in(&mut conn, account.id).await?;
-                return Err(AppError::field(
-                    "password",
-                    "That password is not right for this account.",
-                ));
-            }
+            credentials::check(&state, &meta, &headers, &email, &password)
+                .await?
+                .ok_or_else(|| {
+                    AppError::field("password", "That password is not right for this account.")
+                })?;
             Who::Existing(account.id)
         }
+        Some(account) => {
+            let (name, hash) = new_person().await?;
+            Who::Claim(account.id, name, hash)
+        }
         None => {
-            let mut errors = FieldErrors::default();
-            let name = errors.take("name", DisplayName::parse(&name));
-            let password = errors.take("password", Password::parse(&password));
-            let (Some(name), Some(password)) = (name, password) else {
-                return Err(errors.into());
-            };
-            let hash = password::hash(&state, &password).await?;
+            let (name, hash) = new_person().await?;
             Who::New(name, hash)
         }
     };
@@ -517,6 +518,10 @@ pub async fn accept_invitation(
             .await?;
             id
         }
+        Who::Claim(id, name, hash) => {
+            claim_account(&mut tx, id, &name, &hash, &meta).await?;
+            id
+        }
     };
     // The link came to this mailbox: the address is proven.
     sqlx::query!(
@@ -535,21 +540,83 @@ pub async fn accept_invitation(
         &actor,
     )
     .await?;
-    if let Some(old) = session::token_from_headers(&headers) {
-        session::delete(&mut tx, &session::hash_token(&old)).await?;
-    }
-    db::record_sign_in(&mut tx, account_id).await?;
-    let token = session::create(
+    let started = session::start(
         &mut tx,
         account_id,
         Some(found.workspace_id),
         &state.auth,
         &meta,
+        &headers,
     )
     .await?;
     tx.commit().await?;
-    super::set_cookie(session::set_cookie(&token, &state.auth, meta.secure))?;
+    for cookie in started.cookies {
+        super::set_cookie(cookie)?;
+    }
     leptos_axum::redirect("/team");
+    Ok(())
+}
+
+/// Hands an unconfirmed account to the holder of an invitation link to its
+/// address: new name and password; the old password, every session, every
+/// known browser and every pending link of the account end, in the caller's
+/// transaction.
+#[cfg(feature = "ssr")]
+async fn claim_account(
+    conn: &mut sqlx::PgConnection,
+    account_id: i64,
+    name: &DisplayName,
+    hash: &str,
+    meta: &session::RequestMeta,
+) -> Result<(), AppError> {
+    let claimed = sqlx::query!(
+        "UPDATE accounts SET display_name = $2, password_hash = $3
+          WHERE id = $1 AND email_verified_at IS NULL",
+        account_id,
+        name.as_str(),
+        hash
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if claimed == 0 {
+        // Confirmed meanwhile: its owner signs in instead.
+        return Err(AppError::Conflict(
+            "This address was just confirmed by its account. Sign in to accept.".into(),
+        ));
+    }
+    session::end_all(conn, account_id, None).await?;
+    sqlx::query!(
+        "DELETE FROM known_devices WHERE account_id = $1",
+        account_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE email_verifications SET used_at = now() WHERE account_id = $1 AND used_at IS NULL",
+        account_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE email_changes SET used_at = now() WHERE account_id = $1 AND used_at IS NULL",
+        account_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE password_resets SET used_at = now() WHERE account_id = $1 AND used_at IS NULL",
+        account_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    db::refresh_account_keys(conn, account_id).await?;
+    audit::record(
+        conn,
+        &audit::Actor::new(account_id, None, meta),
+        audit::Event::new(None, "account.claimed").target_account(account_id),
+    )
+    .await?;
     Ok(())
 }
 
@@ -677,8 +744,11 @@ pub async fn answer_invitation(
 pub async fn resend_verification() -> Result<(), AppError> {
     let ctx = require_account().await?;
     let state = app_state()?;
-    let origin = inv::link_origin(&state.auth, &super::request_meta(&state)?.1);
+    let origin = inv::link_origin(&state.auth);
     let mut tx = state.pool.begin().await?;
+    throttle::RESEND_VERIFICATION_IP
+        .hit(&mut tx, throttle::ip_key(ctx.meta.ip.as_deref()))
+        .await?;
     let account = sqlx::query!(
         r#"SELECT email, email_verified_at IS NOT NULL AS "verified!",
                   (SELECT max(created_at) FROM email_verifications v WHERE v.account_id = a.id) AS last_sent
@@ -711,6 +781,7 @@ pub async fn verify_email(token: String) -> Result<(), AppError> {
     let token = LinkToken::parse(&token).map_err(|m| AppError::field("form", m))?;
     let state = app_state()?;
     let (meta, _) = super::request_meta(&state)?;
+    let signed_in = require_account().await.ok();
     let mut tx = state.pool.begin().await?;
     let found = sqlx::query!(
         "SELECT v.account_id, v.email, v.used_at, v.expires_at, a.email AS account_email
@@ -740,6 +811,19 @@ pub async fn verify_email(token: String) -> Result<(), AppError> {
             "This confirmation link has expired. Sign in and ask for a new one from the bell menu.",
         ));
     }
+    // Only the account's own signed-in session may confirm: a click made
+    // anywhere else (the real owner of an address someone signed up with)
+    // must not hand that stranger the address and its invitations.
+    let Some(ctx) = signed_in.filter(|ctx| ctx.account_id == found.account_id) else {
+        return Err(AppError::field(
+            "form",
+            format!(
+                "Sign in as {} in this browser, then open the link again. If you never made a \
+                 Teamroom account with this address, ignore this email: nothing was changed.",
+                found.email
+            ),
+        ));
+    };
     sqlx::query!(
         "UPDATE email_verifications SET used_at = now() WHERE token_hash = $1",
         session::hash_token(token.as_str())
@@ -786,11 +870,8 @@ pub async fn verify_email(token: String) -> Result<(), AppError> {
         audit::Event::new(None, "account.email_verified").target_account(found.account_id),
     )
     .await?;
-    if let (Some(workspace_id), Ok(ctx)) = (joined, require_account().await) {
-        if ctx.account_id == found.account_id {
-            session::set_active_workspace(&mut tx, &ctx.session.token_hash, Some(workspace_id))
-                .await?;
-        }
+    if let Some(workspace_id) = joined {
+        session::set_active_workspace(&mut tx, &ctx.session.token_hash, Some(workspace_id)).await?;
     }
     tx.commit().await?;
     leptos_axum::redirect("/team");

@@ -10,16 +10,11 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
     domain::{time::KioskPin, Action},
-    server::{app_state, audit, password, require, session, time as timedb},
+    server::{app_state, audit, password, require, session, throttle, time as timedb},
 };
 
 #[cfg(feature = "ssr")]
 const COOKIE_NAME: &str = "teamroom_kiosk";
-/// Wrong PINs in a row before the member has to wait.
-pub const FREE_PIN_TRIES: i32 = 5;
-/// Longest wait after wrong PINs; it doubles from 30 s up to this.
-#[cfg(feature = "ssr")]
-const MAX_PIN_WAIT_SECS: i64 = 15 * 60;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KioskDeviceInfo {
@@ -188,8 +183,8 @@ pub async fn kiosk_people(search: String) -> Result<Vec<KioskPerson>, AppError> 
 }
 
 /// Clocks a member in (starts a timer) or out (stops it) after checking
-/// their PIN. Wrong PINs are counted per member; after FREE_PIN_TRIES in a
-/// row each further one makes them wait, doubling up to 15 minutes.
+/// their PIN. Tries are counted per member by `throttle::KIOSK_PIN`: after
+/// the free ones each further try waits, doubling up to 15 minutes.
 #[server(prefix = "/api", endpoint = "kiosk_punch")]
 pub async fn kiosk_punch(membership_id: i64, pin: String) -> Result<Punch, AppError> {
     let state = app_state()?;
@@ -199,8 +194,7 @@ pub async fn kiosk_punch(membership_id: i64, pin: String) -> Result<Punch, AppEr
     // Only an active member of this Kiosk's workspace; anyone else,
     // including a member of another workspace, is not found.
     let member = sqlx::query!(
-        r#"SELECT coalesce(m.display_name, a.display_name) AS "name!", m.kiosk_pin_hash,
-                  ceil(extract(epoch FROM m.kiosk_pin_locked_until - now()))::bigint AS wait_secs
+        r#"SELECT coalesce(m.display_name, a.display_name) AS "name!", m.kiosk_pin_hash
              FROM memberships m
              LEFT JOIN accounts a ON a.id = m.account_id
             WHERE m.workspace_id = $1 AND m.id = $2 AND m.status = 'active'"#,
@@ -210,40 +204,23 @@ pub async fn kiosk_punch(membership_id: i64, pin: String) -> Result<Punch, AppEr
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(AppError::NotFound)?;
-    if let Some(wait) = member.wait_secs.filter(|w| *w > 0) {
-        return Err(AppError::RateLimited {
-            retry_after_secs: wait.unsigned_abs(),
-        });
-    }
     let Some(stored) = member.kiosk_pin_hash else {
         return Err(AppError::Conflict(format!(
             "{} has no PIN yet. An admin can set one on their Team page card.",
             member.name
         )));
     };
+    // The try is counted before the PIN is checked, so a burst of guesses
+    // gets only the free tries checked.
+    let throttle_key = throttle::kiosk_pin_key(device.workspace_id, membership_id);
+    let reserved = throttle::KIOSK_PIN
+        .reserve(&mut conn, &throttle_key)
+        .await?;
     drop(conn);
     let matches = password::verify(&state, pin.expose().to_owned(), Some(stored)).await?;
     let mut tx = state.pool.begin().await?;
     if !matches {
-        let failures: i32 = sqlx::query_scalar!(
-            "UPDATE memberships
-                SET kiosk_pin_failures = kiosk_pin_failures + 1,
-                    kiosk_pin_locked_until = CASE
-                        WHEN kiosk_pin_failures + 1 >= $3
-                        THEN now() + make_interval(secs => least($4::float8,
-                                 30 * power(2, kiosk_pin_failures + 1 - $3)))
-                        ELSE kiosk_pin_locked_until END
-              WHERE workspace_id = $1 AND id = $2
-              RETURNING kiosk_pin_failures",
-            device.workspace_id,
-            membership_id,
-            FREE_PIN_TRIES,
-            MAX_PIN_WAIT_SECS as f64
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        let left = FREE_PIN_TRIES - failures;
+        let left = throttle::KIOSK_PIN.tries_left(reserved);
         return Err(AppError::field(
             "pin",
             if left > 0 {
@@ -256,14 +233,9 @@ pub async fn kiosk_punch(membership_id: i64, pin: String) -> Result<Punch, AppEr
             },
         ));
     }
-    sqlx::query!(
-        "UPDATE memberships SET kiosk_pin_failures = 0, kiosk_pin_locked_until = NULL
-          WHERE workspace_id = $1 AND id = $2",
-        device.workspace_id,
-        membership_id
-    )
-    .execute(&mut *tx)
-    .await?;
+    throttle::KIOSK_PIN
+        .succeeded(&mut tx, &throttle_key)
+        .await?;
     let zone = timedb::member_zone(&mut tx, device.workspace_id, membership_id).await?;
     let stopped = sqlx::query!(
         "UPDATE time_entries SET ended_at = greatest(now(), started_at), updated_at = now()

@@ -130,7 +130,7 @@ pub async fn member_rows(
                    FROM memberships tm
                    LEFT JOIN accounts ta ON ta.id = tm.account_id
                   WHERE tm.workspace_id = m.workspace_id AND tm.id = m.team_manager_id) AS team_manager,
-                coalesce(a.locked_until > now(), false) AS \"locked!\",
+                coalesce(teamroom_sign_in_blocked(a.email), false) AS \"locked!\",
                 m.last_active_at, m.created_at,
                 CASE WHEN m.status = 'pending' THEN
                     (SELECT CASE WHEN i.state = 'open' AND i.expires_at <= now() THEN 'expired'

@@ -13,8 +13,10 @@ pub mod invitations;
 pub mod kiosk;
 pub mod lifecycle;
 pub mod members;
+pub mod password_reset;
 pub mod profile;
 pub mod reports;
+pub mod sessions;
 pub mod time;
 pub mod workspaces;
 
@@ -29,6 +31,10 @@ pub const PUBLIC_ENDPOINTS: &[&str] = &[
     "/api/accept_invitation",
     "/api/verify_email",
     "/api/confirm_email_change",
+    // "Forgot password?" is for people who cannot sign in.
+    "/api/request_password_reset",
+    "/api/password_reset_state",
+    "/api/reset_password",
     // The Kiosk device has no session; its own token cookie is checked by
     // each of these (`kiosk::device`).
     "/api/kiosk_info",
@@ -62,7 +68,7 @@ fn request_meta(
         crate::error::AppError::Internal
     })?;
     Ok((
-        crate::server::session::RequestMeta::from_headers(&parts.headers, &state.auth),
+        crate::server::session::RequestMeta::from_parts(&parts, &state.auth),
         parts.headers,
     ))
 }

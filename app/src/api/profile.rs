@@ -259,16 +259,7 @@ pub async fn save_profile(membership_id: Option<i64>, form: ProfileForm) -> Resu
             .await?;
             // The name is in search keys in every workspace they are in,
             // and in the keys of people they manage.
-            sqlx::query!(
-                "SELECT teamroom_refresh_members(m.workspace_id, array_agg(m.id))
-                   FROM memberships m
-                  WHERE m.account_id = $1
-                     OR m.team_manager_id IN (SELECT id FROM memberships WHERE account_id = $1)
-                  GROUP BY m.workspace_id",
-                account
-            )
-            .execute(&mut *tx)
-            .await?;
+            db::refresh_account_keys(&mut tx, account).await?;
         }
     }
     db::refresh_member_keys(&mut tx, ctx.workspace_id, &[id]).await?;

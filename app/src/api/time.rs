@@ -418,7 +418,7 @@ pub async fn set_kiosk_pin(membership_id: Option<i64>, pin: String) -> Result<()
     let mut tx = state.pool.begin().await?;
     let account: Option<Option<i64>> = sqlx::query_scalar!(
         "UPDATE memberships
-            SET kiosk_pin_hash = $3, kiosk_pin_failures = 0, kiosk_pin_locked_until = NULL
+            SET kiosk_pin_hash = $3
           WHERE workspace_id = $1 AND id = $2 AND status <> 'pending'
           RETURNING account_id",
         ctx.workspace_id,
@@ -428,6 +428,13 @@ pub async fn set_kiosk_pin(membership_id: Option<i64>, pin: String) -> Result<()
     .fetch_optional(&mut *tx)
     .await?;
     let account = account.ok_or(AppError::NotFound)?;
+    // A new PIN starts with a clean count.
+    crate::server::throttle::KIOSK_PIN
+        .succeeded(
+            &mut tx,
+            &crate::server::throttle::kiosk_pin_key(ctx.workspace_id, target),
+        )
+        .await?;
     let mut event =
         audit::Event::new(Some(ctx.workspace_id), "kiosk.pin_set").target_membership(target);
     if let Some(account) = account {
@@ -454,7 +461,7 @@ pub async fn time_settings_of(membership_id: i64) -> Result<MemberTimeSettings, 
     let mut conn = state.pool.acquire().await?;
     let row = sqlx::query!(
         "SELECT may_edit_own_time, kiosk_pin_hash IS NOT NULL AS \"has_pin!\",
-                coalesce(kiosk_pin_locked_until > now(), false) AS \"pin_locked!\"
+                teamroom_kiosk_pin_blocked(workspace_id, id) AS \"pin_locked!\"
            FROM memberships WHERE workspace_id = $1 AND id = $2",
         ctx.workspace_id,
         membership_id

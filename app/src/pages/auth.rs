@@ -103,6 +103,7 @@ pub fn SignInPage() -> impl IntoView {
                         error=password_error
                         on_input=Callback::new(move |_| errors.clear_field("password"))
                     />
+                    <p class="field-aside"><a href="/forgot-password">"Forgot password?"</a></p>
                     <button type="submit" class="button button-primary button-wide" disabled=move || action.pending().get()>
                         {move || if action.pending().get() { "Signing in…" } else { "Sign in" }}
                     </button>

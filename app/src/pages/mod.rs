@@ -11,6 +11,7 @@ pub mod invite_dialog;
 pub mod kiosk;
 pub mod member;
 pub mod member_time;
+pub mod password_reset;
 pub mod profile;
 pub mod reports;
 pub mod settings;

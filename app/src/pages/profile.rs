@@ -26,6 +26,7 @@ pub fn ProfilePage() -> impl IntoView {
         <AppShell>
             <div class="page-head"><h1>"Your profile"</h1></div>
             <ProfileEditor membership_id=None />
+            <SessionsCard />
         </AppShell>
     }
 }
@@ -488,5 +489,86 @@ fn EmailChangeForm(current: String) -> impl IntoView {
                 })}
             </form>
         </Show>
+    }
+}
+
+/// "Your sessions": every browser signed in to the account, this one first;
+/// end one, or every other.
+#[component]
+fn SessionsCard() -> impl IntoView {
+    use crate::api::sessions::{end_other_sessions, end_session, my_sessions};
+    let version = RwSignal::new(0_u32);
+    let sessions = LocalResource::new(move || {
+        version.get();
+        my_sessions()
+    });
+    let problem = RwSignal::new(None::<String>);
+    let reload = move || version.update(|v| *v += 1);
+    let end_one = move |id: i64| {
+        leptos::task::spawn_local(async move {
+            match end_session(id).await {
+                Ok(()) => problem.set(None),
+                Err(e) => problem.set(Some(e.to_string())),
+            }
+            reload();
+        });
+    };
+    let end_others = move |_| {
+        leptos::task::spawn_local(async move {
+            match end_other_sessions().await {
+                Ok(_) => problem.set(None),
+                Err(e) => problem.set(Some(e.to_string())),
+            }
+            reload();
+        });
+    };
+    let when = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d %H:%M UTC").to_string();
+    view! {
+        <section class="card" aria-labelledby="sessions-head" data-testid="sessions">
+            <h2 id="sessions-head">"Sessions"</h2>
+            <p class="muted small">"Browsers signed in to your account. End any you do not recognise, then change your password."</p>
+            {move || problem.get().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })}
+            {move || match sessions.get() {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="muted">{e.to_string()}</p> }.into_any(),
+                Some(Ok(list)) => {
+                    let others = list.iter().filter(|s| !s.this_device).count();
+                    view! {
+                        <ul class="session-list">
+                            {list.into_iter().map(|s| {
+                                let id = s.id;
+                                let this = s.this_device;
+                                view! {
+                                    <li data-testid="session">
+                                        <div class="session-what">
+                                            <strong>{s.device.clone()}</strong>
+                                            {this.then(|| view! { <span class="badge badge-active badge-this">"This device"</span> })}
+                                            <div class="muted session-when">
+                                                {format!(
+                                                    "{} · signed in {} · last seen {}",
+                                                    s.ip.clone().unwrap_or_else(|| "address unknown".into()),
+                                                    when(s.signed_in_at),
+                                                    when(s.last_seen_at),
+                                                )}
+                                            </div>
+                                        </div>
+                                        {(!this).then(|| view! {
+                                            <button type="button" class="button" on:click=move |_| end_one(id)>
+                                                "End session"
+                                            </button>
+                                        })}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                        {(others > 0).then(|| view! {
+                            <button type="button" class="button button-stop" on:click=end_others>
+                                {format!("End all other sessions ({others})")}
+                            </button>
+                        })}
+                    }.into_any()
+                }
+            }}
+        </section>
     }
 }

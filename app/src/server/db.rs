@@ -1,19 +1,12 @@
 //! Small SQL functions on accounts, workspaces and memberships. Every query
 //! on tenant data names its workspace.
 
-use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
 use crate::{
     domain::{DisplayName, EmailAddress, Plan, Positions, WorkspaceName},
     error::AppError,
 };
-
-/// Failed sign-ins allowed before the account starts to wait.
-pub const FREE_SIGN_IN_FAILURES: i32 = 5;
-/// The longest wait a run of failures can impose: the lock always ends, so
-/// an attacker cannot shut a person out for good.
-pub const MAX_LOCK_MINUTES: i32 = 60;
 
 fn unique_violation(error: &sqlx::Error, constraint: &str) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.constraint() == Some(constraint))
@@ -40,48 +33,27 @@ pub async fn insert_account(
     })
 }
 
+/// The account holding an address, as the invitation pages see it.
 #[derive(Debug)]
-pub struct SignInRow {
+pub struct AccountByEmail {
     pub id: i64,
-    pub password_hash: Option<String>,
-    pub locked_until: Option<DateTime<Utc>>,
+    /// The address was proven (a confirmation click in the account's own
+    /// session, or an invitation link). An unproven account may be claimed
+    /// by whoever holds an invitation link to the address.
+    pub verified: bool,
 }
 
-pub async fn account_for_sign_in(
+pub async fn account_by_email(
     conn: &mut PgConnection,
     email: &EmailAddress,
-) -> Result<Option<SignInRow>, AppError> {
+) -> Result<Option<AccountByEmail>, AppError> {
     Ok(sqlx::query_as!(
-        SignInRow,
-        "SELECT id, password_hash, locked_until FROM accounts WHERE lower(email) = $1",
+        AccountByEmail,
+        r#"SELECT id, email_verified_at IS NOT NULL AS "verified!" FROM accounts WHERE lower(email) = $1"#,
         email.normalized()
     )
     .fetch_optional(conn)
     .await?)
-}
-
-/// Counts a failed sign-in; past the free failures the account waits
-/// 1, 2, 4 ... minutes (at most an hour) before the next try.
-pub async fn record_failed_sign_in(
-    conn: &mut PgConnection,
-    account_id: i64,
-) -> Result<(), AppError> {
-    sqlx::query!("UPDATE accounts
-            SET failed_sign_ins = failed_sign_ins + 1,
-                locked_until = CASE WHEN failed_sign_ins + 1 >= $2
-                    THEN now() + make_interval(mins => least($3, power(2, least(failed_sign_ins + 1 - $2, 10))::int))
-                    ELSE locked_until END
-          WHERE id = $1", account_id, FREE_SIGN_IN_FAILURES, MAX_LOCK_MINUTES)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-pub async fn record_sign_in(conn: &mut PgConnection, account_id: i64) -> Result<(), AppError> {
-    sqlx::query!("UPDATE accounts SET failed_sign_ins = 0, locked_until = NULL, last_sign_in_at = now() WHERE id = $1", account_id)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// Creates a workspace with `owner` as its Owner and active full member.
@@ -126,6 +98,25 @@ pub async fn refresh_member_keys(
         .execute(conn)
         .await?;
     }
+    Ok(())
+}
+
+/// Recomputes the search keys an account's name or address is part of, in
+/// every workspace: its own memberships and those of people it manages.
+pub async fn refresh_account_keys(
+    conn: &mut PgConnection,
+    account_id: i64,
+) -> Result<(), AppError> {
+    sqlx::query!(
+        "SELECT teamroom_refresh_members(m.workspace_id, array_agg(m.id))
+           FROM memberships m
+          WHERE m.account_id = $1
+             OR m.team_manager_id IN (SELECT id FROM memberships WHERE account_id = $1)
+          GROUP BY m.workspace_id",
+        account_id
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

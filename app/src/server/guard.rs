@@ -63,7 +63,7 @@ async fn current_session(state: &AppState) -> Result<(SessionRow, RequestMeta), 
         tracing::error!("request parts missing from the server function context");
         AppError::Internal
     })?;
-    let meta = RequestMeta::from_headers(&parts.headers, &state.auth);
+    let meta = RequestMeta::from_parts(&parts, &state.auth);
     if let Some(row) = parts.extensions.get::<SessionRow>() {
         return Ok((row.clone(), meta));
     }

@@ -1,17 +1,22 @@
 //! Server-only code: database access, sessions, the permission guard, audit.
 //! Compiled only with the `ssr` feature, so none of it reaches the browser.
 
+pub mod accounts;
 pub mod audit;
+pub mod credentials;
 pub mod csv_import;
 pub mod db;
 pub mod directory;
 pub mod guard;
 pub mod invitations;
+pub mod notices;
 pub mod outbox;
 pub mod password;
 pub mod session;
 pub mod state;
+pub mod throttle;
 pub mod time;
+pub mod user_agent;
 
 pub use guard::{require, require_account, AccountCtx, Ctx};
 pub use state::{app_state, AppState, AuthSettings};

@@ -16,6 +16,9 @@ pub enum MailKind {
     VerifyEmail,
     EmailChange,
     EmailChangedNotice,
+    PasswordReset,
+    /// "Your password changed", "new sign-in"...: told to the account's owner.
+    SecurityNotice,
 }
 
 impl MailKind {
@@ -25,6 +28,8 @@ impl MailKind {
             Self::VerifyEmail => "verify_email",
             Self::EmailChange => "email_change",
             Self::EmailChangedNotice => "email_changed_notice",
+            Self::PasswordReset => "password_reset",
+            Self::SecurityNotice => "security_notice",
         }
     }
 }

@@ -25,6 +25,15 @@ async fn run_blocking<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {
+    // A place in the queue first: when it is full the answer is a quick 429
+    // rather than a wait that grows with the storm.
+    let _place = state
+        .hashing_queue
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| AppError::RateLimited {
+            retry_after_secs: 1,
+        })?;
     let _slot = state
         .hashing_slots
         .acquire()

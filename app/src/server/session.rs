@@ -54,20 +54,48 @@ pub struct RequestMeta {
 }
 
 impl RequestMeta {
-    pub fn from_headers(headers: &HeaderMap, settings: &AuthSettings) -> Self {
+    /// Reads a request's origin. The client address is the connection's
+    /// peer; `X-Forwarded-For` is believed only when that peer is one of
+    /// `TRUSTED_PROXIES`, and then only as far back as the hops are trusted
+    /// proxies themselves (the rightmost untrusted hop is the client), so a
+    /// client cannot forge its address by sending the header itself.
+    pub fn from_parts(parts: &http::request::Parts, settings: &AuthSettings) -> Self {
+        let headers = &parts.headers;
         let text = |name: &str| {
             headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .map(|v| v.chars().take(512).collect::<String>())
         };
-        // Behind a proxy the client address is the first X-Forwarded-For hop.
-        let ip = text("x-forwarded-for")
-            .and_then(|v| v.split(',').next().map(|s| s.trim().to_owned()))
-            .or_else(|| text("x-real-ip"));
-        let forwarded_https = text("x-forwarded-proto").is_some_and(|p| p == "https");
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip());
+        let trusted =
+            |ip: &std::net::IpAddr| settings.trusted_proxies.iter().any(|net| net.contains(ip));
+        let mut client = peer;
+        if let Some(mut hop) = peer.filter(|ip| trusted(ip)) {
+            let forwarded: Vec<std::net::IpAddr> = headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .take(64)
+                .map_while(|part| part.trim().parse().ok())
+                .collect();
+            for address in forwarded.iter().rev() {
+                hop = *address;
+                if !trusted(address) {
+                    break;
+                }
+            }
+            client = Some(hop);
+        }
+        let via_trusted_proxy = peer.is_some_and(|ip| trusted(&ip));
+        let forwarded_https =
+            via_trusted_proxy && text("x-forwarded-proto").is_some_and(|p| p == "https");
         Self {
-            ip,
+            ip: client.map(|ip| ip.to_string()),
             user_agent: text(header::USER_AGENT.as_str()),
             secure: settings.secure_cookies || forwarded_https,
         }
@@ -201,4 +229,127 @@ pub async fn purge_expired(
     .execute(conn)
     .await?;
     Ok(done.rows_affected())
+}
+
+/// The cookie naming this browser to the accounts it has signed in to
+/// (OWASP "device cookies"). Random; the database keeps its SHA-256 per
+/// account in `known_devices`.
+pub const DEVICE_COOKIE: &str = "teamroom_device";
+
+/// The device cookie's value from a request, if it has a plausible one.
+pub fn device_from_headers(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == DEVICE_COOKIE)
+        .map(|cookie| cookie.value().to_owned())
+        .filter(|value| value.len() == 43)
+}
+
+fn device_cookie(value: &str, secure: bool) -> String {
+    Cookie::build((DEVICE_COOKIE, value.to_owned()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .max_age(CookieDuration::days(400))
+        .build()
+        .to_string()
+}
+
+/// Whether this browser has signed in to the account before.
+pub async fn is_known_device(
+    conn: &mut PgConnection,
+    account_id: i64,
+    device: &str,
+) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM known_devices WHERE account_id = $1 AND device_hash = $2) AS "known!""#,
+        account_id,
+        hash_token(device)
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
+/// A session that has just started: the cookies to send, and whether the
+/// browser was new to the account (for the "new sign-in" notice).
+pub struct Started {
+    pub cookies: Vec<String>,
+    pub new_device: bool,
+}
+
+/// The one way a session starts (sign-in, sign-up, accepting an
+/// invitation, a password reset): the browser's previous session ends (a
+/// fresh id at every sign-in), the account's last sign-in is stamped, the
+/// browser becomes known to the account, and an audit row is written, all
+/// in the caller's transaction.
+pub async fn start(
+    conn: &mut PgConnection,
+    account_id: i64,
+    workspace_id: Option<i64>,
+    settings: &AuthSettings,
+    meta: &RequestMeta,
+    headers: &HeaderMap,
+) -> Result<Started, AppError> {
+    if let Some(old) = token_from_headers(headers) {
+        delete(conn, &hash_token(&old)).await?;
+    }
+    sqlx::query!(
+        "UPDATE accounts SET last_sign_in_at = now() WHERE id = $1",
+        account_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    let token = create(conn, account_id, workspace_id, settings, meta).await?;
+    let device = device_from_headers(headers).unwrap_or_else(|| SessionToken::generate().value);
+    let had_devices: bool = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM known_devices WHERE account_id = $1) AS "any!""#,
+        account_id
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let inserted = sqlx::query!(
+        "INSERT INTO known_devices (account_id, device_hash) VALUES ($1, $2)
+         ON CONFLICT (account_id, device_hash) DO UPDATE SET last_seen_at = now()
+         RETURNING (xmax = 0) AS \"inserted!\"",
+        account_id,
+        hash_token(&device)
+    )
+    .fetch_one(&mut *conn)
+    .await?
+    .inserted;
+    super::audit::record(
+        conn,
+        &super::audit::Actor::new(account_id, None, meta),
+        super::audit::Event::new(None, "account.signed_in").target_account(account_id),
+    )
+    .await?;
+    Ok(Started {
+        cookies: vec![
+            set_cookie(&token, settings, meta.secure),
+            device_cookie(&device, meta.secure),
+        ],
+        new_device: inserted && had_devices,
+    })
+}
+
+/// Ends every session of an account (password reset, a claimed address),
+/// or every one but `keep`.
+pub async fn end_all(
+    conn: &mut PgConnection,
+    account_id: i64,
+    keep: Option<&[u8]>,
+) -> Result<u64, AppError> {
+    Ok(sqlx::query!(
+        "DELETE FROM sessions WHERE account_id = $1 AND ($2::bytea IS NULL OR token_hash <> $2)",
+        account_id,
+        keep
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
 }

@@ -15,12 +15,23 @@ pub struct AuthSettings {
     pub session_absolute: chrono::Duration,
     /// Mark cookies `Secure` (the site is served over https).
     pub secure_cookies: bool,
-    /// `scheme://host[:port]` for links in mail; the request's Host when unset.
-    pub public_origin: Option<String>,
+    /// `scheme://host[:port]` for links in mail (`PUBLIC_URL`). Never taken
+    /// from a request header.
+    pub public_origin: String,
+    /// Proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// How long an invitation link works.
     pub invitation_ttl: chrono::Duration,
     /// Invitation emails a workspace may send in any rolling hour.
     pub invitations_per_hour: i64,
+    /// Sign-ups from one client address per hour (`SIGN_UPS_PER_IP_PER_HOUR`).
+    pub sign_ups_per_ip_hour: i32,
+    /// Sign-in attempts from one client address per minute, right or wrong
+    /// (`SIGN_INS_PER_IP_PER_MINUTE`).
+    pub sign_ins_per_ip_minute: i32,
+    /// Hours an account whose address was never confirmed, and which was
+    /// not used since, is kept (`UNCONFIRMED_ACCOUNT_HOURS`).
+    pub unconfirmed_account_ttl: chrono::Duration,
 }
 
 impl Default for AuthSettings {
@@ -29,12 +40,19 @@ impl Default for AuthSettings {
             session_idle: chrono::Duration::days(7),
             session_absolute: chrono::Duration::days(30),
             secure_cookies: false,
-            public_origin: None,
+            public_origin: "http://127.0.0.1:3000".to_owned(),
+            trusted_proxies: Vec::new(),
             invitation_ttl: chrono::Duration::days(14),
             invitations_per_hour: 12_000,
+            sign_ups_per_ip_hour: 20,
+            sign_ins_per_ip_minute: 60,
+            unconfirmed_account_ttl: chrono::Duration::hours(72),
         }
     }
 }
+
+/// Hashes that may wait per core: about a second of argon2 work each.
+const HASHING_QUEUE_PER_CORE: usize = 16;
 
 /// What every request handler needs; cheap to clone.
 #[derive(Clone)]
@@ -44,6 +62,9 @@ pub struct AppState {
     /// Bounds how many argon2 hashes run at once, so a sign-in storm queues
     /// instead of eating every core and all memory (19 MiB each).
     pub hashing_slots: Arc<Semaphore>,
+    /// Bounds how many may wait for a slot: past it the answer is a quick
+    /// 429, not an ever longer queue.
+    pub hashing_queue: Arc<Semaphore>,
 }
 
 impl AppState {
@@ -53,6 +74,7 @@ impl AppState {
             pool,
             auth: Arc::new(auth),
             hashing_slots: Arc::new(Semaphore::new(cores)),
+            hashing_queue: Arc::new(Semaphore::new(cores * HASHING_QUEUE_PER_CORE)),
         }
     }
 }

@@ -39,12 +39,6 @@ async fn a_new_address_is_used_only_after_it_confirms_and_the_old_one_is_told(po
             "password",
             "not your current password",
         ),
-        (
-            "OLIVE@example.com",
-            GOOD_PASSWORD,
-            "new_email",
-            "Another account",
-        ),
     ] {
         let message = error_of(ask(address, password).await)
             .await
@@ -141,4 +135,44 @@ async fn a_new_address_is_used_only_after_it_confirms_and_the_old_one_is_told(po
         )
         .await;
     assert!(!old_sign_in.status().is_success());
+
+    // An address another account uses: the request tells nothing (it would
+    // tell whether an account exists); its confirmation says so and changes
+    // nothing.
+    let taken = app
+        .call_with(
+            &fresh,
+            "request_email_change",
+            &[
+                ("new_email", "OLIVE@example.com"),
+                ("password", GOOD_PASSWORD),
+            ],
+        )
+        .await;
+    assert!(taken.status().is_success(), "{}", taken.status());
+    let body: String = sqlx::query_scalar(
+        "SELECT body_text FROM outbox WHERE kind = 'email_change' AND recipient = 'OLIVE@example.com'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("confirmation mail");
+    let token = body
+        .split("/email-change/")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("link in the mail")
+        .to_owned();
+    let refused = app
+        .call_with(&client(), "confirm_email_change", &[("token", &token)])
+        .await;
+    assert!(error_of(refused)
+        .await
+        .field_message("form")
+        .is_some_and(|m| m.contains("Another account uses that address")));
+    let email: String = sqlx::query_scalar("SELECT email FROM accounts WHERE id = $1")
+        .bind(max.account_id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("email");
+    assert_eq!(email, "max.new@example.com");
 }

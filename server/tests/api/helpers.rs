@@ -24,14 +24,25 @@ pub fn client() -> reqwest::Client {
 }
 
 pub async fn spawn(pool: PgPool) -> TestApp {
-    spawn_with(pool, AuthSettings::default()).await
+    spawn_with(pool, settings()).await
+}
+
+/// The settings tests run with: the production defaults, but every test
+/// client comes from 127.0.0.1, so the per-address limits on sign-ups and
+/// sign-ins are lifted (the throttle tests set them back).
+pub fn settings() -> AuthSettings {
+    AuthSettings {
+        sign_ups_per_ip_hour: 100_000,
+        sign_ins_per_ip_minute: 100_000,
+        ..AuthSettings::default()
+    }
 }
 
 pub async fn spawn_with(pool: PgPool, auth: AuthSettings) -> TestApp {
     let config = Config {
         database_url: String::new(),
         max_connections: 5,
-        public_origin: None,
+        public_origin: auth.public_origin.clone(),
         auth: auth.clone(),
         mailer: Default::default(),
     };
@@ -42,9 +53,12 @@ pub async fn spawn_with(pool: PgPool, auth: AuthSettings) -> TestApp {
         .expect("bind a free port");
     let address = listener.local_addr().expect("local address");
     tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service())
-            .await
-            .expect("test server");
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .expect("test server");
     });
     TestApp {
         base: format!("http://{address}"),

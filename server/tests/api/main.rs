@@ -2,6 +2,7 @@
 //! One test binary (not one per file): each links the whole app, so this
 //! keeps build time and disk use down.
 
+mod account_security;
 mod audit;
 mod auth;
 mod bulk;

@@ -1,0 +1,223 @@
+//! "Forgot password?": a mail with a single-use link (only its hash is
+//! stored; it works for 30 minutes), then a new password. The request
+//! answers the same whether or not the address has an account.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::{
+    domain::{invite::LinkToken, EmailAddress, Password},
+    server::{
+        app_state, audit, credentials, db,
+        invitations::link_origin,
+        notices,
+        outbox::{self, MailKind, OutgoingMail},
+        password, session, throttle,
+    },
+};
+
+/// Minutes a reset link works.
+pub const RESET_LINK_MINUTES: i64 = 30;
+
+/// What the "check your mail" message says, whatever the address.
+pub const RESET_SENT: &str = "If an account uses that address, a link to choose a new password is on its way. It works for 30 minutes.";
+
+#[server(prefix = "/api", endpoint = "request_password_reset")]
+pub async fn request_password_reset(email: String) -> Result<(), AppError> {
+    let email = EmailAddress::parse(&email).map_err(|message| AppError::field("email", message))?;
+    let state = app_state()?;
+    let (meta, _) = super::request_meta(&state)?;
+    let mut tx = state.pool.begin().await?;
+    throttle::RESET_GLOBAL.hit(&mut tx, "all").await?;
+    throttle::RESET_IP
+        .hit(&mut tx, throttle::ip_key(meta.ip.as_deref()))
+        .await?;
+    // Counted for unknown addresses too, so the limit tells nothing.
+    throttle::RESET_EMAIL
+        .hit(&mut tx, &email.normalized())
+        .await?;
+    let account = sqlx::query!(
+        "SELECT id, email FROM accounts WHERE lower(email) = $1",
+        email.normalized()
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(account) = account {
+        let token = session::SessionToken::generate();
+        sqlx::query!(
+            "INSERT INTO password_resets (token_hash, account_id, expires_at)
+             VALUES ($1, $2, now() + make_interval(mins => $3))",
+            token.hash.as_slice(),
+            account.id,
+            RESET_LINK_MINUTES as i32
+        )
+        .execute(&mut *tx)
+        .await?;
+        let link = format!(
+            "{}/reset-password/{}",
+            link_origin(&state.auth),
+            token.value
+        );
+        let text = format!(
+            "Hello,\n\nSomeone (we hope you) asked to choose a new password for the Teamroom account \
+             {email}.\nChoose it here:\n{link}\n\nThe link works once, for {RESET_LINK_MINUTES} minutes. \
+             If this was not you, ignore this email: your password stays as it is.\n",
+            email = account.email,
+        );
+        let html = format!(
+            "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5\">\
+             <p>Hello,</p><p>Someone (we hope you) asked to choose a new password for the Teamroom \
+             account {email}.</p><p><a href=\"{link}\">Choose a new password</a></p>\
+             <p>The link works once, for {RESET_LINK_MINUTES} minutes. If this was not you, ignore \
+             this email: your password stays as it is.</p></body></html>",
+            email = crate::server::invitations::escape_html(&account.email),
+            link = crate::server::invitations::escape_html(&link),
+        );
+        outbox::enqueue(
+            &mut tx,
+            &OutgoingMail {
+                kind: MailKind::PasswordReset,
+                workspace_id: None,
+                membership_id: None,
+                recipient: account.email.clone(),
+                subject: "Choose a new Teamroom password".into(),
+                body_text: text,
+                body_html: html,
+            },
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            &audit::Actor::new(account.id, None, &meta),
+            audit::Event::new(None, "account.password_reset_requested").target_account(account.id),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    // A form posted without JavaScript lands on the "check your mail" view.
+    leptos_axum::redirect("/forgot-password?sent");
+    Ok(())
+}
+
+/// Whether a reset link still works, so its page can say so before any typing.
+#[server(prefix = "/api", endpoint = "password_reset_state")]
+pub async fn password_reset_state(token: String) -> Result<bool, AppError> {
+    let Ok(token) = LinkToken::parse(&token) else {
+        return Ok(false);
+    };
+    let state = app_state()?;
+    let mut conn = state.pool.acquire().await?;
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM password_resets
+                           WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()) AS "open!""#,
+        session::hash_token(token.as_str())
+    )
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// The message for a link that cannot be used (any reason: used, expired,
+/// unknown), with what to do next.
+pub const RESET_LINK_DEAD: &str =
+    "This link has expired or was already used. Ask for a new one from the sign-in page.";
+
+/// Sets the new password from a reset link. Every session of the account
+/// ends, its sign-in lock is cleared, the person is told by mail, and this
+/// browser is signed in.
+#[server(prefix = "/api", endpoint = "reset_password")]
+pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
+    let token = LinkToken::parse(&token).map_err(|_| AppError::field("form", RESET_LINK_DEAD))?;
+    let new_password =
+        Password::parse(&password).map_err(|message| AppError::field("password", message))?;
+    let state = app_state()?;
+    let (meta, headers) = super::request_meta(&state)?;
+    let hash_of_token = session::hash_token(token.as_str());
+    // Cheap refusal of a dead link before the hashing.
+    let open = {
+        let mut conn = state.pool.acquire().await?;
+        sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM password_resets
+                               WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()) AS "open!""#,
+            hash_of_token.as_slice()
+        )
+        .fetch_one(&mut *conn)
+        .await?
+    };
+    if !open {
+        return Err(AppError::field("form", RESET_LINK_DEAD));
+    }
+    let hash = password::hash(&state, &new_password).await?;
+
+    let mut tx = state.pool.begin().await?;
+    // Claimed under a row lock: two tabs cannot both use the link.
+    let found = sqlx::query!(
+        r#"UPDATE password_resets SET used_at = now()
+            WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
+        RETURNING account_id"#,
+        hash_of_token.as_slice()
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| AppError::field("form", RESET_LINK_DEAD))?;
+    let account_id = found.account_id;
+    let account = sqlx::query!(
+        r#"SELECT email, email_verified_at IS NULL AS "was_unverified!"
+             FROM accounts WHERE id = $1 FOR UPDATE"#,
+        account_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    // The link came to this mailbox: the address is proven too.
+    sqlx::query!(
+        "UPDATE accounts SET password_hash = $2, email_verified_at = coalesce(email_verified_at, now())
+          WHERE id = $1",
+        account_id,
+        hash
+    )
+    .execute(&mut *tx)
+    .await?;
+    // Every other link of the account dies with this one.
+    sqlx::query!(
+        "UPDATE password_resets SET used_at = now() WHERE account_id = $1 AND used_at IS NULL",
+        account_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    session::end_all(&mut tx, account_id, None).await?;
+    if account.was_unverified {
+        // Whoever made the account without owning the mailbox loses the
+        // browsers it knew, as when an invitation link claims it.
+        sqlx::query!(
+            "DELETE FROM known_devices WHERE account_id = $1",
+            account_id
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    credentials::clear_lock(&mut tx, &account.email).await?;
+    audit::record(
+        &mut tx,
+        &audit::Actor::new(account_id, None, &meta),
+        audit::Event::new(None, "account.password_reset").target_account(account_id),
+    )
+    .await?;
+    notices::password_changed(&mut tx, account_id, &meta, true).await?;
+    let workspaces = db::active_workspaces(&mut tx, account_id).await?;
+    let workspace_id = workspaces.first().map(|w| w.id);
+    let started = session::start(
+        &mut tx,
+        account_id,
+        workspace_id,
+        &state.auth,
+        &meta,
+        &headers,
+    )
+    .await?;
+    tx.commit().await?;
+    for cookie in started.cookies {
+        super::set_cookie(cookie)?;
+    }
+    leptos_axum::redirect(super::auth::landing_path(workspace_id.is_some()));
+    Ok(())
+}

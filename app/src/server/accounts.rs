@@ -1,0 +1,52 @@
+//! Rules about whole accounts that no single page owns.
+
+use sqlx::PgConnection;
+
+use super::state::AuthSettings;
+use crate::error::AppError;
+
+/// Removes accounts whose address was never confirmed and that show no
+/// activity: older than `unconfirmed_account_ttl`, no session used within
+/// it, member of no workspace but the ones they own, and those have no
+/// other member. Their own workspaces go with them. This is what keeps a
+/// stranger from holding an address they typed for ever. Returns how many.
+pub async fn purge_unconfirmed(
+    conn: &mut PgConnection,
+    settings: &AuthSettings,
+) -> Result<u64, AppError> {
+    let ttl_secs = settings.unconfirmed_account_ttl.num_seconds() as f64;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let doomed: Vec<i64> = sqlx::query_scalar!(
+        "SELECT a.id FROM accounts a
+          WHERE a.email_verified_at IS NULL
+            AND a.created_at < now() - make_interval(secs => $1)
+            AND NOT EXISTS (SELECT 1 FROM sessions s
+                             WHERE s.account_id = a.id
+                               AND s.last_seen_at > now() - make_interval(secs => $1))
+            AND NOT EXISTS (SELECT 1 FROM memberships m JOIN workspaces w ON w.id = m.workspace_id
+                             WHERE m.account_id = a.id AND w.owner_account_id <> a.id)
+            AND NOT EXISTS (SELECT 1 FROM workspaces w JOIN memberships m ON m.workspace_id = w.id
+                             WHERE w.owner_account_id = a.id AND m.account_id IS DISTINCT FROM a.id)
+          ORDER BY a.id
+          LIMIT 1000
+            FOR UPDATE OF a SKIP LOCKED",
+        ttl_secs
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    if doomed.is_empty() {
+        return Ok(0);
+    }
+    sqlx::query!(
+        "DELETE FROM workspaces WHERE owner_account_id = ANY($1)",
+        &doomed
+    )
+    .execute(&mut *tx)
+    .await?;
+    let removed = sqlx::query!("DELETE FROM accounts WHERE id = ANY($1)", &doomed)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(removed)
+}

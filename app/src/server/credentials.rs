@@ -1,0 +1,117 @@
+//! The one password check. Sign-in, accepting an invitation as an existing
+//! account, changing the email address and password reset's neighbours all
+//! come here, so each is throttled the same way.
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use http::HeaderMap;
+
+use super::{
+    password,
+    session::{self, RequestMeta},
+    state::AppState,
+    throttle::{self, Backoff},
+};
+use crate::{domain::EmailAddress, error::AppError};
+
+/// Longest password worth hashing; longer input is refused before any work.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// An account whose password was just proven.
+#[derive(Debug, Clone)]
+pub struct Proven {
+    pub account_id: i64,
+}
+
+/// Checks `password` for the account at `email`, throttled.
+///
+/// Order matters: the tries are reserved in PostgreSQL first (the global
+/// and per-address windows, then the backoff for the address, or for this
+/// browser when it has signed in to the account before; the client address
+/// too for unknown browsers), then one argon2 verify runs. A burst of
+/// concurrent guesses therefore gets only the free tries checked. Unknown
+/// and known addresses are throttled by the same key (the address), cost
+/// one verify each, and answer in the same words, so neither the answer nor
+/// its timing tells whether an account exists.
+///
+/// `Ok(None)` is a wrong password or unknown address; `Err(RateLimited)` a
+/// refusal before any check.
+pub async fn check(
+    state: &AppState,
+    meta: &RequestMeta,
+    headers: &HeaderMap,
+    email: &EmailAddress,
+    password: &str,
+) -> Result<Option<Proven>, AppError> {
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(AppError::field(
+            "password",
+            "That is longer than any password here.",
+        ));
+    }
+    let ip = throttle::ip_key(meta.ip.as_deref()).to_owned();
+    // Reservations commit at once (autocommit), before the slow part, and
+    // no connection is held while hashing.
+    let mut conn = state.pool.acquire().await?;
+    throttle::SIGN_IN_GLOBAL.hit(&mut conn, "all").await?;
+    throttle::SIGN_IN_IP_RATE
+        .limited(state.auth.sign_ins_per_ip_minute)
+        .hit(&mut conn, &ip)
+        .await?;
+    let account = sqlx::query!(
+        "SELECT id, password_hash FROM accounts WHERE lower(email) = $1",
+        email.normalized()
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let device_key = match (&account, session::device_from_headers(headers)) {
+        (Some(account), Some(device))
+            if session::is_known_device(&mut conn, account.id, &device).await? =>
+        {
+            // The cookie's hash, not the cookie: the table is no key ring.
+            Some(format!(
+                "{}:{}",
+                account.id,
+                URL_SAFE_NO_PAD.encode(session::hash_token(&device))
+            ))
+        }
+        _ => None,
+    };
+    let address = email.normalized();
+    let backoff: (&Backoff, &str) = match &device_key {
+        Some(key) => (&throttle::SIGN_IN_DEVICE, key.as_str()),
+        None => (&throttle::SIGN_IN_EMAIL, address.as_str()),
+    };
+    if device_key.is_none() {
+        throttle::SIGN_IN_IP.reserve(&mut conn, &ip).await?;
+    }
+    if let Err(refused) = backoff.0.reserve(&mut conn, backoff.1).await {
+        if device_key.is_none() {
+            throttle::SIGN_IN_IP.give_back(&mut conn, &ip).await?;
+        }
+        return Err(refused);
+    }
+    drop(conn);
+
+    let stored = account.as_ref().and_then(|a| a.password_hash.clone());
+    let matches = password::verify(state, password.to_owned(), stored).await?;
+    // `verify` answers false for an unknown email, so a match implies an account.
+    let Some(account) = account.filter(|_| matches) else {
+        return Ok(None);
+    };
+    let mut conn = state.pool.acquire().await?;
+    backoff.0.succeeded(&mut conn, backoff.1).await?;
+    if device_key.is_none() {
+        throttle::SIGN_IN_IP.give_back(&mut conn, &ip).await?;
+    }
+    Ok(Some(Proven {
+        account_id: account.id,
+    }))
+}
+
+/// Forgets every failure counted against an account's address (a password
+/// reset or an admin's unlock).
+pub async fn clear_lock(conn: &mut sqlx::PgConnection, email: &str) -> Result<(), AppError> {
+    throttle::SIGN_IN_EMAIL
+        .succeeded(conn, &email.to_lowercase())
+        .await
+}

@@ -1,0 +1,121 @@
+//! Mail that tells a person what happened to their account (OWASP: notify
+//! on security-relevant changes). Queued in the caller's transaction.
+
+use sqlx::PgConnection;
+
+use super::{
+    invitations::escape_html,
+    outbox::{self, MailKind, OutgoingMail},
+    session::RequestMeta,
+};
+use crate::error::AppError;
+
+/// Plain text and HTML of a short account mail: paragraphs, then a closing
+/// line telling the person what to do if it was not them.
+fn bodies(paragraphs: &[String], if_not_you: &str) -> (String, String) {
+    let mut text = String::from("Hello,\n\n");
+    let mut html = String::from(
+        "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5\"><p>Hello,</p>",
+    );
+    for paragraph in paragraphs.iter().map(String::as_str).chain([if_not_you]) {
+        text.push_str(paragraph);
+        text.push_str("\n\n");
+        html.push_str(&format!("<p>{}</p>", escape_html(paragraph)));
+    }
+    html.push_str("</body></html>");
+    (text, html)
+}
+
+async fn account_email(conn: &mut PgConnection, account_id: i64) -> Result<String, AppError> {
+    Ok(
+        sqlx::query_scalar!("SELECT email FROM accounts WHERE id = $1", account_id)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// Queues a notice to the account's own address.
+async fn tell(
+    conn: &mut PgConnection,
+    account_id: i64,
+    subject: &str,
+    paragraphs: &[String],
+) -> Result<(), AppError> {
+    let recipient = account_email(conn, account_id).await?;
+    let (body_text, body_html) = bodies(
+        paragraphs,
+        "If this was not you, reset your password from the sign-in page at once \
+         and tell your workspace owner.",
+    );
+    outbox::enqueue(
+        conn,
+        &OutgoingMail {
+            kind: MailKind::SecurityNotice,
+            workspace_id: None,
+            membership_id: None,
+            recipient,
+            subject: subject.to_owned(),
+            body_text,
+            body_html,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+fn from_where(meta: &RequestMeta) -> String {
+    let browser = meta
+        .user_agent
+        .as_deref()
+        .map(super::user_agent::describe)
+        .unwrap_or_else(|| "an unknown browser".to_owned());
+    match meta.ip.as_deref() {
+        Some(ip) => format!("{browser}, from {ip}"),
+        None => browser,
+    }
+}
+
+/// A browser that never signed in to the account before just did.
+pub async fn new_sign_in(
+    conn: &mut PgConnection,
+    account_id: i64,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    tell(
+        conn,
+        account_id,
+        "New sign-in to your Teamroom account",
+        &[format!(
+            "Your Teamroom account was just signed in to from a browser it had not seen before: {}.",
+            from_where(meta)
+        )],
+    )
+    .await
+}
+
+/// The password was changed (by the person, or through a reset link).
+pub async fn password_changed(
+    conn: &mut PgConnection,
+    account_id: i64,
+    meta: &RequestMeta,
+    through_reset: bool,
+) -> Result<(), AppError> {
+    let how = if through_reset {
+        "with a password reset link"
+    } else {
+        "from your profile"
+    };
+    tell(
+        conn,
+        account_id,
+        "Your Teamroom password was changed",
+        &[
+            format!(
+                "The password of your Teamroom account was changed {how} ({}).",
+                from_where(meta)
+            ),
+            "Every other session of the account was ended.".to_owned(),
+        ],
+    )
+    .await
+}

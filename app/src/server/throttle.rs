@@ -1,0 +1,279 @@
+//! Throttles kept in PostgreSQL, so every app instance shares them.
+//!
+//! Two shapes:
+//! - [`Backoff`]: failures of an expensive check (a password, a Kiosk PIN)
+//!   for one key. The try is **reserved before the check**, in the one
+//!   statement that reads the count, so a burst of concurrent guesses is
+//!   counted like serial ones: past the free tries each further try must
+//!   wait, the wait doubling up to a cap; after a quiet period the count is
+//!   forgotten. Never permanent.
+//! - [`Window`]: at most `limit` requests per key in a fixed window (sign-ups
+//!   per client address, reset mails per address...).
+
+use sqlx::PgConnection;
+
+use crate::error::AppError;
+
+/// Failure counting with a growing wait (see the module comment).
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub scope: &'static str,
+    /// Tries before any wait.
+    pub free: i32,
+    /// The first wait; each further failure doubles it.
+    pub base_wait_secs: i64,
+    pub max_wait_secs: i64,
+    /// A key with no failure for this long starts again from zero.
+    pub forget_after_secs: i64,
+}
+
+/// Wrong passwords for one address, whether or not it has an account (so a
+/// throttled answer tells nothing about which addresses exist). Keycloak's
+/// brute-force defaults, with a shorter quiet period.
+pub const SIGN_IN_EMAIL: Backoff = Backoff {
+    scope: "sign_in_email",
+    free: 5,
+    base_wait_secs: 60,
+    max_wait_secs: 15 * 60,
+    forget_after_secs: 6 * 3600,
+};
+
+/// Wrong passwords from a browser that has signed in to the account before:
+/// its own count, so a stranger's burst on the address does not lock it out.
+pub const SIGN_IN_DEVICE: Backoff = Backoff {
+    scope: "sign_in_device",
+    free: 5,
+    base_wait_secs: 60,
+    max_wait_secs: 15 * 60,
+    forget_after_secs: 6 * 3600,
+};
+
+/// Wrong passwords from one client address, across all accounts (password
+/// spraying). Generous: offices share an address.
+pub const SIGN_IN_IP: Backoff = Backoff {
+    scope: "sign_in_ip",
+    free: 30,
+    base_wait_secs: 60,
+    max_wait_secs: 15 * 60,
+    forget_after_secs: 3600,
+};
+
+/// Wrong Kiosk PINs for one member.
+pub const KIOSK_PIN: Backoff = Backoff {
+    scope: "kiosk_pin",
+    free: 5,
+    base_wait_secs: 30,
+    max_wait_secs: 15 * 60,
+    forget_after_secs: 3600,
+};
+
+/// A reserved try: how many failures the key has counted, this one included.
+#[derive(Debug, Clone, Copy)]
+pub struct Reserved {
+    pub failures: i32,
+}
+
+impl Backoff {
+    /// Counts one try for `key` before it is checked, or refuses it with
+    /// the wait left. Call [`Backoff::succeeded`] when the check passes.
+    pub async fn reserve(&self, conn: &mut PgConnection, key: &str) -> Result<Reserved, AppError> {
+        // ON CONFLICT locks the key's row, so concurrent tries queue here
+        // and each sees the count the one before it left. A row whose wait
+        // has not passed is left alone: no row comes back, the try is refused.
+        let row = sqlx::query!(
+            r#"WITH reserved AS (
+                 INSERT INTO auth_throttles AS t (scope, key, failures, last_failure_at, blocked_until)
+                 VALUES ($1, $2, 1, now(),
+                         CASE WHEN 1 >= $3 THEN now() + make_interval(secs => $4::float8) END)
+                 ON CONFLICT (scope, key) DO UPDATE SET
+                     failures = teamroom_decayed(t.failures, t.last_failure_at, $6::float8) + 1,
+                     last_failure_at = now(),
+                     blocked_until = CASE
+                         WHEN teamroom_decayed(t.failures, t.last_failure_at, $6::float8) + 1 >= $3
+                         THEN now() + make_interval(secs => least($5::float8, $4::float8
+                                  * power(2, least(teamroom_decayed(t.failures, t.last_failure_at, $6::float8) + 1 - $3, 30))))
+                         END
+                  WHERE t.blocked_until IS NULL OR t.blocked_until <= now()
+                     OR t.last_failure_at < now() - make_interval(secs => $6::float8)
+                 RETURNING t.failures
+               )
+               SELECT (SELECT failures FROM reserved) AS failures,
+                      (SELECT ceil(extract(epoch FROM blocked_until - now()))::bigint
+                         FROM auth_throttles WHERE scope = $1 AND key = $2) AS wait_secs"#,
+            self.scope,
+            key,
+            self.free,
+            self.base_wait_secs as f64,
+            self.max_wait_secs as f64,
+            self.forget_after_secs as f64,
+        )
+        .fetch_one(conn)
+        .await?;
+        match row.failures {
+            Some(failures) => Ok(Reserved { failures }),
+            None => Err(AppError::RateLimited {
+                // The refusing row may be newer than this statement's
+                // snapshot: then the wait reads as passed; say one second.
+                retry_after_secs: row.wait_secs.unwrap_or(1).max(1).unsigned_abs(),
+            }),
+        }
+    }
+
+    /// The check passed: the key's failures are forgotten.
+    pub async fn succeeded(&self, conn: &mut PgConnection, key: &str) -> Result<(), AppError> {
+        sqlx::query!(
+            "DELETE FROM auth_throttles WHERE scope = $1 AND key = $2",
+            self.scope,
+            key
+        )
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    /// The check passed, but the key counts other people's tries too (a
+    /// client address): give back only this one reservation.
+    pub async fn give_back(&self, conn: &mut PgConnection, key: &str) -> Result<(), AppError> {
+        sqlx::query!(
+            "UPDATE auth_throttles
+                SET failures = greatest(failures - 1, 0),
+                    blocked_until = CASE WHEN failures - 1 >= $3 THEN blocked_until END
+              WHERE scope = $1 AND key = $2",
+            self.scope,
+            key,
+            self.free
+        )
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Tries left before a wait, after `reserved` (for messages).
+    pub fn tries_left(&self, reserved: Reserved) -> i32 {
+        (self.free - reserved.failures).max(0)
+    }
+}
+
+/// At most `limit` requests per key in each window of `window_secs`.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub scope: &'static str,
+    pub limit: i32,
+    pub window_secs: i64,
+}
+
+/// Sign-in attempts from one client address per minute, right or wrong.
+pub const SIGN_IN_IP_RATE: Window = Window {
+    scope: "sign_in_ip_rate",
+    limit: 60,
+    window_secs: 60,
+};
+/// Sign-in attempts in all, per minute: a ceiling on what a botnet can make
+/// the server hash.
+pub const SIGN_IN_GLOBAL: Window = Window {
+    scope: "sign_in_global",
+    limit: 6_000,
+    window_secs: 60,
+};
+/// Sign-ups from one client address per hour.
+pub const SIGN_UP_IP: Window = Window {
+    scope: "sign_up_ip",
+    limit: 20,
+    window_secs: 3600,
+};
+/// Sign-ups in all, per hour.
+pub const SIGN_UP_GLOBAL: Window = Window {
+    scope: "sign_up_global",
+    limit: 2_000,
+    window_secs: 3600,
+};
+/// "Resend confirmation" per client address per hour.
+pub const RESEND_VERIFICATION_IP: Window = Window {
+    scope: "resend_verification_ip",
+    limit: 20,
+    window_secs: 3600,
+};
+/// Password reset requests per client address per hour.
+pub const RESET_IP: Window = Window {
+    scope: "password_reset_ip",
+    limit: 10,
+    window_secs: 3600,
+};
+/// Password reset mails per address per hour (a mailbox is not flooded).
+pub const RESET_EMAIL: Window = Window {
+    scope: "password_reset_email",
+    limit: 3,
+    window_secs: 3600,
+};
+/// Password reset requests in all, per hour.
+pub const RESET_GLOBAL: Window = Window {
+    scope: "password_reset_global",
+    limit: 2_000,
+    window_secs: 3600,
+};
+/// Email change requests per client address per hour.
+pub const EMAIL_CHANGE_IP: Window = Window {
+    scope: "email_change_ip",
+    limit: 20,
+    window_secs: 3600,
+};
+
+impl Window {
+    /// The same window with a configured limit.
+    pub const fn limited(self, limit: i32) -> Self {
+        Self { limit, ..self }
+    }
+
+    /// Counts one request for `key`, or refuses it with the wait until the
+    /// window ends.
+    pub async fn hit(&self, conn: &mut PgConnection, key: &str) -> Result<(), AppError> {
+        let row = sqlx::query!(
+            r#"INSERT INTO rate_windows AS w (scope, key, window_start, hits)
+               VALUES ($1, $2, date_bin(make_interval(secs => $3::float8), now(), 'epoch'), 1)
+               ON CONFLICT (scope, key, window_start) DO UPDATE SET hits = w.hits + 1
+               RETURNING w.hits,
+                         ceil(extract(epoch FROM w.window_start + make_interval(secs => $3::float8) - now()))::bigint
+                           AS "wait_secs!""#,
+            self.scope,
+            key,
+            self.window_secs as f64
+        )
+        .fetch_one(conn)
+        .await?;
+        if row.hits > self.limit {
+            return Err(AppError::RateLimited {
+                retry_after_secs: row.wait_secs.max(1).unsigned_abs(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The `KIOSK_PIN` key of a member (also spelled in the SQL function
+/// `teamroom_kiosk_pin_blocked`).
+pub fn kiosk_pin_key(workspace_id: i64, membership_id: i64) -> String {
+    format!("{workspace_id}:{membership_id}")
+}
+
+/// The key for a client address; requests with none share one.
+pub fn ip_key(ip: Option<&str>) -> &str {
+    ip.filter(|ip| !ip.is_empty()).unwrap_or("unknown")
+}
+
+/// Removes counters nobody needs any more; called by the server's sweeper.
+pub async fn purge_stale(conn: &mut PgConnection) -> Result<u64, AppError> {
+    let throttles = sqlx::query!(
+        "DELETE FROM auth_throttles
+          WHERE last_failure_at < now() - interval '1 day'
+            AND (blocked_until IS NULL OR blocked_until < now())"
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let windows =
+        sqlx::query!("DELETE FROM rate_windows WHERE window_start < now() - interval '1 day'")
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    Ok(throttles + windows)
+}

@@ -1,0 +1,100 @@
+import { test, expect } from '@playwright/test';
+import * as path from 'node:path';
+import { hydrated, signUp, unique, PASSWORD_NEW, SHOTS } from './helpers';
+import { waitForMail } from './mail';
+
+test('forgot password: the sign-in page mails a link, a new password signs in', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const email = unique('forgetful');
+  await signUp(page, email, 'Fay Forgetful');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/signin$/);
+  await hydrated(page);
+
+  await page.getByRole('link', { name: 'Forgot password?' }).click();
+  await expect(page).toHaveURL(/\/forgot-password$/);
+  await hydrated(page);
+  await page.getByLabel('Email').fill('not an address');
+  await page.getByRole('button', { name: 'Send me a link' }).click();
+  await expect(page.locator('#email-error')).not.toBeEmpty();
+  await page.getByLabel('Email').fill(email);
+  await page.getByRole('button', { name: 'Send me a link' }).click();
+  await expect(page.getByTestId('reset-sent')).toContainText('If an account uses that address');
+
+  const mail = await waitForMail(email, 20_000, '/reset-password/');
+  const link = mail.match(/https?:\/\/[^\s"<>]+\/reset-password\/[A-Za-z0-9_-]{43}/)?.[0] ?? '';
+  expect(link).not.toBe('');
+  await page.goto(new URL(link).pathname);
+  await hydrated(page);
+  await page.getByLabel('New password').fill('short');
+  await expect(page.locator('#password-error')).toContainText('8');
+  const fresh = 'a lighthouse at the end of the pier';
+  await page.getByLabel('New password').fill(fresh);
+  await page.getByRole('button', { name: 'Save and sign in' }).click();
+  await expect(page).toHaveURL(/\/team$/);
+  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+  expect(await waitForMail(email, 20_000, 'password was changed')).toContain('reset link');
+
+  // The link was single use.
+  await page.goto(new URL(link).pathname);
+  await expect(page.getByTestId('reset-dead')).toContainText('expired or was already used');
+
+  // The old password is gone; the new one works.
+  await page.goto('/team');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/signin$/);
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD_NEW);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toContainText('Email or password is incorrect');
+  await page.getByLabel('Password').fill(fresh);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/team$/);
+  expect(errors).toEqual([]);
+});
+
+test('the sessions list ends another browser, whose next click lands on sign-in', async ({ page, browser }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const email = unique('sessions');
+  await signUp(page, email, 'Sid Sessions');
+
+  // The same account, signed in on a phone.
+  const phone = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    userAgent:
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
+  });
+  const other = await phone.newPage();
+  await other.goto('/signin');
+  await hydrated(other);
+  await other.getByLabel('Email').fill(email);
+  await other.getByLabel('Password').fill(PASSWORD_NEW);
+  await other.getByRole('button', { name: 'Sign in' }).click();
+  await expect(other).toHaveURL(/\/team$/);
+
+  await page.goto('/profile');
+  await hydrated(page);
+  const sessions = page.getByTestId('session');
+  await expect(sessions).toHaveCount(2);
+  await expect(sessions.first()).toContainText('This device');
+  await expect(sessions.nth(1)).toContainText('Safari on iOS');
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.getByTestId('sessions').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(SHOTS, 'sessions-desktop.png'), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  await page.screenshot({ path: path.join(SHOTS, 'sessions-phone.png'), fullPage: true });
+
+  await sessions.nth(1).getByRole('button', { name: 'End session' }).click();
+  await expect(sessions).toHaveCount(1);
+  // The phone's next click lands on sign-in.
+  await other.getByRole('link', { name: 'Time', exact: true }).click();
+  await expect(other).toHaveURL(/\/signin/);
+  await phone.close();
+  expect(errors).toEqual([]);
+});
