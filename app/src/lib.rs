@@ -38,6 +38,7 @@ use crate::{
         settings::SettingsPage,
         team::TeamPage,
         time::TimePage,
+        two_factor::TwoFactorPage,
         workspace::NewWorkspacePage,
         NotFound,
     },
@@ -107,6 +108,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/signin") view=SignInPage />
                 <Route path=path!("/signup") view=SignUpPage />
                 <Route path=path!("/forgot-password") view=ForgotPasswordPage />
+                <Route path=path!("/signin/two-factor") view=TwoFactorPage />
                 <Route path=path!("/reset-password/:token") view=ResetPasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/invite/:token") view=AcceptInvitePage ssr=SsrMode::Async />
                 <Route path=path!("/verify-email/:token") view=VerifyEmailPage />

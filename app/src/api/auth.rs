@@ -11,7 +11,7 @@ use crate::{
 use crate::{
     domain::{DisplayName, EmailAddress, Password, WorkspaceName},
     error::FieldErrors,
-    server::{app_state, audit, credentials, db, notices, password, session, throttle},
+    server::{app_state, audit, credentials, db, password, session, throttle},
 };
 
 /// The signed-in person and the workspace they are looking at.
@@ -23,6 +23,9 @@ pub struct Me {
     pub workspace: Option<CurrentWorkspace>,
     /// Every workspace where they are an active member, for the switcher.
     pub workspaces: Vec<WorkspaceSummary>,
+    /// The workspace asks its Owners and Admins for two-factor, they are
+    /// one, and theirs is off: every page but the profile sends them there.
+    pub must_enrol_two_factor: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,6 +34,8 @@ pub struct CurrentWorkspace {
     pub name: String,
     pub plan: Plan,
     pub positions: Positions,
+    /// "Owners and Admins must use two-factor".
+    pub require_two_factor: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -151,25 +156,17 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     let mut tx = state.pool.begin().await?;
     let workspaces = db::active_workspaces(&mut tx, proven.account_id).await?;
     let workspace_id = workspaces.first().map(|w| w.id);
-    let started = session::start(
+    let landing = super::after_password(
         &mut tx,
         proven.account_id,
         workspace_id,
-        &state.auth,
+        &state,
         &meta,
         &headers,
     )
     .await?;
-    if started.new_device {
-        notices::new_sign_in(&mut tx, proven.account_id, &meta).await?;
-    }
     tx.commit().await?;
-
-    for cookie in started.cookies {
-        super::set_cookie(cookie)?;
-    }
-    leptos_axum::redirect(landing_path(workspace_id.is_some()));
-    Ok(())
+    super::land(landing)
 }
 
 #[server(prefix = "/api", endpoint = "sign_out")]
@@ -210,7 +207,14 @@ pub async fn current_user() -> Result<Me, AppError> {
         })
         .collect();
     summaries.sort_by_key(|w| w.name.to_lowercase());
+    let must_enrol_two_factor = match current {
+        Some(w) if w.require_two_factor && (w.positions(ctx.account_id).owner || w.is_admin) => {
+            !crate::server::two_factor::is_enabled(&mut conn, ctx.account_id).await?
+        }
+        _ => false,
+    };
     Ok(Me {
+        must_enrol_two_factor,
         account_id: profile.id,
         name: profile.display_name,
         email: profile.email,
@@ -219,6 +223,7 @@ pub async fn current_user() -> Result<Me, AppError> {
             name: w.name.clone(),
             plan: w.plan(),
             positions: w.positions(ctx.account_id),
+            require_two_factor: w.require_two_factor,
         }),
         workspaces: summaries,
     })

@@ -455,6 +455,9 @@ pub async fn accept_invitation(
 
     // Work out who is accepting before taking any lock: hashing is slow.
     enum Who {
+        /// Already signed in as the invited account in this browser.
+        SignedIn(i64),
+        /// Proved the account's password just now.
         Existing(i64),
         New(DisplayName, String),
         /// An account made with this address but never confirmed (maybe by
@@ -473,7 +476,7 @@ pub async fn accept_invitation(
         Ok((name, hash))
     };
     let who = match &account {
-        Some(account) if Some(account.id) == signed_in => Who::Existing(account.id),
+        Some(account) if Some(account.id) == signed_in => Who::SignedIn(account.id),
         Some(account) if account.verified => {
             if password.is_empty() {
                 return Err(AppError::field("password", "Enter your password."));
@@ -506,8 +509,10 @@ pub async fn accept_invitation(
     let membership_id = found
         .membership_id
         .ok_or_else(|| problem(LinkState::Revoked))?;
+    // Only a password proven here may still owe a second factor.
+    let password_only = matches!(who, Who::Existing(_));
     let account_id = match who {
-        Who::Existing(id) => id,
+        Who::SignedIn(id) | Who::Existing(id) => id,
         Who::New(name, hash) => {
             let id = db::insert_account(&mut tx, &email, &name, &hash).await?;
             audit::record(
@@ -540,21 +545,33 @@ pub async fn accept_invitation(
         &actor,
     )
     .await?;
-    let started = session::start(
-        &mut tx,
-        account_id,
-        Some(found.workspace_id),
-        &state.auth,
-        &meta,
-        &headers,
-    )
-    .await?;
+    let landing = if password_only {
+        super::after_password(
+            &mut tx,
+            account_id,
+            Some(found.workspace_id),
+            &state,
+            &meta,
+            &headers,
+        )
+        .await?
+    } else {
+        let started = session::start(
+            &mut tx,
+            account_id,
+            Some(found.workspace_id),
+            &state.auth,
+            &meta,
+            &headers,
+        )
+        .await?;
+        super::Landing {
+            cookies: started.cookies,
+            path: "/team",
+        }
+    };
     tx.commit().await?;
-    for cookie in started.cookies {
-        super::set_cookie(cookie)?;
-    }
-    leptos_axum::redirect("/team");
-    Ok(())
+    super::land(landing)
 }
 
 /// Hands an unconfirmed account to the holder of an invitation link to its

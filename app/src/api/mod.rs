@@ -18,6 +18,7 @@ pub mod profile;
 pub mod reports;
 pub mod sessions;
 pub mod time;
+pub mod two_factor;
 pub mod workspaces;
 
 /// Server functions callable without a session. The API middleware refuses
@@ -35,6 +36,9 @@ pub const PUBLIC_ENDPOINTS: &[&str] = &[
     "/api/request_password_reset",
     "/api/password_reset_state",
     "/api/reset_password",
+    // The code step of signing in: its credential is the challenge cookie
+    // from the password step, not a session.
+    "/api/verify_two_factor",
     // The Kiosk device has no session; its own token cookie is checked by
     // each of these (`kiosk::device`).
     "/api/kiosk_info",
@@ -42,6 +46,57 @@ pub const PUBLIC_ENDPOINTS: &[&str] = &[
     "/api/kiosk_punch",
     "/api/exit_kiosk",
 ];
+
+/// Where a proven password leads, with the cookies to send once the
+/// transaction has committed.
+#[cfg(feature = "ssr")]
+struct Landing {
+    cookies: Vec<String>,
+    path: &'static str,
+}
+
+/// After a password is proven (sign-in, reset, accepting an invitation):
+/// a session, or the two-factor code form when the account has it on, so no
+/// path skips the second factor. Mails the person about a new browser.
+#[cfg(feature = "ssr")]
+async fn after_password(
+    conn: &mut sqlx::PgConnection,
+    account_id: i64,
+    workspace_id: Option<i64>,
+    state: &crate::server::AppState,
+    meta: &crate::server::session::RequestMeta,
+    headers: &http::HeaderMap,
+) -> Result<Landing, crate::error::AppError> {
+    use crate::server::two_factor::{self as tf, SignInStep};
+    match tf::after_password(conn, account_id, workspace_id, &state.auth, meta, headers).await? {
+        SignInStep::Session {
+            cookies,
+            new_device,
+        } => {
+            if new_device {
+                crate::server::notices::new_sign_in(conn, account_id, meta).await?;
+            }
+            Ok(Landing {
+                cookies,
+                path: auth::landing_path(workspace_id.is_some()),
+            })
+        }
+        SignInStep::NeedsCode { cookie } => Ok(Landing {
+            cookies: vec![cookie],
+            path: tf::CODE_PAGE,
+        }),
+    }
+}
+
+/// Sends a landing's cookies and redirect (after the commit).
+#[cfg(feature = "ssr")]
+fn land(landing: Landing) -> Result<(), crate::error::AppError> {
+    for cookie in landing.cookies {
+        set_cookie(cookie)?;
+    }
+    leptos_axum::redirect(landing.path);
+    Ok(())
+}
 
 /// Adds a `Set-Cookie` header to the server function's response.
 #[cfg(feature = "ssr")]

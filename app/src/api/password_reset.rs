@@ -187,7 +187,8 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
     session::end_all(&mut tx, account_id, None).await?;
     if account.was_unverified {
         // Whoever made the account without owning the mailbox loses the
-        // browsers it knew, as when an invitation link claims it.
+        // browsers it knew and any second factor it set up, as when an
+        // invitation link claims it.
         sqlx::query!(
             "DELETE FROM known_devices WHERE account_id = $1",
             account_id
@@ -205,19 +206,10 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
     notices::password_changed(&mut tx, account_id, &meta, true).await?;
     let workspaces = db::active_workspaces(&mut tx, account_id).await?;
     let workspace_id = workspaces.first().map(|w| w.id);
-    let started = session::start(
-        &mut tx,
-        account_id,
-        workspace_id,
-        &state.auth,
-        &meta,
-        &headers,
-    )
-    .await?;
+    // A reset proves the mailbox, not the second factor: with two-factor on,
+    // the code is still asked.
+    let landing =
+        super::after_password(&mut tx, account_id, workspace_id, &state, &meta, &headers).await?;
     tx.commit().await?;
-    for cookie in started.cookies {
-        super::set_cookie(cookie)?;
-    }
-    leptos_axum::redirect(super::auth::landing_path(workspace_id.is_some()));
-    Ok(())
+    super::land(landing)
 }

@@ -32,6 +32,10 @@ pub fn initials(name: &str) -> String {
 #[component]
 pub fn AppShell(
     #[prop(default = true)] needs_workspace: bool,
+    /// The profile stays open to an Owner or Admin who must still turn on
+    /// two-factor; every other page sends them there.
+    #[prop(default = false)]
+    open_without_two_factor: bool,
     children: ChildrenFn,
 ) -> impl IntoView {
     let session = use_session();
@@ -49,6 +53,9 @@ pub fn AppShell(
                     }.into_any(),
                     Ok(me) if needs_workspace && me.workspace.is_none() => {
                         view! { <Redirect path="/workspaces/new" /> }.into_any()
+                    }
+                    Ok(me) if me.must_enrol_two_factor && !open_without_two_factor => {
+                        view! { <Redirect path="/profile" /> }.into_any()
                     }
                     Ok(me) => view! {
                         <Header me=me.clone() />

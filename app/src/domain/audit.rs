@@ -36,6 +36,10 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("workspace.created", "Workspace created"),
     ("workspace.plan_changed", "Plan changed"),
     ("workspace.ownership_transferred", "Ownership transferred"),
+    (
+        "workspace.two_factor_policy_changed",
+        "Two-factor requirement changed",
+    ),
     ("kiosk.launched", "Kiosk launched"),
     ("kiosk.pin_set", "Kiosk PIN set"),
 ];

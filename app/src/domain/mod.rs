@@ -11,6 +11,7 @@ mod password;
 pub mod permission;
 pub mod profile;
 pub mod time;
+pub mod two_factor;
 
 pub use email::EmailAddress;
 pub use name::{DisplayName, LabelName, WorkspaceName};

@@ -18,6 +18,7 @@ pub mod settings;
 pub mod team;
 pub mod team_bulk;
 pub mod time;
+pub mod two_factor;
 pub mod workspace;
 
 use leptos::prelude::*;

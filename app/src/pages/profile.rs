@@ -14,6 +14,7 @@ use crate::{
         DisplayName,
     },
     error::AppError,
+    pages::two_factor::TwoFactorCard,
 };
 
 /// Largest photo the browser sends (the server checks again).
@@ -23,9 +24,10 @@ const MAX_PHOTO_BYTES: f64 = 2.0 * 1024.0 * 1024.0;
 pub fn ProfilePage() -> impl IntoView {
     view! {
         <Title text="Your profile" />
-        <AppShell>
+        <AppShell open_without_two_factor=true>
             <div class="page-head"><h1>"Your profile"</h1></div>
             <ProfileEditor membership_id=None />
+            <TwoFactorCard />
             <SessionsCard />
         </AppShell>
     }

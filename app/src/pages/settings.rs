@@ -15,6 +15,7 @@ pub fn SettingsPage() -> impl IntoView {
         <AppShell>
             <div class="page-head"><h1>"Settings"</h1></div>
             <WorkspaceDetails />
+            <TwoFactorPolicy />
             <PlanAndSeats />
         </AppShell>
     }
@@ -124,5 +125,48 @@ fn PlanAndSeats() -> impl IntoView {
             }}
             {message}
         </section>
+    }
+}
+
+/// "Owners and Admins must use two-factor": the Owner's switch.
+#[component]
+fn TwoFactorPolicy() -> impl IntoView {
+    use crate::api::two_factor::set_workspace_two_factor;
+    let session = use_session();
+    let problem = RwSignal::new(None::<String>);
+    let saving = RwSignal::new(false);
+    move || {
+        let workspace = session
+            .me
+            .get()
+            .and_then(Result::ok)
+            .and_then(|me| me.workspace)
+            .filter(|w| w.positions.owner)?;
+        let on = workspace.require_two_factor;
+        let toggle = move |ev: leptos::ev::Event| {
+            let wanted = event_target_checked(&ev);
+            saving.set(true);
+            leptos::task::spawn_local(async move {
+                match set_workspace_two_factor(wanted).await {
+                    Ok(()) => problem.set(None),
+                    Err(e) => problem.set(Some(
+                        e.field_message("required").unwrap_or_else(|| e.to_string()),
+                    )),
+                }
+                saving.set(false);
+                session.refresh();
+            });
+        };
+        Some(view! {
+            <section class="card" data-testid="two-factor-policy">
+                <h2>"Security"</h2>
+                <label class="check">
+                    <input type="checkbox" prop:checked=on disabled=move || saving.get() on:change=toggle />
+                    " Owners and Admins must use two-factor authentication"
+                </label>
+                <p class="muted small">"Those without it are sent to their profile to turn it on before anything else."</p>
+                {move || problem.get().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+            </section>
+        })
     }
 }

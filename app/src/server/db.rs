@@ -120,6 +120,23 @@ pub async fn refresh_account_keys(
     Ok(())
 }
 
+/// Whether a workspace where the account is an active Owner or Admin asks
+/// Owners and Admins to use two-factor.
+pub async fn two_factor_required(
+    conn: &mut PgConnection,
+    account_id: i64,
+) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (
+             SELECT 1 FROM memberships m JOIN workspaces w ON w.id = m.workspace_id
+              WHERE m.account_id = $1 AND m.status = 'active' AND w.require_two_factor
+                AND (w.owner_account_id = $1 OR m.is_admin)) AS "required!""#,
+        account_id
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
 #[derive(Debug, Clone)]
 pub struct WorkspaceOfAccount {
     pub id: i64,
@@ -129,6 +146,7 @@ pub struct WorkspaceOfAccount {
     pub is_admin: bool,
     pub is_project_manager: bool,
     pub is_team_manager: bool,
+    pub require_two_factor: bool,
 }
 
 impl WorkspaceOfAccount {
@@ -154,7 +172,7 @@ pub async fn active_workspaces(
     Ok(sqlx::query_as!(
         WorkspaceOfAccount,
         "SELECT w.id, w.name, w.plan, w.owner_account_id,
-                m.is_admin, m.is_project_manager, m.is_team_manager
+                m.is_admin, m.is_project_manager, m.is_team_manager, w.require_two_factor
            FROM memberships m
            JOIN workspaces w ON w.id = m.workspace_id
           WHERE m.account_id = $1 AND m.status = 'active'

@@ -75,6 +75,10 @@ async fn current_session(state: &AppState) -> Result<(SessionRow, RequestMeta), 
     Ok((row, meta))
 }
 
+/// What an Owner or Admin is told until they turn two-factor on.
+pub const TWO_FACTOR_REQUIRED: &str =
+    "This workspace requires Owners and Admins to use two-factor authentication. Turn it on in your profile.";
+
 /// Any signed-in account.
 pub async fn require_account() -> Result<AccountCtx, AppError> {
     let state = app_state()?;
@@ -103,6 +107,9 @@ struct MembershipRow {
     last_active_at: Option<DateTime<Utc>>,
     plan: String,
     owner_account_id: i64,
+    /// The workspace asks Owners and Admins for two-factor and this
+    /// account has none.
+    lacks_required_two_factor: bool,
 }
 
 /// The database half of `require`, callable from tests with any session.
@@ -116,7 +123,10 @@ pub async fn authorize(
     let row = sqlx::query_as!(
         MembershipRow,
         "SELECT m.id AS membership_id, m.status, m.is_admin, m.is_project_manager,
-                m.is_team_manager, m.last_active_at, w.plan, w.owner_account_id
+                m.is_team_manager, m.last_active_at, w.plan, w.owner_account_id,
+                (w.require_two_factor AND NOT EXISTS (
+                    SELECT 1 FROM two_factor t
+                     WHERE t.account_id = m.account_id AND t.enabled_at IS NOT NULL)) AS \"lacks_required_two_factor!\"
            FROM memberships m
            JOIN accounts a ON a.id = m.account_id
            JOIN workspaces w ON w.id = m.workspace_id
@@ -143,6 +153,14 @@ pub async fn authorize(
     let access = positions.access(action, plan);
     if access == Access::Denied {
         return Err(AppError::Forbidden);
+    }
+    // Owners and Admins of a workspace that requires two-factor do nothing
+    // there until they turn it on (on their profile, which stays open).
+    if row.lacks_required_two_factor
+        && (positions.owner || positions.admin)
+        && action != Action::EditOwnProfile
+    {
+        return Err(AppError::Conflict(TWO_FACTOR_REQUIRED.into()));
     }
     // "Last active" on the Team page; written at most every five minutes.
     let stale = row

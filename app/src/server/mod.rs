@@ -16,6 +16,7 @@ pub mod session;
 pub mod state;
 pub mod throttle;
 pub mod time;
+pub mod two_factor;
 pub mod user_agent;
 
 pub use guard::{require, require_account, AccountCtx, Ctx};

@@ -119,3 +119,54 @@ pub async fn password_changed(
     )
     .await
 }
+
+/// Two-factor was turned on or off.
+pub async fn two_factor_changed(
+    conn: &mut PgConnection,
+    account_id: i64,
+    meta: &RequestMeta,
+    on: bool,
+) -> Result<(), AppError> {
+    let (subject, what) = if on {
+        (
+            "Two-factor authentication is on",
+            "Two-factor authentication was turned on for your Teamroom account",
+        )
+    } else {
+        (
+            "Two-factor authentication is off",
+            "Two-factor authentication was turned off for your Teamroom account",
+        )
+    };
+    tell(
+        conn,
+        account_id,
+        subject,
+        &[format!("{what} ({}).", from_where(meta))],
+    )
+    .await
+}
+
+/// A recovery code was used to sign in.
+pub async fn recovery_code_used(
+    conn: &mut PgConnection,
+    account_id: i64,
+    meta: &RequestMeta,
+    left: i64,
+) -> Result<(), AppError> {
+    tell(
+        conn,
+        account_id,
+        "A recovery code was used to sign in",
+        &[
+            format!(
+                "A recovery code was just used to sign in to your Teamroom account ({}).",
+                from_where(meta)
+            ),
+            format!(
+                "{left} unused recovery codes are left. You can make new ones on your profile."
+            ),
+        ],
+    )
+    .await
+}

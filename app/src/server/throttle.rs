@@ -58,6 +58,17 @@ pub const SIGN_IN_IP: Backoff = Backoff {
     forget_after_secs: 3600,
 };
 
+/// Wrong two-factor codes for one account (sign-in, turning it on or off).
+/// A code has a million values: five free tries, then the same waits as
+/// passwords.
+pub const TWO_FACTOR: Backoff = Backoff {
+    scope: "two_factor",
+    free: 5,
+    base_wait_secs: 60,
+    max_wait_secs: 15 * 60,
+    forget_after_secs: 6 * 3600,
+};
+
 /// Wrong Kiosk PINs for one member.
 pub const KIOSK_PIN: Backoff = Backoff {
     scope: "kiosk_pin",

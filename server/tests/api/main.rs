@@ -17,3 +17,4 @@ mod profile;
 mod roles;
 mod security;
 mod time;
+mod two_factor;

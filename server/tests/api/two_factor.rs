@@ -1,0 +1,464 @@
+//! Two-factor: enrolment, the code step of signing in, replayed and
+//! recovery codes, resets that do not skip it, and the workspace policy.
+
+use app::error::AppError;
+use sqlx::PgPool;
+use totp_rs::{Builder, Secret};
+
+use crate::helpers::{client, error_of, spawn, TestApp, GOOD_PASSWORD};
+
+/// The code an authenticator app shows `offset_steps` steps from now.
+fn code_for(key: &str, offset_steps: i64) -> String {
+    let secret = Secret::try_from_base32(key.replace('-', "")).expect("base32 key");
+    let totp = Builder::new().with_secret(secret).build().expect("totp");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    totp.generate((now + offset_steps * 30) as u64).to_string()
+}
+
+/// Turns two-factor on for the browser's account; answers (key, recovery codes).
+async fn enrol(app: &TestApp, browser: &reqwest::Client) -> (String, Vec<String>) {
+    let enrolment: serde_json::Value = app
+        .call_with(browser, "begin_two_factor", &[])
+        .await
+        .json()
+        .await
+        .expect("enrolment");
+    let key = enrolment["key"].as_str().expect("key").to_owned();
+    assert!(enrolment["qr_svg"]
+        .as_str()
+        .is_some_and(|s| s.contains("<svg")));
+    assert!(enrolment["otpauth_url"]
+        .as_str()
+        .is_some_and(|u| u.starts_with("otpauth://totp/Teamroom")));
+    let confirmed = app
+        .call_with(
+            browser,
+            "confirm_two_factor",
+            &[("code", &code_for(&key, 0))],
+        )
+        .await;
+    assert!(confirmed.status().is_success(), "{}", confirmed.status());
+    let codes: Vec<String> = confirmed.json().await.expect("codes");
+    (key, codes)
+}
+
+async fn password_step(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    app.call_with(
+        browser,
+        "sign_in",
+        &[("email", email), ("password", password)],
+    )
+    .await
+}
+
+fn redirected_to(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .or_else(|| response.headers().get("serverfnredirect"))
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn enrolment_confirms_with_a_code_and_gives_ten_single_use_recovery_codes(pool: PgPool) {
+    let app = spawn(pool).await;
+    app.sign_up("ada@example.com", "Ada", GOOD_PASSWORD).await;
+    let begun: serde_json::Value = app
+        .call("begin_two_factor", &[])
+        .await
+        .json()
+        .await
+        .expect("begin");
+    let key = begun["key"].as_str().expect("key").to_owned();
+    // Bad input: letters, wrong length, 10 KB; each on its field.
+    for bad in ["12ab56", "12345", &"9".repeat(10 * 1024)] {
+        let refused = app.call("confirm_two_factor", &[("code", bad)]).await;
+        assert!(
+            error_of(refused).await.field_message("code").is_some(),
+            "{bad}"
+        );
+    }
+    let wrong = app.call("confirm_two_factor", &[("code", "000000")]).await;
+    assert!(error_of(wrong).await.field_message("code").is_some());
+    assert_eq!(
+        app.count("SELECT count(*) FROM two_factor WHERE enabled_at IS NOT NULL")
+            .await,
+        0
+    );
+    // Spaces and dashes are fine.
+    let code = code_for(&key, 0);
+    let spaced = format!("{} {}", &code[..3], &code[3..]);
+    let codes: Vec<String> = app
+        .call("confirm_two_factor", &[("code", &spaced)])
+        .await
+        .json()
+        .await
+        .expect("codes");
+    assert_eq!(codes.len(), 10);
+    for code in &codes {
+        assert_eq!(code.len(), 19, "{code}");
+        assert_eq!(code.matches('-').count(), 3);
+    }
+    // Only hashes are stored.
+    let plain = codes[0].replace('-', "");
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM recovery_codes WHERE code_hash = sha256(convert_to($1, 'UTF8'))",
+    )
+    .bind(&plain)
+    .fetch_one(&app.pool)
+    .await
+    .expect("count");
+    assert_eq!(stored, 1);
+    assert_eq!(
+        app.count("SELECT count(*) FROM outbox WHERE kind = 'security_notice' AND subject LIKE 'Two-factor%on'").await,
+        1
+    );
+    // A second enrolment cannot silently replace the key.
+    let again = app.call("begin_two_factor", &[]).await;
+    assert!(matches!(error_of(again).await, AppError::Conflict(_)));
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn sign_in_asks_for_the_code_refuses_a_replay_and_takes_a_recovery_code_once(pool: PgPool) {
+    let app = spawn(pool).await;
+    app.sign_up("ada@example.com", "Ada", GOOD_PASSWORD).await;
+    let (key, codes) = enrol(&app, &app.client).await;
+
+    let laptop = client();
+    let first = password_step(&app, &laptop, "ada@example.com", GOOD_PASSWORD).await;
+    assert!(first.status().is_success() || first.status().is_redirection());
+    assert!(
+        redirected_to(&first).contains("/signin/two-factor"),
+        "{:?}",
+        first.headers()
+    );
+    // Half signed in: nothing but the code form answers.
+    for endpoint in ["current_user", "my_sessions", "two_factor_status"] {
+        let refused = app.call_with(&laptop, endpoint, &[]).await;
+        assert_eq!(
+            error_of(refused).await,
+            AppError::Unauthenticated,
+            "{endpoint}"
+        );
+    }
+    // The code enrolment used is spent: its time step cannot sign in.
+    let replay = app
+        .call_with(
+            &laptop,
+            "verify_two_factor",
+            &[("code", &code_for(&key, 0))],
+        )
+        .await;
+    assert!(error_of(replay).await.field_message("code").is_some());
+    // The next step's code (the app's clock may be ahead) works, once.
+    let next = code_for(&key, 1);
+    let signed_in = app
+        .call_with(&laptop, "verify_two_factor", &[("code", &next)])
+        .await;
+    assert!(
+        signed_in.status().is_success() || signed_in.status().is_redirection(),
+        "{}",
+        signed_in.status()
+    );
+    assert!(app
+        .call_with(&laptop, "current_user", &[])
+        .await
+        .status()
+        .is_success());
+    let phone = client();
+    password_step(&app, &phone, "ada@example.com", GOOD_PASSWORD).await;
+    let replayed = app
+        .call_with(&phone, "verify_two_factor", &[("code", &next)])
+        .await;
+    assert!(error_of(replayed).await.field_message("code").is_some());
+
+    // A recovery code works once (typed in capitals without dashes).
+    let typed = codes[3].replace('-', "").to_uppercase();
+    let recovered = app
+        .call_with(&phone, "verify_two_factor", &[("code", &typed)])
+        .await;
+    assert!(
+        recovered.status().is_success() || recovered.status().is_redirection(),
+        "{}",
+        recovered.status()
+    );
+    assert!(app
+        .call_with(&phone, "current_user", &[])
+        .await
+        .status()
+        .is_success());
+    let tablet = client();
+    password_step(&app, &tablet, "ada@example.com", GOOD_PASSWORD).await;
+    let again = app
+        .call_with(&tablet, "verify_two_factor", &[("code", &codes[3])])
+        .await;
+    assert!(error_of(again).await.field_message("code").is_some());
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM outbox WHERE subject = 'A recovery code was used to sign in'"
+        )
+        .await,
+        1
+    );
+    // Without the password step there is no code form to use.
+    let stranger = app
+        .call_with(
+            &client(),
+            "verify_two_factor",
+            &[("code", &code_for(&key, 1))],
+        )
+        .await;
+    assert!(error_of(stranger).await.field_message("form").is_some());
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn the_code_step_expires_and_is_throttled_like_passwords(pool: PgPool) {
+    let app = spawn(pool).await;
+    app.sign_up("ada@example.com", "Ada", GOOD_PASSWORD).await;
+    let (key, _) = enrol(&app, &app.client).await;
+    let laptop = client();
+    password_step(&app, &laptop, "ada@example.com", GOOD_PASSWORD).await;
+    // Forty wrong codes at once: at most the five free ones are checked.
+    let guesses = (0..40).map(|i| {
+        let app = &app;
+        let laptop = &laptop;
+        async move {
+            app.call_with(
+                laptop,
+                "verify_two_factor",
+                &[("code", &format!("{:06}", 100_000 + i))],
+            )
+            .await
+            .status()
+            .as_u16()
+        }
+    });
+    let statuses = futures_util::future::join_all(guesses).await;
+    let checked = statuses.iter().filter(|s| **s == 400).count();
+    assert!(checked <= 5, "{checked} codes checked");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 40 - checked);
+    // Even the right code waits now.
+    let right = app
+        .call_with(
+            &laptop,
+            "verify_two_factor",
+            &[("code", &code_for(&key, 1))],
+        )
+        .await;
+    assert_eq!(right.status(), 429);
+    // Five minutes later the half-signed-in state is over.
+    sqlx::query("DELETE FROM auth_throttles")
+        .execute(&app.pool)
+        .await
+        .expect("reset");
+    sqlx::query("UPDATE two_factor_challenges SET expires_at = now() - interval '1 second'")
+        .execute(&app.pool)
+        .await
+        .expect("expire");
+    let late = app
+        .call_with(
+            &laptop,
+            "verify_two_factor",
+            &[("code", &code_for(&key, 1))],
+        )
+        .await;
+    assert!(error_of(late)
+        .await
+        .field_message("form")
+        .is_some_and(|m| m.contains("took too long")));
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_password_reset_does_not_skip_two_factor(pool: PgPool) {
+    let app = spawn(pool).await;
+    app.sign_up("ada@example.com", "Ada", GOOD_PASSWORD).await;
+    let (key, _) = enrol(&app, &app.client).await;
+    app.call_with(
+        &client(),
+        "request_password_reset",
+        &[("email", "ada@example.com")],
+    )
+    .await;
+    let body: String =
+        sqlx::query_scalar("SELECT body_text FROM outbox WHERE kind = 'password_reset'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("mail");
+    let token = body
+        .split_whitespace()
+        .find(|w| w.contains("/reset-password/"))
+        .and_then(|l| l.rsplit('/').next())
+        .expect("link")
+        .to_owned();
+    let phone = client();
+    let reset = app
+        .call_with(
+            &phone,
+            "reset_password",
+            &[("token", &token), ("password", "a brand new harbour light")],
+        )
+        .await;
+    assert!(reset.status().is_success() || reset.status().is_redirection());
+    assert!(redirected_to(&reset).contains("/signin/two-factor"));
+    let me = app.call_with(&phone, "current_user", &[]).await;
+    assert_eq!(error_of(me).await, AppError::Unauthenticated);
+    let done = app
+        .call_with(&phone, "verify_two_factor", &[("code", &code_for(&key, 1))])
+        .await;
+    assert!(done.status().is_success() || done.status().is_redirection());
+    assert!(app
+        .call_with(&phone, "current_user", &[])
+        .await
+        .status()
+        .is_success());
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn turning_two_factor_off_needs_the_password_and_a_code(pool: PgPool) {
+    let app = spawn(pool).await;
+    app.sign_up("ada@example.com", "Ada", GOOD_PASSWORD).await;
+    let (key, codes) = enrol(&app, &app.client).await;
+    let no_password = app
+        .call(
+            "disable_two_factor",
+            &[("password", "not it"), ("code", &code_for(&key, 1))],
+        )
+        .await;
+    assert!(error_of(no_password)
+        .await
+        .field_message("password")
+        .is_some());
+    let no_code = app
+        .call(
+            "disable_two_factor",
+            &[("password", GOOD_PASSWORD), ("code", "000000")],
+        )
+        .await;
+    assert!(error_of(no_code).await.field_message("code").is_some());
+    assert_eq!(app.count("SELECT count(*) FROM two_factor").await, 1);
+    // Regenerating the recovery codes needs the password; the old ones die.
+    let fresh: Vec<String> = app
+        .call("regenerate_recovery_codes", &[("password", GOOD_PASSWORD)])
+        .await
+        .json()
+        .await
+        .expect("codes");
+    assert_eq!(fresh.len(), 10);
+    let old = app
+        .call(
+            "disable_two_factor",
+            &[("password", GOOD_PASSWORD), ("code", &codes[0])],
+        )
+        .await;
+    assert!(error_of(old).await.field_message("code").is_some());
+    let off = app
+        .call(
+            "disable_two_factor",
+            &[("password", GOOD_PASSWORD), ("code", &fresh[0])],
+        )
+        .await;
+    assert!(off.status().is_success(), "{}", off.status());
+    assert_eq!(app.count("SELECT count(*) FROM two_factor").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM recovery_codes").await, 0);
+    // Signing in needs only the password again.
+    let laptop = client();
+    password_step(&app, &laptop, "ada@example.com", GOOD_PASSWORD).await;
+    assert!(app
+        .call_with(&laptop, "current_user", &[])
+        .await
+        .status()
+        .is_success());
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_workspace_can_require_two_factor_of_owners_and_admins(pool: PgPool) {
+    let app = spawn(pool).await;
+    app.sign_up("olive@example.com", "Olive Owner", GOOD_PASSWORD)
+        .await;
+    // Not before the Owner has it.
+    let early = app
+        .call("set_workspace_two_factor", &[("required", "true")])
+        .await;
+    assert!(error_of(early).await.field_message("required").is_some());
+    enrol(&app, &app.client).await;
+    let set = app
+        .call("set_workspace_two_factor", &[("required", "true")])
+        .await;
+    assert!(set.status().is_success(), "{}", set.status());
+    // An Admin without two-factor is sent to enrol: workspace calls refuse
+    // with the reason, their profile still answers.
+    let admin = client();
+    app.call_with(
+        &admin,
+        "sign_up",
+        &[
+            ("email", "adam@example.com"),
+            ("name", "Adam Admin"),
+            ("password", GOOD_PASSWORD),
+        ],
+    )
+    .await;
+    let workspace_id: i64 =
+        sqlx::query_scalar("SELECT id FROM workspaces WHERE name LIKE 'Olive%'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("workspace");
+    let adam: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE email = 'adam@example.com'")
+        .fetch_one(&app.pool)
+        .await
+        .expect("adam");
+    sqlx::query(
+        "INSERT INTO memberships (workspace_id, account_id, kind, status, is_admin) VALUES ($1, $2, 'full', 'active', true)",
+    )
+    .bind(workspace_id)
+    .bind(adam)
+    .execute(&app.pool)
+    .await
+    .expect("admin");
+    app.call_with(
+        &admin,
+        "switch_workspace",
+        &[("workspace_id", &workspace_id.to_string())],
+    )
+    .await;
+    let me: serde_json::Value = app
+        .call_with(&admin, "current_user", &[])
+        .await
+        .json()
+        .await
+        .expect("me");
+    assert_eq!(me["must_enrol_two_factor"].as_bool(), Some(true));
+    let refused = app.call_with(&admin, "list_members", &[]).await;
+    assert!(matches!(error_of(refused).await, AppError::Conflict(m) if m.contains("two-factor")));
+    let profile = app.call_with(&admin, "profile_of", &[]).await;
+    assert!(profile.status().is_success(), "{}", profile.status());
+    // Once they turn it on, they are let in.
+    enrol(&app, &admin).await;
+    let me: serde_json::Value = app
+        .call_with(&admin, "current_user", &[])
+        .await
+        .json()
+        .await
+        .expect("me");
+    assert_eq!(me["must_enrol_two_factor"].as_bool(), Some(false));
+    assert!(app
+        .call_with(&admin, "list_members", &[])
+        .await
+        .status()
+        .is_success());
+    // Only the Owner sets the policy.
+    let not_owner = app
+        .call_with(&admin, "set_workspace_two_factor", &[("required", "false")])
+        .await;
+    assert_eq!(error_of(not_owner).await, AppError::Forbidden);
+}
