@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import * as path from 'node:path';
-import { hydrated, signUp, unique, PASSWORD_NEW, SHOTS } from './helpers';
+import { hydrated, signUp, totp, unique, PASSWORD_NEW, SHOTS } from './helpers';
 import { waitForMail } from './mail';
 
 test('forgot password: the sign-in page mails a link, a new password signs in', async ({ page }) => {
@@ -96,5 +96,74 @@ test('the sessions list ends another browser, whose next click lands on sign-in'
   await other.getByRole('link', { name: 'Time', exact: true }).click();
   await expect(other).toHaveURL(/\/signin/);
   await phone.close();
+  expect(errors).toEqual([]);
+});
+
+test('two-factor: enrol with the key shown, then sign in with a code and with a recovery code', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const email = unique('twofactor');
+  await signUp(page, email, 'Tess Twofactor');
+  await page.goto('/profile');
+  await hydrated(page);
+  const card = page.getByTestId('two-factor');
+  await expect(card).toContainText('Off');
+  await card.getByRole('button', { name: 'Set up two-factor' }).click();
+  await expect(card.getByTestId('two-factor-qr').locator('svg')).toBeVisible();
+  const key = (await card.getByTestId('two-factor-key').textContent()) ?? '';
+  expect(key.replace(/-/g, '')).toMatch(/^[A-Z2-7]{32}$/);
+  for (const [name, viewport] of [
+    ['phone', { width: 390, height: 844 }],
+    ['desktop', { width: 1280, height: 800 }],
+  ] as const) {
+    await page.setViewportSize(viewport);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, name).toBeLessThanOrEqual(0);
+    await card.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(SHOTS, `two-factor-enrol-${name}.png`), fullPage: true });
+  }
+  // A wrong code is refused on its field; the right one turns it on.
+  await card.getByLabel('Code from your app').fill('12ab56');
+  await card.getByRole('button', { name: 'Turn on' }).click();
+  await expect(card.locator('#tf-code-error')).not.toBeEmpty();
+  await card.getByLabel('Code from your app').fill(totp(key));
+  await card.getByRole('button', { name: 'Turn on' }).click();
+  const codes = card.getByTestId('recovery-codes').locator('code');
+  await expect(codes).toHaveCount(10);
+  const recovery = (await codes.nth(2).textContent()) ?? '';
+  expect(recovery).toMatch(/^[a-z2-7]{4}(-[a-z2-7]{4}){3}$/);
+  await expect(card).toContainText('On');
+  expect(await waitForMail(email, 20_000, 'Two-factor authentication was turned on')).toContain('Two-factor authentication is on');
+
+  // Sign out; the password alone now leads to the code form.
+  await page.goto('/team');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/signin$/);
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD_NEW);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/signin\/two-factor$/);
+  await hydrated(page);
+  // The code enrolment used is spent; the app's next one works.
+  await page.getByLabel('Code').fill(totp(key, 1));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/team$/);
+  await hydrated(page);
+
+  // Again, with a recovery code typed in capitals.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/signin$/);
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD_NEW);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/signin\/two-factor$/);
+  await hydrated(page);
+  await page.getByLabel('Code').fill(recovery.toUpperCase());
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/team$/);
+  expect(await waitForMail(email, 20_000, 'recovery code was just used')).toContain('9 unused recovery codes');
   expect(errors).toEqual([]);
 });

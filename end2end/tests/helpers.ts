@@ -1,4 +1,5 @@
 import { expect, type Page } from '@playwright/test';
+import { createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -62,4 +63,27 @@ export async function openMember(owner: Page, address: string) {
  */
 export function utcDay(offsetDays: number): string {
   return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+}
+
+/**
+ * The code an authenticator app shows for a base32 `key` (RFC 6238: SHA-1,
+ * 6 digits, 30 s steps), `offsetSteps` steps from now. Computed here, in the
+ * test, from the key the page shows, as a person's phone would.
+ */
+export function totp(key: string, offsetSteps = 0): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const clean = key.toUpperCase().replace(/[^A-Z2-7]/g, '');
+  let bits = '';
+  for (const c of clean) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const bytes: number[] = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+  const counter = Math.floor(Date.now() / 1000 / 30) + offsetSteps;
+  const message = Buffer.alloc(8);
+  message.writeBigUInt64BE(BigInt(counter));
+  const mac = createHmac('sha1', Buffer.from(bytes)).update(message).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  const value =
+    (((mac[offset] & 0x7f) << 24) | (mac[offset + 1] << 16) | (mac[offset + 2] << 8) | mac[offset + 3]) %
+    1_000_000;
+  return value.toString().padStart(6, '0');
 }

@@ -73,7 +73,9 @@ impl AppState {
         Self {
             pool,
             auth: Arc::new(auth),
-            hashing_slots: Arc::new(Semaphore::new(cores)),
+            // One core stays free for everyone already signed in: a sign-in
+            // storm slows sign-ins, not the people working.
+            hashing_slots: Arc::new(Semaphore::new(cores.saturating_sub(1).max(1))),
             hashing_queue: Arc::new(Semaphore::new(cores * HASHING_QUEUE_PER_CORE)),
         }
     }
