@@ -10,6 +10,8 @@ test('forgot password: the sign-in page mails a link, a new password signs in', 
   await signUp(page, email, 'Fay Forgetful');
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/signin$/);
+  // A fresh load: the sign-out's own navigation must not race the click.
+  await page.goto('/signin');
   await hydrated(page);
 
   await page.getByRole('link', { name: 'Forgot password?' }).click();

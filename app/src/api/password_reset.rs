@@ -1,6 +1,7 @@
-//! "Forgot password?": a mail with a single-use link (only its hash is
-//! stored; it works for 30 minutes), then a new password. The request
-//! answers the same whether or not the address has an account.
+//! Passwords: "Forgot password?" (a mail with a single-use link, only its
+//! hash stored, working for 30 minutes, then a new password; the request
+//! answers the same whether or not the address has an account), and
+//! changing one's password on the profile.
 
 use leptos::prelude::*;
 
@@ -212,4 +213,80 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
         super::after_password(&mut tx, account_id, workspace_id, &state, &meta, &headers).await?;
     tx.commit().await?;
     super::land(landing)
+}
+
+/// Changes one's own password from the profile: the current one first
+/// (through the sign-in throttle), then the new one. `end_other_sessions`
+/// (offered, on by default) signs every other browser out.
+#[server(prefix = "/api", endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+    #[server(default)] end_other_sessions: bool,
+) -> Result<u64, AppError> {
+    let ctx = crate::server::require_account().await?;
+    let new_password = Password::parse(&new_password)
+        .map_err(|message| AppError::field("new_password", message))?;
+    if current_password.is_empty() {
+        return Err(AppError::field(
+            "current_password",
+            "Enter your current password.",
+        ));
+    }
+    let state = app_state()?;
+    let (_, headers) = super::request_meta(&state)?;
+    let email = {
+        let mut conn = state.pool.acquire().await?;
+        db::account_profile(&mut conn, ctx.account_id).await?.email
+    };
+    let address = EmailAddress::parse(&email).map_err(|_| AppError::Internal)?;
+    match credentials::check(&state, &ctx.meta, &headers, &address, &current_password).await {
+        Ok(Some(proven)) if proven.account_id == ctx.account_id => {}
+        Ok(_) => {
+            return Err(AppError::field(
+                "current_password",
+                "That is not your current password.",
+            ))
+        }
+        // The throttle's and the length check's answers, on the field.
+        Err(AppError::Validation(_)) => {
+            return Err(AppError::field(
+                "current_password",
+                "That is not your current password.",
+            ))
+        }
+        Err(other) => return Err(other),
+    }
+    let hash = password::hash(&state, &new_password).await?;
+    let mut tx = state.pool.begin().await?;
+    sqlx::query!(
+        "UPDATE accounts SET password_hash = $2 WHERE id = $1",
+        ctx.account_id,
+        hash
+    )
+    .execute(&mut *tx)
+    .await?;
+    // Reset links asked for earlier would undo this: they die.
+    sqlx::query!(
+        "UPDATE password_resets SET used_at = now() WHERE account_id = $1 AND used_at IS NULL",
+        ctx.account_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    let ended = if end_other_sessions {
+        session::end_all(&mut tx, ctx.account_id, Some(&ctx.session.token_hash)).await?
+    } else {
+        0
+    };
+    audit::record(
+        &mut tx,
+        &ctx.actor(),
+        audit::Event::new(None, "account.password_changed")
+            .target_account(ctx.account_id)
+            .details(serde_json::json!({ "other_sessions_ended": ended })),
+    )
+    .await?;
+    notices::password_changed(&mut tx, ctx.account_id, &ctx.meta, false).await?;
+    tx.commit().await?;
+    Ok(ended)
 }

@@ -27,6 +27,7 @@ pub fn ProfilePage() -> impl IntoView {
         <AppShell open_without_two_factor=true>
             <div class="page-head"><h1>"Your profile"</h1></div>
             <ProfileEditor membership_id=None />
+            <PasswordCard />
             <TwoFactorCard />
             <SessionsCard />
         </AppShell>
@@ -571,6 +572,88 @@ fn SessionsCard() -> impl IntoView {
                     }.into_any()
                 }
             }}
+        </section>
+    }
+}
+
+/// Change one's password: the current one, the new one (checked as typed
+/// with the sign-up rules), and whether to sign out every other browser.
+#[component]
+fn PasswordCard() -> impl IntoView {
+    use crate::{api::password_reset::change_password, domain::Password};
+    let current = RwSignal::new(String::new());
+    let fresh = RwSignal::new(String::new());
+    let end_others = RwSignal::new(true);
+    let problem = RwSignal::new(None::<AppError>);
+    let done = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let local = move || {
+        fresh
+            .with(|p| !p.is_empty())
+            .then(|| Password::parse(&fresh.get()).err())
+            .flatten()
+    };
+    let server_field = move |name: &'static str| problem.get().and_then(|e| e.field_message(name));
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        done.set(None);
+        if let Err(message) = Password::parse(&fresh.get_untracked()) {
+            problem.set(Some(AppError::field("new_password", message)));
+            return;
+        }
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            match change_password(
+                current.get_untracked(),
+                fresh.get_untracked(),
+                end_others.get_untracked(),
+            )
+            .await
+            {
+                Ok(ended) => {
+                    problem.set(None);
+                    current.set(String::new());
+                    fresh.set(String::new());
+                    done.set(Some(match ended {
+                        0 => "Password changed.".to_owned(),
+                        1 => "Password changed; 1 other session was signed out.".to_owned(),
+                        n => format!("Password changed; {n} other sessions were signed out."),
+                    }));
+                }
+                Err(e) => problem.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="password-head" data-testid="password">
+            <h2 id="password-head">"Password"</h2>
+            {move || problem.get().filter(|e| !matches!(e, AppError::Validation(_))).map(|e| view! {
+                <div class="alert alert-error" role="alert">{e.to_string()}</div>
+            })}
+            {move || done.get().map(|m| view! { <p class="notice" role="status">{m}</p> })}
+            <form class="stack password-form" on:submit=submit novalidate>
+                <label class="field">
+                    <span class="label">"Current password"</span>
+                    <input type="password" name="current_password" autocomplete="current-password"
+                        prop:value=move || current.get()
+                        on:input=move |ev| current.set(event_target_value(&ev)) />
+                    <p class="field-error">{move || server_field("current_password")}</p>
+                </label>
+                <label class="field">
+                    <span class="label">"New password"</span>
+                    <input type="password" name="new_password" autocomplete="new-password"
+                        prop:value=move || fresh.get()
+                        on:input=move |ev| fresh.set(event_target_value(&ev)) />
+                    <p class="field-error">{move || local().or_else(|| server_field("new_password"))}</p>
+                </label>
+                <label class="check">
+                    <input type="checkbox" prop:checked=move || end_others.get()
+                        on:change=move |ev| end_others.set(event_target_checked(&ev)) />
+                    " Sign out my other sessions"
+                </label>
+                <button type="submit" class="button button-primary" disabled=move || busy.get()>"Change password"</button>
+            </form>
         </section>
     }
 }

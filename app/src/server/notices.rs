@@ -114,7 +114,13 @@ pub async fn password_changed(
                 "The password of your Teamroom account was changed {how} ({}).",
                 from_where(meta)
             ),
-            "Every other session of the account was ended.".to_owned(),
+            if through_reset {
+                "Every session of the account was ended.".to_owned()
+            } else {
+                "If you did not choose to sign out your other browsers, they stay signed in: \
+                 end them from your profile's Sessions list."
+                    .to_owned()
+            },
         ],
     )
     .await

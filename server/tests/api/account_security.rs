@@ -778,3 +778,68 @@ async fn unconfirmed_idle_accounts_are_removed_after_their_time(pool: PgPool) {
         1
     );
 }
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn changing_the_password_needs_the_current_one_and_can_end_the_other_sessions(pool: PgPool) {
+    let app = spawn(pool).await;
+    app.sign_up("ada@example.com", "Ada", GOOD_PASSWORD).await;
+    let laptop = client();
+    app.call_with(
+        &laptop,
+        "sign_in",
+        &[("email", "ada@example.com"), ("password", GOOD_PASSWORD)],
+    )
+    .await;
+    let wrong = app
+        .call(
+            "change_password",
+            &[
+                ("current_password", "not it at all"),
+                ("new_password", NEW_PASSWORD),
+                ("end_other_sessions", "true"),
+            ],
+        )
+        .await;
+    assert!(error_of(wrong)
+        .await
+        .field_message("current_password")
+        .is_some());
+    let weak = app
+        .call(
+            "change_password",
+            &[
+                ("current_password", GOOD_PASSWORD),
+                ("new_password", "password123"),
+                ("end_other_sessions", "true"),
+            ],
+        )
+        .await;
+    assert!(error_of(weak).await.field_message("new_password").is_some());
+    let changed = app
+        .call(
+            "change_password",
+            &[
+                ("current_password", GOOD_PASSWORD),
+                ("new_password", NEW_PASSWORD),
+                ("end_other_sessions", "true"),
+            ],
+        )
+        .await;
+    assert!(changed.status().is_success(), "{}", changed.status());
+    let ended: u64 = changed.json().await.expect("count");
+    assert_eq!(ended, 1);
+    assert!(app.call("current_user", &[]).await.status().is_success());
+    let stale = app.call_with(&laptop, "current_user", &[]).await;
+    assert_eq!(error_of(stale).await, AppError::Unauthenticated);
+    assert_eq!(
+        app.sign_in("ada@example.com", GOOD_PASSWORD).await.status(),
+        400
+    );
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM outbox WHERE subject = 'Your Teamroom password was changed'"
+        )
+        .await,
+        1
+    );
+}
