@@ -125,6 +125,7 @@ test('two-factor: enrol with the key shown, then sign in with a code and with a 
     await page.screenshot({ path: path.join(SHOTS, `two-factor-enrol-${name}.png`), fullPage: true });
   }
   // A wrong code is refused on its field; the right one turns it on.
+  await card.getByLabel('Your password').fill(PASSWORD_NEW);
   await card.getByLabel('Code from your app').fill('12ab56');
   await card.getByRole('button', { name: 'Turn on' }).click();
   await expect(card.locator('#tf-code-error')).not.toBeEmpty();

@@ -79,11 +79,11 @@ pub async fn sign_up(email: String, name: String, password: String) -> Result<()
     let (meta, headers) = super::request_meta(&state)?;
     {
         let mut conn = state.pool.acquire().await?;
-        throttle::SIGN_UP_GLOBAL.hit(&mut conn, "all").await?;
         throttle::SIGN_UP_IP
             .limited(state.auth.sign_ups_per_ip_hour)
             .hit(&mut conn, throttle::ip_key(meta.ip.as_deref()))
             .await?;
+        throttle::SIGN_UP_GLOBAL.hit(&mut conn, "all").await?;
     }
     let hash = password::hash(&state, &password).await?;
 

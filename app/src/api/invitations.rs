@@ -576,8 +576,8 @@ pub async fn accept_invitation(
 
 /// Hands an unconfirmed account to the holder of an invitation link to its
 /// address: new name and password; the old password, every session, every
-/// known browser and every pending link of the account end, in the caller's
-/// transaction.
+/// known browser, any second factor and every pending link of the account
+/// end, in the caller's transaction.
 #[cfg(feature = "ssr")]
 async fn claim_account(
     conn: &mut sqlx::PgConnection,
@@ -602,31 +602,7 @@ async fn claim_account(
             "This address was just confirmed by its account. Sign in to accept.".into(),
         ));
     }
-    session::end_all(conn, account_id, None).await?;
-    sqlx::query!(
-        "DELETE FROM known_devices WHERE account_id = $1",
-        account_id
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!(
-        "UPDATE email_verifications SET used_at = now() WHERE account_id = $1 AND used_at IS NULL",
-        account_id
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!(
-        "UPDATE email_changes SET used_at = now() WHERE account_id = $1 AND used_at IS NULL",
-        account_id
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!(
-        "UPDATE password_resets SET used_at = now() WHERE account_id = $1 AND used_at IS NULL",
-        account_id
-    )
-    .execute(&mut *conn)
-    .await?;
+    crate::server::accounts::forget_previous_holder(conn, account_id).await?;
     db::refresh_account_keys(conn, account_id).await?;
     audit::record(
         conn,

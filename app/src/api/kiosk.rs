@@ -217,7 +217,16 @@ pub async fn kiosk_punch(membership_id: i64, pin: String) -> Result<Punch, AppEr
         .reserve(&mut conn, &throttle_key)
         .await?;
     drop(conn);
-    let matches = password::verify(&state, pin.expose().to_owned(), Some(stored)).await?;
+    let matches = match password::verify(&state, pin.expose().to_owned(), Some(stored)).await {
+        Ok(matches) => matches,
+        Err(error) => {
+            // Not checked (the hashing queue was full): not a wrong PIN.
+            throttle::KIOSK_PIN
+                .give_back(&mut *state.pool.acquire().await?, &throttle_key)
+                .await?;
+            return Err(error);
+        }
+    };
     let mut tx = state.pool.begin().await?;
     if !matches {
         let left = throttle::KIOSK_PIN.tries_left(reserved);
@@ -233,8 +242,10 @@ pub async fn kiosk_punch(membership_id: i64, pin: String) -> Result<Punch, AppEr
             },
         ));
     }
+    // Only this try is given back: a member's right PIN does not hand
+    // someone guessing at it a fresh set of free tries.
     throttle::KIOSK_PIN
-        .succeeded(&mut tx, &throttle_key)
+        .give_back(&mut tx, &throttle_key)
         .await?;
     let zone = timedb::member_zone(&mut tx, device.workspace_id, membership_id).await?;
     let stopped = sqlx::query!(

@@ -178,25 +178,15 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
     )
     .execute(&mut *tx)
     .await?;
-    // Every other link of the account dies with this one.
-    sqlx::query!(
-        "UPDATE password_resets SET used_at = now() WHERE account_id = $1 AND used_at IS NULL",
-        account_id
-    )
-    .execute(&mut *tx)
-    .await?;
     session::end_all(&mut tx, account_id, None).await?;
     if account.was_unverified {
         // Whoever made the account without owning the mailbox loses the
         // browsers it knew and any second factor it set up, as when an
         // invitation link claims it.
-        sqlx::query!(
-            "DELETE FROM known_devices WHERE account_id = $1",
-            account_id
-        )
-        .execute(&mut *tx)
-        .await?;
+        crate::server::accounts::forget_previous_holder(&mut tx, account_id).await?;
     }
+    // Every other link of the account dies with this one.
+    crate::server::accounts::end_pending_links(&mut tx, account_id).await?;
     credentials::clear_lock(&mut tx, &account.email).await?;
     audit::record(
         &mut tx,
@@ -266,13 +256,8 @@ pub async fn change_password(
     )
     .execute(&mut *tx)
     .await?;
-    // Reset links asked for earlier would undo this: they die.
-    sqlx::query!(
-        "UPDATE password_resets SET used_at = now() WHERE account_id = $1 AND used_at IS NULL",
-        ctx.account_id
-    )
-    .execute(&mut *tx)
-    .await?;
+    // Links asked for with the old password (reset, email change) die.
+    crate::server::accounts::end_pending_links(&mut tx, ctx.account_id).await?;
     let ended = if end_other_sessions {
         session::end_all(&mut tx, ctx.account_id, Some(&ctx.session.token_hash)).await?
     } else {

@@ -57,12 +57,15 @@ pub async fn begin_two_factor() -> Result<TwoFactorEnrolment, AppError> {
     })
 }
 
-/// Confirms the new key with a code from the app and turns two-factor on;
-/// answers the ten recovery codes (shown this once).
+/// Confirms the new key with the account's password and a code from the
+/// app, and turns two-factor on; answers the ten recovery codes (shown this
+/// once). The password keeps a stolen session from putting its own second
+/// factor in front of the account's owner.
 #[server(prefix = "/api", endpoint = "confirm_two_factor")]
-pub async fn confirm_two_factor(code: String) -> Result<Vec<String>, AppError> {
+pub async fn confirm_two_factor(password: String, code: String) -> Result<Vec<String>, AppError> {
     let ctx = require_account().await?;
     let digits = OneTimeCode::parse_app(&code).map_err(|m| AppError::field("code", m))?;
+    prove_password(&ctx, &password).await?;
     let state = app_state()?;
     // Reserved on its own (committed at once), so a wrong code still counts.
     throttle::TWO_FACTOR
@@ -94,7 +97,7 @@ pub async fn confirm_two_factor(code: String) -> Result<Vec<String>, AppError> {
     .await?;
     let codes = tf::new_recovery_codes(&mut tx, ctx.account_id).await?;
     throttle::TWO_FACTOR
-        .succeeded(&mut tx, &ctx.account_id.to_string())
+        .give_back(&mut tx, &ctx.account_id.to_string())
         .await?;
     audit::record(
         &mut tx,
@@ -150,7 +153,7 @@ pub async fn disable_two_factor(password: String, code: String) -> Result<(), Ap
     }
     tf::remove(&mut tx, ctx.account_id).await?;
     throttle::TWO_FACTOR
-        .succeeded(&mut tx, &ctx.account_id.to_string())
+        .give_back(&mut tx, &ctx.account_id.to_string())
         .await?;
     audit::record(
         &mut tx,
@@ -217,7 +220,9 @@ pub async fn verify_two_factor(code: String) -> Result<(), AppError> {
             "That code is not right, or was already used. Type the newest code from your app.",
         ));
     };
-    throttle::TWO_FACTOR.succeeded(&mut tx, &key).await?;
+    // Only this try is given back: the account's right code does not hand
+    // whoever is guessing at it a fresh set of free tries.
+    throttle::TWO_FACTOR.give_back(&mut tx, &key).await?;
     tf::close_challenge(&mut tx, &challenge.token_hash).await?;
     let started = session::start(
         &mut tx,

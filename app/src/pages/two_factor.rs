@@ -130,11 +130,12 @@ pub fn TwoFactorCard() -> impl IntoView {
         }
         busy.set(true);
         leptos::task::spawn_local(async move {
-            match confirm_two_factor(code.get_untracked()).await {
+            match confirm_two_factor(password.get_untracked(), code.get_untracked()).await {
                 Ok(list) => {
                     codes.set(Some(list));
                     enrolment.set(None);
                     code.set(String::new());
+                    password.set(String::new());
                     problem.set(None);
                     reload();
                 }
@@ -243,7 +244,14 @@ pub fn TwoFactorCard() -> impl IntoView {
                                     <p><code class="two-factor-key" data-testid="two-factor-key">{e.key.clone()}</code></p>
                                 </li>
                                 <li>
-                                    <form class="inline-form" on:submit=confirm novalidate>
+                                    <form class="stack" on:submit=confirm novalidate>
+                                        <label class="field">
+                                            <span class="label">"Your password"</span>
+                                            <input type="password" name="password" autocomplete="current-password"
+                                                prop:value=move || password.get()
+                                                on:input=move |ev| password.set(event_target_value(&ev)) />
+                                            <p class="field-error" id="tf-password-error">{field("password")}</p>
+                                        </label>
                                         <label class="field">
                                             <span class="label">"Code from your app"</span>
                                             <input type="text" name="code" autocomplete="one-time-code" inputmode="numeric"

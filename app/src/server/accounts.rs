@@ -50,3 +50,55 @@ pub async fn purge_unconfirmed(
     tx.commit().await?;
     Ok(removed)
 }
+
+/// Ends what was asked for with an account's old password: pending email
+/// changes and reset links, and half-finished two-factor sign-ins. Called
+/// whenever the password changes hands or is replaced, so none of them
+/// outlives it (an email change link held back by whoever knew the old
+/// password would otherwise take the account over later).
+pub async fn end_pending_links(conn: &mut PgConnection, account_id: i64) -> Result<(), AppError> {
+    sqlx::query!(
+        "UPDATE email_changes SET used_at = now() WHERE account_id = $1 AND used_at IS NULL",
+        account_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE password_resets SET used_at = now() WHERE account_id = $1 AND used_at IS NULL",
+        account_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "DELETE FROM two_factor_challenges WHERE account_id = $1",
+        account_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// An unconfirmed account taken over by the owner of its mailbox (an
+/// invitation link or a reset link): whatever the previous holder set up
+/// goes with them, the browsers it made known, its second factor, its
+/// confirmation links, along with every session.
+pub async fn forget_previous_holder(
+    conn: &mut PgConnection,
+    account_id: i64,
+) -> Result<(), AppError> {
+    super::session::end_all(conn, account_id, None).await?;
+    sqlx::query!(
+        "DELETE FROM known_devices WHERE account_id = $1",
+        account_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    super::two_factor::remove(conn, account_id).await?;
+    sqlx::query!(
+        "UPDATE email_verifications SET used_at = now() WHERE account_id = $1 AND used_at IS NULL",
+        account_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    end_pending_links(conn, account_id).await
+}

@@ -52,11 +52,13 @@ pub async fn check(
     // Reservations commit at once (autocommit), before the slow part, and
     // no connection is held while hashing.
     let mut conn = state.pool.acquire().await?;
-    throttle::SIGN_IN_GLOBAL.hit(&mut conn, "all").await?;
+    // The client's own limit first: one client's flood is refused before
+    // it can use up the limit everyone shares.
     throttle::SIGN_IN_IP_RATE
         .limited(state.auth.sign_ins_per_ip_minute)
         .hit(&mut conn, &ip)
         .await?;
+    throttle::SIGN_IN_GLOBAL.hit(&mut conn, "all").await?;
     let account = sqlx::query!(
         "SELECT id, password_hash FROM accounts WHERE lower(email) = $1",
         email.normalized()
@@ -93,7 +95,18 @@ pub async fn check(
     drop(conn);
 
     let stored = account.as_ref().and_then(|a| a.password_hash.clone());
-    let matches = password::verify(state, password.to_owned(), stored).await?;
+    let matches = match password::verify(state, password.to_owned(), stored).await {
+        Ok(matches) => matches,
+        Err(error) => {
+            // Not checked (the hashing queue was full): not a failure.
+            let mut conn = state.pool.acquire().await?;
+            backoff.0.give_back(&mut conn, backoff.1).await?;
+            if device_key.is_none() {
+                throttle::SIGN_IN_IP.give_back(&mut conn, &ip).await?;
+            }
+            return Err(error);
+        }
+    };
     // `verify` answers false for an unknown email, so a match implies an account.
     let Some(account) = account.filter(|_| matches) else {
         return Ok(None);

@@ -74,22 +74,26 @@ impl RequestMeta {
         let trusted =
             |ip: &std::net::IpAddr| settings.trusted_proxies.iter().any(|net| net.contains(ip));
         let mut client = peer;
-        if let Some(mut hop) = peer.filter(|ip| trusted(ip)) {
-            let forwarded: Vec<std::net::IpAddr> = headers
+        if peer.is_some_and(|ip| trusted(&ip)) {
+            // Read from the right: the rightmost entry was written by the
+            // proxy we trust; walk left while the hops are trusted proxies.
+            // An entry that is not an address ends the walk at the last
+            // trusted hop, so junk cannot push a forged address into place.
+            let lines: Vec<&str> = headers
                 .get_all("x-forwarded-for")
                 .iter()
                 .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .take(64)
-                .map_while(|part| part.trim().parse().ok())
                 .collect();
-            for address in forwarded.iter().rev() {
-                hop = *address;
-                if !trusted(address) {
+            let entries = lines.iter().rev().flat_map(|line| line.rsplit(','));
+            for entry in entries.take(32) {
+                let Ok(address) = entry.trim().parse::<std::net::IpAddr>() else {
+                    break;
+                };
+                client = Some(address);
+                if !trusted(&address) {
                     break;
                 }
             }
-            client = Some(hop);
         }
         let via_trusted_proxy = peer.is_some_and(|ip| trusted(&ip));
         let forwarded_https =
@@ -322,6 +326,17 @@ pub async fn start(
     .fetch_one(&mut *conn)
     .await?
     .inserted;
+    // An account remembers its 20 most recent browsers; any client can make
+    // up a device value, so the list must not grow without end.
+    sqlx::query!(
+        "DELETE FROM known_devices
+          WHERE account_id = $1
+            AND device_hash NOT IN (SELECT device_hash FROM known_devices WHERE account_id = $1
+                                     ORDER BY last_seen_at DESC LIMIT 20)",
+        account_id
+    )
+    .execute(&mut *conn)
+    .await?;
     super::audit::record(
         conn,
         &super::audit::Actor::new(account_id, None, meta),

@@ -88,6 +88,8 @@ impl Backoff {
     /// Counts one try for `key` before it is checked, or refuses it with
     /// the wait left. Call [`Backoff::succeeded`] when the check passes.
     pub async fn reserve(&self, conn: &mut PgConnection, key: &str) -> Result<Reserved, AppError> {
+        let key = stored_key(key);
+        let key = key.as_ref();
         // ON CONFLICT locks the key's row, so concurrent tries queue here
         // and each sees the count the one before it left. A row whose wait
         // has not passed is left alone: no row comes back, the try is refused.
@@ -132,6 +134,8 @@ impl Backoff {
 
     /// The check passed: the key's failures are forgotten.
     pub async fn succeeded(&self, conn: &mut PgConnection, key: &str) -> Result<(), AppError> {
+        let key = stored_key(key);
+        let key = key.as_ref();
         sqlx::query!(
             "DELETE FROM auth_throttles WHERE scope = $1 AND key = $2",
             self.scope,
@@ -145,6 +149,8 @@ impl Backoff {
     /// The check passed, but the key counts other people's tries too (a
     /// client address): give back only this one reservation.
     pub async fn give_back(&self, conn: &mut PgConnection, key: &str) -> Result<(), AppError> {
+        let key = stored_key(key);
+        let key = key.as_ref();
         sqlx::query!(
             "UPDATE auth_throttles
                 SET failures = greatest(failures - 1, 0),
@@ -238,6 +244,8 @@ impl Window {
     /// Counts one request for `key`, or refuses it with the wait until the
     /// window ends.
     pub async fn hit(&self, conn: &mut PgConnection, key: &str) -> Result<(), AppError> {
+        let key = stored_key(key);
+        let key = key.as_ref();
         let row = sqlx::query!(
             r#"INSERT INTO rate_windows AS w (scope, key, window_start, hits)
                VALUES ($1, $2, date_bin(make_interval(secs => $3::float8), now(), 'epoch'), 1)
@@ -286,5 +294,34 @@ pub async fn purge_stale(conn: &mut PgConnection) -> Result<u64, AppError> {
             .execute(&mut *conn)
             .await?
             .rows_affected();
-    Ok(throttles + windows)
+    // Links and half-finished sign-ins past their time.
+    let challenges = sqlx::query!("DELETE FROM two_factor_challenges WHERE expires_at < now()")
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    let resets =
+        sqlx::query!("DELETE FROM password_resets WHERE expires_at < now() - interval '1 day'")
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    Ok(throttles + windows + challenges + resets)
+}
+
+/// Keys are stored as given up to 200 bytes; longer ones (a 254-character
+/// address lower-cased into more bytes) as their SHA-256, so the column's
+/// limit never turns a refusal into a fault.
+fn stored_key(key: &str) -> std::borrow::Cow<'_, str> {
+    use sha2::{Digest, Sha256};
+    if key.len() <= 200 {
+        std::borrow::Cow::Borrowed(key)
+    } else {
+        let digest = Sha256::digest(key.as_bytes());
+        std::borrow::Cow::Owned(format!(
+            "sha256:{}",
+            digest
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        ))
+    }
 }

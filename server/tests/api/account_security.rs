@@ -656,6 +656,76 @@ async fn a_forged_forwarded_for_is_ignored_unless_it_comes_through_a_trusted_pro
     .await
     .expect("count");
     assert_eq!(seen, 1);
+    // A client that puts its own address and junk in front of what the
+    // proxy appends does not get its forged address believed.
+    proxied
+        .client
+        .post(format!("{}/api/sign_in", proxied.base))
+        .header("accept", "application/json")
+        .header("x-forwarded-for", "192.0.2.66, not-an-address, 127.0.0.1")
+        .form(&[("email", "w@example.com"), ("password", "guess")])
+        .send()
+        .await
+        .expect("request");
+    let forged: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM auth_throttles WHERE scope = 'sign_in_ip' AND key = '192.0.2.66'",
+    )
+    .fetch_one(&proxied.pool)
+    .await
+    .expect("count");
+    assert_eq!(forged, 0);
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn an_email_change_asked_for_before_a_reset_dies_with_the_old_password(pool: PgPool) {
+    let app = spawn(pool).await;
+    // The stranger holds an unconfirmed account on the victim's address and
+    // asks to move it to their own address, keeping the link for later.
+    app.sign_up("victim@example.com", "Not Victim", GOOD_PASSWORD)
+        .await;
+    let asked = app
+        .call(
+            "request_email_change",
+            &[
+                ("new_email", "thief@example.com"),
+                ("password", GOOD_PASSWORD),
+            ],
+        )
+        .await;
+    assert!(asked.status().is_success(), "{}", asked.status());
+    let held = mailed_link(&app, "thief@example.com", "email_change", "/email-change/").await;
+    // The victim resets the password from their mailbox.
+    app.call_with(
+        &client(),
+        "request_password_reset",
+        &[("email", "victim@example.com")],
+    )
+    .await;
+    let token = mailed_link(
+        &app,
+        "victim@example.com",
+        "password_reset",
+        "/reset-password/",
+    )
+    .await;
+    let reset = app
+        .call_with(
+            &client(),
+            "reset_password",
+            &[("token", &token), ("password", NEW_PASSWORD)],
+        )
+        .await;
+    assert!(reset.status().is_success() || reset.status().is_redirection());
+    // The held link no longer moves the account.
+    let late = app
+        .call_with(&client(), "confirm_email_change", &[("token", &held)])
+        .await;
+    assert!(error_of(late).await.field_message("form").is_some());
+    assert_eq!(
+        app.count("SELECT count(*) FROM accounts WHERE email = 'victim@example.com'")
+            .await,
+        1
+    );
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
