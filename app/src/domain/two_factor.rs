@@ -3,7 +3,7 @@
 //! same way in the browser (instant messages) and on the server.
 
 /// Recovery codes are 16 characters of this alphabet (80 bits), shown in
-/// groups of four: `k7qm-2x9c-vb4t-h3pa`.
+/// groups of four: `k7qm-2x6c-vb4t-h3pa`.
 pub const RECOVERY_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";
 pub const RECOVERY_CODE_CHARS: usize = 16;
 /// How many recovery codes an account gets.
@@ -46,7 +46,7 @@ impl OneTimeCode {
         {
             return Ok(Self::Recovery(compact));
         }
-        Err("Enter the 6 digits from your app, or a recovery code like k7qm-2x9c-vb4t-h3pa.".into())
+        Err("Enter the 6 digits from your app, or a recovery code like k7qm-2x6c-vb4t-h3pa.".into())
     }
 
     /// An app code only (turning two-factor on confirms with the app).
@@ -93,14 +93,14 @@ mod tests {
     #[test]
     fn recovery_codes_ignore_case_and_groups() {
         assert_eq!(
-            OneTimeCode::parse("K7QM-2X9C-VB4T-H3PA"),
-            Ok(OneTimeCode::Recovery("k7qm2x9cvb4th3pa".into()))
+            OneTimeCode::parse("K7QM-2X6C-VB4T-H3PA"),
+            Ok(OneTimeCode::Recovery("k7qm2x6cvb4th3pa".into()))
         );
-        assert_eq!(grouped("k7qm2x9cvb4th3pa"), "k7qm-2x9c-vb4t-h3pa");
+        assert_eq!(grouped("k7qm2x6cvb4th3pa"), "k7qm-2x6c-vb4t-h3pa");
         // 0, 1, 8 and 9 are not in the alphabet; letters in a short code are not a code.
-        assert!(OneTimeCode::parse("k7qm-2x9c-vb4t-h3p0").is_err());
+        assert!(OneTimeCode::parse("k7qm-2x6c-vb4t-h3p0").is_err());
         assert!(OneTimeCode::parse("12ab56").is_err());
-        assert!(OneTimeCode::parse_app("k7qm-2x9c-vb4t-h3pa").is_err());
+        assert!(OneTimeCode::parse_app("k7qm-2x6c-vb4t-h3pa").is_err());
     }
 
     #[test]
