@@ -44,10 +44,13 @@ pub fn SignInPage() -> impl IntoView {
     let email_left = RwSignal::new(false);
     let submitted = RwSignal::new(false);
 
+    // Leaving the field empty says nothing until the form is sent: the
+    // message would push "Forgot password?" away from under the pointer
+    // that is on its way to it.
     let email_error = field_error(
         "email",
         move || EmailAddress::parse(&email.get()).err(),
-        move || email_left.get() || submitted.get(),
+        move || (email_left.get() && !email.with(String::is_empty)) || submitted.get(),
         errors,
     );
     let password_error = field_error(

@@ -22,7 +22,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     let email_error = field_error(
         "email",
         move || EmailAddress::parse(&email.get()).err(),
-        move || left.get() || submitted.get(),
+        move || (left.get() && !email.with(String::is_empty)) || submitted.get(),
         errors,
     );
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
