@@ -212,15 +212,17 @@ pub async fn kiosk_punch(membership_id: i64, pin: String) -> Result<Punch, AppEr
     };
     // The try is counted before the PIN is checked, so a burst of guesses
     // gets only the free tries checked.
+    let place = password::queue_place(&state)?;
     let throttle_key = throttle::kiosk_pin_key(device.workspace_id, membership_id);
     let reserved = throttle::KIOSK_PIN
         .reserve(&mut conn, &throttle_key)
         .await?;
     drop(conn);
-    let matches = match password::verify(&state, pin.expose().to_owned(), Some(stored)).await {
+    let matches = match password::verify(&state, place, pin.expose().to_owned(), Some(stored)).await
+    {
         Ok(matches) => matches,
         Err(error) => {
-            // Not checked (the hashing queue was full): not a wrong PIN.
+            // Not checked (the hashing task failed): not a wrong PIN.
             throttle::KIOSK_PIN
                 .give_back(&mut *state.pool.acquire().await?, &throttle_key)
                 .await?;

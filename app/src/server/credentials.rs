@@ -48,6 +48,7 @@ pub async fn check(
             "That is longer than any password here.",
         ));
     }
+    let place = password::queue_place(state)?;
     let ip = throttle::ip_key(meta.ip.as_deref()).to_owned();
     // Reservations commit at once (autocommit), before the slow part, and
     // no connection is held while hashing.
@@ -95,10 +96,10 @@ pub async fn check(
     drop(conn);
 
     let stored = account.as_ref().and_then(|a| a.password_hash.clone());
-    let matches = match password::verify(state, password.to_owned(), stored).await {
+    let matches = match password::verify(state, place, password.to_owned(), stored).await {
         Ok(matches) => matches,
         Err(error) => {
-            // Not checked (the hashing queue was full): not a failure.
+            // Not checked (the hashing task failed): not a failure.
             let mut conn = state.pool.acquire().await?;
             backoff.0.give_back(&mut conn, backoff.1).await?;
             if device_key.is_none() {

@@ -51,7 +51,8 @@ impl Default for AuthSettings {
     }
 }
 
-/// Hashes that may wait per core: about a second of argon2 work each.
+/// Hashes that may wait per core (about a second of argon2 work
+/// each): past that a sign-in gets a quick 429 with Retry-After.
 const HASHING_QUEUE_PER_CORE: usize = 16;
 
 /// What every request handler needs; cheap to clone.
