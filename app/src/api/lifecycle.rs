@@ -220,6 +220,36 @@ pub async fn deactivate_member(membership_id: i64) -> Result<(), AppError> {
     change_status(membership_id, Change::Deactivate).await
 }
 
+/// Unlocks a member's account after failed sign-ins (seed 002): the waits
+/// on its address, its known browsers and its two-factor codes end now
+/// instead of within 15 minutes. Owners and Admins.
+#[server(prefix = "/api", endpoint = "unlock_member")]
+pub async fn unlock_member(membership_id: i64) -> Result<(), AppError> {
+    let ctx = require(Action::UnlockAccount).await?;
+    let state = app_state()?;
+    let mut tx = state.pool.begin().await?;
+    let account = sqlx::query!(
+        "SELECT a.id, a.email FROM memberships m JOIN accounts a ON a.id = m.account_id
+          WHERE m.workspace_id = $1 AND m.id = $2",
+        ctx.workspace_id,
+        membership_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    crate::server::credentials::clear_all_locks(&mut tx, account.id, &account.email).await?;
+    audit::record(
+        &mut tx,
+        &ctx.actor(),
+        audit::Event::new(Some(ctx.workspace_id), "member.unlocked")
+            .target_account(account.id)
+            .target_membership(membership_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Gives access back (no email is sent); needs a free seat on paid plans.
 #[server(prefix = "/api", endpoint = "reactivate_member")]
 pub async fn reactivate_member(membership_id: i64) -> Result<(), AppError> {

@@ -19,6 +19,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("member.deactivated", "Member deactivated"),
     ("member.reactivated", "Member reactivated"),
     ("member.deleted", "Member deleted"),
+    ("member.unlocked", "Account unlocked"),
     ("member.projects_set", "Projects set"),
     ("member.time_permission_changed", "Time permission changed"),
     ("member.profile_changed", "Profile changed"),

@@ -55,6 +55,13 @@ pub fn MemberPage() -> impl IntoView {
             .and_then(Result::ok)
             .is_some_and(|me| me.can(Permission::ManageMembers))
     };
+    let can_unlock = move || {
+        session
+            .me
+            .get()
+            .and_then(Result::ok)
+            .is_some_and(|me| me.can(Permission::UnlockAccount))
+    };
     view! {
         <Title text="Member" />
         <AppShell>
@@ -96,7 +103,10 @@ pub fn MemberPage() -> impl IntoView {
                                         <dt>"Team manager"</dt><dd>{row.team_manager.clone().unwrap_or_else(|| "—".to_owned())}</dd>
                                         <dt>"Last active"</dt><dd>{row.last_active_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "Never".to_owned())}</dd>
                                         <dt>"Added"</dt><dd>{row.created_at.format("%Y-%m-%d").to_string()}</dd>
-                                        <dt>"Account"</dt><dd>{if row.locked { "Locked after failed sign-ins" } else { "Not locked" }}</dd>
+                                        <dt>"Account"</dt><dd>
+                                            {if row.locked { "Locked after failed sign-ins" } else { "Not locked" }}
+                                            {(row.locked && can_unlock()).then(|| view! { <UnlockButton id version notice /> })}
+                                        </dd>
                                     </dl>
                                 </section>
                                 {can_act().then(|| view! { <MemberActions row=row.clone() version notice /> })}
@@ -403,5 +413,28 @@ fn MemberActions(
             {roles}
             <div class="actions">{status_actions}{transfer}</div>
         </section>
+    }
+}
+
+/// "Unlock" beside a locked account: ends the waits its failed sign-ins
+/// caused, at once.
+#[component]
+fn UnlockButton(
+    id: i64,
+    version: RwSignal<u32>,
+    notice: RwSignal<Option<Result<String, AppError>>>,
+) -> impl IntoView {
+    let busy = RwSignal::new(false);
+    view! {
+        " "
+        <button type="button" class="button button-small" disabled=move || busy.get() on:click=move |_| {
+            busy.set(true);
+            leptos::task::spawn_local(async move {
+                let answer = crate::api::lifecycle::unlock_member(id).await;
+                notice.set(Some(answer.map(|()| "The account is unlocked: it can sign in again now.".to_owned())));
+                busy.set(false);
+                version.update(|v| *v += 1);
+            });
+        }>"Unlock"</button>
     }
 }

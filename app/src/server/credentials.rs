@@ -129,3 +129,23 @@ pub async fn clear_lock(conn: &mut sqlx::PgConnection, email: &str) -> Result<()
         .succeeded(conn, &email.to_lowercase())
         .await
 }
+
+/// Ends every wait on an account: its address, its known browsers, its
+/// two-factor codes (an admin's unlock).
+pub async fn clear_all_locks(
+    conn: &mut sqlx::PgConnection,
+    account_id: i64,
+    email: &str,
+) -> Result<(), AppError> {
+    clear_lock(conn, email).await?;
+    sqlx::query!(
+        "DELETE FROM auth_throttles
+          WHERE (scope = $1 AND key LIKE $2 || ':%') OR (scope = $3 AND key = $2)",
+        throttle::SIGN_IN_DEVICE.scope,
+        account_id.to_string(),
+        throttle::TWO_FACTOR.scope
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -913,3 +913,103 @@ async fn changing_the_password_needs_the_current_one_and_can_end_the_other_sessi
         1
     );
 }
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn an_owner_unlocks_a_members_locked_account_and_no_one_else_can(pool: PgPool) {
+    let app = spawn(pool).await;
+    app.sign_up("olive@example.com", "Olive Owner", GOOD_PASSWORD)
+        .await;
+    let invited = app
+        .call(
+            "invite_members",
+            &[
+                ("addresses", "mia@example.com"),
+                ("send_email", "true"),
+                ("all_projects", "true"),
+            ],
+        )
+        .await;
+    assert!(invited.status().is_success());
+    let token = mailed_link(&app, "mia@example.com", "invitation", "/invite/").await;
+    let mia = client();
+    app.call_with(
+        &mia,
+        "accept_invitation",
+        &[
+            ("token", &token),
+            ("name", "Mia Member"),
+            ("password", GOOD_PASSWORD),
+        ],
+    )
+    .await;
+    let membership: i64 = sqlx::query_scalar(
+        "SELECT m.id FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE a.email = 'mia@example.com'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("membership");
+    let (_, refused, _) = burst(&app, "mia@example.com", 10).await;
+    assert!(refused >= 5);
+    // A plain member may not unlock (403, not 404 or 400).
+    let own = app
+        .call_with(
+            &mia,
+            "unlock_member",
+            &[("membership_id", &membership.to_string())],
+        )
+        .await;
+    assert_eq!(own.status(), 403);
+    // Another workspace's owner does not find her.
+    let stranger = client();
+    app.call_with(
+        &stranger,
+        "sign_up",
+        &[
+            ("email", "sam@example.com"),
+            ("name", "Sam Stranger"),
+            ("password", GOOD_PASSWORD),
+        ],
+    )
+    .await;
+    let foreign = app
+        .call_with(
+            &stranger,
+            "unlock_member",
+            &[("membership_id", &membership.to_string())],
+        )
+        .await;
+    assert_eq!(foreign.status(), 404);
+    let still = app
+        .call_with(
+            &client(),
+            "sign_in",
+            &[("email", "mia@example.com"), ("password", GOOD_PASSWORD)],
+        )
+        .await;
+    assert_eq!(still.status(), 429);
+    // The owner unlocks: a new browser signs in with the right password.
+    let unlocked = app
+        .call(
+            "unlock_member",
+            &[("membership_id", &membership.to_string())],
+        )
+        .await;
+    assert!(unlocked.status().is_success(), "{}", unlocked.status());
+    let now = app
+        .call_with(
+            &client(),
+            "sign_in",
+            &[("email", "mia@example.com"), ("password", GOOD_PASSWORD)],
+        )
+        .await;
+    assert!(
+        now.status().is_success() || now.status().is_redirection(),
+        "{}",
+        now.status()
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_events WHERE action = 'member.unlocked'")
+            .await,
+        1
+    );
+}
