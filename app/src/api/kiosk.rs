@@ -47,15 +47,7 @@ struct KioskDevice {
 
 #[cfg(feature = "ssr")]
 fn kiosk_token(headers: &http::HeaderMap) -> Option<String> {
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(cookie::Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|cookie| cookie.name() == COOKIE_NAME)
-        .map(|cookie| cookie.value().to_owned())
-        .filter(|value| !value.is_empty() && value.len() <= 64)
+    session::cookie_value(headers, COOKIE_NAME, 64)
 }
 
 #[cfg(feature = "ssr")]

@@ -179,3 +179,19 @@ pub fn FormAlert(errors: ServerErrors) -> impl IntoView {
             .map(|message| view! { <div class="alert alert-error" role="alert">{message}</div> })
     }
 }
+
+/// After a sign-in step that the server ended with a redirect, loads the
+/// home page afresh so the header reads the new session from the cookie.
+pub fn reload_home_on_success<I>(action: ServerAction<I>)
+where
+    I: server_fn::ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if let Some(Ok(())) = action.value().get() {
+            #[cfg(feature = "hydrate")]
+            if let Some(window) = web_sys::window() {
+                let _ = window.location().set_href("/");
+            }
+        }
+    });
+}

@@ -106,14 +106,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
     };
     // After success the server's redirect takes the browser on; a full
     // load makes the header pick up the new session.
-    Effect::new(move |_| {
-        if let Some(Ok(())) = action.value().get() {
-            #[cfg(feature = "hydrate")]
-            if let Some(window) = web_sys::window() {
-                let _ = window.location().set_href("/");
-            }
-        }
-    });
+    crate::components::form::reload_home_on_success(action);
     view! {
         <Title text="Choose a new password" />
         <main class="auth-page">

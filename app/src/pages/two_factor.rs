@@ -41,14 +41,7 @@ pub fn TwoFactorPage() -> impl IntoView {
     };
     // The server's redirect lands the browser signed in; a full load makes
     // the header read the new session.
-    Effect::new(move |_| {
-        if let Some(Ok(())) = action.value().get() {
-            #[cfg(feature = "hydrate")]
-            if let Some(window) = web_sys::window() {
-                let _ = window.location().set_href("/");
-            }
-        }
-    });
+    crate::components::form::reload_home_on_success(action);
     view! {
         <Title text="Two-factor code" />
         <main class="auth-page">

@@ -106,17 +106,23 @@ impl RequestMeta {
     }
 }
 
-/// The session cookie's value from a request, if any.
-pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
+/// A cookie's value from a request's `Cookie` headers: the first one of
+/// that name, if it is non-empty and at most `max_len` bytes.
+pub fn cookie_value(headers: &HeaderMap, name: &str, max_len: usize) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|cookie| cookie.name() == COOKIE_NAME)
+        .find(|cookie| cookie.name() == name)
         .map(|cookie| cookie.value().to_owned())
-        .filter(|value| !value.is_empty() && value.len() <= 64)
+        .filter(|value| !value.is_empty() && value.len() <= max_len)
+}
+
+/// The session cookie's value from a request, if any.
+pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
+    cookie_value(headers, COOKIE_NAME, 64)
 }
 
 pub fn set_cookie(token: &SessionToken, settings: &AuthSettings, secure: bool) -> String {
@@ -242,15 +248,7 @@ pub const DEVICE_COOKIE: &str = "teamroom_device";
 
 /// The device cookie's value from a request, if it has a plausible one.
 pub fn device_from_headers(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|cookie| cookie.name() == DEVICE_COOKIE)
-        .map(|cookie| cookie.value().to_owned())
-        .filter(|value| value.len() == 43)
+    cookie_value(headers, DEVICE_COOKIE, 43).filter(|value| value.len() == 43)
 }
 
 fn device_cookie(value: &str, secure: bool) -> String {

@@ -2,7 +2,7 @@
 //! codes, and the half-signed-in challenge between password and code.
 
 use cookie::{time::Duration as CookieDuration, Cookie, SameSite};
-use http::{header, HeaderMap};
+use http::HeaderMap;
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
@@ -294,16 +294,7 @@ pub async fn challenge_of(
     conn: &mut PgConnection,
     headers: &HeaderMap,
 ) -> Result<Option<Challenge>, AppError> {
-    let Some(value) = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == CHALLENGE_COOKIE)
-        .map(|c| c.value().to_owned())
-        .filter(|v| v.len() == 43)
-    else {
+    let Some(value) = session::cookie_value(headers, CHALLENGE_COOKIE, 43) else {
         return Ok(None);
     };
     Ok(sqlx::query_as!(
