@@ -629,7 +629,7 @@ fn MembersTable(
             _ => "",
         };
         view! {
-            <th scope="col" aria-sort=aria_sort>
+            <th scope="col" aria-sort=aria_sort data-col=label>
                 <a class="sort-link" href=href>{label}<span aria-hidden="true">{arrow}</span></a>
             </th>
         }
