@@ -49,13 +49,7 @@ pub async fn request_email_change(new_email: String, password: String) -> Result
         ));
     }
     drop(conn);
-    // The same throttled check as signing in: a stolen session cannot try
-    // passwords here faster than at the sign-in form.
-    let current = EmailAddress::parse(&account.email).map_err(|_| AppError::Internal)?;
-    if credentials::check(&state, &meta, &headers, &current, &password)
-        .await?
-        .is_none_or(|proven| proven.account_id != ctx.account_id)
-    {
+    if !credentials::check_own(&state, ctx.account_id, &meta, &headers, &password).await? {
         return Err(AppError::field(
             "password",
             "That is not your current password.",

@@ -225,27 +225,19 @@ pub async fn change_password(
     }
     let state = app_state()?;
     let (_, headers) = super::request_meta(&state)?;
-    let email = {
-        let mut conn = state.pool.acquire().await?;
-        db::account_profile(&mut conn, ctx.account_id).await?.email
-    };
-    let address = EmailAddress::parse(&email).map_err(|_| AppError::Internal)?;
-    match credentials::check(&state, &ctx.meta, &headers, &address, &current_password).await {
-        Ok(Some(proven)) if proven.account_id == ctx.account_id => {}
-        Ok(_) => {
-            return Err(AppError::field(
-                "current_password",
-                "That is not your current password.",
-            ))
-        }
-        // The throttle's and the length check's answers, on the field.
-        Err(AppError::Validation(_)) => {
-            return Err(AppError::field(
-                "current_password",
-                "That is not your current password.",
-            ))
-        }
-        Err(other) => return Err(other),
+    if !credentials::check_own(
+        &state,
+        ctx.account_id,
+        &ctx.meta,
+        &headers,
+        &current_password,
+    )
+    .await?
+    {
+        return Err(AppError::field(
+            "current_password",
+            "That is not your current password.",
+        ));
     }
     let hash = password::hash(&state, &new_password).await?;
     let mut tx = state.pool.begin().await?;

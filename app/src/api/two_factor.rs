@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
-    domain::{two_factor::OneTimeCode, EmailAddress},
+    domain::two_factor::OneTimeCode,
     server::{
         app_state, audit, credentials, db, notices, require_account, session, throttle,
         two_factor::{self as tf, Accepted, KeyState},
@@ -107,10 +107,7 @@ pub async fn confirm_two_factor(password: String, code: String) -> Result<Vec<St
     .await?;
     notices::two_factor_changed(&mut tx, ctx.account_id, &ctx.meta, true).await?;
     tx.commit().await?;
-    Ok(codes
-        .iter()
-        .map(|c| crate::domain::two_factor::grouped(c))
-        .collect())
+    Ok(shown(&codes))
 }
 
 /// Checks the account's password through the sign-in throttle.
@@ -121,14 +118,20 @@ async fn prove_password(ctx: &crate::server::AccountCtx, password: &str) -> Resu
     }
     let state = app_state()?;
     let (_, headers) = super::request_meta(&state)?;
-    let mut conn = state.pool.acquire().await?;
-    let email = db::account_profile(&mut conn, ctx.account_id).await?.email;
-    drop(conn);
-    let email = EmailAddress::parse(&email).map_err(|_| AppError::Internal)?;
-    match credentials::check(&state, &ctx.meta, &headers, &email, password).await? {
-        Some(proven) if proven.account_id == ctx.account_id => Ok(()),
-        _ => Err(AppError::field("password", "That is not your password.")),
+    if credentials::check_own(&state, ctx.account_id, &ctx.meta, &headers, password).await? {
+        Ok(())
+    } else {
+        Err(AppError::field("password", "That is not your password."))
     }
+}
+
+/// Recovery codes as shown: four groups of four.
+#[cfg(feature = "ssr")]
+fn shown(codes: &[String]) -> Vec<String> {
+    codes
+        .iter()
+        .map(|c| crate::domain::two_factor::grouped(c))
+        .collect()
 }
 
 /// Turning two-factor off needs the password and a code (or a recovery code).
@@ -185,10 +188,7 @@ pub async fn regenerate_recovery_codes(password: String) -> Result<Vec<String>, 
     )
     .await?;
     tx.commit().await?;
-    Ok(codes
-        .iter()
-        .map(|c| crate::domain::two_factor::grouped(c))
-        .collect())
+    Ok(shown(&codes))
 }
 
 /// The second step of signing in. The browser holds only the challenge

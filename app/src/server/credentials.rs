@@ -122,6 +122,31 @@ pub async fn check(
     }))
 }
 
+/// The signed-in person's own password, re-entered (email change, password
+/// change, two-factor): the same throttled check as signing in, so a stolen
+/// session cannot try passwords here faster than at the sign-in form.
+/// `Ok(false)` for a wrong one, including one too long to be anyone's.
+pub async fn check_own(
+    state: &AppState,
+    account_id: i64,
+    meta: &RequestMeta,
+    headers: &HeaderMap,
+    password: &str,
+) -> Result<bool, AppError> {
+    let email = {
+        let mut conn = state.pool.acquire().await?;
+        super::db::account_profile(&mut conn, account_id)
+            .await?
+            .email
+    };
+    let email = EmailAddress::parse(&email).map_err(|_| AppError::Internal)?;
+    match check(state, meta, headers, &email, password).await {
+        Ok(proven) => Ok(proven.is_some_and(|p| p.account_id == account_id)),
+        Err(AppError::Validation(_)) => Ok(false),
+        Err(other) => Err(other),
+    }
+}
+
 /// Forgets every failure counted against an account's address (a password
 /// reset or an admin's unlock).
 pub async fn clear_lock(conn: &mut sqlx::PgConnection, email: &str) -> Result<(), AppError> {
