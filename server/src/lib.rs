@@ -2,6 +2,7 @@
 //! middleware, and start-up tasks. `main.rs` is a thin command-line front.
 
 pub mod config;
+pub mod events;
 pub mod export;
 pub mod mail_sink;
 pub mod mailer;
@@ -63,11 +64,16 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
     let photo_serve_state = state.clone();
     let fallback_state = state.clone();
     let health_pool = state.pool.clone();
+    let timer_events = events::TimerEvents::new(state.clone());
     // leptos_axum registers a route per server function (with this context).
     Router::new()
         .route(
             "/healthz",
             get(move || middleware::health(health_pool.clone())),
+        )
+        .route(
+            "/api/events",
+            get(move |request| events::timer_stream(timer_events.clone(), request)),
         )
         .route(
             "/api/members.csv",

@@ -1,47 +1,424 @@
-//! The Owner's Accounts tab (Enterprise plan): the accounts behind the
-//! workspace's members and their security state.
+//! The Owner's Accounts tab (Enterprise plan, seed 000): the accounts behind
+//! the workspace's members and their security state, and what the Owner
+//! does to them. Everyone else gets 404, as if the tab did not exist.
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::AppError;
+use crate::{domain::accounts::TwoFactorMethod, error::AppError};
 #[cfg(feature = "ssr")]
 use crate::{
     domain::Action,
-    server::{app_state, require},
+    server::{accounts_tab, app_state, audit, require, Ctx},
 };
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A running timer as the tab shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RunningSince {
+    pub entry_id: i64,
+    pub started_at: DateTime<Utc>,
+    pub description: String,
+    pub project: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct AccountRow {
+    pub membership_id: i64,
     pub account_id: i64,
     pub name: String,
     pub email: String,
+    /// The membership's status in this workspace.
     pub status: String,
-    pub locked: bool,
+    pub is_owner: bool,
+    /// Live API keys (never their characters).
+    pub api_keys: i64,
+    pub authenticator: bool,
+    pub recovery_codes_left: i64,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub timer: Option<RunningSince>,
     pub last_sign_in_at: Option<DateTime<Utc>>,
+    /// Every workspace of the account is owned by this Owner, so its
+    /// password and two-factor are theirs to change.
+    pub within_reach: bool,
 }
 
-/// Rows shown until the Accounts tab gets its own paging.
-pub const ACCOUNT_ROWS: i64 = 100;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountsPage {
+    pub rows: Vec<AccountRow>,
+    /// Cursor of the next page, if there is one.
+    pub next: Option<String>,
+    /// Until when the Owner's re-entered password lets them set passwords.
+    pub reauthenticated_until: Option<DateTime<Utc>>,
+}
 
+/// The guard of every Accounts-tab function: the Owner on the Enterprise
+/// plan. A refusal is 404, so the tab's existence is not told to others.
+#[cfg(feature = "ssr")]
+async fn require_tab() -> Result<Ctx, AppError> {
+    require(Action::AccountsTab)
+        .await
+        .map_err(|error| match error {
+            AppError::Forbidden => AppError::NotFound,
+            other => other,
+        })
+}
+
+/// One page of accounts, searched by name or email and filtered.
 #[server(prefix = "/api", endpoint = "list_accounts")]
-pub async fn list_accounts() -> Result<Vec<AccountRow>, AppError> {
-    let ctx = require(Action::AccountsTab).await?;
+pub async fn list_accounts(
+    search: String,
+    filter: String,
+    cursor: Option<String>,
+) -> Result<AccountsPage, AppError> {
+    use crate::domain::accounts::{AccountFilter, AccountSearch};
+
+    let ctx = require_tab().await?;
+    let search = AccountSearch::parse(&search).map_err(|m| AppError::field("search", m))?;
+    let filter = AccountFilter::parse(&filter).map_err(|m| AppError::field("filter", m))?;
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
-    Ok(sqlx::query_as!(
-        AccountRow,
-        "SELECT a.id AS account_id, a.display_name AS name, a.email, m.status,
-                coalesce(teamroom_sign_in_blocked(a.email), false) AS \"locked!\", a.last_sign_in_at
-           FROM memberships m
-           JOIN accounts a ON a.id = m.account_id
-          WHERE m.workspace_id = $1
-          ORDER BY lower(a.display_name), a.id
-          LIMIT $2",
+    let (records, next) = accounts_tab::page(
+        &mut conn,
         ctx.workspace_id,
-        ACCOUNT_ROWS
+        &search,
+        filter,
+        cursor.as_deref(),
     )
-    .fetch_all(&mut *conn)
-    .await?)
+    .await?;
+    let reauthenticated_until =
+        accounts_tab::reauthenticated_until(&mut conn, &ctx.session.token_hash).await?;
+    let rows = records
+        .into_iter()
+        .map(|r| AccountRow {
+            membership_id: r.membership_id,
+            account_id: r.account_id,
+            name: r.name,
+            email: r.email,
+            status: r.status,
+            is_owner: r.is_owner,
+            api_keys: r.api_keys,
+            authenticator: r.authenticator,
+            recovery_codes_left: r.recovery_codes_left,
+            locked_until: r.locked_until,
+            timer: match (r.timer_entry_id, r.timer_started_at) {
+                (Some(entry_id), Some(started_at)) => Some(RunningSince {
+                    entry_id,
+                    started_at,
+                    description: r.timer_description.unwrap_or_default(),
+                    project: r.timer_project,
+                }),
+                _ => None,
+            },
+            last_sign_in_at: r.last_sign_in_at,
+            within_reach: r.within_reach,
+        })
+        .collect();
+    Ok(AccountsPage {
+        rows,
+        next,
+        reauthenticated_until,
+    })
+}
+
+/// An entry the Owner just stopped, in the member's own zone, ready to be
+/// corrected in the form that follows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoppedEntry {
+    pub entry_id: i64,
+    /// `2026-11-30T09:00`, as a datetime-local input takes it.
+    pub start: String,
+    pub end: String,
+    pub time_zone: String,
+}
+
+/// Stops a member's forgotten timer (seed 000) and saves the entry; their
+/// open pages show it stopped within seconds (the stop is announced on
+/// the timer channel).
+#[server(prefix = "/api", endpoint = "stop_member_timer")]
+pub async fn stop_member_timer(membership_id: i64) -> Result<StoppedEntry, AppError> {
+    use crate::server::time as timedb;
+
+    let ctx = require_tab().await?;
+    let state = app_state()?;
+    let mut tx = state.pool.begin().await?;
+    let target = accounts_tab::target(&mut tx, ctx.workspace_id, membership_id).await?;
+    let entry_id = timedb::stop_running(&mut tx, ctx.workspace_id, membership_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::Conflict(format!(
+                "{} has no timer running any more: it may have been stopped already.",
+                target.name
+            ))
+        })?;
+    let entry = sqlx::query!(
+        "SELECT started_at, ended_at AS \"ended_at!\" FROM time_entries WHERE workspace_id = $1 AND id = $2",
+        ctx.workspace_id,
+        entry_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        &ctx.actor(),
+        audit::Event::new(Some(ctx.workspace_id), "owner_access.timer_stopped")
+            .target_account(target.account_id)
+            .target_membership(membership_id)
+            .details(serde_json::json!({
+                "entry_id": entry_id,
+                "started_at": entry.started_at,
+                "ended_at": entry.ended_at,
+            })),
+    )
+    .await?;
+    let zone = timedb::member_zone(&mut tx, ctx.workspace_id, membership_id).await?;
+    tx.commit().await?;
+    let local = |at: DateTime<Utc>| {
+        at.with_timezone(&zone.tz)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
+    Ok(StoppedEntry {
+        entry_id,
+        start: local(entry.started_at),
+        end: local(entry.ended_at),
+        time_zone: zone.tz.to_string(),
+    })
+}
+
+/// Corrects the times of an entry the Owner stopped (or any finished entry
+/// of the member), typed in the member's zone.
+#[server(prefix = "/api", endpoint = "correct_member_entry")]
+pub async fn correct_member_entry(
+    membership_id: i64,
+    entry_id: i64,
+    start: String,
+    end: String,
+) -> Result<(), AppError> {
+    use crate::{domain::time::EntryTimes, server::time as timedb};
+
+    let ctx = require_tab().await?;
+    let times = EntryTimes::parse(&start, &end).map_err(AppError::Validation)?;
+    let state = app_state()?;
+    let mut tx = state.pool.begin().await?;
+    let target = accounts_tab::target(&mut tx, ctx.workspace_id, membership_id).await?;
+    let zone = timedb::member_zone(&mut tx, ctx.workspace_id, membership_id).await?;
+    let (started_at, ended_at) = timedb::entry_to_utc(zone.tz, times)?;
+    let before = sqlx::query!(
+        "SELECT started_at, ended_at FROM time_entries
+          WHERE workspace_id = $1 AND id = $2 AND membership_id = $3 AND ended_at IS NOT NULL
+          FOR UPDATE",
+        ctx.workspace_id,
+        entry_id,
+        membership_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    sqlx::query!(
+        "UPDATE time_entries SET started_at = $3, ended_at = $4, updated_at = now()
+          WHERE workspace_id = $1 AND id = $2",
+        ctx.workspace_id,
+        entry_id,
+        started_at,
+        ended_at
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        &ctx.actor(),
+        audit::Event::new(Some(ctx.workspace_id), "owner_access.entry_corrected")
+            .target_account(target.account_id)
+            .target_membership(membership_id)
+            .details(serde_json::json!({
+                "entry_id": entry_id,
+                "before": { "started_at": before.started_at, "ended_at": before.ended_at },
+                "after": { "started_at": started_at, "ended_at": ended_at },
+            })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes a person's two-factor (seed 002): the recovery codes alone, or
+/// everything. Allowed only on an account within the Owner's reach; their
+/// sessions end and they are mailed.
+#[server(prefix = "/api", endpoint = "remove_member_two_factor")]
+pub async fn remove_member_two_factor(
+    membership_id: i64,
+    method: TwoFactorMethod,
+) -> Result<(), AppError> {
+    use crate::server::{db, notices, session, two_factor};
+
+    let ctx = require_tab().await?;
+    let state = app_state()?;
+    let mut tx = state.pool.begin().await?;
+    let target = accounts_tab::target(&mut tx, ctx.workspace_id, membership_id).await?;
+    accounts_tab::account_wide_allowed(&target, "two-factor authentication")?;
+    if !two_factor::is_enabled(&mut tx, target.account_id).await? {
+        return Err(AppError::Conflict(format!(
+            "{} does not use two-factor authentication.",
+            target.name
+        )));
+    }
+    let (what, next_step) = match method {
+        TwoFactorMethod::RecoveryCodes => {
+            let removed = sqlx::query!(
+                "DELETE FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL",
+                target.account_id
+            )
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if removed == 0 {
+                return Err(AppError::Conflict(format!(
+                    "{} has no unused recovery codes.",
+                    target.name
+                )));
+            }
+            (
+                "removed the recovery codes of your account",
+                "Your authenticator app still works. Make new recovery codes on your profile.",
+            )
+        }
+        TwoFactorMethod::All => {
+            two_factor::remove(&mut tx, target.account_id).await?;
+            (
+                "turned off two-factor authentication for your account",
+                "Sign in with your password, then turn two-factor on again on your profile.",
+            )
+        }
+    };
+    sqlx::query!(
+        "DELETE FROM two_factor_challenges WHERE account_id = $1",
+        target.account_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    let ended = session::end_all(&mut tx, target.account_id, None).await?;
+    audit::record(
+        &mut tx,
+        &ctx.actor(),
+        audit::Event::new(Some(ctx.workspace_id), "owner_access.two_factor_removed")
+            .target_account(target.account_id)
+            .target_membership(membership_id)
+            .details(serde_json::json!({
+                "method": match method {
+                    TwoFactorMethod::RecoveryCodes => "recovery_codes",
+                    TwoFactorMethod::All => "all",
+                },
+                "sessions_ended": ended,
+            })),
+    )
+    .await?;
+    let owner = db::account_profile(&mut tx, ctx.actor_account_id).await?;
+    notices::changed_by_owner(
+        &mut tx,
+        target.account_id,
+        &owner.display_name,
+        "Two-factor authentication was changed by your workspace Owner",
+        what,
+        next_step,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sets a person's password (seed 003). The Owner re-enters their own
+/// password first; it counts for `REAUTH_MINUTES`. The person must choose a
+/// new password at their next sign-in, every session of theirs ends, and
+/// they are mailed. Only on an account within the Owner's reach.
+#[server(prefix = "/api", endpoint = "set_member_password")]
+pub async fn set_member_password(
+    membership_id: i64,
+    #[server(default)] own_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    use crate::{
+        domain::Password,
+        server::{accounts, credentials, db, notices, password, session},
+    };
+
+    let ctx = require_tab().await?;
+    let new_password = Password::parse(&new_password)
+        .map_err(|message| AppError::field("new_password", message))?;
+    let state = app_state()?;
+    {
+        // Refusals that need no password first, so a refused target does
+        // not cost the Owner a try at their own password.
+        let mut conn = state.pool.begin().await?;
+        let target = accounts_tab::target(&mut conn, ctx.workspace_id, membership_id).await?;
+        accounts_tab::account_wide_allowed(&target, "password")?;
+    }
+    let fresh = {
+        let mut conn = state.pool.acquire().await?;
+        accounts_tab::reauthenticated_until(&mut conn, &ctx.session.token_hash)
+            .await?
+            .is_some()
+    };
+    if !fresh {
+        if own_password.is_empty() {
+            return Err(AppError::field(
+                "own_password",
+                "Enter your own password first (asked again after 5 minutes).",
+            ));
+        }
+        let (_, headers) = super::request_meta(&state)?;
+        if !credentials::check_own(
+            &state,
+            ctx.actor_account_id,
+            &ctx.meta,
+            &headers,
+            &own_password,
+        )
+        .await?
+        {
+            return Err(AppError::field(
+                "own_password",
+                "That is not your password.",
+            ));
+        }
+        let mut conn = state.pool.acquire().await?;
+        accounts_tab::mark_reauthenticated(&mut conn, &ctx.session.token_hash).await?;
+    }
+    let hash = password::hash(&state, &new_password).await?;
+    let mut tx = state.pool.begin().await?;
+    // Checked again under the lock: the account may have joined another
+    // Owner's workspace while the hash was made.
+    let target = accounts_tab::target(&mut tx, ctx.workspace_id, membership_id).await?;
+    accounts_tab::account_wide_allowed(&target, "password")?;
+    sqlx::query!(
+        "UPDATE accounts SET password_hash = $2, must_change_password = true WHERE id = $1",
+        target.account_id,
+        hash
+    )
+    .execute(&mut *tx)
+    .await?;
+    accounts::end_pending_links(&mut tx, target.account_id).await?;
+    let ended = session::end_all(&mut tx, target.account_id, None).await?;
+    credentials::clear_all_locks(&mut tx, target.account_id, &target.email).await?;
+    audit::record(
+        &mut tx,
+        &ctx.actor(),
+        audit::Event::new(Some(ctx.workspace_id), "owner_access.password_set")
+            .target_account(target.account_id)
+            .target_membership(membership_id)
+            .details(serde_json::json!({ "sessions_ended": ended })),
+    )
+    .await?;
+    let owner = db::account_profile(&mut tx, ctx.actor_account_id).await?;
+    notices::changed_by_owner(
+        &mut tx,
+        target.account_id,
+        &owner.display_name,
+        "Your Teamroom password was set by your workspace Owner",
+        "set a new password for your account",
+        "Ask them for it: when you next sign in with it you will be asked to choose your own.",
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

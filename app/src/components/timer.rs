@@ -84,6 +84,34 @@ pub fn tick_while_mounted(timer: TimerContext) {
     });
 }
 
+/// Listens to the server's timer events (`/api/events`) while the header
+/// lives, and asks for the timer again on each: a stop made elsewhere (the
+/// Owner's Accounts tab, the Kiosk, another tab) shows within a second,
+/// without a reload. The browser's `EventSource` reconnects by itself.
+fn follow_timer_changes(timer: TimerContext) {
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::{closure::Closure, JsCast};
+            let Ok(source) = web_sys::EventSource::new("/api/events") else {
+                return;
+            };
+            let on_change = Closure::<dyn Fn(web_sys::Event)>::new(move |_| timer.reload());
+            let _ = source
+                .add_event_listener_with_callback("timer", on_change.as_ref().unchecked_ref());
+            // Reconnecting after a drop may have missed a change.
+            let on_open = Closure::<dyn Fn(web_sys::Event)>::new(move |_| timer.reload());
+            source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+            let kept = StoredValue::new_local((source, on_change, on_open));
+            on_cleanup(move || {
+                kept.try_with_value(|(source, _, _)| source.close());
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = timer;
+    });
+}
+
 /// The header's view of the running timer: a link to the Time page.
 /// Rendered only in the browser (it starts empty on the server and while
 /// hydrating, so both agree).
@@ -92,6 +120,7 @@ pub fn HeaderTimer() -> impl IntoView {
     let timer = use_timer();
     tick_while_mounted(timer);
     Effect::new(move |_| timer.reload());
+    follow_timer_changes(timer);
     move || {
         timer.running().map(|running| {
             let label = if running.description.is_empty() {

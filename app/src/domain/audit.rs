@@ -43,6 +43,16 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ),
     ("kiosk.launched", "Kiosk launched"),
     ("kiosk.pin_set", "Kiosk PIN set"),
+    ("owner_access.timer_stopped", "Timer stopped by the Owner"),
+    (
+        "owner_access.entry_corrected",
+        "Entry corrected by the Owner",
+    ),
+    (
+        "owner_access.two_factor_removed",
+        "Two-factor removed by the Owner",
+    ),
+    ("owner_access.password_set", "Password set by the Owner"),
 ];
 
 /// The label for an action code; unknown codes show as they are.
@@ -75,6 +85,7 @@ mod tests {
             include_str!("../api/kiosk.rs"),
             include_str!("../api/import.rs"),
             include_str!("../api/workspaces.rs"),
+            include_str!("../api/accounts.rs"),
             include_str!("../server/invitations.rs"),
             include_str!("../server/db.rs"),
         ];

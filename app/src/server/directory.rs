@@ -150,10 +150,7 @@ fn sort_expression(sort: SortKey) -> &'static str {
     }
 }
 
-/// The search words folded exactly as the stored search text was
-/// (lower case, accents removed, by PostgreSQL's own `unaccent`), then
-/// turned into LIKE patterns: 1-2 characters match the start of a word,
-/// longer words match anywhere.
+/// The Team page's search words as LIKE patterns (see `like_patterns`).
 async fn search_patterns(
     conn: &mut PgConnection,
     query: &DirectoryQuery,
@@ -163,6 +160,18 @@ async fn search_patterns(
         .into_iter()
         .map(str::to_owned)
         .collect();
+    like_patterns(conn, words).await
+}
+
+/// Search words folded exactly as the stored search text was (lower case,
+/// accents removed, by PostgreSQL's own `unaccent`), then turned into
+/// escaped LIKE patterns: 1-2 characters match the start of a word, longer
+/// words match anywhere. The Team page and the Accounts tab share it, so
+/// "jose" finds "José" on both.
+pub async fn like_patterns(
+    conn: &mut PgConnection,
+    words: Vec<String>,
+) -> Result<Vec<String>, AppError> {
     if words.is_empty() {
         return Ok(Vec::new());
     }

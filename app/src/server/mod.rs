@@ -2,6 +2,7 @@
 //! Compiled only with the `ssr` feature, so none of it reaches the browser.
 
 pub mod accounts;
+pub mod accounts_tab;
 pub mod audit;
 pub mod credentials;
 pub mod csv_import;

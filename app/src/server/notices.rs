@@ -176,3 +176,27 @@ pub async fn recovery_code_used(
     )
     .await
 }
+
+/// The workspace Owner changed something of the account from the Accounts
+/// tab (set its password, removed its two-factor): the person hears who
+/// did it and what to do next.
+pub async fn changed_by_owner(
+    conn: &mut PgConnection,
+    account_id: i64,
+    owner_name: &str,
+    subject: &str,
+    what: &str,
+    next_step: &str,
+) -> Result<(), AppError> {
+    tell(
+        conn,
+        account_id,
+        subject,
+        &[
+            format!("{owner_name}, the Owner of your Teamroom workspace, {what}."),
+            "Every browser signed in to your account was signed out.".to_owned(),
+            next_step.to_owned(),
+        ],
+    )
+    .await
+}

@@ -37,6 +37,29 @@ pub async fn member_zone(
     })
 }
 
+/// The NOTIFY channel a member's open pages hear timer changes on (the
+/// server turns it into server-sent events; see `server::events`). The
+/// payload is `workspace_id:membership_id`.
+pub const TIMER_CHANNEL: &str = "teamroom_timer";
+
+/// Tells every app instance that a member's timer started or stopped.
+/// PostgreSQL delivers it when the caller's transaction commits, and not at
+/// all if it rolls back.
+async fn announce(
+    conn: &mut PgConnection,
+    workspace_id: i64,
+    membership_id: i64,
+) -> Result<(), AppError> {
+    sqlx::query!(
+        "SELECT pg_notify($1, $2)",
+        TIMER_CHANNEL,
+        format!("{workspace_id}:{membership_id}")
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Starts a timer. The partial unique index allows one running timer per
 /// member, so of two racing starts the second gets a clear Conflict.
 pub async fn start(
@@ -57,10 +80,13 @@ pub async fn start(
         description,
         source
     )
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await;
     match inserted {
-        Ok(row) => Ok((row.id, row.started_at)),
+        Ok(row) => {
+            announce(conn, workspace_id, membership_id).await?;
+            Ok((row.id, row.started_at))
+        }
         Err(sqlx::Error::Database(error))
             if error.constraint() == Some("time_entries_one_running") =>
         {
@@ -80,15 +106,19 @@ pub async fn stop_running(
     workspace_id: i64,
     membership_id: i64,
 ) -> Result<Option<i64>, AppError> {
-    Ok(sqlx::query_scalar!(
+    let stopped = sqlx::query_scalar!(
         "UPDATE time_entries SET ended_at = greatest(now(), started_at), updated_at = now()
           WHERE workspace_id = $1 AND membership_id = $2 AND ended_at IS NULL
           RETURNING id",
         workspace_id,
         membership_id
     )
-    .fetch_optional(conn)
-    .await?)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if stopped.is_some() {
+        announce(conn, workspace_id, membership_id).await?;
+    }
+    Ok(stopped)
 }
 
 /// Local wall time to UTC. A time the clocks skip (spring forward) is an

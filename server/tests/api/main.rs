@@ -3,6 +3,7 @@
 //! keeps build time and disk use down.
 
 mod account_security;
+mod accounts_tab;
 mod audit;
 mod auth;
 mod bulk;

@@ -1,0 +1,299 @@
+//! The Owner's Accounts tab (seed 000, PRODUCT.md section 5): the accounts
+//! behind a workspace's members, and what the Owner may do to them without
+//! logging in as them: stop a forgotten timer (and correct it), remove
+//! two-factor, set a password. The callers have checked `AccountsTab`.
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
+
+use super::directory::like_patterns;
+use crate::{
+    domain::accounts::{AccountFilter, AccountSearch, PAGE_ROWS},
+    error::AppError,
+};
+
+/// One account row as the tab shows it.
+#[derive(Debug, Clone)]
+pub struct AccountRecord {
+    pub membership_id: i64,
+    pub account_id: i64,
+    pub name: String,
+    pub email: String,
+    pub status: String,
+    pub is_owner: bool,
+    pub api_keys: i64,
+    pub authenticator: bool,
+    pub recovery_codes_left: i64,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub timer_entry_id: Option<i64>,
+    pub timer_started_at: Option<DateTime<Utc>>,
+    pub timer_description: Option<String>,
+    pub timer_project: Option<String>,
+    pub last_sign_in_at: Option<DateTime<Utc>>,
+    pub within_reach: bool,
+}
+
+/// Where the next page starts: opaque to the browser, bound to the
+/// workspace it was issued in.
+#[derive(Debug, Serialize, Deserialize)]
+struct Cursor {
+    w: i64,
+    name: String,
+    id: i64,
+}
+
+fn bad_cursor() -> AppError {
+    AppError::field(
+        "cursor",
+        "This list position is not valid any more. Reload the list to start again.",
+    )
+}
+
+impl Cursor {
+    fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    fn decode(text: &str, workspace_id: i64) -> Result<Self, AppError> {
+        if text.len() > 1024 {
+            return Err(bad_cursor());
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad_cursor())?;
+        let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| bad_cursor())?;
+        if cursor.w != workspace_id {
+            return Err(bad_cursor());
+        }
+        Ok(cursor)
+    }
+}
+
+/// The condition "this account belongs only to workspaces owned by
+/// `owner`" over the row's account `a`: account-wide changes (password,
+/// two-factor) stay inside the Owner's reach (PRODUCT.md section 5).
+const WITHIN_REACH: &str = "NOT EXISTS (SELECT 1 FROM memberships o JOIN workspaces ow ON ow.id = o.workspace_id
+                             WHERE o.account_id = a.id AND ow.owner_account_id <> w.owner_account_id)";
+
+/// The live API keys of membership `m`.
+const LIVE_API_KEYS: &str = "(SELECT count(*) FROM api_keys k
+                               WHERE k.workspace_id = m.workspace_id AND k.membership_id = m.id
+                                 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()))";
+
+/// The sign-in wait on account `a`'s address, while it lasts.
+const LOCKED_UNTIL: &str = "(SELECT t.blocked_until FROM auth_throttles t
+                              WHERE t.scope = 'sign_in_email' AND t.key = lower(a.email)
+                                AND t.blocked_until > now())";
+
+fn select_rows(sql: &mut QueryBuilder<Postgres>) {
+    sql.push(format_args!(
+        "SELECT m.id AS membership_id, a.id AS account_id,
+                coalesce(m.display_name, a.display_name) AS name, a.email, m.status,
+                (w.owner_account_id = a.id) AS is_owner, m.sort_name,
+                {LIVE_API_KEYS} AS api_keys,
+                (tf.enabled_at IS NOT NULL) AS authenticator,
+                (SELECT count(*) FROM recovery_codes r WHERE r.account_id = a.id AND r.used_at IS NULL)
+                    AS recovery_codes_left,
+                {LOCKED_UNTIL} AS locked_until,
+                e.id AS timer_entry_id, e.started_at AS timer_started_at,
+                e.description AS timer_description, p.name AS timer_project,
+                a.last_sign_in_at,
+                {WITHIN_REACH} AS within_reach
+           FROM memberships m
+           JOIN accounts a ON a.id = m.account_id
+           JOIN workspaces w ON w.id = m.workspace_id
+           LEFT JOIN two_factor tf ON tf.account_id = a.id
+           LEFT JOIN time_entries e
+                  ON e.workspace_id = m.workspace_id AND e.membership_id = m.id AND e.ended_at IS NULL
+           LEFT JOIN projects p ON p.workspace_id = e.workspace_id AND p.id = e.project_id"
+    ));
+}
+
+/// A page of the tab: rows sorted by folded name, then id (keyset), and
+/// the cursor of the next page when there is one.
+pub async fn page(
+    conn: &mut PgConnection,
+    workspace_id: i64,
+    search: &AccountSearch,
+    filter: AccountFilter,
+    after: Option<&str>,
+) -> Result<(Vec<AccountRecord>, Option<String>), AppError> {
+    let cursor = after
+        .map(|text| Cursor::decode(text, workspace_id))
+        .transpose()?;
+    let patterns = like_patterns(conn, search.words()).await?;
+    let mut sql = QueryBuilder::new("");
+    select_rows(&mut sql);
+    sql.push(" WHERE m.workspace_id = ")
+        .push_bind(workspace_id)
+        .push(" AND m.account_id IS NOT NULL");
+    for pattern in patterns {
+        // The stored search text (name, email, groups, manager) is indexed;
+        // the second test keeps the match to the name and the address.
+        sql.push(" AND m.search_text LIKE ")
+            .push_bind(pattern.clone())
+            .push(" AND (' ' || m.sort_name || ' ' || m.sort_email) LIKE ")
+            .push_bind(pattern);
+    }
+    match filter {
+        AccountFilter::All => {}
+        AccountFilter::Locked => {
+            sql.push(format_args!(" AND {LOCKED_UNTIL} IS NOT NULL"));
+        }
+        AccountFilter::TwoFactor => {
+            sql.push(" AND tf.enabled_at IS NOT NULL");
+        }
+        AccountFilter::TimerRunning => {
+            sql.push(" AND e.id IS NOT NULL");
+        }
+        AccountFilter::ApiKeys => {
+            sql.push(format_args!(" AND {LIVE_API_KEYS} > 0"));
+        }
+    }
+    if let Some(cursor) = &cursor {
+        sql.push(" AND (m.sort_name, m.id) > (")
+            .push_bind(cursor.name.clone())
+            .push(", ")
+            .push_bind(cursor.id)
+            .push(")");
+    }
+    sql.push(" ORDER BY m.sort_name, m.id LIMIT ")
+        .push_bind(PAGE_ROWS as i64 + 1);
+    let rows = sql.build().fetch_all(&mut *conn).await?;
+    let mut records = Vec::with_capacity(rows.len());
+    let mut last_key = None;
+    for row in rows.iter().take(PAGE_ROWS) {
+        last_key = Some((
+            row.try_get::<String, _>("sort_name")?,
+            row.try_get("membership_id")?,
+        ));
+        records.push(AccountRecord {
+            membership_id: row.try_get("membership_id")?,
+            account_id: row.try_get("account_id")?,
+            name: row.try_get("name")?,
+            email: row.try_get("email")?,
+            status: row.try_get("status")?,
+            is_owner: row.try_get("is_owner")?,
+            api_keys: row.try_get("api_keys")?,
+            authenticator: row.try_get("authenticator")?,
+            recovery_codes_left: row.try_get("recovery_codes_left")?,
+            locked_until: row.try_get("locked_until")?,
+            timer_entry_id: row.try_get("timer_entry_id")?,
+            timer_started_at: row.try_get("timer_started_at")?,
+            timer_description: row.try_get("timer_description")?,
+            timer_project: row.try_get("timer_project")?,
+            last_sign_in_at: row.try_get("last_sign_in_at")?,
+            within_reach: row.try_get("within_reach")?,
+        });
+    }
+    let next = (rows.len() > PAGE_ROWS)
+        .then_some(last_key)
+        .flatten()
+        .map(|(name, id)| {
+            Cursor {
+                w: workspace_id,
+                name,
+                id,
+            }
+            .encode()
+        });
+    Ok((records, next))
+}
+
+/// A member of the Owner's workspace as an account-level target.
+pub struct Target {
+    pub membership_id: i64,
+    pub account_id: i64,
+    pub name: String,
+    pub email: String,
+    pub is_owner: bool,
+    pub within_reach: bool,
+}
+
+/// The member `membership_id` of `workspace_id` with an account, locked
+/// for the rest of the transaction so two Owner actions on one person run
+/// one after the other. Another workspace's member is `NotFound`.
+pub async fn target(
+    conn: &mut PgConnection,
+    workspace_id: i64,
+    membership_id: i64,
+) -> Result<Target, AppError> {
+    let mut sql = QueryBuilder::new(format!(
+        "SELECT m.id, a.id AS account_id, coalesce(m.display_name, a.display_name) AS name, a.email,
+                (w.owner_account_id = a.id) AS is_owner, {WITHIN_REACH} AS within_reach
+           FROM memberships m
+           JOIN accounts a ON a.id = m.account_id
+           JOIN workspaces w ON w.id = m.workspace_id
+          WHERE m.workspace_id = "
+    ));
+    sql.push_bind(workspace_id)
+        .push(" AND m.id = ")
+        .push_bind(membership_id)
+        .push(" FOR UPDATE OF m");
+    let row = sql
+        .build()
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Target {
+        membership_id: row.try_get("id")?,
+        account_id: row.try_get("account_id")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        is_owner: row.try_get("is_owner")?,
+        within_reach: row.try_get("within_reach")?,
+    })
+}
+
+/// Refuses an account-wide change the Owner may not make: on themselves
+/// (their own profile does that) or on an account that also belongs to a
+/// workspace someone else owns.
+pub fn account_wide_allowed(target: &Target, what: &str) -> Result<(), AppError> {
+    if target.is_owner {
+        return Err(AppError::Conflict(format!(
+            "Change your own {what} from your profile."
+        )));
+    }
+    if !target.within_reach {
+        return Err(AppError::Conflict(format!(
+            "{} also belongs to a workspace you do not own, so only they can change their {what}.",
+            target.name
+        )));
+    }
+    Ok(())
+}
+
+/// How long a re-entered password allows setting someone's password.
+pub const REAUTH_MINUTES: i64 = 5;
+
+/// Notes that this session's person has just re-entered their password.
+pub async fn mark_reauthenticated(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+) -> Result<(), AppError> {
+    sqlx::query!(
+        "UPDATE sessions SET reauthenticated_at = now() WHERE token_hash = $1",
+        token_hash
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Until when this session's re-entered password still counts, if it does.
+pub async fn reauthenticated_until(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+) -> Result<Option<DateTime<Utc>>, AppError> {
+    Ok(sqlx::query_scalar!(
+        "SELECT reauthenticated_at + make_interval(mins => $2::int)
+           FROM sessions
+          WHERE token_hash = $1
+            AND reauthenticated_at > now() - make_interval(mins => $2::int)",
+        token_hash,
+        REAUTH_MINUTES as i32
+    )
+    .fetch_optional(conn)
+    .await?
+    .flatten())
+}
