@@ -9,3 +9,8 @@ ALTER TABLE accounts
 -- account-wide action on someone else (set password).
 ALTER TABLE sessions
     ADD COLUMN reauthenticated_at timestamptz;
+
+-- A reset opened by signing in with a password the Owner set, rather than
+-- by a mailed link: it proves the password, not the mailbox.
+ALTER TABLE password_resets
+    ADD COLUMN set_by_owner boolean NOT NULL DEFAULT false;

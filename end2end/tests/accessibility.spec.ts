@@ -1,4 +1,4 @@
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect, type Page } from './fixtures';
 import AxeBuilder from '@axe-core/playwright';
 
 /** WCAG 2.1 A/AA rules (labels, names, contrast, landmarks...) on a page. */

@@ -1,4 +1,5 @@
-import { expect, type Page } from '@playwright/test';
+import { expect, type Browser, type Page } from '@playwright/test';
+import { invitationLink, waitForMail } from './mail';
 import { createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -87,3 +88,23 @@ export function totp(key: string, offsetSteps = 0): string {
     1_000_000;
   return value.toString().padStart(6, '0');
 }
+
+/** Invites `address` from the owner's Team page and accepts in a new browser. */
+export async function inviteAndAccept(owner: Page, browser: Browser, address: string, name: string) {
+  await owner.getByRole('button', { name: 'Invite members' }).click();
+  const dialog = owner.getByRole('dialog', { name: 'Invite members' });
+  await dialog.getByLabel('Email addresses').fill(address);
+  await dialog.getByRole('button', { name: 'Invite 1 person' }).click();
+  await expect(owner.getByTestId('team-notice')).toContainText('Invitation sent');
+  const link = invitationLink(await waitForMail(address));
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(new URL(link).pathname);
+  await page.getByLabel('Your full name').fill(name);
+  await page.getByLabel('Choose a password').fill(PASSWORD_NEW);
+  await page.getByRole('button', { name: 'Create account and join' }).click();
+  await expect(page).toHaveURL(/\/team$/);
+  await hydrated(page);
+  return { context, page };
+}
+

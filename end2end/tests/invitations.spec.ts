@@ -1,4 +1,4 @@
-import { test, expect, type Page, type Browser } from '@playwright/test';
+import { test, expect, type Page, type Browser } from './fixtures';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { hydrated, membersReady, SHOTS, signInAsAdmin } from './helpers';

@@ -1,4 +1,4 @@
-import { test, expect, devices } from '@playwright/test';
+import { test, expect, devices } from './fixtures';
 import * as path from 'node:path';
 import { hydrated, membersReady, signUp, SHOTS, unique } from './helpers';
 

@@ -1,26 +1,6 @@
-import { test, expect, type Page, type Browser } from '@playwright/test';
+import { test, expect, type Page, type Browser } from './fixtures';
 import * as path from 'node:path';
-import { hydrated, membersReady, openMember, PASSWORD_NEW as PASSWORD, signUp, SHOTS, unique } from './helpers';
-import { invitationLink, waitForMail } from './mail';
-
-/** Invites `address` from the owner's Team page and accepts in a new browser. */
-async function inviteAndAccept(owner: Page, browser: Browser, address: string, name: string) {
-  await owner.getByRole('button', { name: 'Invite members' }).click();
-  const dialog = owner.getByRole('dialog', { name: 'Invite members' });
-  await dialog.getByLabel('Email addresses').fill(address);
-  await dialog.getByRole('button', { name: 'Invite 1 person' }).click();
-  await expect(owner.getByTestId('team-notice')).toContainText('Invitation sent');
-  const link = invitationLink(await waitForMail(address));
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(new URL(link).pathname);
-  await page.getByLabel('Your full name').fill(name);
-  await page.getByLabel('Choose a password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create account and join' }).click();
-  await expect(page).toHaveURL(/\/team$/);
-  await hydrated(page);
-  return { context, page };
-}
+import { hydrated, inviteAndAccept, membersReady, openMember, signUp, SHOTS, unique } from './helpers';
 
 test('owner manages a member signed in elsewhere: role, deactivate, reactivate, transfer, delete', async ({ page: owner, browser }) => {
   owner.on('dialog', (d) => d.accept());

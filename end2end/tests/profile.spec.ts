@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import * as path from 'node:path';
 import { hydrated, PASSWORD_NEW, signUp, SHOTS, unique } from './helpers';
 import { waitForMail } from './mail';

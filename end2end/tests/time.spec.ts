@@ -1,4 +1,4 @@
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect, type Page } from './fixtures';
 import * as path from 'node:path';
 import { hydrated, signUp, SHOTS, unique, utcDay } from './helpers';
 

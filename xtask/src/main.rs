@@ -26,7 +26,8 @@ const USAGE: &str = "usage:
   cargo xtask seed --members N    add a realistic workspace of N members to the private database
   cargo xtask bench members       Team page benchmark at 100,000 and 1,000,000 members (throwaway database)
   cargo xtask bench import        CSV import of 10,000 rows (throwaway database)
-  cargo xtask bench sign-in-storm 200 concurrent sign-ins while a signed-in reader loads the Team list";
+  cargo xtask bench sign-in-storm 200 concurrent sign-ins while a signed-in reader loads the Team list
+  cargo xtask bench accounts      the Owner's Accounts tab at 100,000 members (throwaway database)";
 
 pub type Result<T> = std::result::Result<T, String>;
 
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
         Some("seed") => seed(&args[1..]),
         Some("bench") if args.get(1).map(String::as_str) == Some("members") => bench("members"),
         Some("bench") if args.get(1).map(String::as_str) == Some("import") => bench("import"),
+        Some("bench") if args.get(1).map(String::as_str) == Some("accounts") => bench("accounts"),
         Some("bench") if args.get(1).map(String::as_str) == Some("sign-in-storm") => {
             bench("sign_in_storm")
         }

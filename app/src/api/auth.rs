@@ -154,6 +154,16 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
         .ok_or_else(|| AppError::field("form", WRONG_CREDENTIALS))?;
 
     let mut tx = state.pool.begin().await?;
+    // A password the Owner set (seed 003) opens no session: the person
+    // chooses their own first, on the reset page, which then asks for the
+    // second factor as every reset does.
+    if let Some(token) =
+        crate::server::accounts::forced_password_change(&mut tx, proven.account_id).await?
+    {
+        tx.commit().await?;
+        leptos_axum::redirect(&format!("/reset-password/{token}?set-by-owner"));
+        return Ok(());
+    }
     let workspaces = db::active_workspaces(&mut tx, proven.account_id).await?;
     let workspace_id = workspaces.first().map(|w| w.id);
     let landing = super::after_password(

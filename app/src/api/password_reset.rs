@@ -155,7 +155,7 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
     let found = sqlx::query!(
         r#"UPDATE password_resets SET used_at = now()
             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
-        RETURNING account_id"#,
+        RETURNING account_id, set_by_owner"#,
         hash_of_token.as_slice()
     )
     .fetch_optional(&mut *tx)
@@ -169,17 +169,22 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
     )
     .fetch_one(&mut *tx)
     .await?;
-    // The link came to this mailbox: the address is proven too.
+    // A mailed link came to this mailbox: the address is proven too. One
+    // opened by signing in with an Owner-set password proves only that.
     sqlx::query!(
-        "UPDATE accounts SET password_hash = $2, email_verified_at = coalesce(email_verified_at, now())
+        "UPDATE accounts
+            SET password_hash = $2, must_change_password = false,
+                email_verified_at = CASE WHEN $3 THEN email_verified_at
+                                         ELSE coalesce(email_verified_at, now()) END
           WHERE id = $1",
         account_id,
-        hash
+        hash,
+        found.set_by_owner
     )
     .execute(&mut *tx)
     .await?;
     session::end_all(&mut tx, account_id, None).await?;
-    if account.was_unverified {
+    if account.was_unverified && !found.set_by_owner {
         // Whoever made the account without owning the mailbox loses the
         // browsers it knew and any second factor it set up, as when an
         // invitation link claims it.

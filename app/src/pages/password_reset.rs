@@ -80,6 +80,8 @@ pub fn ForgotPasswordPage() -> impl IntoView {
 pub fn ResetPasswordPage() -> impl IntoView {
     let params = leptos_router::hooks::use_params_map();
     let token = Memo::new(move |_| params.with(|p| p.get("token").unwrap_or_default()));
+    let set_by_owner = leptos_router::hooks::use_query_map()
+        .with_untracked(|q| q.get("set-by-owner").is_some());
     let open = Resource::new(move || token.get(), password_reset_state);
     let action = ServerAction::<ResetPassword>::new();
     let errors = ServerErrors::new("/api/reset_password");
@@ -117,6 +119,9 @@ pub fn ResetPasswordPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match open.await {
                             Ok(true) => view! {
+                                {set_by_owner.then(|| view! {
+                                    <div class="alert alert-info" role="status">"Your workspace Owner set your password. Choose your own to go on."</div>
+                                })}
                                 <p class="lede">"Every device signed in to your account is signed out. You stay signed in here."</p>
                                 <form method="post" action=ResetPassword::url() on:submit=on_submit novalidate>
                                     <input type="hidden" name="token" value=move || token.get() />

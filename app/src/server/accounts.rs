@@ -102,3 +102,35 @@ pub async fn forget_previous_holder(
     .await?;
     end_pending_links(conn, account_id).await
 }
+
+/// How long the page for choosing one's own password stays open after
+/// signing in with a password the Owner set.
+pub const FORCED_CHANGE_MINUTES: i32 = 15;
+
+/// When the account must choose a new password (the Owner set it), a
+/// single-use reset token for the page where they do; `None` otherwise.
+pub async fn forced_password_change(
+    conn: &mut PgConnection,
+    account_id: i64,
+) -> Result<Option<String>, AppError> {
+    let must: bool = sqlx::query_scalar!(
+        "SELECT must_change_password FROM accounts WHERE id = $1",
+        account_id
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if !must {
+        return Ok(None);
+    }
+    let token = super::session::SessionToken::generate();
+    sqlx::query!(
+        "INSERT INTO password_resets (token_hash, account_id, expires_at, set_by_owner)
+         VALUES ($1, $2, now() + make_interval(mins => $3), true)",
+        token.hash.as_slice(),
+        account_id,
+        FORCED_CHANGE_MINUTES
+    )
+    .execute(conn)
+    .await?;
+    Ok(Some(token.value))
+}

@@ -738,4 +738,56 @@ async fn setting_a_password_needs_the_owners_own_password_and_ends_the_persons_s
         "{}",
         signed_in.status()
     );
+    // ...which opens no session: she is sent to choose her own first.
+    let to = signed_in
+        .headers()
+        .get("location")
+        .or_else(|| signed_in.headers().get("serverfnredirect"))
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(to.starts_with("/reset-password/"), "{to}");
+    assert!(to.ends_with("?set-by-owner"), "{to}");
+    assert_eq!(
+        app.call_with(&browser, "current_timer", &[]).await.status(),
+        401,
+        "no session with the Owner's password"
+    );
+    let token = to
+        .trim_start_matches("/reset-password/")
+        .trim_end_matches("?set-by-owner")
+        .to_owned();
+    let chosen = app
+        .call_with(
+            &browser,
+            "reset_password",
+            &[("token", &token), ("password", "mia chose this herself")],
+        )
+        .await;
+    assert!(
+        chosen.status().is_success() || chosen.status().is_redirection(),
+        "{}",
+        chosen.status()
+    );
+    assert_eq!(
+        app.call_with(&browser, "current_timer", &[]).await.status(),
+        200,
+        "signed in with her own password"
+    );
+    let must_change: bool =
+        sqlx::query_scalar("SELECT must_change_password FROM accounts WHERE id = $1")
+            .bind(mia.account_id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("flag");
+    assert!(!must_change);
+    // The token worked once.
+    let replay = app
+        .call_with(
+            &client(),
+            "reset_password",
+            &[("token", &token), ("password", "someone else's phrase")],
+        )
+        .await;
+    assert_eq!(replay.status(), 400);
 }

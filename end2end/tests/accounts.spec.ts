@@ -1,0 +1,110 @@
+import { test, expect, type Page } from './fixtures';
+import * as path from 'node:path';
+import { hydrated, inviteAndAccept, signUp, SHOTS, unique, PASSWORD_NEW } from './helpers';
+
+/** Olivia, Owner of her own workspace switched to the Enterprise plan. */
+async function enterpriseOwner(page: Page) {
+  await signUp(page, unique('olivia'), 'Olivia Owner');
+  const plan = await page.request.post('/api/set_plan', {
+    form: { plan: 'enterprise', seats: '10' },
+    headers: { accept: 'application/json' },
+  });
+  expect(plan.ok()).toBeTruthy();
+}
+
+async function accountMenu(owner: Page, name: string) {
+  const row = owner.getByTestId('account-row').filter({ hasText: name });
+  await row.locator('summary').click();
+  return row;
+}
+
+test('the Owner stops a forgotten timer from the Accounts tab and the open page shows it stopped without a reload', async ({ page: owner, browser }) => {
+  await enterpriseOwner(owner);
+  const miaEmail = unique('mia');
+  const { context, page: mia } = await inviteAndAccept(owner, browser, miaEmail, 'Mia Member');
+
+  // Mia starts a timer and leaves her Time page open.
+  await mia.goto('/time');
+  await hydrated(mia);
+  await mia.getByPlaceholder('What are you working on?').fill('Forgotten over lunch');
+  await mia.getByRole('button', { name: 'Start' }).click();
+  await expect(mia.getByTestId('timer-clock')).toBeVisible();
+
+  await owner.goto('/accounts');
+  await hydrated(owner);
+  const row = owner.getByTestId('account-row').filter({ hasText: 'Mia Member' });
+  await expect(row).toContainText('Forgotten over lunch');
+  await owner.setViewportSize({ width: 1280, height: 800 });
+  await owner.screenshot({ path: path.join(SHOTS, 'accounts-desktop.png'), fullPage: true });
+  const overflow = await owner.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+
+  await accountMenu(owner, 'Mia Member');
+  await row.getByRole('button', { name: 'Stop timer' }).click();
+  const dialog = owner.getByRole('dialog', { name: 'Timer of Mia Member stopped' });
+  await expect(dialog).toBeVisible();
+  // Mia's open page shows the timer stopped, without a reload.
+  await expect(mia.getByTestId('timer-clock')).toHaveCount(0, { timeout: 5000 });
+  await expect(mia.getByTestId('header-timer')).toHaveCount(0);
+
+  // The Owner corrects the entry: a bad end says so on its field.
+  const start = await dialog.getByLabel('Started').inputValue();
+  await dialog.getByLabel('Ended').fill(start.replace(/T.*/, 'T00:00'));
+  await dialog.getByRole('button', { name: 'Save times' }).click();
+  await expect(dialog.locator('#end-error')).toContainText('ends before it starts');
+  await dialog.getByLabel('Ended').fill(start.replace(/T.*/, 'T23:00'));
+  await dialog.getByRole('button', { name: 'Save times' }).click();
+  await expect(owner.getByTestId('accounts-notice')).toContainText('Saved the corrected entry of Mia Member');
+  await expect(row).toContainText('Not running');
+
+  // The audit log names the Owner's actions.
+  await owner.goto('/audit');
+  await hydrated(owner);
+  await expect(owner.locator('main')).toContainText('Timer stopped by the Owner');
+  await expect(owner.locator('main')).toContainText('Entry corrected by the Owner');
+
+  await owner.setViewportSize({ width: 390, height: 844 });
+  await owner.goto('/accounts');
+  await hydrated(owner);
+  await expect(owner.getByTestId('account-row').filter({ hasText: 'Mia Member' })).toBeVisible();
+  await owner.screenshot({ path: path.join(SHOTS, 'accounts-phone.png'), fullPage: true });
+  const phoneOverflow = await owner.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(phoneOverflow).toBeLessThanOrEqual(0);
+  await context.close();
+});
+
+test('the Owner sets a password after re-entering their own; the member must choose their own at the next sign-in', async ({ page: owner, browser }) => {
+  await enterpriseOwner(owner);
+  const miaEmail = unique('mia');
+  const { context, page: mia } = await inviteAndAccept(owner, browser, miaEmail, 'Mia Member');
+
+  await owner.goto('/accounts');
+  await hydrated(owner);
+  const row = await accountMenu(owner, 'Mia Member');
+  await row.getByRole('button', { name: 'Set password…' }).click();
+  const dialog = owner.getByRole('dialog', { name: 'Set a password for Mia Member' });
+  // Wrong own password: said on its field, nothing changed.
+  await dialog.getByLabel('Your own password').fill('not my password');
+  await dialog.getByLabel('New password for them').fill('owner chosen phrase');
+  await dialog.getByLabel('Type it again').fill('owner chosen phrase');
+  await dialog.getByRole('button', { name: 'Set password' }).click();
+  await expect(dialog.locator('#own-password-error')).toContainText('not your password');
+  await dialog.getByLabel('Your own password').fill(PASSWORD_NEW);
+  await dialog.getByRole('button', { name: 'Set password' }).click();
+  await expect(owner.getByTestId('accounts-notice')).toContainText('must choose their own');
+
+  // Mia is signed out on her next request.
+  await mia.goto('/time');
+  await expect(mia).toHaveURL(/\/signin/);
+  await hydrated(mia);
+  await mia.getByLabel('Email').fill(miaEmail);
+  await mia.getByLabel('Password').fill('owner chosen phrase');
+  await mia.getByRole('button', { name: 'Sign in' }).click();
+  await expect(mia).toHaveURL(/\/reset-password\/.+set-by-owner/);
+  await expect(mia.getByRole('status').filter({ hasText: 'Your workspace Owner set your password' })).toBeVisible();
+  await hydrated(mia);
+  await mia.getByLabel('New password').fill('mia chose her own');
+  await mia.getByRole('button', { name: 'Save and sign in' }).click();
+  await expect(mia).not.toHaveURL(/reset-password|signin/);
+  await context.close();
+});
