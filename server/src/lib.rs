@@ -7,6 +7,7 @@ pub mod mail_sink;
 pub mod mailer;
 pub mod middleware;
 pub mod photos;
+pub mod rest;
 pub mod seed;
 pub mod seed_members;
 
@@ -62,6 +63,7 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
     let photo_state = state.clone();
     let photo_serve_state = state.clone();
     let fallback_state = state.clone();
+    let rest_state = state.clone();
     let health_pool = state.pool.clone();
     // leptos_axum registers a route per server function (with this context).
     Router::new()
@@ -93,6 +95,12 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
             "/api/audit.csv",
             get(move |request| export::audit_csv(audit_state.clone(), request)),
         )
+        // The REST API: API keys only (see `rest`).
+        .route(
+            "/api/v1/me",
+            get(move |request| rest::me(rest_state.clone(), request)),
+        )
+        .route("/api/v1/{*rest}", axum::routing::any(rest::not_found))
         .leptos_routes_with_context(
             &options,
             routes,

@@ -43,6 +43,9 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ),
     ("kiosk.launched", "Kiosk launched"),
     ("kiosk.pin_set", "Kiosk PIN set"),
+    ("api_key.created", "API key created"),
+    ("api_key.revoked", "API key revoked"),
+    ("api_key.revoked_all", "API keys deactivated"),
 ];
 
 /// The label for an action code; unknown codes show as they are.
@@ -77,6 +80,7 @@ mod tests {
             include_str!("../api/workspaces.rs"),
             include_str!("../server/invitations.rs"),
             include_str!("../server/db.rs"),
+            include_str!("../server/api_keys.rs"),
         ];
         let mut found = 0;
         for source in sources {
@@ -91,6 +95,7 @@ mod tests {
                     "project.",
                     "workspace.",
                     "kiosk.",
+                    "api_key.",
                 ];
                 let looks_like_code = prefixes
                     .iter()

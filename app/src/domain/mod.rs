@@ -2,6 +2,7 @@
 //! way in, and it runs in the browser for instant feedback and again on the
 //! server, from this same code.
 
+pub mod api_key;
 pub mod audit;
 pub mod directory;
 mod email;

@@ -2,6 +2,7 @@
 //! Compiled only with the `ssr` feature, so none of it reaches the browser.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod audit;
 pub mod credentials;
 pub mod csv_import;

@@ -3,6 +3,7 @@
 //! keeps build time and disk use down.
 
 mod account_security;
+mod api_keys;
 mod audit;
 mod auth;
 mod bulk;
