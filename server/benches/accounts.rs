@@ -230,12 +230,10 @@ async fn main() {
         let seeded = seed(&state, neighbour, "neighbour").await;
         security_state(&pool, seeded.workspace_id).await;
     }
-    for table in ["memberships", "accounts", "time_entries", "two_factor", "auth_throttles"] {
-        sqlx::query(&format!("VACUUM (ANALYZE) {table}"))
-            .execute(&pool)
-            .await
-            .expect("vacuum");
-    }
+    sqlx::query("VACUUM (ANALYZE) memberships, accounts, time_entries, two_factor, auth_throttles")
+        .execute(&pool)
+        .await
+        .expect("vacuum");
 
     let base = serve(state, &config).await;
     let mut table = Vec::new();
@@ -247,7 +245,9 @@ async fn main() {
                 let cursor = if case.deep {
                     let mut cursor: Option<String> = None;
                     for _ in 0..20 {
-                        cursor = http_once(&client, &base, *view, cursor.as_deref()).await.next;
+                        cursor = http_once(&client, &base, *view, cursor.as_deref())
+                            .await
+                            .next;
                     }
                     cursor
                 } else {
@@ -268,7 +268,8 @@ async fn main() {
                 let page = http_once(&client, &base, *view, cursor.as_deref()).await;
                 server_times.push(started.elapsed());
                 let started = Instant::now();
-                let rows = floor_once(&pool, workspace.workspace_id, *view, cursor.as_deref()).await;
+                let rows =
+                    floor_once(&pool, workspace.workspace_id, *view, cursor.as_deref()).await;
                 floor_times.push(started.elapsed());
                 assert_eq!(rows, page.rows.len(), "server and floor agree");
                 rows_seen += rows;
@@ -283,7 +284,9 @@ async fn main() {
                 server_p95 / floor_p95,
                 rows_seen as f64 / queries as f64
             );
-            table.push((*size, case.name, server_p50, server_p95, floor_p50, floor_p95));
+            table.push((
+                *size, case.name, server_p50, server_p95, floor_p50, floor_p95,
+            ));
         }
     }
 

@@ -8,6 +8,7 @@ pub mod mail_sink;
 pub mod mailer;
 pub mod middleware;
 pub mod photos;
+pub mod rest;
 pub mod seed;
 pub mod seed_members;
 
@@ -63,6 +64,7 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
     let photo_state = state.clone();
     let photo_serve_state = state.clone();
     let fallback_state = state.clone();
+    let rest_state = state.clone();
     let health_pool = state.pool.clone();
     let timer_events = events::TimerEvents::new(state.clone());
     // leptos_axum registers a route per server function (with this context).
@@ -99,6 +101,12 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
             "/api/audit.csv",
             get(move |request| export::audit_csv(audit_state.clone(), request)),
         )
+        // The REST API: API keys only (see `rest`).
+        .route(
+            "/api/v1/me",
+            get(move |request| rest::me(rest_state.clone(), request)),
+        )
+        .route("/api/v1/{*rest}", axum::routing::any(rest::not_found))
         .leptos_routes_with_context(
             &options,
             routes,

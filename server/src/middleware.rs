@@ -105,7 +105,9 @@ pub async fn api_session_gate(
     next: Next,
 ) -> Response {
     let path = request.uri().path();
-    if !path.starts_with("/api/") {
+    // The REST API authenticates by API key alone and ignores cookies
+    // (`rest`): a session must not open it, nor its absence redirect it.
+    if !path.starts_with("/api/") || path.starts_with(crate::rest::PREFIX) {
         return next.run(request).await;
     }
     if PUBLIC_ENDPOINTS.contains(&path) {

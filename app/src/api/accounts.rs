@@ -55,7 +55,7 @@ pub struct AccountsPage {
 /// The guard of every Accounts-tab function: the Owner on the Enterprise
 /// plan. A refusal is 404, so the tab's existence is not told to others.
 #[cfg(feature = "ssr")]
-async fn require_tab() -> Result<Ctx, AppError> {
+pub(crate) async fn require_tab() -> Result<Ctx, AppError> {
     require(Action::AccountsTab)
         .await
         .map_err(|error| match error {

@@ -342,6 +342,17 @@ pub(crate) async fn apply_status(
                 }));
             }
             set_status(&mut *tx, ctx, membership_id, "inactive").await?;
+            // Their API keys stop with them, for good (a reactivation does
+            // not bring them back).
+            crate::server::api_keys::revoke_all(
+                &mut *tx,
+                &ctx.actor(),
+                ctx.workspace_id,
+                membership_id,
+                target.account_id,
+                crate::server::api_keys::RevokeAllReason::Deactivated,
+            )
+            .await?;
             // Saved with the deactivation's own time: both use the
             // transaction's now().
             stopped_timer = time::stop_running(&mut *tx, ctx.workspace_id, membership_id).await?;

@@ -3,6 +3,7 @@
 //! the few listed in `PUBLIC_ENDPOINTS`, which a signed-out person must reach.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod bulk;

@@ -53,6 +53,9 @@ pub const ACTIONS: &[(&str, &str)] = &[
         "Two-factor removed by the Owner",
     ),
     ("owner_access.password_set", "Password set by the Owner"),
+    ("api_key.created", "API key created"),
+    ("api_key.revoked", "API key revoked"),
+    ("api_key.revoked_all", "API keys deactivated"),
 ];
 
 /// The label for an action code; unknown codes show as they are.
@@ -88,6 +91,7 @@ mod tests {
             include_str!("../api/accounts.rs"),
             include_str!("../server/invitations.rs"),
             include_str!("../server/db.rs"),
+            include_str!("../server/api_keys.rs"),
         ];
         let mut found = 0;
         for source in sources {
@@ -102,6 +106,7 @@ mod tests {
                     "project.",
                     "workspace.",
                     "kiosk.",
+                    "api_key.",
                 ];
                 let looks_like_code = prefixes
                     .iter()

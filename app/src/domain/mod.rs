@@ -3,6 +3,7 @@
 //! server, from this same code.
 
 pub mod accounts;
+pub mod api_key;
 pub mod audit;
 pub mod directory;
 mod email;

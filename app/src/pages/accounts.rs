@@ -13,6 +13,7 @@ use crate::{
             correct_member_entry, list_accounts, remove_member_two_factor, set_member_password,
             stop_member_timer, AccountRow, AccountsPage as Page, StoppedEntry,
         },
+        api_keys::revoke_member_api_keys,
         lifecycle::unlock_member,
     },
     components::layout::AppShell,
@@ -376,6 +377,18 @@ fn AccountMenu(
             );
         });
     };
+    let revoke_keys = move |_| {
+        leptos::task::spawn_local(async move {
+            finish(revoke_member_api_keys(id).await.map(|n| {
+                format!(
+                    "Deactivated {n} API key{} of {}.",
+                    if n == 1 { "" } else { "s" },
+                    name.get_value()
+                )
+            }));
+        });
+    };
+    let has_keys = row.api_keys > 0;
     let reach_note = (!row.within_reach && !row.is_owner).then(|| {
         format!(
             "{} also belongs to a workspace you do not own, so only they can change their password or two-factor.",
@@ -403,6 +416,15 @@ fn AccountMenu(
                 })}
                 {locked.then(|| view! {
                     <button type="button" class="row-menu-item" on:click=unlock>"Unlock"</button>
+                })}
+                {has_keys.then(|| view! {
+                    <Show when=move || confirming.get() == Some("keys") fallback=move || view! {
+                        <button type="button" class="row-menu-item" on:click=move |_| confirming.set(Some("keys"))>"Deactivate API keys…"</button>
+                    }>
+                        <button type="button" class="row-menu-item danger" on:click=revoke_keys>
+                            {format!("Deactivate every API key of {}", name.get_value())}
+                        </button>
+                    </Show>
                 })}
                 {(account_wide && codes).then(|| view! {
                     <Show when=move || confirming.get() == Some("codes") fallback=move || view! {

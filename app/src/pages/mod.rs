@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod groups;

@@ -80,8 +80,8 @@ pub fn ForgotPasswordPage() -> impl IntoView {
 pub fn ResetPasswordPage() -> impl IntoView {
     let params = leptos_router::hooks::use_params_map();
     let token = Memo::new(move |_| params.with(|p| p.get("token").unwrap_or_default()));
-    let set_by_owner = leptos_router::hooks::use_query_map()
-        .with_untracked(|q| q.get("set-by-owner").is_some());
+    let set_by_owner =
+        leptos_router::hooks::use_query_map().with_untracked(|q| q.get("set-by-owner").is_some());
     let open = Resource::new(move || token.get(), password_reset_state);
     let action = ServerAction::<ResetPassword>::new();
     let errors = ServerErrors::new("/api/reset_password");

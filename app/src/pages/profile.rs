@@ -14,7 +14,7 @@ use crate::{
         DisplayName,
     },
     error::AppError,
-    pages::two_factor::TwoFactorCard,
+    pages::{api_keys::ApiKeysCard, two_factor::TwoFactorCard},
 };
 
 /// Largest photo the browser sends (the server checks again).
@@ -30,6 +30,7 @@ pub fn ProfilePage() -> impl IntoView {
             <PasswordCard />
             <TwoFactorCard />
             <SessionsCard />
+            <ApiKeysCard />
         </AppShell>
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod accounts_tab;
+pub mod api_keys;
 pub mod audit;
 pub mod credentials;
 pub mod csv_import;

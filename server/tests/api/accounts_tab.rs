@@ -282,6 +282,20 @@ async fn search_filters_and_pages_walk_every_account_exactly_once(pool: PgPool) 
         names(&list(&app, &app.client, "", "api-keys").await),
         Vec::<String>::new()
     );
+    // A live key counts; a revoked one does not.
+    sqlx::query(
+        "INSERT INTO api_keys (workspace_id, membership_id, name, prefix, key_hash, revoked_at)
+         SELECT $1, m.id, 'CI', 'trk_' || n, sha256(n::text::bytea), CASE WHEN n = 2 THEN now() END
+           FROM memberships m JOIN accounts a ON a.id = m.account_id, generate_series(1, 2) n
+          WHERE m.workspace_id = $1 AND a.email = 'person9@example.com'",
+    )
+    .bind(workspace_id)
+    .execute(&app.pool)
+    .await
+    .expect("keys");
+    let keyed = list(&app, &app.client, "", "api-keys").await;
+    assert_eq!(names(&keyed), vec!["Person 009"]);
+    assert_eq!(keyed["rows"][0]["api_keys"], 1);
 
     // Bad input: a clear message on its field.
     for (search, filter, field) in [

@@ -4,6 +4,7 @@
 
 mod account_security;
 mod accounts_tab;
+mod api_keys;
 mod audit;
 mod auth;
 mod bulk;
