@@ -285,7 +285,7 @@ async fn search_filters_and_pages_walk_every_account_exactly_once(pool: PgPool) 
     // A live key counts; a revoked one does not.
     sqlx::query(
         "INSERT INTO api_keys (workspace_id, membership_id, name, prefix, key_hash, revoked_at)
-         SELECT $1, m.id, 'CI', 'trk_' || n, sha256(n::text::bytea), CASE WHEN n = 2 THEN now() END
+         SELECT $1, m.id, 'CI', 'trk_test000' || n, sha256(n::text::bytea), CASE WHEN n = 2 THEN now() END
            FROM memberships m JOIN accounts a ON a.id = m.account_id, generate_series(1, 2) n
           WHERE m.workspace_id = $1 AND a.email = 'person9@example.com'",
     )
