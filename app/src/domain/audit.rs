@@ -41,6 +41,15 @@ pub const ACTIONS: &[(&str, &str)] = &[
         "workspace.two_factor_policy_changed",
         "Two-factor requirement changed",
     ),
+    (
+        "workspace.impersonation_policy_changed",
+        "“Log in as user” switched",
+    ),
+    ("owner_access.impersonation_started", "Logged in as user"),
+    (
+        "owner_access.impersonation_ended",
+        "Back from “Log in as user”",
+    ),
     ("kiosk.launched", "Kiosk launched"),
     ("kiosk.pin_set", "Kiosk PIN set"),
 ];
@@ -77,6 +86,8 @@ mod tests {
             include_str!("../api/workspaces.rs"),
             include_str!("../server/invitations.rs"),
             include_str!("../server/db.rs"),
+            include_str!("../api/impersonation.rs"),
+            include_str!("../server/impersonation.rs"),
         ];
         let mut found = 0;
         for source in sources {
@@ -91,6 +102,7 @@ mod tests {
                     "project.",
                     "workspace.",
                     "kiosk.",
+                    OWNER_ONLY_PREFIX,
                 ];
                 let looks_like_code = prefixes
                     .iter()
