@@ -73,6 +73,11 @@ impl Config {
         if idle <= 0 || absolute <= 0 {
             return Err("session timeouts must be at least one minute".into());
         }
+        let impersonation_minutes =
+            number("IMPERSONATION_MINUTES", defaults.impersonation_minutes)?;
+        if !(1..=24 * 60).contains(&impersonation_minutes) {
+            return Err("IMPERSONATION_MINUTES must be between 1 and 1440".into());
+        }
         let retry_base = number("MAIL_RETRY_BASE_SECONDS", 5u64)?;
         let retry_max = number("MAIL_RETRY_MAX_SECONDS", 900u64)?;
         if retry_base == 0 || retry_max < retry_base {
@@ -110,6 +115,7 @@ impl Config {
                     "UNCONFIRMED_ACCOUNT_HOURS",
                     defaults.unconfirmed_account_ttl.num_hours(),
                 )?),
+                impersonation_minutes,
             },
             public_origin,
             mailer: MailerConfig {

@@ -127,7 +127,12 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
         .layer(DefaultBodyLimit::max(
             app::domain::invite::MAX_IMPORT_BYTES * 3 / 2,
         ))
-        .layer(from_fn_with_state(state, middleware::api_session_gate))
+        .layer(from_fn_with_state(
+            state.clone(),
+            middleware::api_session_gate,
+        ))
+        // Runs before the session gate: a lapsed view returns the Owner first.
+        .layer(from_fn_with_state(state, middleware::impersonation_gate))
         .layer(from_fn_with_state(
             middleware::OriginPolicy::new(Some(config.public_origin.clone())),
             middleware::same_origin_only,

@@ -3,7 +3,11 @@
 use app::{
     api::PUBLIC_ENDPOINTS,
     error::AppError,
-    server::{session, AppState},
+    server::{
+        impersonation::{self, Verdict},
+        session::{self, RequestMeta},
+        AppState,
+    },
 };
 use axum::{
     body::Body,
@@ -135,6 +139,100 @@ pub async fn api_session_gate(
         }
         Ok(None) => refuse(request.headers()),
         Err(error) => error_response(error),
+    }
+}
+
+/// "Log in as user" at the edge, before the session gate. Only requests
+/// that carry the parked Owner cookie, or that call a public endpoint with
+/// a session, cost anything here.
+/// - A view that lapsed (its time is up, or it is no longer allowed) is
+///   ended (audited, the person told) and the Owner's own session cookie
+///   comes back: a page is then served as the Owner; a server function is
+///   not run (it was meant for the person) but answered with what happened,
+///   or, for a plain form post, sent to "/".
+/// - A live view may not sign in, sign up or use links (those would
+///   replace or drop the view without recording its end).
+pub async fn impersonation_gate(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let headers = request.headers();
+    let token = session::token_from_headers(headers);
+    let parked = impersonation::owner_token_from_headers(headers);
+    let public = PUBLIC_ENDPOINTS.contains(&request.uri().path());
+    if parked.is_none() && !(public && token.is_some()) {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    let meta = RequestMeta::from_parts(&parts, &state.auth);
+    let mut conn = match state.pool.acquire().await {
+        Ok(conn) => conn,
+        Err(error) => return error_response(error.into()),
+    };
+    let mut drop_parked = false;
+    if let Some(parked) = &parked {
+        let verdict =
+            impersonation::on_request(&mut conn, token.as_deref(), parked, &meta, &state.auth)
+                .await;
+        match verdict {
+            Err(error) => return error_response(error),
+            Ok(Verdict::Viewing) => {}
+            Ok(Verdict::Stale) => drop_parked = true,
+            Ok(Verdict::Returned {
+                owner_token,
+                message,
+            }) => {
+                drop(conn);
+                let mut response = if parts.uri.path().starts_with("/api/") {
+                    if accepts_html(&parts.headers) {
+                        (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response()
+                    } else {
+                        error_response(AppError::Conflict(message))
+                    }
+                } else {
+                    impersonation::request_as_owner(&mut parts.headers, &owner_token);
+                    next.run(Request::from_parts(parts, body)).await
+                };
+                for cookie in impersonation::return_cookies(&owner_token, &state.auth, meta.secure)
+                {
+                    append_cookie(&mut response, &cookie);
+                }
+                return response;
+            }
+        }
+    }
+    if public {
+        if let Some(token) = &token {
+            match impersonation::live_view_of(&mut conn, token, &state.auth).await {
+                Err(error) => return error_response(error),
+                Ok(Some(name)) => {
+                    return error_response(impersonation::refusal(
+                        &name,
+                        "sign in, sign up or open account links",
+                    ))
+                }
+                Ok(None) => {}
+            }
+        }
+    }
+    drop(conn);
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    if drop_parked {
+        append_cookie(
+            &mut response,
+            &impersonation::clear_owner_cookie(meta.secure),
+        );
+    }
+    response
+}
+
+fn append_cookie(response: &mut Response, cookie: &str) {
+    match header::HeaderValue::from_str(cookie) {
+        Ok(value) => {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+        Err(_) => tracing::error!("a cookie is not a valid header value"),
     }
 }
 

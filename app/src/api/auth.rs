@@ -26,6 +26,9 @@ pub struct Me {
     /// The workspace asks its Owners and Admins for two-factor, they are
     /// one, and theirs is off: every page but the profile sends them there.
     pub must_enrol_two_factor: bool,
+    /// Set while the Owner views the workspace as this person ("Log in as
+    /// user"): the banner shows it and the switcher is hidden.
+    pub viewing_as: Option<super::impersonation::ViewingAs>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -181,7 +184,18 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
 
 #[server(prefix = "/api", endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
-    let ctx = crate::server::require_account().await?;
+    let ctx = crate::server::require_account_even_impersonating().await?;
+    // An Owner viewing as someone signs out of the view only, and is back
+    // in their own (unlike Zammad, nothing of the view survives).
+    if ctx.impersonator_account_id.is_some() {
+        let back = super::impersonation::return_to_owner(
+            &ctx,
+            crate::server::impersonation::EndReason::SignOut,
+        )
+        .await?;
+        leptos_axum::redirect(if back { "/" } else { "/signin" });
+        return Ok(());
+    }
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
     session::delete(&mut conn, &ctx.session.token_hash).await?;
@@ -195,11 +209,15 @@ pub async fn sign_out() -> Result<(), AppError> {
 /// none, and the session remembers the choice.
 #[server(prefix = "/api", endpoint = "current_user")]
 pub async fn current_user() -> Result<Me, AppError> {
-    let ctx = crate::server::require_account().await?;
+    let ctx = crate::server::require_account_even_impersonating().await?;
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
     let profile = db::account_profile(&mut conn, ctx.account_id).await?;
-    let workspaces = db::active_workspaces(&mut conn, ctx.account_id).await?;
+    let mut workspaces = db::active_workspaces(&mut conn, ctx.account_id).await?;
+    // A view as someone is pinned to one workspace: their others stay unseen.
+    if ctx.impersonator_account_id.is_some() {
+        workspaces.retain(|w| Some(w.id) == ctx.session.active_workspace_id);
+    }
     let current = ctx
         .session
         .active_workspace_id
@@ -223,7 +241,15 @@ pub async fn current_user() -> Result<Me, AppError> {
         }
         _ => false,
     };
+    let viewing_as = ctx
+        .impersonator_account_id
+        .map(|_| super::impersonation::ViewingAs {
+            name: profile.display_name.clone(),
+            email: profile.email.clone(),
+            ends_at_ms: ctx.session.expires_at.timestamp_millis(),
+        });
     Ok(Me {
+        viewing_as,
         must_enrol_two_factor,
         account_id: profile.id,
         name: profile.display_name,

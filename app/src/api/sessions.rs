@@ -1,5 +1,6 @@
 //! "Your sessions" on the profile: every browser signed in to the account,
-//! with where and when, and a way to end any of them.
+//! with where and when, and a way to end any of them. An Owner's view as
+//! the person is not one of them (it is recorded and told when it ends).
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -32,7 +33,7 @@ pub async fn my_sessions() -> Result<Vec<SessionInfo>, AppError> {
     let rows = sqlx::query!(
         "SELECT id, token_hash, user_agent, ip, created_at, last_seen_at
            FROM sessions
-          WHERE account_id = $1 AND expires_at > now()
+          WHERE account_id = $1 AND expires_at > now() AND impersonator_account_id IS NULL
           ORDER BY token_hash = $2 DESC, last_seen_at DESC
           LIMIT $3",
         ctx.account_id,
@@ -65,7 +66,9 @@ pub async fn end_session(session_id: i64) -> Result<(), AppError> {
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
     let ended = sqlx::query!(
-        "DELETE FROM sessions WHERE account_id = $1 AND id = $2 RETURNING token_hash",
+        "DELETE FROM sessions
+          WHERE account_id = $1 AND id = $2 AND impersonator_account_id IS NULL
+      RETURNING token_hash",
         ctx.account_id,
         session_id
     )

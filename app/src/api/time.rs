@@ -411,6 +411,7 @@ pub async fn set_kiosk_pin(membership_id: Option<i64>, pin: String) -> Result<()
         None => require(Action::EditOwnProfile).await?,
         Some(_) => require(Action::EditMemberProfile).await?,
     };
+    crate::server::guard::refuse_while_impersonating(&ctx.session, "set Kiosk PINs").await?;
     let pin = KioskPin::parse(&pin).map_err(|m| AppError::field("pin", m))?;
     let target = membership_id.unwrap_or(ctx.membership_id);
     let state = app_state()?;

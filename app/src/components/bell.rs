@@ -1,11 +1,15 @@
-//! The bell in the header: invitations waiting for the signed-in person
+//! The bell in the header: notices for the signed-in person (e.g. an
+//! Owner viewed Teamroom as them; Dismiss) and invitations waiting for them
 //! (Accept / Decline), with an unread count. Invitations are shown only to
 //! a confirmed address; until then the bell offers the confirmation mail.
 
 use leptos::prelude::*;
 
 use crate::{
-    api::invitations::{answer_invitation, my_invitations, resend_verification, Bell},
+    api::{
+        invitations::{answer_invitation, my_invitations, resend_verification, Bell},
+        notices::{dismiss_notice, my_notices, BellNotice},
+    },
     components::session::use_session,
     error::AppError,
 };
@@ -21,6 +25,16 @@ pub fn BellMenu() -> impl IntoView {
     });
     let shown: RwSignal<Option<Result<Bell, AppError>>> = RwSignal::new(None);
     Effect::new(move |_| shown.set(bell.get()));
+    let notices = LocalResource::new(move || {
+        version.get();
+        my_notices()
+    });
+    let shown_notices: RwSignal<Vec<BellNotice>> = RwSignal::new(Vec::new());
+    Effect::new(move |_| {
+        if let Some(Ok(list)) = notices.get() {
+            shown_notices.set(list);
+        }
+    });
     let open = RwSignal::new(false);
     let message = RwSignal::new(None::<String>);
     let session = use_session();
@@ -30,6 +44,15 @@ pub fn BellMenu() -> impl IntoView {
             .get()
             .and_then(Result::ok)
             .map_or(0, |b| b.invitations.len())
+            + shown_notices.with(Vec::len)
+    };
+    let dismiss = move |notice_id: i64| {
+        leptos::task::spawn_local(async move {
+            match dismiss_notice(notice_id).await {
+                Ok(()) => version.update(|v| *v += 1),
+                Err(error) => message.set(Some(error.to_string())),
+            }
+        });
     };
     let answer = move |workspace_id: i64, invitation_id: i64, accept: bool| {
         leptos::task::spawn_local(async move {
@@ -81,6 +104,24 @@ pub fn BellMenu() -> impl IntoView {
             </button>
             <div id="bell-panel" class="bell-panel" role="region" aria-label="Notifications" hidden=move || !open.get()>
                 {move || message.get().map(|m| view! { <p class="bell-message" role="status">{m}</p> })}
+                {move || {
+                    let list = shown_notices.get();
+                    (!list.is_empty()).then(|| view! {
+                        <ul class="bell-list">
+                            {list.into_iter().map(|notice| {
+                                let id = notice.id;
+                                view! {
+                                    <li class="bell-item bell-notice" data-testid="bell-notice">
+                                        <p>{notice.body}</p>
+                                        <div class="actions">
+                                            <button type="button" class="button" on:click=move |_| dismiss(id)>"Dismiss"</button>
+                                        </div>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    })
+                }}
                 {move || match shown.get() {
                     None => view! { <p class="muted">"Loading…"</p> }.into_any(),
                     Some(Err(error)) => view! { <p class="muted">{error.to_string()}</p> }.into_any(),
@@ -89,7 +130,11 @@ pub fn BellMenu() -> impl IntoView {
                         <button type="button" class="button" on:click=resend>"Send the link again"</button>
                     }.into_any(),
                     Some(Ok(bell)) if bell.invitations.is_empty() => {
-                        view! { <p class="muted">"No new notifications."</p> }.into_any()
+                        if shown_notices.with(Vec::is_empty) {
+                            view! { <p class="muted">"No new notifications."</p> }.into_any()
+                        } else {
+                            ().into_any()
+                        }
                     }
                     Some(Ok(bell)) => view! {
                         <ul class="bell-list">

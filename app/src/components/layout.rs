@@ -97,27 +97,36 @@ fn Header(me: Me) -> impl IntoView {
         .map(|w| w.positions.headline().label())
         .unwrap_or("");
     let workspaces = me.workspaces.clone();
+    // While the Owner views as someone the view is pinned to this
+    // workspace: no switcher (the server refuses switching anyway).
+    let viewing_as = me.viewing_as.clone();
+    let show_switcher = viewing_as.is_none();
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
+        {viewing_as.map(|viewing| {
+            view! { <crate::components::impersonation::ViewingAsBanner viewing /> }.into_any()
+        })}
         <header class="topbar">
             <div class="topbar-row">
                 <a class="brand" href="/team">
                     <span class="brand-mark" aria-hidden="true">"T"</span>
                     <span class="brand-name">"Teamroom"</span>
                 </a>
-                <label class="switcher">
-                    <span class="visually-hidden">"Workspace"</span>
-                    <select name="workspace" on:change=on_switch>
-                        {workspaces
-                            .into_iter()
-                            .map(|w| {
-                                let selected = Some(w.id) == current_id;
-                                view! { <option value=w.id.to_string() selected=selected>{w.name}</option> }
-                            })
-                            .collect_view()}
-                        <option value="new">"+ New workspace"</option>
-                    </select>
-                </label>
+                {show_switcher.then(|| view! {
+                    <label class="switcher">
+                        <span class="visually-hidden">"Workspace"</span>
+                        <select name="workspace" on:change=on_switch>
+                            {workspaces
+                                .into_iter()
+                                .map(|w| {
+                                    let selected = Some(w.id) == current_id;
+                                    view! { <option value=w.id.to_string() selected=selected>{w.name}</option> }
+                                })
+                                .collect_view()}
+                            <option value="new">"+ New workspace"</option>
+                        </select>
+                    </label>
+                }.into_any())}
                 // Type-erased: the header's view type is otherwise too deep
                 // for the compiler's default recursion limit.
                 {view! { <crate::components::timer::HeaderTimer /> }.into_any()}

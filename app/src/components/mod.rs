@@ -2,6 +2,7 @@
 
 pub mod bell;
 pub mod form;
+pub mod impersonation;
 pub mod layout;
 pub mod session;
 pub mod timer;

@@ -90,6 +90,29 @@ pub enum TwoFactorMethod {
     All,
 }
 
+/// Longest reason an Owner may give for viewing as someone.
+pub const MAX_REASON_CHARS: usize = 500;
+
+/// The optional reason for viewing as someone: trimmed, at most `MAX_REASON_CHARS`, one line of
+/// plain text (it is shown in the audit log, the bell and a mail).
+pub fn parse_reason(reason: Option<&str>) -> Result<Option<String>, String> {
+    let Some(text) = reason.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if text.chars().count() > MAX_REASON_CHARS {
+        return Err(format!(
+            "Keep the reason to {MAX_REASON_CHARS} characters or fewer."
+        ));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(
+            "The reason must be plain text on one line (no line breaks or control characters)."
+                .to_owned(),
+        );
+    }
+    Ok(Some(text.to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

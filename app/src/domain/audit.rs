@@ -41,6 +41,15 @@ pub const ACTIONS: &[(&str, &str)] = &[
         "workspace.two_factor_policy_changed",
         "Two-factor requirement changed",
     ),
+    (
+        "workspace.impersonation_policy_changed",
+        "“Log in as user” switched",
+    ),
+    ("owner_access.impersonation_started", "Logged in as user"),
+    (
+        "owner_access.impersonation_ended",
+        "Back from “Log in as user”",
+    ),
     ("kiosk.launched", "Kiosk launched"),
     ("kiosk.pin_set", "Kiosk PIN set"),
     ("owner_access.timer_stopped", "Timer stopped by the Owner"),
@@ -92,6 +101,8 @@ mod tests {
             include_str!("../server/invitations.rs"),
             include_str!("../server/db.rs"),
             include_str!("../server/api_keys.rs"),
+            include_str!("../api/impersonation.rs"),
+            include_str!("../server/impersonation.rs"),
         ];
         let mut found = 0;
         for source in sources {
@@ -107,6 +118,7 @@ mod tests {
                     "workspace.",
                     "kiosk.",
                     "api_key.",
+                    OWNER_ONLY_PREFIX,
                 ];
                 let looks_like_code = prefixes
                     .iter()

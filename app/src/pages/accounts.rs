@@ -14,11 +14,12 @@ use crate::{
             stop_member_timer, AccountRow, AccountsPage as Page, StoppedEntry,
         },
         api_keys::revoke_member_api_keys,
+        impersonation::start_impersonation,
         lifecycle::unlock_member,
     },
     components::layout::AppShell,
     domain::{
-        accounts::{AccountFilter, AccountSearch, TwoFactorMethod, ACCOUNT_FILTERS},
+        accounts::{parse_reason, AccountFilter, AccountSearch, TwoFactorMethod, ACCOUNT_FILTERS},
         directory::url_encode,
         time::EntryTimes,
         Password,
@@ -257,6 +258,9 @@ fn AccountsTable(page: Page, view: Memo<View>, changed: Callback<String>) -> imp
             AccountDialog::Correct { membership_id, name, entry } => Some(view! {
                 <CorrectEntryDialog membership_id name entry dialog changed />
             }.into_any()),
+            AccountDialog::ViewAs { membership_id, name } => Some(view! {
+                <ViewAsDialog membership_id name dialog />
+            }.into_any()),
         }}
     }
 }
@@ -272,6 +276,10 @@ enum AccountDialog {
         membership_id: i64,
         name: String,
         entry: StoppedEntry,
+    },
+    ViewAs {
+        membership_id: i64,
+        name: String,
     },
 }
 
@@ -397,6 +405,9 @@ fn AccountMenu(
     });
     let account_wide = row.within_reach && !row.is_owner;
     let has_timer = row.timer.is_some();
+    // Who may be viewed as: an active member who is not the Owner (the
+    // server checks again, with the workspace's switch).
+    let may_view_as = row.status == "active" && !row.is_owner;
     let locked = row.locked_until.is_some();
     let authenticator = row.authenticator;
     let codes = row.recovery_codes_left > 0;
@@ -411,6 +422,12 @@ fn AccountMenu(
         } on:keydown=|ev| ev.stop_propagation()>
             <summary class="button button-small button-quiet" aria-label=format!("Actions for {}", row.name)>"⋯"</summary>
             <div class="row-menu-list" role="group" aria-label=format!("Actions for {}", row.name)>
+                {may_view_as.then(|| view! {
+                    <button type="button" class="row-menu-item" on:click=move |_| {
+                        open.set(false);
+                        dialog.set(AccountDialog::ViewAs { membership_id: id, name: name.get_value() });
+                    }>"Log in as user…"</button>
+                })}
                 {has_timer.then(|| view! {
                     <button type="button" class="row-menu-item" on:click=stop_timer>"Stop timer"</button>
                 })}
@@ -642,6 +659,71 @@ fn CorrectEntryDialog(
                 <div class="actions">
                     <button type="button" class="button" on:click=move |_| dialog.set(AccountDialog::Closed)>"Keep as stopped"</button>
                     <button type="submit" class="button button-primary">"Save times"</button>
+                </div>
+            </form>
+        </AccountModal>
+    }
+}
+
+#[component]
+fn ViewAsDialog(
+    membership_id: i64,
+    name: String,
+    dialog: RwSignal<AccountDialog>,
+) -> impl IntoView {
+    let reason = RwSignal::new(String::new());
+    let server = RwSignal::new(None::<AppError>);
+    let busy = RwSignal::new(false);
+    let reason_error = move || {
+        parse_reason(Some(&reason.get()))
+            .err()
+            .or_else(|| server.with(|e| e.as_ref().and_then(|e| e.field_message("reason"))))
+    };
+    let other_error = move || {
+        server.with(|e| match e {
+            Some(AppError::Validation(_)) | None => None,
+            Some(other) => Some(other.to_string()),
+        })
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let typed = reason.get_untracked();
+        let Ok(parsed) = parse_reason(Some(&typed)) else {
+            return;
+        };
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            match start_impersonation(membership_id, parsed).await {
+                Ok(()) => {
+                    // A full load, so the header and banner read the new
+                    // session from the cookie.
+                    #[cfg(feature = "hydrate")]
+                    if let Some(window) = web_sys::window() {
+                        let _ = window.location().set_href("/");
+                    }
+                }
+                Err(error) => {
+                    server.set(Some(error));
+                    let _ = busy.try_set(false);
+                }
+            }
+        });
+    };
+    view! {
+        <AccountModal title=format!("Log in as {name}") dialog>
+            <form class="stack" on:submit=submit novalidate>
+                <p class="muted small">{format!(
+                    "You see this workspace as {name} sees it, for 30 minutes at most, with a banner and “Back to my view”. Their password, email, two-factor, API keys and sessions stay out of reach. What you do is recorded as you acting as them, and they are told afterwards."
+                )}</p>
+                <div class="field" class:invalid=move || reason_error().is_some()>
+                    <label for="view-as-reason">"Reason (optional, shown to them)"</label>
+                    <input id="view-as-reason" type="text" name="reason" maxlength="500" autocomplete="off" bind:value=reason
+                        aria-describedby="view-as-reason-error" aria-invalid=move || if reason_error().is_some() { "true" } else { "false" } />
+                    <p class="field-error" id="view-as-reason-error" aria-live="polite">{reason_error}</p>
+                </div>
+                {move || other_error().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })}
+                <div class="actions">
+                    <button type="submit" class="button button-primary" disabled=move || busy.get()>{format!("Log in as {name}")}</button>
                 </div>
             </form>
         </AccountModal>

@@ -217,7 +217,7 @@ fn AuditLine(row: AuditRow) -> impl IntoView {
             <td data-label="When" class="nowrap">{row.at.clone()}</td>
             <td data-label="Who">
                 {row.actor.clone()}
-                {acting.map(|a| view! { <span class="muted small">{format!(" acting as {a}")}</span> })}
+                {acting.map(|a| view! { <span class="acting-as">{format!(" as {a}")}</span> })}
             </td>
             <td data-label="Action"><span class="badge">{row.action_label.clone()}</span></td>
             <td data-label="To whom">{row.target.clone()}</td>

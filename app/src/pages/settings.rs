@@ -16,6 +16,7 @@ pub fn SettingsPage() -> impl IntoView {
             <div class="page-head"><h1>"Settings"</h1></div>
             <WorkspaceDetails />
             <TwoFactorPolicy />
+            <crate::components::impersonation::ImpersonationPolicy />
             <PlanAndSeats />
         </AppShell>
     }

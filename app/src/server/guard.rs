@@ -19,14 +19,22 @@ use crate::{
 /// A signed-in account, before any workspace is involved.
 #[derive(Debug, Clone)]
 pub struct AccountCtx {
+    /// The account the session is for: while an Owner views as someone,
+    /// that person.
     pub account_id: i64,
+    /// The Owner viewing as `account_id` ("Log in as user"), if any. Only
+    /// `require_account_even_impersonating` lets such a session through.
+    pub impersonator_account_id: Option<i64>,
     pub session: SessionRow,
     pub meta: RequestMeta,
 }
 
 impl AccountCtx {
     pub fn actor(&self) -> Actor {
-        Actor::new(self.account_id, None, &self.meta)
+        match self.impersonator_account_id {
+            Some(owner) => Actor::new(owner, Some(self.account_id), &self.meta),
+            None => Actor::new(self.account_id, None, &self.meta),
+        }
     }
 }
 
@@ -48,6 +56,11 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// An Owner viewing the workspace as this member ("Log in as user").
+    pub fn is_impersonating(&self) -> bool {
+        self.session.impersonator_account_id.is_some()
+    }
+
     pub fn actor(&self) -> Actor {
         let acting_as =
             (self.subject_account_id != self.actor_account_id).then_some(self.subject_account_id);
@@ -79,15 +92,48 @@ async fn current_session(state: &AppState) -> Result<(SessionRow, RequestMeta), 
 pub const TWO_FACTOR_REQUIRED: &str =
     "This workspace requires Owners and Admins to use two-factor authentication. Turn it on in your profile.";
 
-/// Any signed-in account.
+/// Any signed-in account, acting for itself. Refuses an Owner viewing as
+/// someone: account-level functions (password, email, two-factor,
+/// sessions, workspaces, invitations) are the person's own, so a new one is
+/// out of an impersonator's reach unless it opts in explicitly.
 pub async fn require_account() -> Result<AccountCtx, AppError> {
+    let ctx = require_account_even_impersonating().await?;
+    refuse_while_impersonating(
+        &ctx.session,
+        "change their password, email, two-factor, sessions, API keys or workspaces",
+    )
+    .await?;
+    Ok(ctx)
+}
+
+/// Any signed-in account, including an Owner viewing as someone: only for
+/// what the view itself needs (who is signed in, the bell, sign out, "Back
+/// to my view"). Callers decide what an impersonator sees.
+pub async fn require_account_even_impersonating() -> Result<AccountCtx, AppError> {
     let state = app_state()?;
     let (session, meta) = current_session(&state).await?;
     Ok(AccountCtx {
         account_id: session.account_id,
+        impersonator_account_id: session.impersonator_account_id,
         session,
         meta,
     })
+}
+
+/// Refuses, with a message naming the person, when `session` is an
+/// Owner's view as someone ("Log in as user"). For functions guarded by
+/// `require(action)` that touch the person's credentials: Kiosk PIN, API
+/// keys. Call it right after the guard with what is refused, e.g.
+/// `guard::refuse_while_impersonating(&ctx.session, "manage their API keys").await?`.
+/// `require_account()` already does this for every account-level function.
+pub async fn refuse_while_impersonating(session: &SessionRow, what: &str) -> Result<(), AppError> {
+    if session.impersonator_account_id.is_none() {
+        return Ok(());
+    }
+    let state = app_state()?;
+    let mut conn = state.pool.acquire().await?;
+    let name = super::impersonation::subject_name(&mut conn, session.account_id).await?;
+    Err(super::impersonation::refusal(&name, what))
 }
 
 /// An active member of the session's workspace who may perform `action`.
@@ -176,7 +222,11 @@ pub async fn authorize(
         .await?;
     }
     Ok(Ctx {
-        actor_account_id: session.account_id,
+        // A view as someone was checked when the session loaded
+        // (`session::load`): the Owner is still the Owner, the switch is on.
+        actor_account_id: session
+            .impersonator_account_id
+            .unwrap_or(session.account_id),
         subject_account_id: session.account_id,
         workspace_id,
         plan,

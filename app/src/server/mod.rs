@@ -10,6 +10,7 @@ pub mod csv_import;
 pub mod db;
 pub mod directory;
 pub mod guard;
+pub mod impersonation;
 pub mod invitations;
 pub mod notices;
 pub mod outbox;
@@ -21,5 +22,5 @@ pub mod time;
 pub mod two_factor;
 pub mod user_agent;
 
-pub use guard::{require, require_account, AccountCtx, Ctx};
+pub use guard::{require, require_account, require_account_even_impersonating, AccountCtx, Ctx};
 pub use state::{app_state, AppState, AuthSettings};

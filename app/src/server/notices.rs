@@ -200,3 +200,55 @@ pub async fn changed_by_owner(
     )
     .await
 }
+
+/// An item in the person's bell that is not an invitation (kinds:
+/// `account_notices_kind`), written in the caller's transaction.
+pub async fn to_bell(
+    conn: &mut PgConnection,
+    account_id: i64,
+    workspace_id: Option<i64>,
+    kind: &str,
+    body: &str,
+) -> Result<(), AppError> {
+    let body: String = body.chars().take(2000).collect();
+    sqlx::query!(
+        "INSERT INTO account_notices (account_id, workspace_id, kind, body) VALUES ($1, $2, $3, $4)",
+        account_id,
+        workspace_id,
+        kind,
+        body
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// An Owner's view as the person ended: who, when and why, told by mail
+/// (the bell item is written by the caller). Not a "was this you?" mail:
+/// the person did not do it, the Owner of their workspace did.
+pub async fn viewed_as_you(
+    conn: &mut PgConnection,
+    account_id: i64,
+    subject: &str,
+    paragraphs: &[String],
+) -> Result<(), AppError> {
+    let recipient = account_email(conn, account_id).await?;
+    let (body_text, body_html) = bodies(
+        paragraphs,
+        "If you have questions about it, ask your workspace owner.",
+    );
+    outbox::enqueue(
+        conn,
+        &OutgoingMail {
+            kind: MailKind::SecurityNotice,
+            workspace_id: None,
+            membership_id: None,
+            recipient,
+            subject: subject.to_owned(),
+            body_text,
+            body_html,
+        },
+    )
+    .await?;
+    Ok(())
+}

@@ -43,6 +43,9 @@ pub struct SessionRow {
     pub account_id: i64,
     pub active_workspace_id: Option<i64>,
     pub expires_at: DateTime<Utc>,
+    /// Set on an impersonation session ("Log in as user"): the Owner
+    /// viewing as `account_id`. See `server::impersonation`.
+    pub impersonator_account_id: Option<i64>,
 }
 
 /// Where a request came from, for sessions and audit rows.
@@ -165,7 +168,9 @@ pub async fn create(
 }
 
 /// The live session for a cookie value: not past its absolute expiry, not
-/// idle too long. Touches `last_seen_at` at most once a minute.
+/// idle too long, and, for an impersonation session, still allowed
+/// (`teamroom_impersonation_allowed`). Touches `last_seen_at` at most once
+/// a minute.
 pub async fn load(
     conn: &mut PgConnection,
     token: &str,
@@ -174,12 +179,16 @@ pub async fn load(
     // A read on every request; the idle clock is written at most once a
     // minute, so ordinary requests cost no write (and no WAL flush).
     let Some(found) = sqlx::query!(
-        "SELECT token_hash, account_id, active_workspace_id, expires_at,
+        "SELECT token_hash, account_id, active_workspace_id, expires_at, impersonator_account_id,
                 last_seen_at < now() - interval '60 seconds' AS \"stale!\"
            FROM sessions
           WHERE token_hash = $1
             AND expires_at > now()
-            AND last_seen_at > now() - make_interval(secs => $2)",
+            AND last_seen_at > now() - make_interval(secs => $2)
+            AND (impersonator_account_id IS NULL
+                 OR (active_workspace_id = impersonation_workspace_id
+                     AND teamroom_impersonation_allowed(impersonation_workspace_id,
+                             impersonator_account_id, account_id, return_token_hash)))",
         hash_token(token),
         settings.session_idle.num_seconds() as f64
     )
@@ -201,13 +210,19 @@ pub async fn load(
         account_id: found.account_id,
         active_workspace_id: found.active_workspace_id,
         expires_at: found.expires_at,
+        impersonator_account_id: found.impersonator_account_id,
     }))
 }
 
+/// Ends a session. Never an Owner's view as someone: those end through
+/// `server::impersonation`, which records the end and tells the person.
 pub async fn delete(conn: &mut PgConnection, token_hash: &[u8]) -> Result<(), AppError> {
-    sqlx::query!("DELETE FROM sessions WHERE token_hash = $1", token_hash)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM sessions WHERE token_hash = $1 AND impersonator_account_id IS NULL",
+        token_hash
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -227,10 +242,13 @@ pub async fn set_active_workspace(
 }
 
 /// Removes sessions past their expiry; called periodically by the server.
+/// Impersonation sessions that lapsed are ended first, with their audit
+/// row and the person's notice, so none ends silently.
 pub async fn purge_expired(
     conn: &mut PgConnection,
     settings: &AuthSettings,
 ) -> Result<u64, AppError> {
+    super::impersonation::end_lapsed(conn, settings).await?;
     let done = sqlx::query!(
         "DELETE FROM sessions
           WHERE expires_at <= now() OR last_seen_at <= now() - make_interval(secs => $1)",
@@ -351,14 +369,18 @@ pub async fn start(
 }
 
 /// Ends every session of an account (password reset, a claimed address),
-/// or every one but `keep`.
+/// or every one but `keep`. An Owner's view as the account is not the
+/// account's own session: it is ended (and recorded) by
+/// `server::impersonation`, never here.
 pub async fn end_all(
     conn: &mut PgConnection,
     account_id: i64,
     keep: Option<&[u8]>,
 ) -> Result<u64, AppError> {
     Ok(sqlx::query!(
-        "DELETE FROM sessions WHERE account_id = $1 AND ($2::bytea IS NULL OR token_hash <> $2)",
+        "DELETE FROM sessions
+          WHERE account_id = $1 AND ($2::bytea IS NULL OR token_hash <> $2)
+            AND impersonator_account_id IS NULL",
         account_id,
         keep
     )

@@ -32,6 +32,8 @@ pub struct AuthSettings {
     /// Hours an account whose address was never confirmed, and which was
     /// not used since, is kept (`UNCONFIRMED_ACCOUNT_HOURS`).
     pub unconfirmed_account_ttl: chrono::Duration,
+    /// Minutes an Owner's "Log in as user" view lasts (`IMPERSONATION_MINUTES`).
+    pub impersonation_minutes: i64,
 }
 
 impl Default for AuthSettings {
@@ -47,6 +49,7 @@ impl Default for AuthSettings {
             sign_ups_per_ip_hour: 20,
             sign_ins_per_ip_minute: 60,
             unconfirmed_account_ttl: chrono::Duration::hours(72),
+            impersonation_minutes: 30,
         }
     }
 }

@@ -12,6 +12,7 @@ mod directory;
 mod email_change;
 mod guard;
 mod helpers;
+mod impersonation;
 mod invitations;
 mod lifecycle;
 mod mail;
