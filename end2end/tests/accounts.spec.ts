@@ -108,3 +108,63 @@ test('the Owner sets a password after re-entering their own; the member must cho
   await expect(mia).not.toHaveURL(/reset-password|signin/);
   await context.close();
 });
+
+test('the Owner logs in as a member with a reason: banner, credentials out of reach, audited as them, told afterwards', async ({ page: owner, browser }) => {
+  await enterpriseOwner(owner);
+  const miaEmail = unique('mia');
+  const { context, page: mia } = await inviteAndAccept(owner, browser, miaEmail, 'Mia Member');
+
+  await owner.goto('/accounts');
+  await hydrated(owner);
+  const row = await accountMenu(owner, 'Mia Member');
+  await row.getByRole('button', { name: 'Log in as user…' }).click();
+  const dialog = owner.getByRole('dialog', { name: 'Log in as Mia Member' });
+  // Too long a reason is refused on its field before anything starts.
+  await dialog.getByLabel('Reason (optional, shown to them)').fill('x'.repeat(501));
+  await expect(dialog.locator('#view-as-reason-error')).toContainText('500 characters');
+  await dialog.getByLabel('Reason (optional, shown to them)').fill('Checking her project permissions');
+  await dialog.getByRole('button', { name: 'Log in as Mia Member' }).click();
+
+  const banner = owner.getByTestId('impersonation-banner');
+  await expect(banner).toContainText('Viewing as Mia Member');
+  await hydrated(owner);
+  await expect(owner.getByTestId('impersonation-left')).toContainText('min left');
+  await owner.setViewportSize({ width: 1280, height: 800 });
+  await owner.screenshot({ path: path.join(SHOTS, 'viewing-as-desktop.png') });
+  await owner.setViewportSize({ width: 390, height: 844 });
+  await owner.screenshot({ path: path.join(SHOTS, 'viewing-as-phone.png') });
+  await owner.setViewportSize({ width: 1280, height: 800 });
+
+  // Mia's password, two-factor, sessions and API keys are out of reach.
+  await owner.goto('/profile');
+  await hydrated(owner);
+  await expect(owner.getByTestId('credentials-out-of-reach')).toBeVisible();
+  await expect(owner.getByTestId('password')).toHaveCount(0);
+  await expect(owner.getByRole('heading', { name: 'API keys' })).toHaveCount(0);
+  const sessions = await owner.request.post('/api/my_sessions', { headers: { accept: 'application/json' } });
+  expect(sessions.status()).toBe(409);
+
+  // A change made as Mia is recorded as the Owner acting as her.
+  await owner.getByLabel('Weekly summary of tracked time').click();
+  await owner.getByRole('button', { name: 'Save profile' }).click();
+  await expect(owner.getByText('Profile saved.')).toBeVisible();
+
+  // The Accounts tab is not Mia's: as her, it does not exist.
+  await owner.goto('/accounts');
+  await expect(owner.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+
+  await owner.getByTestId('impersonation-banner').getByRole('button', { name: 'Back to my view' }).click();
+  await expect(owner.getByTestId('impersonation-banner')).toHaveCount(0);
+  await owner.goto('/audit');
+  await hydrated(owner);
+  await expect(owner.locator('main')).toContainText('as Mia Member');
+  await expect(owner.locator('main')).toContainText('Checking her project permissions');
+
+  // Mia is told who viewed as her, and why.
+  await mia.goto('/team');
+  await hydrated(mia);
+  await mia.locator('.bell-button').click();
+  await expect(mia.getByTestId('bell-notice')).toContainText('Olivia Owner');
+  await expect(mia.getByTestId('bell-notice')).toContainText('Checking her project permissions');
+  await context.close();
+});

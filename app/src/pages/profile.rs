@@ -27,11 +27,42 @@ pub fn ProfilePage() -> impl IntoView {
         <AppShell open_without_two_factor=true>
             <div class="page-head"><h1>"Your profile"</h1></div>
             <ProfileEditor membership_id=None />
+            <CredentialCards />
+        </AppShell>
+    }
+}
+
+/// Password, two-factor, sessions and API keys: the person's own, so an
+/// Owner viewing as them sees why they are not there (the server refuses
+/// each of them too).
+#[component]
+fn CredentialCards() -> impl IntoView {
+    let session = crate::components::session::use_session();
+    let viewing_as = move || {
+        session
+            .me
+            .get()
+            .and_then(Result::ok)
+            .and_then(|me| me.viewing_as)
+            .map(|viewing| viewing.name)
+    };
+    move || {
+        match viewing_as() {
+        Some(name) => view! {
+            <section class="card" data-testid="credentials-out-of-reach">
+                <h2>"Password, two-factor, sessions and API keys"</h2>
+                <p>{format!("While you view as {name}, their password, email, two-factor, sessions and API keys stay out of reach. Use “Back to my view” first.")}</p>
+            </section>
+        }
+        .into_any(),
+        None => view! {
             <PasswordCard />
             <TwoFactorCard />
             <SessionsCard />
             <ApiKeysCard />
-        </AppShell>
+        }
+        .into_any(),
+    }
     }
 }
 
