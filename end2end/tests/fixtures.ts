@@ -12,9 +12,16 @@ export const test = base.extend<{ failOnPageError: void }>({
   failOnPageError: [
     async ({ context, browser }, use, testInfo) => {
       const errors: string[] = [];
+      // Console errors explain a page error (a wasm panic logs its message
+      // there before the bare "unreachable"); they are shown, not judged.
+      const consoleErrors: string[] = [];
       const watch = (watched: BrowserContext) => {
-        const listen = (page: import('@playwright/test').Page) =>
+        const listen = (page: import('@playwright/test').Page) => {
           page.on('pageerror', (error) => errors.push(`${page.url()}: ${error.message}`));
+          page.on('console', (message) => {
+            if (message.type() === 'error') consoleErrors.push(`${page.url()}: ${message.text().slice(0, 2000)}`);
+          });
+        };
         watched.pages().forEach(listen);
         watched.on('page', listen);
       };
@@ -27,6 +34,10 @@ export const test = base.extend<{ failOnPageError: void }>({
       };
       await use();
       (browser as Browser).newContext = original;
+      if (errors.length > 0) {
+        await testInfo.attach('console errors', { body: consoleErrors.join('\n'), contentType: 'text/plain' });
+        console.log(`console errors in "${testInfo.title}":\n${consoleErrors.join('\n')}`);
+      }
       expect(errors, `page errors in "${testInfo.title}"`).toEqual([]);
     },
     { auto: true },

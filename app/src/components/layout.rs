@@ -69,14 +69,17 @@ pub fn AppShell(
 
 #[component]
 fn Header(me: Me) -> impl IntoView {
-    let session = use_session();
-    let navigate = use_navigate();
     let navigate_to_new = use_navigate();
     let switch = ServerAction::<SwitchWorkspace>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = switch.value().get() {
-            session.refresh();
-            navigate("/team", Default::default());
+            // A whole new workspace: load the page afresh rather than
+            // re-render this frame from inside itself (which disposed the
+            // header mid-update and panicked).
+            #[cfg(feature = "hydrate")]
+            if let Some(window) = web_sys::window() {
+                let _ = window.location().set_href("/team");
+            }
         }
     });
     let on_switch = move |ev: leptos::ev::Event| {

@@ -51,6 +51,7 @@ pub fn provide_session() {
     });
 }
 
+#[track_caller]
 pub fn use_session() -> SessionContext {
     expect_context::<SessionContext>()
 }

@@ -133,6 +133,10 @@ fn AccountsView(
         reload.update(|n| *n += 1);
     });
     let filter_error = Memo::new(move |_| AccountFilter::parse(&view.get().filter).err());
+    // Outside the list, which is rebuilt on every reload: a dialog opened
+    // by an action must outlive the reload that action causes.
+    let dialog = RwSignal::new(AccountDialog::Closed);
+    let reauthenticated = RwSignal::new(None::<DateTime<Utc>>);
     view! {
         <form class="toolbar" role="search" on:submit=|ev| ev.prevent_default()>
             <div class="field" class:invalid=move || search_error.get().is_some()>
@@ -159,7 +163,10 @@ fn AccountsView(
         <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading accounts…"</p> }>
             {move || Suspend::new(async move {
                 match first_page.await {
-                    Ok(page) => view! { <AccountsTable page view changed /> }.into_any(),
+                    Ok(page) => {
+                        reauthenticated.set(page.reauthenticated_until);
+                        view! { <AccountsTable page view dialog changed /> }.into_any()
+                    }
                     Err(AppError::NotFound) => view! {
                         <div class="empty-state">
                             <h2>"Page not found"</h2>
@@ -170,6 +177,18 @@ fn AccountsView(
                 }
             })}
         </Transition>
+        {move || match dialog.get() {
+            AccountDialog::Closed => None,
+            AccountDialog::SetPassword { membership_id, name } => Some(view! {
+                <SetPasswordDialog membership_id name reauthenticated=reauthenticated.get_untracked() dialog changed />
+            }.into_any()),
+            AccountDialog::Correct { membership_id, name, entry } => Some(view! {
+                <CorrectEntryDialog membership_id name entry dialog changed />
+            }.into_any()),
+            AccountDialog::ViewAs { membership_id, name } => Some(view! {
+                <ViewAsDialog membership_id name dialog />
+            }.into_any()),
+        }}
     }
 }
 
@@ -195,10 +214,14 @@ fn two_factor_label(row: &AccountRow) -> String {
 }
 
 #[component]
-fn AccountsTable(page: Page, view: Memo<View>, changed: Callback<String>) -> impl IntoView {
+fn AccountsTable(
+    page: Page,
+    view: Memo<View>,
+    dialog: RwSignal<AccountDialog>,
+    changed: Callback<String>,
+) -> impl IntoView {
     let rows = RwSignal::new(page.rows);
     let next = RwSignal::new(page.next);
-    let reauthenticated = page.reauthenticated_until;
     let loading = RwSignal::new(false);
     let more_error = RwSignal::new(None::<String>);
     let load_more = move |_| {
@@ -219,7 +242,6 @@ fn AccountsTable(page: Page, view: Memo<View>, changed: Callback<String>) -> imp
             loading.set(false);
         });
     };
-    let dialog = RwSignal::new(AccountDialog::Closed);
     view! {
         <Show when=move || !rows.with(Vec::is_empty) fallback=|| view! {
             <div class="empty-state"><p>"No account matches this view."</p></div>
@@ -250,18 +272,6 @@ fn AccountsTable(page: Page, view: Memo<View>, changed: Callback<String>) -> imp
                 {move || if loading.get() { "Loading…" } else { "Load more" }}
             </button>
         </Show>
-        {move || match dialog.get() {
-            AccountDialog::Closed => None,
-            AccountDialog::SetPassword { membership_id, name } => Some(view! {
-                <SetPasswordDialog membership_id name reauthenticated dialog changed />
-            }.into_any()),
-            AccountDialog::Correct { membership_id, name, entry } => Some(view! {
-                <CorrectEntryDialog membership_id name entry dialog changed />
-            }.into_any()),
-            AccountDialog::ViewAs { membership_id, name } => Some(view! {
-                <ViewAsDialog membership_id name dialog />
-            }.into_any()),
-        }}
     }
 }
 

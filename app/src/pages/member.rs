@@ -39,6 +39,10 @@ pub fn MemberPage() -> impl IntoView {
         },
     );
     let session = crate::components::session::use_session();
+    let go = {
+        let navigate = leptos_router::hooks::use_navigate();
+        Callback::new(move |path: &'static str| navigate(path, Default::default()))
+    };
     let can_manage = move || {
         session
             .me
@@ -109,7 +113,7 @@ pub fn MemberPage() -> impl IntoView {
                                         </dd>
                                     </dl>
                                 </section>
-                                {can_act().then(|| view! { <MemberActions row=row.clone() version notice /> })}
+                                {can_act().then(|| view! { <MemberActions row=row.clone() version notice session go /> })}
                                 {(can_act() && row.status != "pending").then(|| view! {
                                     <crate::pages::profile::ProfileEditor membership_id=Some(id) />
                                 })}
@@ -287,9 +291,13 @@ fn MemberActions(
     row: MemberRow,
     version: RwSignal<u32>,
     notice: RwSignal<Option<Result<String, AppError>>>,
+    /// Passed in rather than looked up: this card is rebuilt inside the
+    /// page's Suspend after every change, where the context lookup can find
+    /// its owner already disposed.
+    session: crate::components::session::SessionContext,
+    /// Navigation, for the same reason.
+    go: Callback<&'static str>,
 ) -> impl IntoView {
-    let session = crate::components::session::use_session();
-    let navigate = leptos_router::hooks::use_navigate();
     let busy = RwSignal::new(false);
     let id = row.membership_id;
     let name = row.name.clone();
@@ -309,7 +317,6 @@ fn MemberActions(
                     after: Option<&'static str>| {
         busy.set(true);
         notice.set(None);
-        let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             let result = call.await;
             busy.try_set(false);
@@ -317,7 +324,7 @@ fn MemberActions(
                 Ok(()) => {
                     notice.try_set(Some(Ok(label)));
                     match after {
-                        Some(path) => navigate(path, Default::default()),
+                        Some(path) => go.run(path),
                         None => version.update(|v| *v += 1),
                     }
                 }
@@ -335,11 +342,9 @@ fn MemberActions(
             (RoleName::ProjectManager, row.positions.project_manager),
             (RoleName::TeamManager, row.positions.team_manager),
         ];
-        let run = run.clone();
         view! {
             <div class="role-toggles" role="group" aria-label="Roles">
                 {toggles.into_iter().map(|(role, held)| {
-                    let run = run.clone();
                     let label = if held { format!("✓ {}", role.label()) } else { format!("+ {}", role.label()) };
                     let title = if held { format!("Take the {} role away", role.label()) } else { format!("Give the {} role", role.label()) };
                     view! {
@@ -356,7 +361,6 @@ fn MemberActions(
         }
     });
     let status_actions = {
-        let run = run.clone();
         let (name, email) = (name.clone(), email.clone());
         match row.status.as_str() {
             "active" if !is_owner => view! {
@@ -368,7 +372,7 @@ fn MemberActions(
                 }>"Deactivate"</button>
             }.into_any(),
             "inactive" => {
-                let run_delete = run.clone();
+                let run_delete = run;
                 let name_delete = name.clone();
                 view! {
                     <button type="button" class="button" disabled=move || busy.get() on:click=move |_| {
@@ -387,10 +391,8 @@ fn MemberActions(
         }
     };
     let transfer = (!is_owner && full && row.status == "active").then(|| {
-        let run = run.clone();
         let (name, email) = (name.clone(), email.clone());
         move || i_am_owner().then(|| {
-            let run = run.clone();
             let (name, email) = (name.clone(), email.clone());
             view! {
                 <button type="button" class="button" disabled=move || busy.get() on:click=move |_| {
