@@ -138,7 +138,7 @@ fn AccountsView(
     let dialog = RwSignal::new(AccountDialog::Closed);
     let reauthenticated = RwSignal::new(None::<DateTime<Utc>>);
     view! {
-        <form class="toolbar" role="search" on:submit=|ev| ev.prevent_default()>
+        <form class="accounts-toolbar" role="search" on:submit=|ev| ev.prevent_default()>
             <div class="field" class:invalid=move || search_error.get().is_some()>
                 <label for="accounts-search">"Search by name or email"</label>
                 <input id="accounts-search" type="search" name="q" autocomplete="off"
@@ -315,10 +315,12 @@ fn AccountLine(
     view! {
         <tr data-testid="account-row">
             <td data-label="Account">
-                <strong>{row.name.clone()}</strong>
-                {locked.then(|| view! { <span class="lock" title="Locked after failed sign-ins">" 🔒"<span class="visually-hidden">"locked"</span></span> })}
-                {row.is_owner.then(|| view! { <span class="badge">"Owner"</span> })}
-                <br /><span class="muted small">{row.email.clone()}</span>
+                <div class="account-who">
+                    <strong>{row.name.clone()}</strong>
+                    {locked.then(|| view! { <span class="lock" title="Locked after failed sign-ins">" 🔒"<span class="visually-hidden">"locked"</span></span> })}
+                    {row.is_owner.then(|| view! { " "<span class="badge">"Owner"</span> })}
+                    <span class="muted small account-email">{row.email.clone()}</span>
+                </div>
             </td>
             <td data-label="Status">{status}</td>
             <td data-label="API keys">{row.api_keys}</td>
