@@ -1511,6 +1511,7 @@ async fn change(
 
 /// Holds the row for the transaction, so two changes to one resource run
 /// one after the other (and `If-Match` is checked against what is written).
+/// For Users the workspace row too: seats are counted under it.
 async fn lock(
     conn: &mut sqlx::PgConnection,
     workspace_id: i64,
@@ -1519,12 +1520,20 @@ async fn lock(
 ) -> Result<(), ScimError> {
     let found = match kind {
         Kind::User => {
+            // The workspace row first, as the Team page's deactivation and
+            // invitations take it: the same order everywhere, no deadlock.
+            sqlx::query_scalar!(
+                "SELECT id FROM workspaces WHERE id = $1 FOR UPDATE",
+                workspace_id
+            )
+            .fetch_one(&mut *conn)
+            .await?;
             sqlx::query_scalar!(
                 "SELECT id FROM memberships WHERE workspace_id = $1 AND id = $2 AND kind = 'full' FOR UPDATE",
                 workspace_id,
                 id
             )
-            .fetch_optional(conn)
+            .fetch_optional(&mut *conn)
             .await?
         }
         Kind::Group => {

@@ -327,24 +327,25 @@ fn group_column(attribute: &str) -> (&'static str, bool) {
 /// compared with `active`, `co` on a boolean) are `invalidFilter`.
 fn push_filter(
     query: &mut QueryBuilder<Postgres>,
+    workspace_id: i64,
     filter: &Filter,
     column: fn(&str) -> (&'static str, bool),
 ) -> Result<(), AppError> {
     match filter {
         Filter::And(left, right) | Filter::Or(left, right) => {
             query.push("(");
-            push_filter(query, left, column)?;
+            push_filter(query, workspace_id, left, column)?;
             query.push(if matches!(filter, Filter::And(..)) {
                 ") AND ("
             } else {
                 ") OR ("
             });
-            push_filter(query, right, column)?;
+            push_filter(query, workspace_id, right, column)?;
             query.push(")");
         }
         Filter::Not(inner) => {
             query.push("NOT coalesce((");
-            push_filter(query, inner, column)?;
+            push_filter(query, workspace_id, inner, column)?;
             query.push("), false)");
         }
         Filter::Present { attribute } => {
@@ -360,6 +361,11 @@ fn push_filter(
             op,
             value,
         } => {
+            if let (Op::Eq, Value::Str(text)) = (op, value) {
+                if push_address_lookup(query, workspace_id, attribute, text) {
+                    return Ok(());
+                }
+            }
             let (sql, folded) = column(attribute);
             match (value, *attribute == "active") {
                 (Value::Bool(b), true) if matches!(op, Op::Eq | Op::Ne) => {
@@ -408,6 +414,50 @@ fn push_filter(
     Ok(())
 }
 
+/// `userName eq` and `emails.value eq` (what providers look people up by)
+/// as index lookups: the Users whose own userName, account address or
+/// invited address is the value. False for other attributes.
+fn push_address_lookup(
+    query: &mut QueryBuilder<Postgres>,
+    workspace_id: i64,
+    attribute: &str,
+    text: &str,
+) -> bool {
+    let by_user_name = match attribute {
+        "userName" => true,
+        "emails.value" | "emails" => false,
+        _ => return false,
+    };
+    // Where userName is the address, it is only when none was given.
+    let unnamed = if by_user_name {
+        " AND u.scim_user_name IS NULL"
+    } else {
+        ""
+    };
+    query.push("m.id IN (");
+    if by_user_name {
+        query.push("SELECT u.id FROM memberships u WHERE u.workspace_id = ");
+        query.push_bind(workspace_id);
+        query.push(" AND lower(u.scim_user_name) = lower(");
+        query.push_bind(text.to_owned());
+        query.push(") UNION ALL ");
+    }
+    query.push(
+        "SELECT u.id FROM accounts ua JOIN memberships u ON u.account_id = ua.id WHERE u.workspace_id = ",
+    );
+    query.push_bind(workspace_id);
+    query.push(" AND lower(ua.email) = lower(");
+    query.push_bind(text.to_owned());
+    query.push(format!(
+        "){unnamed} UNION ALL SELECT u.id FROM memberships u WHERE u.workspace_id = "
+    ));
+    query.push_bind(workspace_id);
+    query.push(" AND u.account_id IS NULL AND u.invited_email IS NOT NULL AND lower(u.invited_email) = lower(");
+    query.push_bind(text.to_owned());
+    query.push(format!("){unnamed})"));
+    true
+}
+
 /// One page of Users matching `filter`: (total, page). `start` is 1-based.
 pub async fn list_users(
     conn: &mut PgConnection,
@@ -422,9 +472,9 @@ pub async fn list_users(
     );
     query.push_bind(workspace_id);
     if let Some(filter) = filter {
-        query.push(" AND coalesce((");
-        push_filter(&mut query, filter, user_column)?;
-        query.push("), false)");
+        query.push(" AND (");
+        push_filter(&mut query, workspace_id, filter, user_column)?;
+        query.push(")");
     }
     let total: i64 = query.build_query_scalar().fetch_one(&mut *conn).await?;
     if count == 0 {
@@ -433,9 +483,9 @@ pub async fn list_users(
     let mut query = QueryBuilder::<Postgres>::new(USER_SELECT);
     query.push_bind(workspace_id);
     if let Some(filter) = filter {
-        query.push(" AND coalesce((");
-        push_filter(&mut query, filter, user_column)?;
-        query.push("), false)");
+        query.push(" AND (");
+        push_filter(&mut query, workspace_id, filter, user_column)?;
+        query.push(")");
     }
     query.push(" ORDER BY m.id LIMIT ");
     query.push_bind(count);
@@ -873,9 +923,9 @@ pub async fn list_groups(
         QueryBuilder::<Postgres>::new("SELECT count(*) FROM groups g WHERE g.workspace_id = ");
     query.push_bind(workspace_id);
     if let Some(filter) = filter {
-        query.push(" AND coalesce((");
-        push_filter(&mut query, filter, group_column)?;
-        query.push("), false)");
+        query.push(" AND (");
+        push_filter(&mut query, workspace_id, filter, group_column)?;
+        query.push(")");
     }
     let total: i64 = query.build_query_scalar().fetch_one(&mut *conn).await?;
     if count == 0 {
@@ -884,9 +934,9 @@ pub async fn list_groups(
     let mut query = QueryBuilder::<Postgres>::new(GROUP_SELECT);
     query.push_bind(workspace_id);
     if let Some(filter) = filter {
-        query.push(" AND coalesce((");
-        push_filter(&mut query, filter, group_column)?;
-        query.push("), false)");
+        query.push(" AND (");
+        push_filter(&mut query, workspace_id, filter, group_column)?;
+        query.push(")");
     }
     query.push(" ORDER BY g.id LIMIT ");
     query.push_bind(count);

@@ -415,6 +415,15 @@ async fn create_invites_and_lists_filter_and_page(pool: PgPool) {
     assert_eq!(total("userName pr").await, 4);
     assert_eq!(total(r#"userName eq "Nina@Example.com""#).await, 1);
     assert_eq!(total(r#"userName eq "nobody@example.com""#).await, 0);
+    assert_eq!(
+        total(r#"userName eq "OLIVE@example.com""#).await,
+        1,
+        "an account's address"
+    );
+    assert_eq!(
+        total(r#"emails.value eq "olive@example.com" or userName eq "zed@example.org""#).await,
+        2
+    );
     assert_eq!(total(r#"userName co "example.com""#).await, 3);
     assert_eq!(total(r#"userName sw "ni""#).await, 1);
     assert_eq!(total(r#"emails.value eq "eve@example.com""#).await, 1);
@@ -469,6 +478,20 @@ async fn create_invites_and_lists_filter_and_page(pool: PgPool) {
         (200, Some(4))
     );
 
+    // A userName that is not the address (Entra's UPN): both find them.
+    let uma = post(
+        &app,
+        &token,
+        "/Users",
+        json!({ "userName": "uid-77", "emails": [{ "value": "uma@example.com", "type": "work" }] }),
+    )
+    .await;
+    assert_eq!(uma.status, 201, "{}", uma.raw);
+    assert_eq!(uma.body["userName"], "uid-77");
+    assert_eq!(total(r#"userName eq "UID-77""#).await, 1);
+    assert_eq!(total(r#"emails.value eq "uma@example.com""#).await, 1);
+    assert_eq!(total(r#"userName eq "uma@example.com""#).await, 0);
+
     let one = get(&app, &token, &format!("/Users/{id}")).await;
     assert_eq!(one.status, 200);
     assert_eq!(one.body["externalId"], "okta-1");
@@ -489,7 +512,7 @@ async fn create_invites_and_lists_filter_and_page(pool: PgPool) {
         None,
         "not an id",
     );
-    assert_eq!(membership_count(&app, workspace_id).await, 4);
+    assert_eq!(membership_count(&app, workspace_id).await, 5);
 }
 
 fn urlencode(text: &str) -> String {
