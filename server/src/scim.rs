@@ -1441,6 +1441,14 @@ async fn create(
     let id = match kind {
         Kind::User => {
             let draft = user_draft(&body)?;
+            // Under the workspace lock (as invitations are), so two creates
+            // of one userName cannot both pass its uniqueness check.
+            sqlx::query_scalar!(
+                "SELECT id FROM workspaces WHERE id = $1 FOR UPDATE",
+                auth.ctx.workspace_id
+            )
+            .fetch_one(&mut *tx)
+            .await?;
             rules::create_user(&mut tx, &auth.ctx, &state.auth, &draft).await?
         }
         Kind::Group => {
