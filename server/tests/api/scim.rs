@@ -512,6 +512,21 @@ async fn create_invites_and_lists_filter_and_page(pool: PgPool) {
         None,
         "not an id",
     );
+    let foreign = format!("/Users/{otto}");
+    let off = json!([{ "op": "replace", "value": { "active": false } }]);
+    assert_error(
+        &patch(&app, &token, &foreign, off).await,
+        404,
+        None,
+        "PATCH elsewhere",
+    );
+    assert_error(
+        &delete(&app, &token, &foreign).await,
+        404,
+        None,
+        "DELETE elsewhere",
+    );
+    assert_eq!(status_of(&app, otto).await.as_deref(), Some("active"));
     assert_eq!(membership_count(&app, workspace_id).await, 5);
 }
 
