@@ -226,31 +226,73 @@ pub async fn authenticate(
     };
     Ok(ScimAuth {
         token_id: found.id,
-        ctx: Ctx {
-            actor_account_id: found.created_by,
-            subject_account_id: found.created_by,
-            workspace_id: found.workspace_id,
-            plan: Plan::Enterprise,
-            membership_id: found.membership_id,
-            positions: Positions {
-                owner: true,
-                admin: false,
-                project_manager: false,
-                team_manager: false,
-            },
-            access: Access::Allowed,
-            // No browser session stands behind a token; nothing the SCIM
-            // paths call reads it.
-            session: SessionRow {
-                token_hash: Vec::new(),
-                account_id: found.created_by,
-                active_workspace_id: Some(found.workspace_id),
-                expires_at: Utc::now(),
-                impersonator_account_id: None,
-            },
+        ctx: owner_ctx(
+            found.workspace_id,
+            found.created_by,
+            found.membership_id,
             meta,
-        },
+        ),
     })
+}
+
+/// The context SCIM acts in: the Owner, with the request's origin.
+fn owner_ctx(
+    workspace_id: i64,
+    owner_account_id: i64,
+    membership_id: i64,
+    meta: RequestMeta,
+) -> Ctx {
+    Ctx {
+        actor_account_id: owner_account_id,
+        subject_account_id: owner_account_id,
+        workspace_id,
+        plan: Plan::Enterprise,
+        membership_id,
+        positions: Positions {
+            owner: true,
+            admin: false,
+            project_manager: false,
+            team_manager: false,
+        },
+        access: Access::Allowed,
+        // No browser session stands behind a token; nothing the SCIM
+        // paths call reads it.
+        session: SessionRow {
+            token_hash: Vec::new(),
+            account_id: owner_account_id,
+            active_workspace_id: Some(workspace_id),
+            expires_at: Utc::now(),
+            impersonator_account_id: None,
+        },
+        meta,
+    }
+}
+
+/// Makes a token as the workspace's Owner without a browser (seeding, the
+/// compliance check in `cargo xtask`): audited like one made on Settings.
+/// Answers the secret.
+pub async fn token_for_owner(
+    conn: &mut PgConnection,
+    workspace_id: i64,
+    name: &ApiKeyName,
+) -> Result<String, AppError> {
+    let owner = sqlx::query!(
+        "SELECT w.owner_account_id, m.id AS membership_id
+           FROM workspaces w
+           JOIN memberships m ON m.workspace_id = w.id AND m.account_id = w.owner_account_id
+          WHERE w.id = $1",
+        workspace_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let ctx = owner_ctx(
+        workspace_id,
+        owner.owner_account_id,
+        owner.membership_id,
+        RequestMeta::default(),
+    );
+    Ok(create_token(conn, &ctx, name).await?.secret)
 }
 
 // ---------------------------------------------------------------- users

@@ -292,6 +292,17 @@ async fn discovery_endpoints_describe_users_and_groups(pool: PgPool) {
         None,
         "unknown endpoint",
     );
+    // A token made without a browser (seeding, `cargo xtask`) works too.
+    let workspace_id: i64 = sqlx::query_scalar("SELECT id FROM workspaces")
+        .fetch_one(&app.pool)
+        .await
+        .expect("workspace");
+    let mut conn = app.pool.acquire().await.expect("connection");
+    let name = app::domain::api_key::ApiKeyName::parse("CI").expect("name");
+    let seeded = app::server::scim::token_for_owner(&mut conn, workspace_id, &name)
+        .await
+        .expect("token");
+    assert_eq!(get(&app, &seeded, "/Users").await.status, 200);
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
