@@ -9,6 +9,7 @@ pub mod mailer;
 pub mod middleware;
 pub mod photos;
 pub mod rest;
+pub mod scim;
 pub mod seed;
 pub mod seed_members;
 
@@ -65,6 +66,7 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
     let photo_serve_state = state.clone();
     let fallback_state = state.clone();
     let rest_state = state.clone();
+    let scim_state = state.clone();
     let health_pool = state.pool.clone();
     let timer_events = events::TimerEvents::new(state.clone());
     // leptos_axum registers a route per server function (with this context).
@@ -107,6 +109,18 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
             get(move |request| rest::me(rest_state.clone(), request)),
         )
         .route("/api/v1/{*rest}", axum::routing::any(rest::not_found))
+        // SCIM 2.0 for identity providers: SCIM tokens only (see `scim`).
+        .route(
+            "/scim/v2",
+            axum::routing::any({
+                let state = scim_state.clone();
+                move |request| scim::handle(state.clone(), request)
+            }),
+        )
+        .route(
+            "/scim/v2/{*rest}",
+            axum::routing::any(move |request| scim::handle(scim_state.clone(), request)),
+        )
         .leptos_routes_with_context(
             &options,
             routes,

@@ -3,6 +3,7 @@
 //! or test it.
 
 mod postgres;
+mod scim_check;
 mod tools;
 
 use std::{
@@ -27,7 +28,9 @@ const USAGE: &str = "usage:
   cargo xtask bench members       Team page benchmark at 100,000 and 1,000,000 members (throwaway database)
   cargo xtask bench import        CSV import of 10,000 rows (throwaway database)
   cargo xtask bench sign-in-storm 200 concurrent sign-ins while a signed-in reader loads the Team list
-  cargo xtask bench accounts      the Owner's Accounts tab at 100,000 members (throwaway database)";
+  cargo xtask bench accounts      the Owner's Accounts tab at 100,000 members (throwaway database)
+  cargo xtask scim-check [--base http://127.0.0.1:3000] --token TOKEN
+                                  scim2-tester against a running server's /scim/v2 (token from Settings)";
 
 pub type Result<T> = std::result::Result<T, String>;
 
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
         Some("db") => db(&args[1..]),
         Some("sqlx-prepare") => sqlx_prepare(),
         Some("seed") => seed(&args[1..]),
+        Some("scim-check") => scim_check::command(&workspace_root(), &args[1..]),
         Some("bench") if args.get(1).map(String::as_str) == Some("members") => bench("members"),
         Some("bench") if args.get(1).map(String::as_str) == Some("import") => bench("import"),
         Some("bench") if args.get(1).map(String::as_str) == Some("accounts") => bench("accounts"),

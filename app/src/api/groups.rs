@@ -82,6 +82,23 @@ pub async fn create_group(name: String) -> Result<GroupRow, AppError> {
     let name = LabelName::parse_group(&name).map_err(|m| AppError::field("name", m))?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
+    let id = insert_group(&mut tx, &ctx, &name).await?;
+    tx.commit().await?;
+    Ok(GroupRow {
+        id,
+        name: name.as_str().to_owned(),
+        member_count: 0,
+    })
+}
+
+/// Makes a group in the caller's transaction, audited; a taken name is a
+/// field error. Shared by the Groups page and SCIM.
+#[cfg(feature = "ssr")]
+pub(crate) async fn insert_group(
+    tx: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+    name: &LabelName,
+) -> Result<i64, AppError> {
     let id = sqlx::query_scalar!(
         "INSERT INTO groups (workspace_id, name) VALUES ($1, $2) RETURNING id",
         ctx.workspace_id,
@@ -91,18 +108,13 @@ pub async fn create_group(name: String) -> Result<GroupRow, AppError> {
     .await
     .map_err(name_conflict("group"))?;
     audit::record(
-        &mut tx,
+        &mut *tx,
         &ctx.actor(),
         audit::Event::new(Some(ctx.workspace_id), "group.created")
             .details(serde_json::json!({ "group_id": id, "name": name.as_str() })),
     )
     .await?;
-    tx.commit().await?;
-    Ok(GroupRow {
-        id,
-        name: name.as_str().to_owned(),
-        member_count: 0,
-    })
+    Ok(id)
 }
 
 #[server(prefix = "/api", endpoint = "rename_group")]
@@ -111,6 +123,20 @@ pub async fn rename_group(group_id: i64, name: String) -> Result<(), AppError> {
     let name = LabelName::parse_group(&name).map_err(|m| AppError::field("name", m))?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
+    apply_rename(&mut tx, &ctx, group_id, &name).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Renames a group in the caller's transaction (search keys refreshed,
+/// audited); NotFound outside the workspace. Shared with SCIM.
+#[cfg(feature = "ssr")]
+pub(crate) async fn apply_rename(
+    tx: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+    group_id: i64,
+    name: &LabelName,
+) -> Result<(), AppError> {
     let old = sqlx::query_scalar!(
         "UPDATE groups g SET name = $3
            FROM groups old
@@ -125,16 +151,15 @@ pub async fn rename_group(group_id: i64, name: String) -> Result<(), AppError> {
     .await
     .map_err(name_conflict("group"))?
     .ok_or(AppError::NotFound)?;
-    let members = group_member_ids(&mut tx, &ctx, group_id).await?;
-    db::refresh_member_keys(&mut tx, ctx.workspace_id, &members).await?;
+    let members = group_member_ids(&mut *tx, ctx, group_id).await?;
+    db::refresh_member_keys(&mut *tx, ctx.workspace_id, &members).await?;
     audit::record(
-        &mut tx,
+        &mut *tx,
         &ctx.actor(),
         audit::Event::new(Some(ctx.workspace_id), "group.renamed")
             .details(serde_json::json!({ "group_id": group_id, "from": old, "to": name.as_str() })),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -143,7 +168,20 @@ pub async fn delete_group(group_id: i64) -> Result<(), AppError> {
     let ctx = require(Action::ManageGroupsAndProjects).await?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
-    let members = group_member_ids(&mut tx, &ctx, group_id).await?;
+    apply_delete(&mut tx, &ctx, group_id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes a group in the caller's transaction (its members' search keys
+/// refreshed, audited); NotFound outside the workspace. Shared with SCIM.
+#[cfg(feature = "ssr")]
+pub(crate) async fn apply_delete(
+    tx: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+    group_id: i64,
+) -> Result<(), AppError> {
+    let members = group_member_ids(&mut *tx, ctx, group_id).await?;
     let name = sqlx::query_scalar!(
         "DELETE FROM groups WHERE workspace_id = $1 AND id = $2 RETURNING name",
         ctx.workspace_id,
@@ -152,16 +190,15 @@ pub async fn delete_group(group_id: i64) -> Result<(), AppError> {
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    db::refresh_member_keys(&mut tx, ctx.workspace_id, &members).await?;
+    db::refresh_member_keys(&mut *tx, ctx.workspace_id, &members).await?;
     audit::record(
-        &mut tx,
+        &mut *tx,
         &ctx.actor(),
         audit::Event::new(Some(ctx.workspace_id), "group.deleted").details(
             serde_json::json!({ "group_id": group_id, "name": name, "members": members.len() }),
         ),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -203,20 +240,35 @@ pub async fn add_group_members(group_id: i64, membership_ids: Vec<i64>) -> Resul
     }
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
-    require_group(&mut tx, ctx.workspace_id, group_id).await?;
+    let added = put_in_group(&mut tx, &ctx, group_id, &membership_ids).await?;
+    tx.commit().await?;
+    Ok(added.len() as u64)
+}
+
+/// Adds members to a group in the caller's transaction; those already in
+/// it are left alone, unknown ids refuse the whole call (nothing half
+/// applied). Answers the ids added. Shared with SCIM.
+#[cfg(feature = "ssr")]
+pub(crate) async fn put_in_group(
+    tx: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+    group_id: i64,
+    membership_ids: &[i64],
+) -> Result<Vec<i64>, AppError> {
+    require_group(&mut *tx, ctx.workspace_id, group_id).await?;
     // Only memberships of this workspace; unknown ids are refused as a whole
     // so a typo does not half-apply.
+    let mut distinct = membership_ids.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
     let known: i64 = sqlx::query_scalar!(
         "SELECT count(*) AS \"count!\" FROM memberships
           WHERE workspace_id = $1 AND id = ANY ($2)",
         ctx.workspace_id,
-        &membership_ids
+        &distinct
     )
     .fetch_one(&mut *tx)
     .await?;
-    let mut distinct = membership_ids.clone();
-    distinct.sort_unstable();
-    distinct.dedup();
     if known != distinct.len() as i64 {
         return Err(AppError::field(
             "members",
@@ -236,16 +288,15 @@ pub async fn add_group_members(group_id: i64, membership_ids: Vec<i64>) -> Resul
     )
     .fetch_one(&mut *tx)
     .await?;
-    db::refresh_member_keys(&mut tx, ctx.workspace_id, &added).await?;
+    db::refresh_member_keys(&mut *tx, ctx.workspace_id, &added).await?;
     audit::record(
-        &mut tx,
+        &mut *tx,
         &ctx.actor(),
         audit::Event::new(Some(ctx.workspace_id), "group.members_added")
             .details(serde_json::json!({ "group_id": group_id, "membership_ids": added })),
     )
     .await?;
-    tx.commit().await?;
-    Ok(added.len() as u64)
+    Ok(added)
 }
 
 /// Takes one member out of a group inside the caller's transaction, with

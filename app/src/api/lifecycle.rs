@@ -375,7 +375,14 @@ pub(crate) async fn apply_status(
                     )));
                 }
             }
-            set_status(&mut *tx, ctx, membership_id, "active").await?;
+            // An invitee an identity provider deactivated is invited again
+            // (pending), not active: they have no account yet.
+            let back = if target.account_id.is_some() {
+                "active"
+            } else {
+                "pending"
+            };
+            set_status(&mut *tx, ctx, membership_id, back).await?;
             "member.reactivated"
         }
         Change::Delete => {
@@ -411,6 +418,44 @@ pub(crate) async fn apply_status(
         event = event.target_account(account);
     }
     audit::record(&mut *tx, &ctx.actor(), event).await?;
+    Ok(())
+}
+
+/// An identity provider's deactivation of someone who has not accepted
+/// yet (SCIM `active=false` on a pending member): their link stops, an
+/// unsent invitation mail is cancelled and they hold no seat. Reactivating
+/// (`apply_status`) makes them pending again.
+#[cfg(feature = "ssr")]
+pub(crate) async fn deactivate_invitee(
+    tx: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+    membership_id: i64,
+) -> Result<(), AppError> {
+    let target = load_target(&mut *tx, ctx, membership_id).await?;
+    if target.status != "pending" || target.account_id.is_some() {
+        return Err(AppError::Conflict(format!(
+            "{} has no pending invitation.",
+            target.name
+        )));
+    }
+    sqlx::query!(
+        "UPDATE invitations SET state = 'revoked', ended_at = now()
+          WHERE workspace_id = $1 AND membership_id = $2 AND state = 'open'",
+        ctx.workspace_id,
+        membership_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    crate::server::outbox::cancel_for_membership(&mut *tx, ctx.workspace_id, membership_id).await?;
+    set_status(&mut *tx, ctx, membership_id, "inactive").await?;
+    audit::record(
+        &mut *tx,
+        &ctx.actor(),
+        audit::Event::new(Some(ctx.workspace_id), "member.deactivated")
+            .target_membership(membership_id)
+            .details(serde_json::json!({ "before": snapshot(&target) })),
+    )
+    .await?;
     Ok(())
 }
 

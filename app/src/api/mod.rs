@@ -19,6 +19,7 @@ pub mod notices;
 pub mod password_reset;
 pub mod profile;
 pub mod reports;
+pub mod scim;
 pub mod sessions;
 pub mod time;
 pub mod two_factor;

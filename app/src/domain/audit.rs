@@ -65,6 +65,8 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("api_key.created", "API key created"),
     ("api_key.revoked", "API key revoked"),
     ("api_key.revoked_all", "API keys deactivated"),
+    ("workspace.scim_token_created", "SCIM token created"),
+    ("workspace.scim_token_revoked", "SCIM token revoked"),
 ];
 
 /// The label for an action code; unknown codes show as they are.
@@ -103,6 +105,7 @@ mod tests {
             include_str!("../server/api_keys.rs"),
             include_str!("../api/impersonation.rs"),
             include_str!("../server/impersonation.rs"),
+            include_str!("../server/scim.rs"),
         ];
         let mut found = 0;
         for source in sources {

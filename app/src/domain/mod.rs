@@ -12,6 +12,7 @@ mod name;
 mod password;
 pub mod permission;
 pub mod profile;
+pub mod scim;
 pub mod time;
 pub mod two_factor;
 

@@ -97,6 +97,8 @@ pub enum Action {
     /// The Accounts tab and what hangs off it: log in as user, API keys,
     /// stop their timer, remove 2FA, set their password. Enterprise only.
     AccountsTab,
+    /// SCIM tokens on Settings, for an identity provider. Enterprise only.
+    ManageScim,
     LaunchKiosk,
     ViewAuditLog,
     ManageGroupsAndProjects,
@@ -131,6 +133,7 @@ pub const MATRIX: &[(Action, [Access; 5])] = &[
     (Action::TransferOwnership, [Y, N, N, N, N]),
     (Action::UnlockAccount, [Y, Y, N, N, N]),
     (Action::AccountsTab, [Y, N, N, N, N]),
+    (Action::ManageScim, [Y, N, N, N, N]),
     (Action::LaunchKiosk, [Y, Y, Y, N, N]),
     (Action::ViewAuditLog, [Y, Y, N, N, N]),
     (Action::ManageGroupsAndProjects, [Y, Y, N, N, N]),
@@ -147,7 +150,7 @@ impl Action {
     /// Plan a workspace must be on for anyone to use this action.
     pub fn required_plan(self) -> Option<Plan> {
         match self {
-            Action::AccountsTab => Some(Plan::Enterprise),
+            Action::AccountsTab | Action::ManageScim => Some(Plan::Enterprise),
             _ => None,
         }
     }
@@ -232,6 +235,7 @@ mod tests {
         TransferOwnership       y n n n n
         UnlockAccount           y y n n n
         AccountsTab             y n n n n
+        ManageScim              y n n n n
         LaunchKiosk             y y y n n
         ViewAuditLog            y y n n n
         ManageGroupsAndProjects y y n n n

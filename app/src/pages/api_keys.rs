@@ -157,7 +157,7 @@ pub fn ApiKeysCard() -> impl IntoView {
 /// The secret of a key just made, this once, in a read-only field with a
 /// Copy button.
 #[component]
-fn NewSecret(name: String, secret: String) -> impl IntoView {
+pub(crate) fn NewSecret(name: String, secret: String) -> impl IntoView {
     let copied = RwSignal::new(None::<bool>);
     let value = StoredValue::new(secret.clone());
     let copy = move |_| {

@@ -15,6 +15,7 @@ pub mod member_time;
 pub mod password_reset;
 pub mod profile;
 pub mod reports;
+pub mod scim;
 pub mod settings;
 pub mod team;
 pub mod team_bulk;

@@ -18,6 +18,7 @@ pub fn SettingsPage() -> impl IntoView {
             <TwoFactorPolicy />
             <crate::components::impersonation::ImpersonationPolicy />
             <PlanAndSeats />
+            <crate::pages::scim::ScimCard />
         </AppShell>
     }
 }

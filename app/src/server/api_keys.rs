@@ -46,6 +46,12 @@ pub struct NewKey {
 
 impl NewKey {
     pub fn generate() -> Self {
+        Self::generate_with(KEY_PREFIX)
+    }
+
+    /// A fresh secret that starts with `kind` (`trk_` for API keys, `trs_`
+    /// for SCIM tokens): the same shape, length and randomness for both.
+    pub fn generate_with(kind: &str) -> Self {
         const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
         let mut id = String::with_capacity(ID_CHARS);
         while id.len() < ID_CHARS {
@@ -58,7 +64,7 @@ impl NewKey {
         }
         let mut random = [0u8; 32];
         OsRng.fill_bytes(&mut random);
-        let prefix = format!("{KEY_PREFIX}{id}");
+        let prefix = format!("{kind}{id}");
         let secret = format!("{prefix}_{}", URL_SAFE_NO_PAD.encode(random));
         let hash = hash_token(&secret);
         Self {
@@ -72,6 +78,11 @@ impl NewKey {
 /// The key in an `Authorization: Bearer <key>` header value, if it has the
 /// shape of one. The scheme is case-insensitive (RFC 7235).
 pub fn parse_bearer(header_value: &str) -> Option<&str> {
+    parse_bearer_with(header_value, KEY_PREFIX)
+}
+
+/// `parse_bearer` for secrets made by `NewKey::generate_with(kind)`.
+pub fn parse_bearer_with<'a>(header_value: &'a str, kind: &str) -> Option<&'a str> {
     if header_value.len() > MAX_HEADER_BYTES {
         return None;
     }
@@ -80,11 +91,11 @@ pub fn parse_bearer(header_value: &str) -> Option<&str> {
         return None;
     }
     let key = rest.trim();
-    is_well_formed(key).then_some(key)
+    is_well_formed(key, kind).then_some(key)
 }
 
-fn is_well_formed(key: &str) -> bool {
-    let Some(rest) = key.strip_prefix(KEY_PREFIX) else {
+fn is_well_formed(key: &str, kind: &str) -> bool {
+    let Some(rest) = key.strip_prefix(kind) else {
         return false;
     };
     let bytes = rest.as_bytes();

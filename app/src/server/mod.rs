@@ -15,6 +15,7 @@ pub mod invitations;
 pub mod notices;
 pub mod outbox;
 pub mod password;
+pub mod scim;
 pub mod session;
 pub mod state;
 pub mod throttle;

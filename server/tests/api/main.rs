@@ -18,6 +18,7 @@ mod lifecycle;
 mod mail;
 mod profile;
 mod roles;
+mod scim;
 mod security;
 mod time;
 mod two_factor;
