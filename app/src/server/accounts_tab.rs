@@ -109,6 +109,69 @@ fn select_rows(sql: &mut QueryBuilder<Postgres>) {
     ));
 }
 
+/// The page's membership ids, in order: only the cheap columns, so
+/// PostgreSQL walks the name index (or the trigram index for a rare word)
+/// and stops at the page's end. The per-account details (key counts,
+/// locks, reach) are computed afterwards for these rows alone.
+fn page_ids_statement(
+    workspace_id: i64,
+    patterns: Vec<String>,
+    filter: AccountFilter,
+    cursor: Option<&Cursor>,
+) -> QueryBuilder<Postgres> {
+    let mut sql = QueryBuilder::new("SELECT m.id, m.sort_name FROM memberships m WHERE m.workspace_id = ");
+    sql.push_bind(workspace_id)
+        .push(" AND m.account_id IS NOT NULL");
+    for pattern in patterns {
+        // The stored search text (name, email, groups, manager) is indexed;
+        // the second test keeps the match to the name and the address.
+        sql.push(" AND m.search_text LIKE ")
+            .push_bind(pattern.clone())
+            .push(" AND (' ' || m.sort_name || ' ' || m.sort_email) LIKE ")
+            .push_bind(pattern);
+    }
+    // Each filter names a small set first (locks, two-factor, running
+    // timers, live keys), so the planner can start from it.
+    match filter {
+        AccountFilter::All => {}
+        AccountFilter::Locked => {
+            sql.push(
+                " AND m.account_id IN (SELECT a.id FROM auth_throttles t
+                                         JOIN accounts a ON lower(a.email) = t.key
+                                        WHERE t.scope = 'sign_in_email' AND t.blocked_until > now())",
+            );
+        }
+        AccountFilter::TwoFactor => {
+            sql.push(
+                " AND m.account_id IN (SELECT tf.account_id FROM two_factor tf
+                                        WHERE tf.enabled_at IS NOT NULL)",
+            );
+        }
+        AccountFilter::TimerRunning => {
+            sql.push(" AND m.id IN (SELECT e.membership_id FROM time_entries e WHERE e.workspace_id = ")
+                .push_bind(workspace_id)
+                .push(" AND e.ended_at IS NULL)");
+        }
+        AccountFilter::ApiKeys => {
+            sql.push(" AND m.id IN (SELECT k.membership_id FROM api_keys k WHERE k.workspace_id = ")
+                .push_bind(workspace_id)
+                .push(
+                    " AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()))",
+                );
+        }
+    }
+    if let Some(cursor) = cursor {
+        sql.push(" AND (m.sort_name, m.id) > (")
+            .push_bind(cursor.name.clone())
+            .push(", ")
+            .push_bind(cursor.id)
+            .push(")");
+    }
+    sql.push(" ORDER BY m.sort_name, m.id LIMIT ")
+        .push_bind(PAGE_ROWS as i64 + 1);
+    sql
+}
+
 /// A page of the tab: rows sorted by folded name, then id (keyset), and
 /// the cursor of the next page when there is one.
 pub async fn page(
@@ -122,51 +185,42 @@ pub async fn page(
         .map(|text| Cursor::decode(text, workspace_id))
         .transpose()?;
     let patterns = like_patterns(conn, search.words()).await?;
+    // Unprepared, so each statement is planned with its real patterns
+    // (a common 1-letter word and a rare surname want different plans).
+    let ids_rows = page_ids_statement(workspace_id, patterns, filter, cursor.as_ref())
+        .build()
+        .persistent(false)
+        .fetch_all(&mut *conn)
+        .await?;
+    let ids: Vec<i64> = ids_rows
+        .iter()
+        .take(PAGE_ROWS)
+        .map(|row| row.try_get("id"))
+        .collect::<Result<_, _>>()?;
+    let next = match ids_rows.get(PAGE_ROWS.saturating_sub(1)) {
+        Some(last) if ids_rows.len() > PAGE_ROWS => Some(
+            Cursor {
+                w: workspace_id,
+                name: last.try_get("sort_name")?,
+                id: last.try_get("id")?,
+            }
+            .encode(),
+        ),
+        _ => None,
+    };
+    if ids.is_empty() {
+        return Ok((Vec::new(), None));
+    }
     let mut sql = QueryBuilder::new("");
     select_rows(&mut sql);
     sql.push(" WHERE m.workspace_id = ")
         .push_bind(workspace_id)
-        .push(" AND m.account_id IS NOT NULL");
-    for pattern in patterns {
-        // The stored search text (name, email, groups, manager) is indexed;
-        // the second test keeps the match to the name and the address.
-        sql.push(" AND m.search_text LIKE ")
-            .push_bind(pattern.clone())
-            .push(" AND (' ' || m.sort_name || ' ' || m.sort_email) LIKE ")
-            .push_bind(pattern);
-    }
-    match filter {
-        AccountFilter::All => {}
-        AccountFilter::Locked => {
-            sql.push(format_args!(" AND {LOCKED_UNTIL} IS NOT NULL"));
-        }
-        AccountFilter::TwoFactor => {
-            sql.push(" AND tf.enabled_at IS NOT NULL");
-        }
-        AccountFilter::TimerRunning => {
-            sql.push(" AND e.id IS NOT NULL");
-        }
-        AccountFilter::ApiKeys => {
-            sql.push(format_args!(" AND {LIVE_API_KEYS} > 0"));
-        }
-    }
-    if let Some(cursor) = &cursor {
-        sql.push(" AND (m.sort_name, m.id) > (")
-            .push_bind(cursor.name.clone())
-            .push(", ")
-            .push_bind(cursor.id)
-            .push(")");
-    }
-    sql.push(" ORDER BY m.sort_name, m.id LIMIT ")
-        .push_bind(PAGE_ROWS as i64 + 1);
+        .push(" AND m.id = ANY(")
+        .push_bind(ids)
+        .push(") ORDER BY m.sort_name, m.id");
     let rows = sql.build().fetch_all(&mut *conn).await?;
     let mut records = Vec::with_capacity(rows.len());
-    let mut last_key = None;
-    for row in rows.iter().take(PAGE_ROWS) {
-        last_key = Some((
-            row.try_get::<String, _>("sort_name")?,
-            row.try_get("membership_id")?,
-        ));
+    for row in &rows {
         records.push(AccountRecord {
             membership_id: row.try_get("membership_id")?,
             account_id: row.try_get("account_id")?,
@@ -186,17 +240,6 @@ pub async fn page(
             within_reach: row.try_get("within_reach")?,
         });
     }
-    let next = (rows.len() > PAGE_ROWS)
-        .then_some(last_key)
-        .flatten()
-        .map(|(name, id)| {
-            Cursor {
-                w: workspace_id,
-                name,
-                id,
-            }
-            .encode()
-        });
     Ok((records, next))
 }
 
