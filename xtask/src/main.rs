@@ -3,6 +3,8 @@
 //! or test it.
 
 mod postgres;
+mod protocol;
+mod python;
 mod tools;
 
 use std::{
@@ -19,8 +21,9 @@ use postgres::Cluster;
 
 const USAGE: &str = "usage:
   cargo xtask run                 build and serve at http://127.0.0.1:3000 (own PostgreSQL unless DATABASE_URL is set)
-  cargo xtask test [--no-e2e | --e2e-only] [-- <cargo test args>]
-                                  every test, on a throwaway database
+  cargo xtask test [--no-e2e | --e2e-only | --protocol-only] [--no-protocol] [-- <cargo test args>]
+                                  every test, on a throwaway database; after the Rust tests (unless
+                                  --no-protocol or --e2e-only) schemathesis against the live REST API
   cargo xtask db [stop]           start (or stop) the private PostgreSQL and print its DATABASE_URL
   cargo xtask sqlx-prepare        regenerate .sqlx/ (compile-time query data) after changing a query
   cargo xtask seed --members N    add a realistic workspace of N members to the private database
@@ -241,8 +244,10 @@ fn run() -> Result<()> {
 
 fn test(args: &[String]) -> Result<()> {
     let root = workspace_root();
-    let no_e2e = args.iter().any(|a| a == "--no-e2e");
+    let protocol_only = args.iter().any(|a| a == "--protocol-only");
+    let no_e2e = protocol_only || args.iter().any(|a| a == "--no-e2e");
     let e2e_only = args.iter().any(|a| a == "--e2e-only");
+    let no_protocol = args.iter().any(|a| a == "--no-protocol");
     let cargo_test_args: Vec<&String> = args.iter().skip_while(|a| *a != "--").skip(1).collect();
     let started = Instant::now();
     let _interrupted = interrupted_flag()?;
@@ -254,7 +259,7 @@ fn test(args: &[String]) -> Result<()> {
     let throwaway = postgres::Throwaway::start(&root)?;
     let mut timings = Vec::new();
     let outcome = (|| {
-        if !e2e_only {
+        if !e2e_only && !protocol_only {
             let phase = Instant::now();
             let url = throwaway.fresh_database("teamroom_test")?;
             // `frontend` is the wasm entry point only (no tests); building it
@@ -267,6 +272,11 @@ fn test(args: &[String]) -> Result<()> {
                 "cargo test",
             )?;
             timings.push(format!("cargo test {}s", phase.elapsed().as_secs()));
+        }
+        if !e2e_only && !no_protocol {
+            let phase = Instant::now();
+            protocol::schemathesis(&root, &throwaway)?;
+            timings.push(format!("schemathesis {}s", phase.elapsed().as_secs()));
         }
         if !no_e2e {
             let phase = Instant::now();

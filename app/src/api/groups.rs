@@ -61,7 +61,12 @@ async fn group_member_ids(
 pub async fn list_groups() -> Result<Vec<GroupRow>, AppError> {
     let ctx = require(Action::ViewTeam).await?;
     let state = app_state()?;
-    let mut conn = state.pool.acquire().await?;
+    groups_of(&state.pool, &ctx).await
+}
+
+#[cfg(feature = "ssr")]
+pub async fn groups_of(pool: &sqlx::PgPool, ctx: &Ctx) -> Result<Vec<GroupRow>, AppError> {
+    let mut conn = pool.acquire().await?;
     Ok(sqlx::query_as!(
         GroupRow,
         "SELECT g.id, g.name,
@@ -79,9 +84,19 @@ pub async fn list_groups() -> Result<Vec<GroupRow>, AppError> {
 #[server(prefix = "/api", endpoint = "create_group")]
 pub async fn create_group(name: String) -> Result<GroupRow, AppError> {
     let ctx = require(Action::ManageGroupsAndProjects).await?;
-    let name = LabelName::parse_group(&name).map_err(|m| AppError::field("name", m))?;
     let state = app_state()?;
-    let mut tx = state.pool.begin().await?;
+    create_group_as(&state.pool, &ctx, &name).await
+}
+
+/// Creates a group (the Team page's and the REST API's rule).
+#[cfg(feature = "ssr")]
+pub async fn create_group_as(
+    pool: &sqlx::PgPool,
+    ctx: &Ctx,
+    name: &str,
+) -> Result<GroupRow, AppError> {
+    let name = LabelName::parse_group(name).map_err(|m| AppError::field("name", m))?;
+    let mut tx = pool.begin().await?;
     let id = sqlx::query_scalar!(
         "INSERT INTO groups (workspace_id, name) VALUES ($1, $2) RETURNING id",
         ctx.workspace_id,
@@ -108,9 +123,19 @@ pub async fn create_group(name: String) -> Result<GroupRow, AppError> {
 #[server(prefix = "/api", endpoint = "rename_group")]
 pub async fn rename_group(group_id: i64, name: String) -> Result<(), AppError> {
     let ctx = require(Action::ManageGroupsAndProjects).await?;
-    let name = LabelName::parse_group(&name).map_err(|m| AppError::field("name", m))?;
     let state = app_state()?;
-    let mut tx = state.pool.begin().await?;
+    rename_group_as(&state.pool, &ctx, group_id, &name).await
+}
+
+#[cfg(feature = "ssr")]
+pub async fn rename_group_as(
+    pool: &sqlx::PgPool,
+    ctx: &Ctx,
+    group_id: i64,
+    name: &str,
+) -> Result<(), AppError> {
+    let name = LabelName::parse_group(name).map_err(|m| AppError::field("name", m))?;
+    let mut tx = pool.begin().await?;
     let old = sqlx::query_scalar!(
         "UPDATE groups g SET name = $3
            FROM groups old
@@ -125,7 +150,7 @@ pub async fn rename_group(group_id: i64, name: String) -> Result<(), AppError> {
     .await
     .map_err(name_conflict("group"))?
     .ok_or(AppError::NotFound)?;
-    let members = group_member_ids(&mut tx, &ctx, group_id).await?;
+    let members = group_member_ids(&mut tx, ctx, group_id).await?;
     db::refresh_member_keys(&mut tx, ctx.workspace_id, &members).await?;
     audit::record(
         &mut tx,
@@ -142,8 +167,17 @@ pub async fn rename_group(group_id: i64, name: String) -> Result<(), AppError> {
 pub async fn delete_group(group_id: i64) -> Result<(), AppError> {
     let ctx = require(Action::ManageGroupsAndProjects).await?;
     let state = app_state()?;
-    let mut tx = state.pool.begin().await?;
-    let members = group_member_ids(&mut tx, &ctx, group_id).await?;
+    delete_group_as(&state.pool, &ctx, group_id).await
+}
+
+#[cfg(feature = "ssr")]
+pub async fn delete_group_as(
+    pool: &sqlx::PgPool,
+    ctx: &Ctx,
+    group_id: i64,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let members = group_member_ids(&mut tx, ctx, group_id).await?;
     let name = sqlx::query_scalar!(
         "DELETE FROM groups WHERE workspace_id = $1 AND id = $2 RETURNING name",
         ctx.workspace_id,
@@ -192,6 +226,17 @@ pub(crate) async fn require_group(
 #[server(prefix = "/api", endpoint = "add_group_members")]
 pub async fn add_group_members(group_id: i64, membership_ids: Vec<i64>) -> Result<u64, AppError> {
     let ctx = require(Action::ManageGroupsAndProjects).await?;
+    let state = app_state()?;
+    add_group_members_as(&state.pool, &ctx, group_id, &membership_ids).await
+}
+
+#[cfg(feature = "ssr")]
+pub async fn add_group_members_as(
+    pool: &sqlx::PgPool,
+    ctx: &Ctx,
+    group_id: i64,
+    membership_ids: &[i64],
+) -> Result<u64, AppError> {
     if membership_ids.is_empty() {
         return Err(AppError::field("members", "Choose at least one member."));
     }
@@ -201,8 +246,7 @@ pub async fn add_group_members(group_id: i64, membership_ids: Vec<i64>) -> Resul
             format!("Add at most {MAX_GROUP_BATCH} members at a time."),
         ));
     }
-    let state = app_state()?;
-    let mut tx = state.pool.begin().await?;
+    let mut tx = pool.begin().await?;
     require_group(&mut tx, ctx.workspace_id, group_id).await?;
     // Only memberships of this workspace; unknown ids are refused as a whole
     // so a typo does not half-apply.
@@ -210,11 +254,11 @@ pub async fn add_group_members(group_id: i64, membership_ids: Vec<i64>) -> Resul
         "SELECT count(*) AS \"count!\" FROM memberships
           WHERE workspace_id = $1 AND id = ANY ($2)",
         ctx.workspace_id,
-        &membership_ids
+        membership_ids
     )
     .fetch_one(&mut *tx)
     .await?;
-    let mut distinct = membership_ids.clone();
+    let mut distinct = membership_ids.to_vec();
     distinct.sort_unstable();
     distinct.dedup();
     if known != distinct.len() as i64 {
@@ -286,8 +330,18 @@ pub(crate) async fn take_out_of_group(
 pub async fn remove_group_member(group_id: i64, membership_id: i64) -> Result<(), AppError> {
     let ctx = require(Action::ManageGroupsAndProjects).await?;
     let state = app_state()?;
-    let mut tx = state.pool.begin().await?;
-    if !take_out_of_group(&mut tx, &ctx, group_id, membership_id).await? {
+    remove_group_member_as(&state.pool, &ctx, group_id, membership_id).await
+}
+
+#[cfg(feature = "ssr")]
+pub async fn remove_group_member_as(
+    pool: &sqlx::PgPool,
+    ctx: &Ctx,
+    group_id: i64,
+    membership_id: i64,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    if !take_out_of_group(&mut tx, ctx, group_id, membership_id).await? {
         return Err(AppError::NotFound);
     }
     tx.commit().await?;
@@ -298,7 +352,12 @@ pub async fn remove_group_member(group_id: i64, membership_id: i64) -> Result<()
 pub async fn list_projects() -> Result<Vec<ProjectRow>, AppError> {
     let ctx = require(Action::ViewTeam).await?;
     let state = app_state()?;
-    let mut conn = state.pool.acquire().await?;
+    projects_of(&state.pool, &ctx).await
+}
+
+#[cfg(feature = "ssr")]
+pub async fn projects_of(pool: &sqlx::PgPool, ctx: &Ctx) -> Result<Vec<ProjectRow>, AppError> {
+    let mut conn = pool.acquire().await?;
     Ok(sqlx::query_as!(
         ProjectRow,
         "SELECT p.id, p.name, p.archived_at IS NOT NULL AS \"archived!\",
