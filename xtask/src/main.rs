@@ -30,7 +30,8 @@ const USAGE: &str = "usage:
   cargo xtask bench members       Team page benchmark at 100,000 and 1,000,000 members (throwaway database)
   cargo xtask bench import        CSV import of 10,000 rows (throwaway database)
   cargo xtask bench sign-in-storm 200 concurrent sign-ins while a signed-in reader loads the Team list
-  cargo xtask bench accounts      the Owner's Accounts tab at 100,000 members (throwaway database)";
+  cargo xtask bench accounts      the Owner's Accounts tab at 100,000 members (throwaway database)
+  cargo xtask bench api           the REST API's member list at 1,000,000 members (BENCH_SIZES to change)";
 
 pub type Result<T> = std::result::Result<T, String>;
 
@@ -45,6 +46,7 @@ fn main() -> ExitCode {
         Some("bench") if args.get(1).map(String::as_str) == Some("members") => bench("members"),
         Some("bench") if args.get(1).map(String::as_str) == Some("import") => bench("import"),
         Some("bench") if args.get(1).map(String::as_str) == Some("accounts") => bench("accounts"),
+        Some("bench") if args.get(1).map(String::as_str) == Some("api") => bench("api"),
         Some("bench") if args.get(1).map(String::as_str) == Some("sign-in-storm") => {
             bench("sign_in_storm")
         }

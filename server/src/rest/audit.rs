@@ -20,10 +20,10 @@ const MAX_LIMIT: i64 = 200;
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Part of the actor's name or email.
-    #[param(max_length = 100)]
+    #[param(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub actor: Option<String>,
     /// Part of the target's name or email.
-    #[param(max_length = 100)]
+    #[param(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub target: Option<String>,
     /// An action code, e.g. `member.deactivated` (the list is in the schema).
     pub action: Option<String>,
@@ -88,6 +88,15 @@ pub async fn list(
     for (field, value) in [("actor", &query.actor), ("target", &query.target)] {
         if value.as_deref().is_some_and(|v| v.chars().count() > 100) {
             return Err(bad_request(field, "Use at most 100 characters."));
+        }
+        if value
+            .as_deref()
+            .is_some_and(|v| v.chars().any(char::is_control))
+        {
+            return Err(bad_request(
+                field,
+                "Search text cannot contain control characters.",
+            ));
         }
     }
     if query.before.is_some_and(|id| id < 1) {

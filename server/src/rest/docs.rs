@@ -15,7 +15,7 @@ use utoipa::{
     Modify, OpenApi,
 };
 
-use super::{audit, groups, members, time, Problem};
+use super::{audit, groups, invitations, members, time, Problem};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -46,6 +46,10 @@ use super::{audit, groups, members, time, Problem};
         groups::add_members,
         groups::remove_member,
         groups::projects,
+        invitations::list,
+        invitations::create,
+        invitations::resend,
+        invitations::revoke,
         time::entries,
         time::stop_my_timer,
         time::summary,
@@ -59,6 +63,7 @@ use super::{audit, groups, members, time, Problem};
         (name = "members", description = "The Team page"),
         (name = "groups", description = "Groups of members"),
         (name = "projects", description = "Projects"),
+        (name = "invitations", description = "Invitations"),
         (name = "time", description = "Tracked time"),
         (name = "reports", description = "Reports"),
         (name = "audit", description = "The audit log"),

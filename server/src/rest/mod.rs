@@ -10,6 +10,7 @@
 mod audit;
 pub mod docs;
 mod groups;
+mod invitations;
 mod members;
 mod time;
 
@@ -528,6 +529,12 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
             delete(groups::remove_member),
         )
         .route("/projects", get(groups::projects))
+        .route(
+            "/invitations",
+            get(invitations::list).post(invitations::create),
+        )
+        .route("/invitations/{id}", delete(invitations::revoke))
+        .route("/invitations/{id}/resend", post(invitations::resend))
         .route("/time-entries", get(time::entries))
         .route("/reports/summary", get(time::summary))
         .route("/audit-events", get(audit::list))

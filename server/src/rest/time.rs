@@ -198,7 +198,7 @@ pub struct SummaryQuery {
     /// Include inactive members.
     pub inactive: Option<bool>,
     /// Part of a member's name or email.
-    #[param(max_length = 100)]
+    #[param(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub person: Option<String>,
 }
 
@@ -238,6 +238,12 @@ pub async fn summary(
     let person = query.person.unwrap_or_default();
     if person.chars().count() > 100 {
         return Err(bad_request("person", "Search for at most 100 characters."));
+    }
+    if person.chars().any(char::is_control) {
+        return Err(bad_request(
+            "person",
+            "Search text cannot contain control characters.",
+        ));
     }
     date_range(query.from.as_deref(), query.to.as_deref())?;
     let (from, to) = (query.from.unwrap_or_default(), query.to.unwrap_or_default());

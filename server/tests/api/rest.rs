@@ -930,3 +930,91 @@ async fn the_openapi_document_and_the_docs_page(pool: PgPool) {
     .await;
     assert_problem(&unknown, 404, "unknown endpoint");
 }
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn invitations_batch_list_resend_revoke(pool: PgPool) {
+    let w = world(pool).await;
+    let refused = w
+        .mia_key
+        .send(
+            Method::POST,
+            "/api/v1/invitations",
+            Some(json!({"emails": ["x@example.com"], "send_email": false})),
+        )
+        .await;
+    assert_problem(&refused, 403, "a plain member invites");
+    let invited = w
+        .owner
+        .send(
+            Method::POST,
+            "/api/v1/invitations",
+            Some(json!({
+                "emails": ["nina@example.com", "omar@example.com", "mia@example.com"],
+                "send_email": false
+            })),
+        )
+        .await;
+    assert_eq!(invited.status, 201, "{:?}", invited.body);
+    assert_eq!(
+        invited.body["invited"],
+        json!(["nina@example.com", "omar@example.com"])
+    );
+    assert_eq!(invited.body["already_members"], json!(["mia@example.com"]));
+    let not_an_address = w
+        .owner
+        .send(
+            Method::POST,
+            "/api/v1/invitations",
+            Some(json!({"emails": ["not an address"], "send_email": false})),
+        )
+        .await;
+    assert_problem(&not_an_address, 409, "not an address");
+    let pending = w.owner.get("/api/v1/invitations").await;
+    assert_eq!(pending.status, 200, "{:?}", pending.body);
+    let rows = pending.body["data"].as_array().expect("rows").clone();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r["status"] == "pending"));
+    let nina = rows
+        .iter()
+        .find(|r| r["email"] == "nina@example.com")
+        .and_then(|r| r["id"].as_i64())
+        .expect("nina");
+    let sent = w
+        .owner
+        .send(
+            Method::POST,
+            &format!("/api/v1/invitations/{nina}/resend"),
+            None,
+        )
+        .await;
+    assert_eq!(sent.status, 204, "{:?}", sent.body);
+    let mails = count(&w.app, "SELECT count(*) FROM outbox").await;
+    let again = w
+        .owner
+        .send(
+            Method::POST,
+            &format!("/api/v1/invitations/{nina}/resend"),
+            None,
+        )
+        .await;
+    assert_problem(&again, 429, "resent within a minute");
+    assert!(again.headers.contains_key("retry-after"));
+    assert_eq!(count(&w.app, "SELECT count(*) FROM outbox").await, mails);
+    let revoked = w
+        .owner
+        .send(Method::DELETE, &format!("/api/v1/invitations/{nina}"), None)
+        .await;
+    assert_eq!(revoked.status, 204, "{:?}", revoked.body);
+    let pending = w.owner.get("/api/v1/invitations").await;
+    assert_eq!(pending.body["data"].as_array().map(Vec::len), Some(1));
+    // An active member is not an invitation.
+    let active = w
+        .owner
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/invitations/{}", w.mia.membership_id),
+            None,
+        )
+        .await;
+    assert_problem(&active, 404, "not pending");
+}
