@@ -78,6 +78,13 @@ impl Config {
         if !(1..=24 * 60).contains(&impersonation_minutes) {
             return Err("IMPERSONATION_MINUTES must be between 1 and 1440".into());
         }
+        let api_requests_per_key_minute = number(
+            "API_REQUESTS_PER_KEY_PER_MINUTE",
+            defaults.api_requests_per_key_minute,
+        )?;
+        if api_requests_per_key_minute < 1 {
+            return Err("API_REQUESTS_PER_KEY_PER_MINUTE must be at least 1".into());
+        }
         let retry_base = number("MAIL_RETRY_BASE_SECONDS", 5u64)?;
         let retry_max = number("MAIL_RETRY_MAX_SECONDS", 900u64)?;
         if retry_base == 0 || retry_max < retry_base {
@@ -116,6 +123,7 @@ impl Config {
                     defaults.unconfirmed_account_ttl.num_hours(),
                 )?),
                 impersonation_minutes,
+                api_requests_per_key_minute,
             },
             public_origin,
             mailer: MailerConfig {

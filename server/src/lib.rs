@@ -103,12 +103,9 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
             "/api/audit.csv",
             get(move |request| export::audit_csv(audit_state.clone(), request)),
         )
-        // The REST API: API keys only (see `rest`).
-        .route(
-            "/api/v1/me",
-            get(move |request| rest::me(rest_state.clone(), request)),
-        )
-        .route("/api/v1/{*rest}", axum::routing::any(rest::not_found))
+        // The REST API: API keys only (see `rest`), and its reference page.
+        .nest("/api/v1", rest::router(rest_state))
+        .route(rest::DOCS_PATH, get(rest::docs::page))
         // SCIM 2.0 for identity providers: SCIM tokens only (see `scim`).
         .route(
             "/scim/v2",

@@ -1,6 +1,7 @@
 //! `server` (serve), `server migrate`, `server seed-demo`,
 //! `server seed-members --members N [--name NAME] [--tag TAG] [--password PW]`,
-//! `server mail-sink [--port 2525] [--dir .data/mail]` (a local SMTP catcher).
+//! `server mail-sink [--port 2525] [--dir .data/mail]` (a local SMTP catcher),
+//! `server api-key --email X [--name N]` (prints a new API key for scripts).
 
 use std::process::ExitCode;
 
@@ -10,7 +11,7 @@ use server::{
     spawn_session_sweeper, Config, MIGRATOR,
 };
 
-const USAGE: &str = "usage: server [serve | migrate | seed-demo | seed-members --members N [--name NAME] [--tag TAG] [--password PASSWORD] | mail-sink [--port 2525] [--dir .data/mail]]";
+const USAGE: &str = "usage: server [serve | migrate | seed-demo | seed-members --members N [--name NAME] [--tag TAG] [--password PASSWORD] | mail-sink [--port 2525] [--dir .data/mail] | api-key --email EMAIL [--name NAME] | scim-token --email OWNER_EMAIL [--name NAME]]";
 
 /// `--flag value` pairs after the subcommand.
 fn flag(args: &[String], name: &str) -> Option<String> {
@@ -51,7 +52,7 @@ async fn run() -> Result<(), String> {
     }
     if !matches!(
         command.as_deref(),
-        None | Some("serve" | "migrate" | "seed-demo" | "seed-members")
+        None | Some("serve" | "migrate" | "seed-demo" | "seed-members" | "api-key" | "scim-token")
     ) {
         return Err(USAGE.into());
     }
@@ -112,6 +113,27 @@ async fn run() -> Result<(), String> {
             println!("  owner:    {}", seeded.owner_email);
             println!("  admin:    {}", seeded.admin_email);
             println!("  password: {}", request.password);
+            Ok(())
+        }
+        Some("api-key") => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            let email = flag(&args, "--email").ok_or("api-key needs --email EMAIL")?;
+            let name = flag(&args, "--name").unwrap_or_else(|| "Command line".into());
+            let secret = seed::api_key(&state, &email, &name).await.map_err(|e| {
+                format!("no key for {email} (an active member's account is needed): {e}")
+            })?;
+            // Alone on stdout, so a script can capture it.
+            println!("{secret}");
+            Ok(())
+        }
+        Some("scim-token") => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            let email = flag(&args, "--email").ok_or("scim-token needs --email OWNER_EMAIL")?;
+            let name = flag(&args, "--name").unwrap_or_else(|| "Command line".into());
+            let secret = seed::scim_token(&state, &email, &name).await.map_err(|e| {
+                format!("no SCIM token for {email} (an Enterprise Owner is needed): {e}")
+            })?;
+            println!("{secret}");
             Ok(())
         }
         _ => {

@@ -111,7 +111,10 @@ pub async fn api_session_gate(
     let path = request.uri().path();
     // The REST API authenticates by API key alone and ignores cookies
     // (`rest`): a session must not open it, nor its absence redirect it.
-    if !path.starts_with("/api/") || path.starts_with(crate::rest::PREFIX) {
+    if !path.starts_with("/api/")
+        || path.starts_with(crate::rest::PREFIX)
+        || path == crate::rest::DOCS_PATH
+    {
         return next.run(request).await;
     }
     if PUBLIC_ENDPOINTS.contains(&path) {

@@ -179,3 +179,65 @@ pub async fn demo(state: &AppState) -> Result<bool, AppError> {
     tx.commit().await?;
     Ok(true)
 }
+
+/// `server api-key --email X [--name N]`: a fresh API key for that
+/// account's membership (in the workspace it owns, else its oldest active
+/// one), printed once; for scripts and the protocol checks of `cargo xtask
+/// test`. The same rules as the profile's "Create key" (the member must be
+/// active; at most `MAX_LIVE_KEYS` live keys).
+pub async fn api_key(state: &AppState, email: &str, name: &str) -> Result<String, AppError> {
+    use app::{
+        domain::{api_key::ApiKeyName, Action},
+        server::{api_keys, guard, session::RequestMeta},
+    };
+    let name = ApiKeyName::parse(name).map_err(|m| AppError::field("name", m))?;
+    let mut tx = state.pool.begin().await?;
+    let found = sqlx::query!(
+        r#"SELECT m.workspace_id, m.id AS membership_id, a.id AS account_id
+             FROM accounts a
+             JOIN memberships m ON m.account_id = a.id AND m.status = 'active' AND m.kind = 'full'
+             JOIN workspaces w ON w.id = m.workspace_id
+            WHERE lower(a.email) = lower($1)
+            ORDER BY (w.owner_account_id = a.id) DESC, m.id
+            LIMIT 1"#,
+        email
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let key = api_keys::ApiKeyCtx {
+        key_id: 0,
+        workspace_id: found.workspace_id,
+        membership_id: found.membership_id,
+        account_id: found.account_id,
+    };
+    let ctx = guard::authorize_api_key(
+        &mut tx,
+        &key,
+        RequestMeta::default(),
+        Action::EditOwnProfile,
+    )
+    .await?;
+    let created = api_keys::create(&mut tx, &ctx, &name, None).await?;
+    tx.commit().await?;
+    Ok(created.secret)
+}
+
+/// A SCIM token for the workspace `email` owns (the protocol checks'
+/// `server scim-token`): made and audited as the Settings page makes one.
+pub async fn scim_token(state: &AppState, email: &str, name: &str) -> Result<String, AppError> {
+    use app::domain::api_key::ApiKeyName;
+    let name = ApiKeyName::parse(name).map_err(|m| AppError::field("name", m))?;
+    let mut tx = state.pool.begin().await?;
+    let workspace_id = sqlx::query_scalar!(
+        "SELECT w.id FROM workspaces w JOIN accounts a ON a.id = w.owner_account_id
+          WHERE lower(a.email) = lower($1) ORDER BY w.id LIMIT 1",
+        email
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let secret = app::server::scim::token_for_owner(&mut tx, workspace_id, &name).await?;
+    tx.commit().await?;
+    Ok(secret)
+}

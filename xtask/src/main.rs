@@ -3,6 +3,8 @@
 //! or test it.
 
 mod postgres;
+mod protocol;
+mod python;
 mod scim_check;
 mod tools;
 
@@ -20,8 +22,9 @@ use postgres::Cluster;
 
 const USAGE: &str = "usage:
   cargo xtask run                 build and serve at http://127.0.0.1:3000 (own PostgreSQL unless DATABASE_URL is set)
-  cargo xtask test [--no-e2e | --e2e-only] [-- <cargo test args>]
-                                  every test, on a throwaway database
+  cargo xtask test [--no-e2e | --e2e-only | --protocol-only] [--no-protocol] [-- <cargo test args>]
+                                  every test, on a throwaway database; after the Rust tests (unless
+                                  --no-protocol or --e2e-only) schemathesis against the live REST API
   cargo xtask db [stop]           start (or stop) the private PostgreSQL and print its DATABASE_URL
   cargo xtask sqlx-prepare        regenerate .sqlx/ (compile-time query data) after changing a query
   cargo xtask seed --members N    add a realistic workspace of N members to the private database
@@ -29,6 +32,7 @@ const USAGE: &str = "usage:
   cargo xtask bench import        CSV import of 10,000 rows (throwaway database)
   cargo xtask bench sign-in-storm 200 concurrent sign-ins while a signed-in reader loads the Team list
   cargo xtask bench accounts      the Owner's Accounts tab at 100,000 members (throwaway database)
+  cargo xtask bench api           the REST API's member list at 1,000,000 members (BENCH_SIZES to change)
   cargo xtask scim-check [--base http://127.0.0.1:3000] --token TOKEN
                                   scim2-tester against a running server's /scim/v2 (token from Settings)";
 
@@ -46,6 +50,7 @@ fn main() -> ExitCode {
         Some("bench") if args.get(1).map(String::as_str) == Some("members") => bench("members"),
         Some("bench") if args.get(1).map(String::as_str) == Some("import") => bench("import"),
         Some("bench") if args.get(1).map(String::as_str) == Some("accounts") => bench("accounts"),
+        Some("bench") if args.get(1).map(String::as_str) == Some("api") => bench("api"),
         Some("bench") if args.get(1).map(String::as_str) == Some("sign-in-storm") => {
             bench("sign_in_storm")
         }
@@ -245,8 +250,10 @@ fn run() -> Result<()> {
 
 fn test(args: &[String]) -> Result<()> {
     let root = workspace_root();
-    let no_e2e = args.iter().any(|a| a == "--no-e2e");
+    let protocol_only = args.iter().any(|a| a == "--protocol-only");
+    let no_e2e = protocol_only || args.iter().any(|a| a == "--no-e2e");
     let e2e_only = args.iter().any(|a| a == "--e2e-only");
+    let no_protocol = args.iter().any(|a| a == "--no-protocol");
     let cargo_test_args: Vec<&String> = args.iter().skip_while(|a| *a != "--").skip(1).collect();
     let started = Instant::now();
     let _interrupted = interrupted_flag()?;
@@ -258,7 +265,7 @@ fn test(args: &[String]) -> Result<()> {
     let throwaway = postgres::Throwaway::start(&root)?;
     let mut timings = Vec::new();
     let outcome = (|| {
-        if !e2e_only {
+        if !e2e_only && !protocol_only {
             let phase = Instant::now();
             let url = throwaway.fresh_database("teamroom_test")?;
             // `frontend` is the wasm entry point only (no tests); building it
@@ -271,6 +278,11 @@ fn test(args: &[String]) -> Result<()> {
                 "cargo test",
             )?;
             timings.push(format!("cargo test {}s", phase.elapsed().as_secs()));
+        }
+        if !e2e_only && !no_protocol {
+            let phase = Instant::now();
+            protocol::schemathesis(&root, &throwaway)?;
+            timings.push(format!("schemathesis {}s", phase.elapsed().as_secs()));
         }
         if !no_e2e {
             let phase = Instant::now();

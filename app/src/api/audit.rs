@@ -113,6 +113,16 @@ pub async fn page(
             )),
         )
     };
+    // PostgreSQL text cannot hold NUL: refuse control characters here
+    // rather than fail in the query.
+    for (field, text) in [("actor", &filters.actor), ("target", &filters.target)] {
+        if text.chars().any(char::is_control) {
+            return Err(AppError::field(
+                field,
+                "Search text cannot contain control characters.",
+            ));
+        }
+    }
     let pattern = |text: &str| -> String {
         let text: String = text.trim().chars().take(100).collect();
         if text.is_empty() {

@@ -61,7 +61,13 @@ async fn group_member_ids(
 pub async fn list_groups() -> Result<Vec<GroupRow>, AppError> {
     let ctx = require(Action::ViewTeam).await?;
     let state = app_state()?;
-    let mut conn = state.pool.acquire().await?;
+    groups_of(&state.pool, &ctx).await
+}
+
+/// The workspace's groups with their sizes (the Groups page and the REST API).
+#[cfg(feature = "ssr")]
+pub async fn groups_of(pool: &sqlx::PgPool, ctx: &Ctx) -> Result<Vec<GroupRow>, AppError> {
+    let mut conn = pool.acquire().await?;
     Ok(sqlx::query_as!(
         GroupRow,
         "SELECT g.id, g.name,
@@ -79,10 +85,20 @@ pub async fn list_groups() -> Result<Vec<GroupRow>, AppError> {
 #[server(prefix = "/api", endpoint = "create_group")]
 pub async fn create_group(name: String) -> Result<GroupRow, AppError> {
     let ctx = require(Action::ManageGroupsAndProjects).await?;
-    let name = LabelName::parse_group(&name).map_err(|m| AppError::field("name", m))?;
     let state = app_state()?;
-    let mut tx = state.pool.begin().await?;
-    let id = insert_group(&mut tx, &ctx, &name).await?;
+    create_group_as(&state.pool, &ctx, &name).await
+}
+
+/// Creates a group in its own transaction (the Groups page and the REST API).
+#[cfg(feature = "ssr")]
+pub async fn create_group_as(
+    pool: &sqlx::PgPool,
+    ctx: &Ctx,
+    name: &str,
+) -> Result<GroupRow, AppError> {
+    let name = LabelName::parse_group(name).map_err(|m| AppError::field("name", m))?;
+    let mut tx = pool.begin().await?;
+    let id = insert_group(&mut tx, ctx, &name).await?;
     tx.commit().await?;
     Ok(GroupRow {
         id,
@@ -120,10 +136,21 @@ pub(crate) async fn insert_group(
 #[server(prefix = "/api", endpoint = "rename_group")]
 pub async fn rename_group(group_id: i64, name: String) -> Result<(), AppError> {
     let ctx = require(Action::ManageGroupsAndProjects).await?;
-    let name = LabelName::parse_group(&name).map_err(|m| AppError::field("name", m))?;
     let state = app_state()?;
-    let mut tx = state.pool.begin().await?;
-    apply_rename(&mut tx, &ctx, group_id, &name).await?;
+    rename_group_as(&state.pool, &ctx, group_id, &name).await
+}
+
+/// Renames a group in its own transaction (the Groups page and the REST API).
+#[cfg(feature = "ssr")]
+pub async fn rename_group_as(
+    pool: &sqlx::PgPool,
+    ctx: &Ctx,
+    group_id: i64,
+    name: &str,
+) -> Result<(), AppError> {
+    let name = LabelName::parse_group(name).map_err(|m| AppError::field("name", m))?;
+    let mut tx = pool.begin().await?;
+    apply_rename(&mut tx, ctx, group_id, &name).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -167,8 +194,18 @@ pub(crate) async fn apply_rename(
 pub async fn delete_group(group_id: i64) -> Result<(), AppError> {
     let ctx = require(Action::ManageGroupsAndProjects).await?;
     let state = app_state()?;
-    let mut tx = state.pool.begin().await?;
-    apply_delete(&mut tx, &ctx, group_id).await?;
+    delete_group_as(&state.pool, &ctx, group_id).await
+}
+
+/// Deletes a group in its own transaction (the Groups page and the REST API).
+#[cfg(feature = "ssr")]
+pub async fn delete_group_as(
+    pool: &sqlx::PgPool,
+    ctx: &Ctx,
+    group_id: i64,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    apply_delete(&mut tx, ctx, group_id).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -229,6 +266,19 @@ pub(crate) async fn require_group(
 #[server(prefix = "/api", endpoint = "add_group_members")]
 pub async fn add_group_members(group_id: i64, membership_ids: Vec<i64>) -> Result<u64, AppError> {
     let ctx = require(Action::ManageGroupsAndProjects).await?;
+    let state = app_state()?;
+    add_group_members_as(&state.pool, &ctx, group_id, &membership_ids).await
+}
+
+/// Adds members in its own transaction, bounded (the Groups page and the
+/// REST API).
+#[cfg(feature = "ssr")]
+pub async fn add_group_members_as(
+    pool: &sqlx::PgPool,
+    ctx: &Ctx,
+    group_id: i64,
+    membership_ids: &[i64],
+) -> Result<u64, AppError> {
     if membership_ids.is_empty() {
         return Err(AppError::field("members", "Choose at least one member."));
     }
@@ -238,9 +288,8 @@ pub async fn add_group_members(group_id: i64, membership_ids: Vec<i64>) -> Resul
             format!("Add at most {MAX_GROUP_BATCH} members at a time."),
         ));
     }
-    let state = app_state()?;
-    let mut tx = state.pool.begin().await?;
-    let added = put_in_group(&mut tx, &ctx, group_id, &membership_ids).await?;
+    let mut tx = pool.begin().await?;
+    let added = put_in_group(&mut tx, ctx, group_id, membership_ids).await?;
     tx.commit().await?;
     Ok(added.len() as u64)
 }
@@ -337,8 +386,20 @@ pub(crate) async fn take_out_of_group(
 pub async fn remove_group_member(group_id: i64, membership_id: i64) -> Result<(), AppError> {
     let ctx = require(Action::ManageGroupsAndProjects).await?;
     let state = app_state()?;
-    let mut tx = state.pool.begin().await?;
-    if !take_out_of_group(&mut tx, &ctx, group_id, membership_id).await? {
+    remove_group_member_as(&state.pool, &ctx, group_id, membership_id).await
+}
+
+/// Takes one member out in its own transaction (the Groups page and the
+/// REST API); NotFound when they were not in it.
+#[cfg(feature = "ssr")]
+pub async fn remove_group_member_as(
+    pool: &sqlx::PgPool,
+    ctx: &Ctx,
+    group_id: i64,
+    membership_id: i64,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    if !take_out_of_group(&mut tx, ctx, group_id, membership_id).await? {
         return Err(AppError::NotFound);
     }
     tx.commit().await?;
@@ -349,7 +410,13 @@ pub async fn remove_group_member(group_id: i64, membership_id: i64) -> Result<()
 pub async fn list_projects() -> Result<Vec<ProjectRow>, AppError> {
     let ctx = require(Action::ViewTeam).await?;
     let state = app_state()?;
-    let mut conn = state.pool.acquire().await?;
+    projects_of(&state.pool, &ctx).await
+}
+
+/// The workspace's projects (the page and the REST API).
+#[cfg(feature = "ssr")]
+pub async fn projects_of(pool: &sqlx::PgPool, ctx: &Ctx) -> Result<Vec<ProjectRow>, AppError> {
+    let mut conn = pool.acquire().await?;
     Ok(sqlx::query_as!(
         ProjectRow,
         "SELECT p.id, p.name, p.archived_at IS NOT NULL AS \"archived!\",

@@ -55,7 +55,32 @@ pub async fn invite_members(
     #[server(default)] project_ids: Vec<i64>,
 ) -> Result<InviteReport, AppError> {
     let ctx = require(Action::InviteMembers).await?;
-    let checks = check_addresses(&addresses, |_| false);
+    let state = app_state()?;
+    invite_members_as(
+        &state,
+        &ctx,
+        &addresses,
+        send_email,
+        group_ids,
+        all_projects,
+        project_ids,
+    )
+    .await
+}
+
+/// The invite dialog's rule, for the page and the REST API: addresses as
+/// typed (one per line or comma-separated).
+#[cfg(feature = "ssr")]
+pub async fn invite_members_as(
+    state: &crate::server::AppState,
+    ctx: &crate::server::Ctx,
+    addresses: &str,
+    send_email: bool,
+    group_ids: Vec<i64>,
+    all_projects: bool,
+    project_ids: Vec<i64>,
+) -> Result<InviteReport, AppError> {
+    let checks = check_addresses(addresses, |_| false);
     let invalid: Vec<String> = checks
         .iter()
         .filter_map(|c| match &c.verdict {
@@ -111,12 +136,11 @@ pub async fn invite_members(
         })
         .collect();
 
-    let state = app_state()?;
     let origin = inv::link_origin(&state.auth);
     let mut tx = state.pool.begin().await?;
     let outcomes = inv::invite_batch(
         &mut tx,
-        &ctx,
+        ctx,
         &state.auth,
         &origin,
         &invitees,
@@ -205,6 +229,17 @@ pub const RESEND_COOLDOWN_SECS: i64 = 60;
 pub async fn send_invite(membership_id: i64) -> Result<(), AppError> {
     let ctx = require(Action::InviteMembers).await?;
     let state = app_state()?;
+    send_invite_as(&state, &ctx, membership_id).await
+}
+
+/// Sends (or resends) a pending member's invitation; the page's and the
+/// REST API's rule.
+#[cfg(feature = "ssr")]
+pub async fn send_invite_as(
+    state: &crate::server::AppState,
+    ctx: &crate::server::Ctx,
+    membership_id: i64,
+) -> Result<(), AppError> {
     let origin = inv::link_origin(&state.auth);
     let mut tx = state.pool.begin().await?;
     let sender = sqlx::query_as!(
@@ -242,7 +277,7 @@ pub async fn send_invite(membership_id: i64) -> Result<(), AppError> {
     inv::check_rate(&mut tx, ctx.workspace_id, 1, &state.auth).await?;
     inv::issue_links(
         &mut tx,
-        &ctx,
+        ctx,
         &state.auth,
         &origin,
         &sender,
@@ -276,7 +311,18 @@ pub async fn send_invite(membership_id: i64) -> Result<(), AppError> {
 pub async fn revoke_invite(membership_id: i64) -> Result<(), AppError> {
     let ctx = require(Action::InviteMembers).await?;
     let state = app_state()?;
-    let mut tx = state.pool.begin().await?;
+    revoke_invite_as(&state.pool, &ctx, membership_id).await
+}
+
+/// Takes back a pending member's invitation; the page's and the REST API's
+/// rule.
+#[cfg(feature = "ssr")]
+pub async fn revoke_invite_as(
+    pool: &sqlx::PgPool,
+    ctx: &crate::server::Ctx,
+    membership_id: i64,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
     let email: String = sqlx::query_scalar!(
         r#"SELECT invited_email AS "email!" FROM memberships
             WHERE workspace_id = $1 AND id = $2 AND status = 'pending' AND invited_email IS NOT NULL

@@ -130,7 +130,7 @@ pub async fn set_member_role(membership_id: i64, role: RoleName, on: bool) -> Re
 
 /// The permission giving or taking `role` needs.
 #[cfg(feature = "ssr")]
-pub(crate) fn role_action(role: RoleName, on: bool) -> Action {
+pub fn role_action(role: RoleName, on: bool) -> Action {
     match (role, on) {
         (RoleName::Admin, true) => Action::GrantAdmin,
         (RoleName::Admin, false) => Action::AdministerAdmins,
@@ -141,7 +141,7 @@ pub(crate) fn role_action(role: RoleName, on: bool) -> Action {
 /// Gives or takes one role inside the caller's transaction, after every
 /// rule; shared by the member card and bulk actions.
 #[cfg(feature = "ssr")]
-pub(crate) async fn apply_role(
+pub async fn apply_role(
     tx: &mut sqlx::PgConnection,
     ctx: &Ctx,
     membership_id: i64,
@@ -265,7 +265,7 @@ pub async fn delete_member(membership_id: i64) -> Result<(), AppError> {
 
 #[cfg(feature = "ssr")]
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Change {
+pub enum Change {
     Deactivate,
     Reactivate,
     Delete,
@@ -285,13 +285,13 @@ async fn change_status(membership_id: i64, change: Change) -> Result<(), AppErro
 /// The workspace's plan and seats, its row locked: seats are counted under
 /// this lock, like invitations.
 #[cfg(feature = "ssr")]
-pub(crate) struct LockedWorkspace {
+pub struct LockedWorkspace {
     plan: String,
     seats: i32,
 }
 
 #[cfg(feature = "ssr")]
-pub(crate) async fn lock_workspace(
+pub async fn lock_workspace(
     tx: &mut sqlx::PgConnection,
     ctx: &Ctx,
 ) -> Result<LockedWorkspace, AppError> {
@@ -308,7 +308,7 @@ pub(crate) async fn lock_workspace(
 /// transaction, after every rule; shared by the member card and bulk
 /// actions.
 #[cfg(feature = "ssr")]
-pub(crate) async fn apply_status(
+pub async fn apply_status(
     tx: &mut sqlx::PgConnection,
     ctx: &Ctx,
     workspace: &LockedWorkspace,

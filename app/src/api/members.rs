@@ -159,12 +159,24 @@ pub async fn list_members(
     after: Option<String>,
 ) -> Result<MemberPage, AppError> {
     let ctx = require(Action::ViewTeam).await?;
-    let query = DirectoryQuery::parse(&view)?;
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
-    let listing = Listing::prepare(&mut conn, ctx.workspace_id, scope_of(&ctx), &query).await?;
-    let page = directory::page_ids(&mut conn, &listing, after.as_deref()).await?;
-    let rows = member_rows(&mut conn, ctx.workspace_id, &page.ids).await?;
+    member_page(&mut conn, &ctx, &view, after.as_deref()).await
+}
+
+/// One page of a view of the member list, in the caller's scope; the Team
+/// page's and the REST API's rule.
+#[cfg(feature = "ssr")]
+pub async fn member_page(
+    conn: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+    view: &DirectoryParams,
+    after: Option<&str>,
+) -> Result<MemberPage, AppError> {
+    let query = DirectoryQuery::parse(view)?;
+    let listing = Listing::prepare(&mut *conn, ctx.workspace_id, scope_of(ctx), &query).await?;
+    let page = directory::page_ids(&mut *conn, &listing, after).await?;
+    let rows = member_rows(&mut *conn, ctx.workspace_id, &page.ids).await?;
     Ok(MemberPage {
         rows,
         next: page.next,
@@ -197,11 +209,59 @@ pub async fn member_detail(membership_id: i64) -> Result<MemberCard, AppError> {
     let ctx = require(Action::ViewTeam).await?;
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
+    member_card(&mut conn, &ctx, membership_id).await
+}
+
+/// One member's card, NotFound outside the caller's scope or workspace;
+/// the Team page's and the REST API's rule.
+#[cfg(feature = "ssr")]
+pub async fn member_card(
+    conn: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+    membership_id: i64,
+) -> Result<MemberCard, AppError> {
+    ensure_visible(&mut *conn, ctx, membership_id).await?;
+    let row = member_rows(&mut *conn, ctx.workspace_id, &[membership_id])
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)?;
+    let all_projects = sqlx::query_scalar!(
+        "SELECT all_projects FROM memberships WHERE workspace_id = $1 AND id = $2",
+        ctx.workspace_id,
+        membership_id
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let projects = sqlx::query_scalar!(
+        "SELECT p.name FROM project_members pm
+           JOIN projects p ON p.workspace_id = pm.workspace_id AND p.id = pm.project_id
+          WHERE pm.workspace_id = $1 AND pm.membership_id = $2
+          ORDER BY lower(p.name)",
+        ctx.workspace_id,
+        membership_id
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(MemberCard {
+        row,
+        projects,
+        all_projects,
+    })
+}
+
+/// NotFound unless the caller may see this member: anyone in their
+/// workspace for Owners and Admins, a manager's own people otherwise.
+#[cfg(feature = "ssr")]
+pub async fn ensure_visible(
+    conn: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+    membership_id: i64,
+) -> Result<(), AppError> {
     if let Scope::Managed {
         membership_id: me,
         team,
         projects,
-    } = scope_of(&ctx)
+    } = scope_of(ctx)
     {
         let visible = sqlx::query_scalar!(
             "SELECT EXISTS (
@@ -228,30 +288,5 @@ pub async fn member_detail(membership_id: i64) -> Result<MemberCard, AppError> {
             return Err(AppError::NotFound);
         }
     }
-    let row = member_rows(&mut conn, ctx.workspace_id, &[membership_id])
-        .await?
-        .pop()
-        .ok_or(AppError::NotFound)?;
-    let all_projects = sqlx::query_scalar!(
-        "SELECT all_projects FROM memberships WHERE workspace_id = $1 AND id = $2",
-        ctx.workspace_id,
-        membership_id
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    let projects = sqlx::query_scalar!(
-        "SELECT p.name FROM project_members pm
-           JOIN projects p ON p.workspace_id = pm.workspace_id AND p.id = pm.project_id
-          WHERE pm.workspace_id = $1 AND pm.membership_id = $2
-          ORDER BY lower(p.name)",
-        ctx.workspace_id,
-        membership_id
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(MemberCard {
-        row,
-        projects,
-        all_projects,
-    })
+    Ok(())
 }

@@ -101,6 +101,14 @@ pub async fn summarise(
     let from = timedb::day_start(zone.tz, range.first());
     let to = timedb::day_start(zone.tz, range.last() + chrono::Duration::days(1));
     let person = params.person.trim();
+    // PostgreSQL text cannot hold NUL: refuse control characters here
+    // rather than fail in the query.
+    if person.chars().any(char::is_control) {
+        return Err(AppError::field(
+            "person",
+            "Search text cannot contain control characters.",
+        ));
+    }
     let pattern = if person.is_empty() {
         String::new()
     } else {

@@ -119,7 +119,8 @@ fn page_ids_statement(
     filter: AccountFilter,
     cursor: Option<&Cursor>,
 ) -> QueryBuilder<Postgres> {
-    let mut sql = QueryBuilder::new("SELECT m.id, m.sort_name FROM memberships m WHERE m.workspace_id = ");
+    let mut sql =
+        QueryBuilder::new("SELECT m.id, m.sort_name FROM memberships m WHERE m.workspace_id = ");
     sql.push_bind(workspace_id)
         .push(" AND m.account_id IS NOT NULL");
     for pattern in patterns {
@@ -148,16 +149,18 @@ fn page_ids_statement(
             );
         }
         AccountFilter::TimerRunning => {
-            sql.push(" AND m.id IN (SELECT e.membership_id FROM time_entries e WHERE e.workspace_id = ")
-                .push_bind(workspace_id)
-                .push(" AND e.ended_at IS NULL)");
+            sql.push(
+                " AND m.id IN (SELECT e.membership_id FROM time_entries e WHERE e.workspace_id = ",
+            )
+            .push_bind(workspace_id)
+            .push(" AND e.ended_at IS NULL)");
         }
         AccountFilter::ApiKeys => {
-            sql.push(" AND m.id IN (SELECT k.membership_id FROM api_keys k WHERE k.workspace_id = ")
-                .push_bind(workspace_id)
-                .push(
-                    " AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()))",
-                );
+            sql.push(
+                " AND m.id IN (SELECT k.membership_id FROM api_keys k WHERE k.workspace_id = ",
+            )
+            .push_bind(workspace_id)
+            .push(" AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()))");
         }
     }
     if let Some(cursor) = cursor {

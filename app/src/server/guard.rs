@@ -237,3 +237,30 @@ pub async fn authorize(
         meta,
     })
 }
+
+/// `authorize` for a request made with a workspace API key: the key's
+/// membership goes through the same membership, plan, two-factor and
+/// permission checks as a signed-in person, so a plain member's key cannot
+/// do an Admin's work. There is no session behind a key: the stand-in row
+/// has no token (nothing the REST API calls reads it) and no impersonator.
+pub async fn authorize_api_key(
+    conn: &mut PgConnection,
+    key: &super::api_keys::ApiKeyCtx,
+    meta: RequestMeta,
+    action: Action,
+) -> Result<Ctx, AppError> {
+    let session = SessionRow {
+        token_hash: Vec::new(),
+        account_id: key.account_id,
+        active_workspace_id: Some(key.workspace_id),
+        expires_at: DateTime::<Utc>::MAX_UTC,
+        impersonator_account_id: None,
+    };
+    let ctx = authorize(conn, session, meta, action).await?;
+    // The key was checked against this very membership a moment ago; a
+    // different one here means the account's membership changed in between.
+    if ctx.membership_id != key.membership_id {
+        return Err(AppError::Unauthenticated);
+    }
+    Ok(ctx)
+}

@@ -34,6 +34,9 @@ pub struct AuthSettings {
     pub unconfirmed_account_ttl: chrono::Duration,
     /// Minutes an Owner's "Log in as user" view lasts (`IMPERSONATION_MINUTES`).
     pub impersonation_minutes: i64,
+    /// REST API requests one key may make per minute
+    /// (`API_REQUESTS_PER_KEY_PER_MINUTE`).
+    pub api_requests_per_key_minute: i32,
 }
 
 impl Default for AuthSettings {
@@ -50,6 +53,7 @@ impl Default for AuthSettings {
             sign_ins_per_ip_minute: 60,
             unconfirmed_account_ttl: chrono::Duration::hours(72),
             impersonation_minutes: 30,
+            api_requests_per_key_minute: 600,
         }
     }
 }

@@ -244,6 +244,18 @@ impl Window {
     /// Counts one request for `key`, or refuses it with the wait until the
     /// window ends.
     pub async fn hit(&self, conn: &mut PgConnection, key: &str) -> Result<(), AppError> {
+        let counted = self.count(conn, key).await?;
+        if counted.hits > i64::from(self.limit) {
+            return Err(AppError::RateLimited {
+                retry_after_secs: counted.reset_secs,
+            });
+        }
+        Ok(())
+    }
+
+    /// Counts one request for `key` and says where the window stands, for
+    /// callers that report it (the REST API's `RateLimit-*` headers).
+    pub async fn count(&self, conn: &mut PgConnection, key: &str) -> Result<Counted, AppError> {
         let key = stored_key(key);
         let key = key.as_ref();
         let row = sqlx::query!(
@@ -259,14 +271,29 @@ impl Window {
         )
         .fetch_one(conn)
         .await?;
-        if row.hits > self.limit {
-            return Err(AppError::RateLimited {
-                retry_after_secs: row.wait_secs.max(1).unsigned_abs(),
-            });
-        }
-        Ok(())
+        Ok(Counted {
+            hits: i64::from(row.hits),
+            reset_secs: row.wait_secs.max(1).unsigned_abs(),
+        })
     }
 }
+
+/// One request counted in a [`Window`].
+#[derive(Debug, Clone, Copy)]
+pub struct Counted {
+    /// Requests in this window, the one just counted included.
+    pub hits: i64,
+    /// Seconds until the window ends (at least 1).
+    pub reset_secs: u64,
+}
+
+/// Requests made with one API key per minute; the limit is configured
+/// (`API_REQUESTS_PER_KEY_PER_MINUTE`).
+pub const API_KEY: Window = Window {
+    scope: "api_key",
+    limit: 600,
+    window_secs: 60,
+};
 
 /// The `KIOSK_PIN` key of a member (also spelled in the SQL function
 /// `teamroom_kiosk_pin_blocked`).

@@ -273,3 +273,51 @@ mod tests {
             .contains("at most 24 hours"));
     }
 }
+
+/// One finished or running entry of a member, as the REST API lists them.
+#[derive(Debug, Clone)]
+pub struct MemberEntry {
+    pub id: i64,
+    pub membership_id: i64,
+    pub description: String,
+    pub project_id: Option<i64>,
+    pub project: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub source: String,
+}
+
+/// A member's entries starting in `[from, to)`, oldest first, after the
+/// keyset position `after` (`started_at`, `id`); at most `limit`. The
+/// caller has checked the member is theirs to see.
+pub async fn member_entries(
+    conn: &mut PgConnection,
+    workspace_id: i64,
+    membership_id: i64,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    after: Option<(DateTime<Utc>, i64)>,
+    limit: i64,
+) -> Result<Vec<MemberEntry>, AppError> {
+    let (after_at, after_id) = after.unzip();
+    Ok(sqlx::query_as!(
+        MemberEntry,
+        r#"SELECT e.id, e.membership_id AS "membership_id!", e.description, e.project_id,
+                  p.name AS "project?", e.started_at, e.ended_at, e.source
+             FROM time_entries e
+             LEFT JOIN projects p ON p.workspace_id = e.workspace_id AND p.id = e.project_id
+            WHERE e.workspace_id = $1 AND e.membership_id = $2
+              AND e.started_at >= $3 AND e.started_at < $4
+              AND ($5::timestamptz IS NULL OR (e.started_at, e.id) > ($5, $6::bigint))
+            ORDER BY e.started_at, e.id
+            LIMIT $7"#,
+        workspace_id,
+        membership_id,
+        from,
+        to,
+        after_at,
+        after_id,
+        limit
+    )
+    .fetch_all(conn)
+    .await?)
+}

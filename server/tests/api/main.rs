@@ -17,6 +17,7 @@ mod invitations;
 mod lifecycle;
 mod mail;
 mod profile;
+mod rest;
 mod roles;
 mod scim;
 mod security;
