@@ -8,30 +8,19 @@
 //! BENCH_SIZES (default "100000"), BENCH_NEIGHBOUR (default 100000),
 //! BENCH_QUERIES (default 200 per case and side).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use app::{
     api::accounts::AccountsPage,
     domain::accounts::{AccountFilter, AccountSearch},
     server::{accounts_tab, AppState, AuthSettings},
 };
-use server::{
-    connect,
-    seed_members::{seed_members, SeedRequest, SeededWorkspace},
-    Config, MIGRATOR,
-};
+use server::{connect, Config, MIGRATOR};
 use sqlx::PgPool;
 
 mod common;
 
-use common::{serve, signed_in, PASSWORD};
-
-fn env_number(name: &str, default: i64) -> i64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
+use common::{env_number, percentile, seed, serve, signed_in};
 
 struct Case {
     name: &'static str,
@@ -88,12 +77,6 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-fn percentile(samples: &mut [Duration], p: f64) -> f64 {
-    samples.sort_unstable();
-    let index = ((samples.len() as f64 - 1.0) * p).round() as usize;
-    samples[index].as_secs_f64() * 1000.0
-}
-
 async fn http_once(
     client: &reqwest::Client,
     base: &str,
@@ -134,29 +117,6 @@ async fn floor_once(
         .expect("page")
         .0
         .len()
-}
-
-async fn seed(state: &AppState, size: i64, tag: &str) -> SeededWorkspace {
-    println!("seeding {size} members ({tag})...");
-    let started = Instant::now();
-    let seeded = seed_members(
-        state,
-        &SeedRequest {
-            members: size,
-            workspace_name: format!("Bench {tag}"),
-            tag: tag.to_owned(),
-            password: PASSWORD.to_owned(),
-        },
-        true,
-    )
-    .await
-    .expect("seed");
-    println!(
-        "seeded {} members in {:.1} s",
-        seeded.members,
-        started.elapsed().as_secs_f64()
-    );
-    seeded
 }
 
 /// Gives the filters something to find: a lock, a running timer and

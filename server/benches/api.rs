@@ -8,7 +8,7 @@
 //! BENCH_SIZES (default "1000000"), BENCH_QUERIES (default 200 per case
 //! and side).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use app::{
     api::members::member_rows,
@@ -18,25 +18,14 @@ use app::{
         AppState, AuthSettings,
     },
 };
-use server::{
-    connect,
-    seed_members::{seed_members, SeedRequest, SeededWorkspace},
-    Config, MIGRATOR,
-};
+use server::{connect, Config, MIGRATOR};
 use sqlx::PgPool;
 
 // Shared with the other benchmarks; this one signs in by key, not password.
 #[allow(dead_code)]
 mod common;
 
-use common::{serve, PASSWORD};
-
-fn env_number(name: &str, default: i64) -> i64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
+use common::{env_number, percentile, seed, serve};
 
 struct Case {
     name: &'static str,
@@ -64,12 +53,6 @@ fn cases() -> Vec<Case> {
             depth: 50,
         },
     ]
-}
-
-fn percentile(samples: &mut [Duration], p: f64) -> f64 {
-    samples.sort_unstable();
-    let index = ((samples.len() as f64 - 1.0) * p).round() as usize;
-    samples[index].as_secs_f64() * 1000.0
 }
 
 /// One `GET /api/v1/members` (`path` is the first page's or a `next` link):
@@ -116,29 +99,6 @@ async fn floor_once(pool: &PgPool, workspace_id: i64, search: &str, cursor: Opti
         .await
         .expect("rows")
         .len()
-}
-
-async fn seed(state: &AppState, size: i64, tag: &str) -> SeededWorkspace {
-    println!("seeding {size} members ({tag})...");
-    let started = Instant::now();
-    let seeded = seed_members(
-        state,
-        &SeedRequest {
-            members: size,
-            workspace_name: format!("Bench {tag}"),
-            tag: tag.to_owned(),
-            password: PASSWORD.to_owned(),
-        },
-        true,
-    )
-    .await
-    .expect("seed");
-    println!(
-        "seeded {} members in {:.1} s",
-        seeded.members,
-        started.elapsed().as_secs_f64()
-    );
-    seeded
 }
 
 /// The cursor inside a `next` link.

@@ -8,7 +8,7 @@
 //! BENCH_SIZES (default "100000,1000000"), BENCH_NEIGHBOUR (default 500000),
 //! BENCH_QUERIES (default 200 per case and side).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use app::{
     api::members::{member_rows, MemberPage},
@@ -18,23 +18,12 @@ use app::{
         AppState, AuthSettings,
     },
 };
-use server::{
-    connect,
-    seed_members::{seed_members, SeedRequest, SeededWorkspace},
-    Config, MIGRATOR,
-};
+use server::{connect, Config, MIGRATOR};
 use sqlx::PgPool;
 
 mod common;
 
-use common::{serve, signed_in, PASSWORD};
-
-fn env_number(name: &str, default: i64) -> i64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
+use common::{env_number, percentile, seed, serve, signed_in};
 
 struct Case {
     name: &'static str,
@@ -117,12 +106,6 @@ fn cases(group_ids: &[i64]) -> Vec<Case> {
     ]
 }
 
-fn percentile(samples: &mut [Duration], p: f64) -> f64 {
-    samples.sort_unstable();
-    let index = ((samples.len() as f64 - 1.0) * p).round() as usize;
-    samples[index].as_secs_f64() * 1000.0
-}
-
 /// The server function's SQL, run directly: fold the words, one page of
 /// ids, then the display rows.
 async fn floor_once(
@@ -185,29 +168,6 @@ async fn deep_cursor(client: &reqwest::Client, base: &str, params: &DirectoryPar
         after = Some(page.next.expect("at least 51 pages"));
     }
     after.expect("cursor")
-}
-
-async fn seed(state: &AppState, size: i64, tag: &str) -> SeededWorkspace {
-    println!("seeding {size} members ({tag})...");
-    let started = Instant::now();
-    let seeded = seed_members(
-        state,
-        &SeedRequest {
-            members: size,
-            workspace_name: format!("Bench {tag}"),
-            tag: tag.to_owned(),
-            password: PASSWORD.to_owned(),
-        },
-        true,
-    )
-    .await
-    .expect("seed");
-    println!(
-        "seeded {} members in {:.1} s",
-        seeded.members,
-        started.elapsed().as_secs_f64()
-    );
-    seeded
 }
 
 #[tokio::main]

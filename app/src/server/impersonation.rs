@@ -13,7 +13,7 @@
 //! of loading the session (SQL `teamroom_impersonation_allowed`).
 
 use chrono::{DateTime, Utc};
-use cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use cookie::{time::Duration as CookieDuration, Cookie};
 use http::{header, HeaderMap, HeaderValue};
 use sqlx::{Connection, PgConnection};
 
@@ -51,27 +51,16 @@ pub async fn subject_name(conn: &mut PgConnection, account_id: i64) -> Result<St
 /// The parked cookie: the Owner's own session value, HttpOnly like the
 /// session cookie, for as long as a session may live.
 pub fn owner_cookie(value: &str, settings: &AuthSettings, secure: bool) -> String {
-    Cookie::build((OWNER_COOKIE, value.to_owned()))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(secure)
-        .max_age(CookieDuration::seconds(
-            settings.session_absolute.num_seconds(),
-        ))
-        .build()
-        .to_string()
+    session::http_only_cookie(
+        OWNER_COOKIE,
+        value,
+        CookieDuration::seconds(settings.session_absolute.num_seconds()),
+        secure,
+    )
 }
 
 pub fn clear_owner_cookie(secure: bool) -> String {
-    Cookie::build((OWNER_COOKIE, ""))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(secure)
-        .max_age(CookieDuration::ZERO)
-        .build()
-        .to_string()
+    session::http_only_cookie(OWNER_COOKIE, "", CookieDuration::ZERO, secure)
 }
 
 /// The parked Owner cookie's value from a request, if any.

@@ -128,28 +128,30 @@ pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
     cookie_value(headers, COOKIE_NAME, 64)
 }
 
-pub fn set_cookie(token: &SessionToken, settings: &AuthSettings, secure: bool) -> String {
-    Cookie::build((COOKIE_NAME, token.value.clone()))
+/// The one shape of every cookie the server sets: site-wide, HttpOnly,
+/// SameSite=Lax, Secure behind https; `max_age` zero clears it.
+pub fn http_only_cookie(name: &str, value: &str, max_age: CookieDuration, secure: bool) -> String {
+    Cookie::build((name.to_owned(), value.to_owned()))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(secure)
-        .max_age(CookieDuration::seconds(
-            settings.session_absolute.num_seconds(),
-        ))
+        .max_age(max_age)
         .build()
         .to_string()
 }
 
+pub fn set_cookie(token: &SessionToken, settings: &AuthSettings, secure: bool) -> String {
+    http_only_cookie(
+        COOKIE_NAME,
+        &token.value,
+        CookieDuration::seconds(settings.session_absolute.num_seconds()),
+        secure,
+    )
+}
+
 pub fn clear_cookie(secure: bool) -> String {
-    Cookie::build((COOKIE_NAME, ""))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(secure)
-        .max_age(CookieDuration::ZERO)
-        .build()
-        .to_string()
+    http_only_cookie(COOKIE_NAME, "", CookieDuration::ZERO, secure)
 }
 
 pub async fn create(
@@ -270,14 +272,7 @@ pub fn device_from_headers(headers: &HeaderMap) -> Option<String> {
 }
 
 fn device_cookie(value: &str, secure: bool) -> String {
-    Cookie::build((DEVICE_COOKIE, value.to_owned()))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(secure)
-        .max_age(CookieDuration::days(400))
-        .build()
-        .to_string()
+    http_only_cookie(DEVICE_COOKIE, value, CookieDuration::days(400), secure)
 }
 
 /// Whether this browser has signed in to the account before.
