@@ -142,7 +142,10 @@ async fn main() {
         let key = server::seed::api_key(&state, &seeded.owner_email, "Benchmark")
             .await
             .expect("api key");
-        workspaces.push((*size, seeded, key));
+        let scim = server::seed::scim_token(&state, &seeded.owner_email, "Benchmark")
+            .await
+            .expect("scim token");
+        workspaces.push((*size, seeded, key, scim));
     }
     sqlx::query("VACUUM (ANALYZE) memberships, accounts, api_keys")
         .execute(&pool)
@@ -152,7 +155,19 @@ async fn main() {
     let base = serve(state, &config).await;
     let client = reqwest::Client::new();
     let mut table = Vec::new();
-    for (size, workspace, key) in &workspaces {
+    for (size, workspace, key, scim) in &workspaces {
+        table.push(
+            scim_lookups(
+                &pool,
+                &client,
+                &base,
+                *size,
+                workspace.workspace_id,
+                scim,
+                queries,
+            )
+            .await,
+        );
         for case in cases() {
             // (API path, the floor's search and cursor) per view.
             let mut inputs = Vec::new();
@@ -218,4 +233,93 @@ async fn main() {
             sp95 / fp95
         );
     }
+}
+
+/// SCIM's `userName eq` lookup (what Okta and Entra send before each
+/// create) for 20 existing addresses, through `/scim/v2/Users` with the
+/// token, next to the same parse and SQL run directly.
+async fn scim_lookups(
+    pool: &PgPool,
+    client: &reqwest::Client,
+    base: &str,
+    size: i64,
+    workspace_id: i64,
+    token: &str,
+    queries: usize,
+) -> (i64, &'static str, f64, f64, f64, f64) {
+    let emails: Vec<String> = sqlx::query_scalar(
+        "SELECT a.email FROM memberships m JOIN accounts a ON a.id = m.account_id
+          WHERE m.workspace_id = $1 AND m.kind = 'full' AND m.id % 997 = 3
+          ORDER BY m.id LIMIT 20",
+    )
+    .bind(workspace_id)
+    .fetch_all(pool)
+    .await
+    .expect("addresses");
+    assert!(!emails.is_empty(), "addresses to look up");
+    let lookup = |email: &str| format!("userName eq \"{email}\"");
+    let over_http = |email: String| {
+        let url = format!(
+            "{base}/scim/v2/Users?{}",
+            serde_urlencoded::to_string([("filter", lookup(&email))]).expect("query")
+        );
+        async move {
+            let response = client
+                .get(url)
+                .header("authorization", format!("Bearer {token}"))
+                .send()
+                .await
+                .expect("scim request");
+            assert!(
+                response.status().is_success(),
+                "SCIM answered {}",
+                response.status()
+            );
+            let body: serde_json::Value = response.json().await.expect("scim json");
+            body["totalResults"].as_i64().expect("totalResults")
+        }
+    };
+    let floor = |email: String| async move {
+        let filter = app::domain::scim::parse(
+            &lookup(&email),
+            app::server::scim::USER_FILTER_ATTRIBUTES,
+            server::scim::USER_SCHEMA,
+        )
+        .expect("filter");
+        let mut conn = pool.acquire().await.expect("connection");
+        app::server::scim::list_users(&mut conn, workspace_id, Some(&filter), 1, 100)
+            .await
+            .expect("users")
+            .0
+    };
+    for email in &emails {
+        over_http(email.clone()).await;
+        floor(email.clone()).await;
+    }
+    let mut server_times = Vec::with_capacity(queries);
+    let mut floor_times = Vec::with_capacity(queries);
+    for i in 0..queries {
+        let email = emails[i % emails.len()].clone();
+        let started = Instant::now();
+        let found = over_http(email.clone()).await;
+        server_times.push(started.elapsed());
+        let started = Instant::now();
+        let floor_found = floor(email).await;
+        floor_times.push(started.elapsed());
+        assert_eq!(found, 1, "one member per address");
+        assert_eq!(found, floor_found, "server and floor agree");
+    }
+    let (sp50, sp95) = (
+        percentile(&mut server_times, 0.5),
+        percentile(&mut server_times, 0.95),
+    );
+    let (fp50, fp95) = (
+        percentile(&mut floor_times, 0.5),
+        percentile(&mut floor_times, 0.95),
+    );
+    println!(
+        "{size:>9} SCIM userName eq  p50 {sp50:6.2} ms p95 {sp95:6.2} ms | floor p50 {fp50:6.2} ms p95 {fp95:6.2} ms | p95 ratio {:.2}",
+        sp95 / fp95
+    );
+    (size, "SCIM userName eq", sp50, sp95, fp50, fp95)
 }
