@@ -18,8 +18,11 @@ fn code_for(key: &str, offset_steps: i64) -> String {
     totp.generate((now + offset_steps * 30) as u64).to_string()
 }
 
-/// Turns two-factor on for the browser's account; answers (key, recovery codes).
-async fn enrol(app: &TestApp, browser: &reqwest::Client) -> (String, Vec<String>) {
+/// Turns two-factor on for the browser's account; answers (key, recovery
+/// codes, the code that confirmed it). The code is kept as it was sent: a
+/// replay test that computed it again could land in the next 30-second step
+/// and send a fresh, valid code.
+async fn enrol(app: &TestApp, browser: &reqwest::Client) -> (String, Vec<String>, String) {
     let enrolment: serde_json::Value = app
         .call_with(browser, "begin_two_factor", &[])
         .await
@@ -33,16 +36,17 @@ async fn enrol(app: &TestApp, browser: &reqwest::Client) -> (String, Vec<String>
     assert!(enrolment["otpauth_url"]
         .as_str()
         .is_some_and(|u| u.starts_with("otpauth://totp/Teamroom")));
+    let confirming = code_for(&key, 0);
     let confirmed = app
         .call_with(
             browser,
             "confirm_two_factor",
-            &[("password", GOOD_PASSWORD), ("code", &code_for(&key, 0))],
+            &[("password", GOOD_PASSWORD), ("code", &confirming)],
         )
         .await;
     assert!(confirmed.status().is_success(), "{}", confirmed.status());
     let codes: Vec<String> = confirmed.json().await.expect("codes");
-    (key, codes)
+    (key, codes, confirming)
 }
 
 async fn password_step(
@@ -157,7 +161,7 @@ async fn enrolment_confirms_with_a_code_and_gives_ten_single_use_recovery_codes(
 async fn sign_in_asks_for_the_code_refuses_a_replay_and_takes_a_recovery_code_once(pool: PgPool) {
     let app = spawn(pool).await;
     app.sign_up("ada@example.com", "Ada", GOOD_PASSWORD).await;
-    let (key, codes) = enrol(&app, &app.client).await;
+    let (key, codes, confirming) = enrol(&app, &app.client).await;
 
     let laptop = client();
     let first = password_step(&app, &laptop, "ada@example.com", GOOD_PASSWORD).await;
@@ -178,11 +182,7 @@ async fn sign_in_asks_for_the_code_refuses_a_replay_and_takes_a_recovery_code_on
     }
     // The code enrolment used is spent: its time step cannot sign in.
     let replay = app
-        .call_with(
-            &laptop,
-            "verify_two_factor",
-            &[("code", &code_for(&key, 0))],
-        )
+        .call_with(&laptop, "verify_two_factor", &[("code", &confirming)])
         .await;
     assert!(error_of(replay).await.field_message("code").is_some());
     // The next step's code (the app's clock may be ahead) works, once.
@@ -250,7 +250,7 @@ async fn sign_in_asks_for_the_code_refuses_a_replay_and_takes_a_recovery_code_on
 async fn the_code_step_expires_and_is_throttled_like_passwords(pool: PgPool) {
     let app = spawn(pool).await;
     app.sign_up("ada@example.com", "Ada", GOOD_PASSWORD).await;
-    let (key, _) = enrol(&app, &app.client).await;
+    let (key, _, _) = enrol(&app, &app.client).await;
     let laptop = client();
     password_step(&app, &laptop, "ada@example.com", GOOD_PASSWORD).await;
     // Forty wrong codes at once: at most the five free ones are checked.
@@ -307,7 +307,7 @@ async fn the_code_step_expires_and_is_throttled_like_passwords(pool: PgPool) {
 async fn a_password_reset_does_not_skip_two_factor(pool: PgPool) {
     let app = spawn(pool).await;
     app.sign_up("ada@example.com", "Ada", GOOD_PASSWORD).await;
-    let (key, _) = enrol(&app, &app.client).await;
+    let (key, _, _) = enrol(&app, &app.client).await;
     // A confirmed address (on an unconfirmed one a reset is a takeover by
     // the mailbox's owner and clears what the previous holder set up).
     sqlx::query("UPDATE accounts SET email_verified_at = now()")
@@ -358,7 +358,7 @@ async fn a_password_reset_does_not_skip_two_factor(pool: PgPool) {
 async fn turning_two_factor_off_needs_the_password_and_a_code(pool: PgPool) {
     let app = spawn(pool).await;
     app.sign_up("ada@example.com", "Ada", GOOD_PASSWORD).await;
-    let (key, codes) = enrol(&app, &app.client).await;
+    let (key, codes, _) = enrol(&app, &app.client).await;
     let no_password = app
         .call(
             "disable_two_factor",
