@@ -13,7 +13,7 @@ pub mod pages;
 pub mod server;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, Link, Meta, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -48,25 +48,13 @@ use crate::{
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // Pages opened from an email on a phone (the invitation, the address
     // confirmation) are complete without the app's script: it is fetched
-    // only after the page has loaded and the browser is idle, with no
-    // preload hints, so it never competes with the first paint on a slow
-    // connection. Other pages hydrate at once.
+    // when the browser is idle, with low-priority hints, so it never
+    // competes with the first paint on a slow connection. Other pages
+    // hydrate at once.
     let path = use_context::<http::request::Parts>()
         .map(|parts| parts.uri.path().to_owned())
         .unwrap_or_default();
     let after_load = path.starts_with("/invite/") || path.starts_with("/verify-email/");
-    let scripts = if after_load {
-        let pkg = format!("/{}/{}", options.site_pkg_dir, options.output_name);
-        let script = format!(
-            "window.addEventListener('load', () => {{ const go = () => import('{pkg}.js')\
-             .then(m => m.default({{ module_or_path: '{pkg}.wasm' }}).then(() => m.hydrate())); \
-             if ('requestIdleCallback' in window) {{ requestIdleCallback(go, {{ timeout: 2000 }}); }} \
-             else {{ setTimeout(go, 1); }} }});"
-        );
-        view! { <script type="module">{script}</script> }.into_any()
-    } else {
-        view! { <HydrationScripts options=options.clone() /> }.into_any()
-    };
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -74,7 +62,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
-                {scripts}
+                // Named with a content hash when cargo-leptos hashes files, so
+                // it can be cached for good (see `server::static_files`).
+                <HashedStylesheet options=options.clone() id="leptos" />
+                <HydrationScripts options defer=after_load />
                 <MetaTags />
             </head>
             <body>
@@ -97,7 +88,6 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/teamroom.css" />
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
         <Meta name="description" content="Teamroom: invite, organise and look after the people in your time-tracking workspace." />
         <Meta name="theme-color" content="#1f5fbf" />

@@ -175,8 +175,8 @@ fn run() -> Result<()> {
     let (database_url, cluster) = database(&root)?;
     let outcome = (|| {
         run_command(
-            tools::cargo(&root).args(["leptos", "build", "--release"]),
-            "cargo leptos build --release",
+            tools::cargo(&root).args(["leptos", "build", "--release", "--precompress"]),
+            "cargo leptos build --release --precompress",
         )?;
         let server = target_dir(&root).join("release").join("server");
         let with_env = |command: &mut Command| {
@@ -187,6 +187,8 @@ fn run() -> Result<()> {
                 .env("LEPTOS_SITE_PKG_DIR", "pkg")
                 .env("LEPTOS_OUTPUT_NAME", "teamroom")
                 .env("LEPTOS_SITE_ADDR", "127.0.0.1:3000")
+                // cargo-leptos wrote hash.txt next to the binary.
+                .env("LEPTOS_HASH_FILES", "true")
                 // Links in mail are built from it, never from a request header.
                 .env(
                     "PUBLIC_URL",
@@ -290,8 +292,8 @@ fn test(args: &[String]) -> Result<()> {
             // Built first so the mail catcher can start from the same binary
             // before the server under test does (end-to-end then finds it built).
             run_command(
-                tools::cargo(&root).args(["leptos", "build", "--release"]),
-                "cargo leptos build --release",
+                tools::cargo(&root).args(["leptos", "build", "--release", "--precompress"]),
+                "cargo leptos build --release --precompress",
             )?;
             let mail_dir =
                 std::env::temp_dir().join(format!("teamroom-e2e-mail-{}", std::process::id()));
@@ -300,7 +302,7 @@ fn test(args: &[String]) -> Result<()> {
             let sink = MailSink::start(&server, 0, &mail_dir)?;
             let outcome = run_command(
                 tools::cargo(&root)
-                    .args(["leptos", "end-to-end", "--release"])
+                    .args(["leptos", "end-to-end", "--release", "--precompress"])
                     .env("DATABASE_URL", &url)
                     .env("SMTP_URL", sink.url())
                     .env("MAIL_RETRY_BASE_SECONDS", "1")

@@ -21,5 +21,6 @@ mod rest;
 mod roles;
 mod scim;
 mod security;
+mod static_files;
 mod time;
 mod two_factor;
