@@ -16,7 +16,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, Meta, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, SsrMode,
+    lazy_route, path, Lazy, LazyRoute, SsrMode,
 };
 
 use crate::{
@@ -44,6 +44,17 @@ use crate::{
     },
 };
 
+/// Wraps `fetch` so a 404 for a file under `/pkg/` (a wasm chunk of an older
+/// build) reloads the page, at most once a minute so a broken build cannot
+/// loop.
+const STALE_CHUNK_RELOAD: &str = "(() => { const original = window.fetch; \
+window.fetch = async (...args) => { const response = await original(...args); \
+const url = String(args[0] && args[0].url ? args[0].url : args[0]); \
+if (response.status === 404 && url.includes('/pkg/')) { \
+const key = 'teamroom-stale-reload'; const last = Number(sessionStorage.getItem(key) || 0); \
+if (Date.now() - last > 60000) { sessionStorage.setItem(key, String(Date.now())); location.reload(); } } \
+return response; }; })();";
+
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // Pages opened from an email on a phone (the invitation, the address
@@ -55,6 +66,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         .map(|parts| parts.uri.path().to_owned())
         .unwrap_or_default();
     let after_load = path.starts_with("/invite/") || path.starts_with("/verify-email/");
+    let nonce = use_nonce();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -65,6 +77,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // Named with a content hash when cargo-leptos hashes files, so
                 // it can be cached for good (see `server::static_files`).
                 <HashedStylesheet options=options.clone() id="leptos" />
+                // Before the app's script: a page opened before a deploy asks
+                // for chunk names the new build no longer has (404). It reloads
+                // once to get the new build instead of staying dead.
+                <script nonce=nonce>{STALE_CHUNK_RELOAD}</script>
                 <HydrationScripts options defer=after_load />
                 <MetaTags />
             </head>
@@ -94,29 +110,75 @@ pub fn App() -> impl IntoView {
         <Title formatter=|text: String| if text.is_empty() { "Teamroom".to_owned() } else { format!("{text} · Teamroom") } />
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
-                <Route path=path!("/signin") view=SignInPage />
-                <Route path=path!("/signup") view=SignUpPage />
-                <Route path=path!("/forgot-password") view=ForgotPasswordPage />
-                <Route path=path!("/signin/two-factor") view=TwoFactorPage />
-                <Route path=path!("/reset-password/:token") view=ResetPasswordPage ssr=SsrMode::Async />
-                <Route path=path!("/invite/:token") view=AcceptInvitePage ssr=SsrMode::Async />
-                <Route path=path!("/verify-email/:token") view=VerifyEmailPage />
-                <Route path=path!("/team/import") view=ImportPage ssr=SsrMode::Async />
-                <Route path=path!("/workspaces/new") view=NewWorkspacePage ssr=SsrMode::Async />
-                <Route path=path!("/team") view=TeamPage ssr=SsrMode::Async />
-                <Route path=path!("/team/groups") view=GroupsPage ssr=SsrMode::Async />
-                <Route path=path!("/team/projects") view=ProjectsPage ssr=SsrMode::Async />
-                <Route path=path!("/team/members/:id") view=MemberPage ssr=SsrMode::Async />
-                <Route path=path!("/time") view=TimePage ssr=SsrMode::Async />
-                <Route path=path!("/reports") view=ReportsPage ssr=SsrMode::Async />
-                <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />
-                <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
-                <Route path=path!("/email-change/:token") view=EmailChangePage />
-                <Route path=path!("/kiosk") view=KioskPage ssr=SsrMode::Async />
-                <Route path=path!("/accounts") view=AccountsPage ssr=SsrMode::Async />
-                <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
+                <Route path=path!("/") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/signin") view={Lazy::<SignInRoute>::new()} />
+                <Route path=path!("/signup") view={Lazy::<SignUpRoute>::new()} />
+                <Route path=path!("/forgot-password") view={Lazy::<ForgotPasswordRoute>::new()} />
+                <Route path=path!("/signin/two-factor") view={Lazy::<TwoFactorRoute>::new()} />
+                <Route path=path!("/reset-password/:token") view={Lazy::<ResetPasswordRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/invite/:token") view={Lazy::<AcceptInviteRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/verify-email/:token") view={Lazy::<VerifyEmailRoute>::new()} />
+                <Route path=path!("/team/import") view={Lazy::<ImportRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/workspaces/new") view={Lazy::<NewWorkspaceRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/team") view={Lazy::<TeamRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/team/groups") view={Lazy::<GroupsRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/team/projects") view={Lazy::<ProjectsRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/team/members/:id") view={Lazy::<MemberRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/time") view={Lazy::<TimeRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/reports") view={Lazy::<ReportsRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/profile") view={Lazy::<ProfileRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/email-change/:token") view={Lazy::<EmailChangeRoute>::new()} />
+                <Route path=path!("/kiosk") view={Lazy::<KioskRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/accounts") view={Lazy::<AccountsRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()} ssr=SsrMode::Async />
             </Routes>
         </Router>
     }
+}
+
+/// Each page is a route of its own whose code is a separate wasm chunk when
+/// built with `cargo leptos build --split`: the browser fetches the shared
+/// core plus the chunk of the page it opens, and other pages' chunks when
+/// they are first visited. Without `--split` it is one binary, as before.
+macro_rules! lazy_pages {
+    ($($route:ident => $page:ident),* $(,)?) => {$(
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <$page /> }.into_any()
+            }
+        }
+    )*};
+}
+
+lazy_pages! {
+    HomeRoute => HomePage,
+    SignInRoute => SignInPage,
+    SignUpRoute => SignUpPage,
+    ForgotPasswordRoute => ForgotPasswordPage,
+    TwoFactorRoute => TwoFactorPage,
+    ResetPasswordRoute => ResetPasswordPage,
+    AcceptInviteRoute => AcceptInvitePage,
+    VerifyEmailRoute => VerifyEmailPage,
+    ImportRoute => ImportPage,
+    NewWorkspaceRoute => NewWorkspacePage,
+    TeamRoute => TeamPage,
+    GroupsRoute => GroupsPage,
+    ProjectsRoute => ProjectsPage,
+    MemberRoute => MemberPage,
+    TimeRoute => TimePage,
+    ReportsRoute => ReportsPage,
+    AuditRoute => AuditPage,
+    ProfileRoute => ProfilePage,
+    EmailChangeRoute => EmailChangePage,
+    KioskRoute => KioskPage,
+    AccountsRoute => AccountsPage,
+    SettingsRoute => SettingsPage,
 }
