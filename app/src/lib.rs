@@ -96,20 +96,13 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_session();
     components::timer::provide_timer();
-    // Lets browser tests wait until the page is interactive.
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
-
     view! {
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
         <Meta name="description" content="Teamroom: invite, organise and look after the people in your time-tracking workspace." />
         <Meta name="theme-color" content="#1f5fbf" />
         <Title formatter=|text: String| if text.is_empty() { "Teamroom".to_owned() } else { format!("{text} · Teamroom") } />
         <Router>
-            <Routes fallback=NotFound>
+            <Routes fallback=|| view! { <NotFound /> <MarkHydrated /> }>
                 <Route path=path!("/") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/signin") view={Lazy::<SignInRoute>::new()} />
                 <Route path=path!("/signup") view={Lazy::<SignUpRoute>::new()} />
@@ -137,6 +130,18 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// Marks `<body data-hydrated>` once the page's own code has hydrated (its
+/// chunk arrives after the core's): browser tests wait for it before they
+/// click.
+#[component]
+fn MarkHydrated() -> impl IntoView {
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+}
+
 /// Each page is a route of its own whose code is a separate wasm chunk when
 /// built with `cargo leptos build --split`: the browser fetches the shared
 /// core plus the chunk of the page it opens, and other pages' chunks when
@@ -152,7 +157,7 @@ macro_rules! lazy_pages {
             }
 
             fn view(_this: Self) -> AnyView {
-                view! { <$page /> }.into_any()
+                view! { <$page /> <MarkHydrated /> }.into_any()
             }
         }
     )*};

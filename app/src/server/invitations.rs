@@ -257,7 +257,7 @@ pub async fn reserve_mail(
         if counted.hits > i64::from(limit) {
             let left = (i64::from(limit) - (counted.hits - i64::from(wanted))).max(0);
             return Err(refusal.error(format!(
-                "You can send at most {limit} invitation emails {period}, over all your workspaces;                  {left} left now. Try again later{}.",
+                "You can send at most {limit} invitation emails {period}, over all your workspaces; {left} left now. Try again later{}.",
                 if wanted > 1 { " or send fewer" } else { "" }
             )));
         }
@@ -274,7 +274,7 @@ pub async fn reserve_mail(
         .collect();
     if !full.is_empty() {
         return Err(refusal.error(format!(
-            "{} already received {limit} invitation emails today, the most one address gets in a day.              Try again tomorrow{}.",
+            "{} already received {limit} invitation emails today, the most one address gets in a day. Try again tomorrow{}.",
             list_of(&full),
             if emails.len() > full.len() { ", or leave them out" } else { "" }
         )));
