@@ -233,7 +233,12 @@ impl From<&ProfileView> for ProfileForm {
         Self {
             name: view.name.clone(),
             working_days: (1..=7).filter(|d| days.has(*d)).collect(),
-            capacity: Capacity::from_minutes(view.capacity_minutes).hours_text(),
+            // `7:35`, not `7.58` (hours text loses a minute).
+            capacity: format!(
+                "{}:{:02}",
+                view.capacity_minutes / 60,
+                view.capacity_minutes % 60
+            ),
             week_start: view.week_start.to_string(),
             team_manager_id: view.team_manager_id,
             billing_rate: view.billing_rate.clone(),
@@ -266,7 +271,8 @@ pub async fn apply_profile(
         rate,
     } = change;
     let before = sqlx::query!(
-        r#"SELECT m.account_id, m.kind, coalesce(m.display_name, a.display_name, '') AS "name!",
+        r#"SELECT m.account_id, m.kind,
+                  coalesce(m.display_name, a.display_name, m.invited_email, '') AS "name!",
                   m.working_days, m.daily_capacity_minutes, m.week_start, m.team_manager_id,
                   m.billing_rate_cents, m.billing_currency, m.notify_weekly_summary,
                   m.notify_timer_reminders

@@ -1168,6 +1168,50 @@ async fn profiles_through_the_profile_editors_rules(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_pending_members_profile_and_exact_minutes(pool: PgPool) {
+    let w = world(pool).await;
+    let invited = w
+        .owner
+        .send(
+            Method::POST,
+            "/api/v1/invitations",
+            Some(json!({"emails": ["nina@example.com"], "send_email": false})),
+        )
+        .await;
+    assert_eq!(invited.status, 201, "{:?}", invited.body);
+    let nina: i64 = sqlx::query_scalar(
+        "SELECT id FROM memberships WHERE workspace_id = $1 AND invited_email = 'nina@example.com'",
+    )
+    .bind(w.workspace_id)
+    .fetch_one(&w.app.pool)
+    .await
+    .expect("pending member");
+    let path = format!("/api/v1/members/{nina}/profile");
+    // Shown under her address until she accepts; other fields are the
+    // Admin's to set meanwhile.
+    let saved = w
+        .owner
+        .send(Method::PATCH, &path, Some(json!({"capacity_minutes": 455})))
+        .await;
+    assert_eq!(saved.status, 200, "{:?}", saved.body);
+    assert_eq!(saved.body["name"], "nina@example.com");
+    // A change to another field keeps 7 h 35 min to the minute.
+    let again = w
+        .owner
+        .send(
+            Method::PATCH,
+            &path,
+            Some(json!({"notify_timer_reminders": false})),
+        )
+        .await;
+    assert_eq!(again.status, 200, "{:?}", again.body);
+    let read = w.owner.get(&path).await;
+    assert_eq!(read.body["capacity_minutes"], 455);
+    assert_eq!(read.body["notify_timer_reminders"], false);
+    assert_eq!(audit_count(&w.app, "member.profile_changed", nina).await, 2);
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
 async fn profile_refusals_change_nothing(pool: PgPool) {
     let w = world(pool).await;
     let mia = w.mia.membership_id;
