@@ -45,14 +45,22 @@ use crate::{
 };
 
 /// Wraps `fetch` so a 404 for a file under `/pkg/` (a wasm chunk of an older
-/// build) reloads the page, at most once a minute so a broken build cannot
-/// loop.
-const STALE_CHUNK_RELOAD: &str = "(() => { const original = window.fetch; \
+/// build) loads the page afresh: the page of the link just clicked (the
+/// router fetches a page's chunk before it changes the address), else this
+/// one. At most once a minute, so a broken build cannot loop. The failed
+/// fetch never settles: the old page does not run a chunk it lacks while it
+/// unloads.
+const STALE_CHUNK_RELOAD: &str = "(() => { let clicked = null; \
+document.addEventListener('click', (event) => { const link = event.target.closest && event.target.closest('a[href]'); \
+if (link && link.origin === location.origin) { clicked = { href: link.href, at: Date.now() }; } }, true); \
+const original = window.fetch; \
 window.fetch = async (...args) => { const response = await original(...args); \
 const url = String(args[0] && args[0].url ? args[0].url : args[0]); \
 if (response.status === 404 && url.includes('/pkg/')) { \
 const key = 'teamroom-stale-reload'; const last = Number(sessionStorage.getItem(key) || 0); \
-if (Date.now() - last > 60000) { sessionStorage.setItem(key, String(Date.now())); location.reload(); } } \
+if (Date.now() - last > 60000) { sessionStorage.setItem(key, String(Date.now())); \
+if (clicked && Date.now() - clicked.at < 10000) { location.assign(clicked.href); } else { location.reload(); } \
+return new Promise(() => {}); } } \
 return response; }; })();";
 
 /// The HTML document around the app, rendered on the server.

@@ -66,12 +66,15 @@ impl std::ops::Add for Sizes {
     }
 }
 
-pub fn command(root: &Path) -> Result<()> {
-    tools::ensure_build_tools(root)?;
-    run_command(
-        tools::cargo(root).args(crate::SITE_BUILD),
-        "cargo leptos build --release --split --precompress",
-    )?;
+/// `--no-build` reads the site the last build left (after `cargo xtask test`).
+pub fn command(root: &Path, args: &[String]) -> Result<()> {
+    if !args.iter().any(|arg| arg == "--no-build") {
+        tools::ensure_build_tools(root)?;
+        run_command(
+            tools::cargo(root).args(crate::SITE_BUILD),
+            "cargo leptos build --release --split --precompress",
+        )?;
+    }
     let pkg = root.join("target").join("site").join("pkg");
     let files: Vec<String> = fs::read_dir(&pkg)
         .map_err(|error| format!("reading {}: {error}", pkg.display()))?
@@ -118,7 +121,14 @@ pub fn command(root: &Path) -> Result<()> {
         };
         let mut total = core + sizes_of(&pkg, &named(&files, &format!("split_{key}."), ".wasm")?)?;
         for chunk in chunks {
-            total = total + sizes_of(&pkg, &named(&files, &format!("{chunk}."), ".wasm")?)?;
+            // With hashed names the manifest already names the hashed file.
+            let exact = format!("{chunk}.wasm");
+            let file = if files.contains(&exact) {
+                exact
+            } else {
+                named(&files, &format!("{chunk}."), ".wasm")?
+            };
+            total = total + sizes_of(&pkg, &file)?;
         }
         let target = match *route {
             "sign_in_route" | "accept_invite_route" | "kiosk_route" => Some(PUBLIC_TARGET_BYTES),
@@ -149,8 +159,11 @@ fn kb(bytes: u64) -> String {
 fn named(files: &[String], prefix: &str, suffix: &str) -> Result<String> {
     let found: Vec<&String> = files
         .iter()
-        .filter(|name| name.starts_with(prefix) && name.ends_with(suffix))
-        .filter(|name| !name[prefix.len()..name.len() - suffix.len()].contains('.'))
+        .filter(|name| {
+            name.strip_prefix(prefix)
+                .and_then(|rest| rest.strip_suffix(suffix))
+                .is_some_and(|hash| !hash.contains('.'))
+        })
         .collect();
     match found.as_slice() {
         [one] => Ok((*one).clone()),

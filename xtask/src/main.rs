@@ -54,7 +54,7 @@ fn main() -> ExitCode {
         Some("seed") => seed(&args[1..]),
         Some("scim-check") => scim_check::command(&workspace_root(), &args[1..]),
         Some("bench") if args.get(1).map(String::as_str) == Some("wasm") => {
-            bench_wasm::command(&workspace_root())
+            bench_wasm::command(&workspace_root(), &args[2..])
         }
         Some("bench") if args.get(1).map(String::as_str) == Some("members") => bench("members"),
         Some("bench") if args.get(1).map(String::as_str) == Some("import") => bench("import"),

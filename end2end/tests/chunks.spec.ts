@@ -1,0 +1,68 @@
+import { test, expect, type Page } from './fixtures';
+import { hydrated, membersReady, signUp, unique } from './helpers';
+
+/** Names of the per-page wasm chunks the page has fetched so far. */
+function watchPageChunks(page: Page): string[] {
+  const fetched: string[] = [];
+  page.on('request', (request) => {
+    const match = request.url().match(/\/pkg\/split___(\w+?)_route_view_/);
+    if (match) fetched.push(match[1]);
+  });
+  return fetched;
+}
+
+test('Team -> member card -> Time -> Reports -> Team loads each page\'s code when first visited, with no page error', async ({ page }) => {
+  const chunks = watchPageChunks(page);
+  await signUp(page, unique('chunks'), 'Chunk Walker');
+  expect(chunks).toContain('team');
+  expect(chunks).not.toContain('time');
+  expect(chunks).not.toContain('reports');
+
+  await page.locator('.members-table tbody tr').first().locator('a.member-name').click();
+  await expect(page).toHaveURL(/\/team\/members\//);
+  await expect(page.getByTestId('member-actions')).toBeVisible();
+  await expect(page.locator('#member-name')).toHaveText('Chunk Walker');
+  expect(chunks).toContain('member');
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Time' }).click();
+  await expect(page).toHaveURL(/\/time$/);
+  await expect(page.getByTestId('timer-bar')).toBeVisible();
+  expect(chunks).toContain('time');
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Reports' }).click();
+  await expect(page).toHaveURL(/\/reports/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Summary report' })).toBeVisible();
+  expect(chunks).toContain('reports');
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Team' }).click();
+  await expect(page).toHaveURL(/\/team$/);
+  await membersReady(page);
+  // Back on a page already visited: its chunk is not fetched again.
+  expect(chunks.filter((name) => name === 'team')).toHaveLength(1);
+});
+
+test('a page opened before a deploy reloads itself when its next page\'s chunk is gone', async ({ page }) => {
+  await signUp(page, unique('stale'), 'Stale Tab');
+  // The deploy: the old build's Reports chunk answers 404 once, as it would
+  // after the new build replaced it; the reloaded page gets the new one.
+  let refused = 0;
+  await page.route(/\/pkg\/split___reports_route_view_/, async (route) => {
+    refused += 1;
+    await route.fulfill({ status: 404, body: 'gone' });
+    await page.unroute(/\/pkg\/split___reports_route_view_/);
+  });
+  await page.evaluate(() => {
+    (window as unknown as { beforeDeploy: boolean }).beforeDeploy = true;
+  });
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Reports' }).click();
+  await expect(page).toHaveURL(/\/reports/);
+  await hydrated(page);
+  await expect(page.getByRole('heading', { level: 1, name: 'Summary report' })).toBeVisible();
+  expect(refused).toBe(1);
+  // A full reload happened: the old page's state is gone.
+  expect(await page.evaluate(() => (window as unknown as { beforeDeploy?: boolean }).beforeDeploy)).toBeUndefined();
+  // And it works: the Reports page answers a click.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Team' }).click();
+  await membersReady(page);
+});
