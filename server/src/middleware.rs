@@ -267,6 +267,70 @@ async fn with_error_status(response: Response) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
+/// The most a request body to `path` may hold: small everywhere, larger
+/// only where files come in. None: the handler reads its body itself,
+/// with its own bound (photo upload, REST API, SCIM).
+pub fn body_limit_for(path: &str) -> Option<usize> {
+    use app::domain::limits::{DEFAULT_BODY_BYTES, IMPORT_BODY_BYTES, INVITE_BODY_BYTES};
+    match path {
+        "/api/photo" => None,
+        "/api/v1" | "/scim/v2" => None,
+        _ if path.starts_with("/api/v1/") || path.starts_with("/scim/v2/") => None,
+        "/api/preview_import" | "/api/import_members" => Some(IMPORT_BODY_BYTES),
+        "/api/invite_members" => Some(INVITE_BODY_BYTES),
+        _ => Some(DEFAULT_BODY_BYTES),
+    }
+}
+
+/// Enforces [`body_limit_for`] on every request: the body is read here,
+/// at most the limit, and handed on; a bigger one is a 413 with a message
+/// the page can show, before any session or database work (axum's
+/// `DefaultBodyLimit` is one number for the whole router, and its refusal
+/// reaches a server function as an unreadable transport error).
+pub async fn body_limit(request: Request, next: Next) -> Response {
+    let Some(limit) = body_limit_for(request.uri().path()) else {
+        return next.run(request).await;
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return too_large(limit);
+    }
+    let (parts, body) = request.into_parts();
+    // Chunked bodies have no length: reading stops one byte past the limit.
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Err(_) => too_large(limit),
+    }
+}
+
+fn too_large(limit: usize) -> Response {
+    let mut response = error_response(AppError::field(
+        "request",
+        format!(
+            "That is too much to send at once (at most {} KB).",
+            limit / 1024
+        ),
+    ));
+    *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+    response
+}
+
+/// A 503 with `Retry-After` and a message the page shows as is: the server
+/// is busy with this kind of work (exports, photos), not broken.
+pub fn busy_response(message: &str, retry_after_secs: u64) -> Response {
+    let mut response = error_response(AppError::Conflict(message.to_owned()));
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        header::HeaderValue::from(retry_after_secs),
+    );
+    response
+}
+
 /// `GET /healthz`: the process is up and the database answers.
 pub async fn health(pool: PgPool) -> Response {
     match sqlx::query("SELECT 1").execute(&pool).await {

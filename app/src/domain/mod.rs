@@ -8,6 +8,7 @@ pub mod audit;
 pub mod directory;
 mod email;
 pub mod invite;
+pub mod limits;
 mod name;
 mod password;
 pub mod permission;

@@ -45,6 +45,8 @@ pub async fn spawn_with(pool: PgPool, auth: AuthSettings) -> TestApp {
         public_origin: auth.public_origin.clone(),
         auth: auth.clone(),
         mailer: Default::default(),
+        statement_timeout: server::config::DEFAULT_STATEMENT_TIMEOUT,
+        idle_in_transaction_timeout: server::config::DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT,
     };
     let state = AppState::new(pool.clone(), auth);
     let app = router(state, leptos_options(), &config);
