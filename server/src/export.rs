@@ -126,8 +126,7 @@ pub struct Chunks {
 impl Chunks {
     /// False when the client went away or stalled past the deadline: stop.
     pub async fn send(&self, chunk: Vec<u8>) -> bool {
-        match tokio::time::timeout(self.deadline, self.sender.send(Ok(Bytes::from(chunk)))).await
-        {
+        match tokio::time::timeout(self.deadline, self.sender.send(Ok(Bytes::from(chunk)))).await {
             Ok(Ok(())) => true,
             Ok(Err(_)) => false,
             Err(_) => {

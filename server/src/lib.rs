@@ -29,7 +29,9 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
 pub async fn connect(config: &Config) -> Result<PgPool, sqlx::Error> {
     let options = session_options(
-        config.database_url.parse::<sqlx::postgres::PgConnectOptions>()?,
+        config
+            .database_url
+            .parse::<sqlx::postgres::PgConnectOptions>()?,
         config,
     );
     PgPoolOptions::new()
@@ -155,7 +157,9 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
         // The per-route limits are the body_limit middleware's (64 KB unless
         // the route takes files); this ceiling is only a backstop for
         // whatever reads bodies through axum, server functions included.
-        .layer(DefaultBodyLimit::max(app::domain::limits::IMPORT_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(
+            app::domain::limits::IMPORT_BODY_BYTES,
+        ))
         .layer(from_fn_with_state(
             state.clone(),
             middleware::api_session_gate,

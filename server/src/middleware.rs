@@ -302,7 +302,10 @@ pub async fn body_limit(request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
     // Chunked bodies have no length: reading stops one byte past the limit.
     match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
         Err(_) => too_large(limit),
     }
 }

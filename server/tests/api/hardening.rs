@@ -36,7 +36,11 @@ async fn new_group(pool: &PgPool, workspace_id: i64, name: &str) -> i64 {
 }
 
 /// The invite dialog's call, with `group_ids` as the page encodes a list.
-async fn invite_with_groups(app: &TestApp, addresses: &str, group_ids: &[i64]) -> reqwest::Response {
+async fn invite_with_groups(
+    app: &TestApp,
+    addresses: &str,
+    group_ids: &[i64],
+) -> reqwest::Response {
     let mut form: Vec<(String, String)> = vec![
         ("addresses".into(), addresses.into()),
         ("send_email".into(), "true".into()),
@@ -137,7 +141,10 @@ async fn limited_members_and_member_projects_take_bounded_lists(pool: PgPool) {
         .header("accept", "application/json")
         .form(
             &std::iter::once(("membership_id".to_owned(), owner_membership.to_string()))
-                .chain(std::iter::once(("all_projects".to_owned(), "false".to_owned())))
+                .chain(std::iter::once((
+                    "all_projects".to_owned(),
+                    "false".to_owned(),
+                )))
                 .chain(
                     projects
                         .iter()
@@ -166,14 +173,22 @@ async fn big_bodies_are_refused_with_413_except_where_files_come_in(pool: PgPool
     assert!(message.contains("at most 64 KB"), "{message}");
     // ...and without one (chunked): read only up to the limit.
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..64)
-        .map(|_| Ok(b"name=".iter().copied().chain(vec![b'x'; 16 * 1024]).collect()))
+        .map(|_| {
+            Ok(b"name="
+                .iter()
+                .copied()
+                .chain(vec![b'x'; 16 * 1024])
+                .collect())
+        })
         .collect();
     let refused = app
         .client
         .post(format!("{}/api/create_group", app.base))
         .header("accept", "application/json")
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(chunks)))
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
         .send()
         .await
         .expect("chunked request");
@@ -209,7 +224,12 @@ async fn big_bodies_are_refused_with_413_except_where_files_come_in(pool: PgPool
     assert_eq!(preview.rows[0].outcome, RowOutcome::WillInvite);
     assert!(matches!(preview.rows[2].outcome, RowOutcome::Invalid(_)));
     // One import chunk of 500 rows is far over 64 KB, and is accepted.
-    let rows: Vec<_> = preview.rows.iter().take(500).map(|r| r.row.clone()).collect();
+    let rows: Vec<_> = preview
+        .rows
+        .iter()
+        .take(500)
+        .map(|r| r.row.clone())
+        .collect();
     let imported = app
         .client
         .post(format!("{}/api/import_members", app.base))
@@ -278,7 +298,14 @@ async fn only_the_person_changes_the_photo_of_their_account(pool: PgPool) {
     assert_eq!(error_of(by_owner).await, AppError::Forbidden);
     assert_eq!(app.count(photos).await, 0);
 
-    let own = photo(&app, &max.browser, reqwest::Method::POST, None, png_of(64, 64)).await;
+    let own = photo(
+        &app,
+        &max.browser,
+        reqwest::Method::POST,
+        None,
+        png_of(64, 64),
+    )
+    .await;
     assert!(own.status().is_success(), "{}", own.status());
     let removed_by_owner = photo(
         &app,
@@ -298,7 +325,14 @@ async fn only_the_person_changes_the_photo_of_their_account(pool: PgPool) {
     );
 
     // Tighter pixel limits: a tiny file claiming 5,000 pixels a side.
-    let wide = photo(&app, &max.browser, reqwest::Method::POST, None, png_of(5_000, 1)).await;
+    let wide = photo(
+        &app,
+        &max.browser,
+        reqwest::Method::POST,
+        None,
+        png_of(5_000, 1),
+    )
+    .await;
     let message = error_of(wide)
         .await
         .field_message("photo")
@@ -331,7 +365,11 @@ async fn photo_decodes_run_at_most_two_at_once() {
     for upload in uploads {
         assert_eq!(upload.await.expect("task"), Ok(()));
     }
-    assert_eq!(most.load(Ordering::SeqCst), 2, "never more than two at once");
+    assert_eq!(
+        most.load(Ordering::SeqCst),
+        2,
+        "never more than two at once"
+    );
 
     // Both slots busy for longer than the wait: "try again", not a queue.
     let _a = slots.clone().acquire_owned().await.expect("slot");
@@ -471,7 +509,11 @@ async fn exports_past_the_cap_are_told_to_try_again(
 
     let _first = stalled_export(&app).await;
     let _second = stalled_export(&app).await;
-    for path in ["audit.csv", "members.csv", "summary.csv?from=2026-01-01&to=2026-01-31"] {
+    for path in [
+        "audit.csv",
+        "members.csv",
+        "summary.csv?from=2026-01-01&to=2026-01-31",
+    ] {
         let refused = app
             .client
             .get(format!("{}/api/{path}", app.base))
@@ -494,7 +536,11 @@ async fn exports_past_the_cap_are_told_to_try_again(
         .await
         .expect("export");
     assert_eq!(again.status(), 200);
-    assert!(again.text().await.expect("file").contains("olive@example.com"));
+    assert!(again
+        .text()
+        .await
+        .expect("file")
+        .contains("olive@example.com"));
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
@@ -548,7 +594,10 @@ async fn app_connections_carry_statement_and_idle_transaction_timeouts(
     assert_eq!(code.as_deref(), Some("57014"), "query_canceled: {error}");
     // A transaction left open and idle is ended by the server.
     let mut tx = pool.begin().await.expect("begin");
-    sqlx::query("SELECT 1").execute(&mut *tx).await.expect("first");
+    sqlx::query("SELECT 1")
+        .execute(&mut *tx)
+        .await
+        .expect("first");
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert!(
         sqlx::query("SELECT 1").execute(&mut *tx).await.is_err(),
