@@ -11,6 +11,12 @@ pub const MAX_PROJECTS_PER_INVITE: usize = 100;
 /// Projects one member may be given by name in one call (not "all").
 pub const MAX_PROJECTS_PER_MEMBER: usize = 1000;
 
+/// Groups one row of a CSV import may name.
+pub const MAX_GROUPS_PER_ROW: usize = 20;
+/// Distinct group names one CSV import (and each of its chunks) may use;
+/// the missing ones are created, so this bounds what one file can add.
+pub const MAX_GROUPS_PER_IMPORT: usize = 200;
+
 /// Request body of any route not listed below: every form and server
 /// function argument fits well within it.
 pub const DEFAULT_BODY_BYTES: usize = 64 * 1024;

@@ -615,3 +615,69 @@ async fn app_connections_carry_statement_and_idle_transaction_timeouts(
         .await;
     assert!(response.status().is_success() || response.status().is_redirection());
 }
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_csv_import_cannot_name_unbounded_groups(pool: PgPool) {
+    let (app, _, _) = owner_app(pool).await;
+    sqlx::query("UPDATE workspaces SET plan = 'pro', seats = 1000")
+        .execute(&app.pool)
+        .await
+        .expect("plan");
+    let post = |endpoint: &'static str, body: serde_json::Value| {
+        let app = &app;
+        async move {
+            app.client
+                .post(format!("{}/api/{endpoint}", app.base))
+                .header("accept", "application/json")
+                .json(&body)
+                .send()
+                .await
+                .expect("request")
+        }
+    };
+    // One cell with 21 groups: that row is refused, the others go on.
+    let crowded: Vec<String> = (0..21).map(|i| format!("G{i}")).collect();
+    let file = format!(
+        "email,name,group\nann@x.io,Ann,Sales\nbob@x.io,Bob,\"{}\"\n",
+        crowded.join("; ")
+    );
+    let preview: ImportPreview = post("preview_import", serde_json::json!({ "file_text": file }))
+        .await
+        .json()
+        .await
+        .expect("preview");
+    assert_eq!(preview.rows[0].outcome, RowOutcome::WillInvite);
+    assert!(
+        matches!(&preview.rows[1].outcome, RowOutcome::Invalid(m) if m.contains("at most 20 groups")),
+        "{:?}",
+        preview.rows[1].outcome
+    );
+
+    // 201 different groups in one file (or one chunk): refused before any
+    // group is created.
+    let mut file = "email,group\n".to_owned();
+    for i in 0..201 {
+        file.push_str(&format!("p{i}@x.io,Team {i}\n"));
+    }
+    let refused = post("preview_import", serde_json::json!({ "file_text": file })).await;
+    let message = error_of(refused)
+        .await
+        .field_message("file")
+        .expect("file message");
+    assert!(message.contains("at most 200"), "{message}");
+    let rows: Vec<serde_json::Value> = (0..201)
+        .map(|i| {
+            serde_json::json!({ "line": i + 2, "email": format!("p{i}@x.io"), "name": "",
+                                "role": "", "group": format!("Team {i}") })
+        })
+        .collect();
+    // A chunk is at most 500 rows; these 201 name 201 groups.
+    let refused = post(
+        "import_members",
+        serde_json::json!({ "rows": rows, "send_email": false }),
+    )
+    .await;
+    assert!(error_of(refused).await.field_message("file").is_some());
+    assert_eq!(app.count("SELECT count(*) FROM groups").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM memberships").await, 1);
+}
