@@ -20,7 +20,13 @@ use axum::{
 use futures_util::StreamExt;
 use http::{header, HeaderValue};
 use sqlx::Row;
-use std::time::Duration;
+use std::{
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 use tokio::sync::{mpsc, OwnedSemaphorePermit};
 
 use crate::middleware::{busy_response, error_response};
@@ -121,6 +127,8 @@ fn export_slot(state: &AppState) -> Result<OwnedSemaphorePermit, Refused> {
 pub struct Chunks {
     sender: mpsc::Sender<Result<Bytes, std::io::Error>>,
     deadline: Duration,
+    /// Set when a chunk could not be handed over: the file is incomplete.
+    cut: Arc<AtomicBool>,
 }
 
 impl Chunks {
@@ -128,8 +136,12 @@ impl Chunks {
     pub async fn send(&self, chunk: Vec<u8>) -> bool {
         match tokio::time::timeout(self.deadline, self.sender.send(Ok(Bytes::from(chunk)))).await {
             Ok(Ok(())) => true,
-            Ok(Err(_)) => false,
+            Ok(Err(_)) => {
+                self.cut.store(true, Ordering::SeqCst);
+                false
+            }
             Err(_) => {
+                self.cut.store(true, Ordering::SeqCst);
                 tracing::warn!(
                     deadline = ?self.deadline,
                     "CSV export dropped: the client stopped reading"
@@ -141,7 +153,10 @@ impl Chunks {
 }
 
 /// Runs `produce` on its own task, holding `slot` until it ends, and
-/// streams what it sends as the response body.
+/// streams what it sends as the response body. A file that did not run to
+/// its end (an error, or a reader that stalled past the deadline) ends the
+/// body with an error, so the client sees a failed download rather than a
+/// shorter file that looks whole.
 fn stream_body<F, Fut>(
     state: &AppState,
     slot: OwnedSemaphorePermit,
@@ -154,13 +169,21 @@ where
 {
     let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let deadline = state.auth.export_send_timeout;
+    let cut = Arc::new(AtomicBool::new(false));
+    let complete = Arc::new(AtomicBool::new(false));
     let chunks = Chunks {
         sender: sender.clone(),
         deadline,
+        cut: cut.clone(),
     };
+    let finished = complete.clone();
     tokio::spawn(async move {
         let _slot = slot;
-        if let Err(error) = produce(chunks).await {
+        let result = produce(chunks).await;
+        if result.is_ok() && !cut.load(Ordering::SeqCst) {
+            finished.store(true, Ordering::SeqCst);
+        }
+        if let Err(error) = result {
             tracing::error!(?error, what, "CSV export stopped");
             // The client sees a truncated download rather than a silent
             // success: the body ends with an error.
@@ -171,8 +194,15 @@ where
             .await;
         }
     });
-    let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|chunk| (chunk, receiver))
+    let body = futures_util::stream::unfold(Some((receiver, complete)), |state| async move {
+        let (mut receiver, complete) = state?;
+        match receiver.recv().await {
+            Some(chunk) => Some((chunk, Some((receiver, complete)))),
+            // The producer is gone: either the file is whole, or the
+            // body ends with an error (and then ends).
+            None if complete.load(Ordering::SeqCst) => None,
+            None => Some((Err(std::io::Error::other("export cut short")), None)),
+        }
     });
     Body::from_stream(body)
 }
