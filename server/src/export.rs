@@ -220,6 +220,13 @@ async fn export_transaction(
     sqlx::query("SET LOCAL statement_timeout = '15min'")
         .execute(&mut *tx)
         .await?;
+    // Between two pages the transaction waits on the reader, for up to the
+    // send timeout: the idle-in-transaction limit must not end it first.
+    let idle = state.auth.export_send_timeout.as_millis() + 10_000;
+    sqlx::query("SELECT set_config('idle_in_transaction_session_timeout', $1, true)")
+        .bind(idle.to_string())
+        .execute(&mut *tx)
+        .await?;
     Ok(tx)
 }
 
