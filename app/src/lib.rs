@@ -13,10 +13,10 @@ pub mod pages;
 pub mod server;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, Link, Meta, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, SsrMode,
+    lazy_route, path, Lazy, LazyRoute, SsrMode,
 };
 
 use crate::{
@@ -44,29 +44,29 @@ use crate::{
     },
 };
 
+/// Wraps `fetch` so a 404 for a file under `/pkg/` (a wasm chunk of an older
+/// build) reloads the page, at most once a minute so a broken build cannot
+/// loop.
+const STALE_CHUNK_RELOAD: &str = "(() => { const original = window.fetch; \
+window.fetch = async (...args) => { const response = await original(...args); \
+const url = String(args[0] && args[0].url ? args[0].url : args[0]); \
+if (response.status === 404 && url.includes('/pkg/')) { \
+const key = 'teamroom-stale-reload'; const last = Number(sessionStorage.getItem(key) || 0); \
+if (Date.now() - last > 60000) { sessionStorage.setItem(key, String(Date.now())); location.reload(); } } \
+return response; }; })();";
+
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // Pages opened from an email on a phone (the invitation, the address
     // confirmation) are complete without the app's script: it is fetched
-    // only after the page has loaded and the browser is idle, with no
-    // preload hints, so it never competes with the first paint on a slow
-    // connection. Other pages hydrate at once.
+    // when the browser is idle, with low-priority hints, so it never
+    // competes with the first paint on a slow connection. Other pages
+    // hydrate at once.
     let path = use_context::<http::request::Parts>()
         .map(|parts| parts.uri.path().to_owned())
         .unwrap_or_default();
     let after_load = path.starts_with("/invite/") || path.starts_with("/verify-email/");
-    let scripts = if after_load {
-        let pkg = format!("/{}/{}", options.site_pkg_dir, options.output_name);
-        let script = format!(
-            "window.addEventListener('load', () => {{ const go = () => import('{pkg}.js')\
-             .then(m => m.default({{ module_or_path: '{pkg}.wasm' }}).then(() => m.hydrate())); \
-             if ('requestIdleCallback' in window) {{ requestIdleCallback(go, {{ timeout: 2000 }}); }} \
-             else {{ setTimeout(go, 1); }} }});"
-        );
-        view! { <script type="module">{script}</script> }.into_any()
-    } else {
-        view! { <HydrationScripts options=options.clone() /> }.into_any()
-    };
+    let nonce = use_nonce();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -74,7 +74,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
-                {scripts}
+                // Named with a content hash when cargo-leptos hashes files, so
+                // it can be cached for good (see `server::static_files`).
+                <HashedStylesheet options=options.clone() id="leptos" />
+                // Before the app's script: a page opened before a deploy asks
+                // for chunk names the new build no longer has (404). It reloads
+                // once to get the new build instead of staying dead.
+                <script nonce=nonce>{STALE_CHUNK_RELOAD}</script>
+                <HydrationScripts options defer=after_load />
                 <MetaTags />
             </head>
             <body>
@@ -89,44 +96,94 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_session();
     components::timer::provide_timer();
-    // Lets browser tests wait until the page is interactive.
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
-
     view! {
-        <Stylesheet id="leptos" href="/pkg/teamroom.css" />
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
         <Meta name="description" content="Teamroom: invite, organise and look after the people in your time-tracking workspace." />
         <Meta name="theme-color" content="#1f5fbf" />
         <Title formatter=|text: String| if text.is_empty() { "Teamroom".to_owned() } else { format!("{text} · Teamroom") } />
         <Router>
-            <Routes fallback=NotFound>
-                <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
-                <Route path=path!("/signin") view=SignInPage />
-                <Route path=path!("/signup") view=SignUpPage />
-                <Route path=path!("/forgot-password") view=ForgotPasswordPage />
-                <Route path=path!("/signin/two-factor") view=TwoFactorPage />
-                <Route path=path!("/reset-password/:token") view=ResetPasswordPage ssr=SsrMode::Async />
-                <Route path=path!("/invite/:token") view=AcceptInvitePage ssr=SsrMode::Async />
-                <Route path=path!("/verify-email/:token") view=VerifyEmailPage />
-                <Route path=path!("/team/import") view=ImportPage ssr=SsrMode::Async />
-                <Route path=path!("/workspaces/new") view=NewWorkspacePage ssr=SsrMode::Async />
-                <Route path=path!("/team") view=TeamPage ssr=SsrMode::Async />
-                <Route path=path!("/team/groups") view=GroupsPage ssr=SsrMode::Async />
-                <Route path=path!("/team/projects") view=ProjectsPage ssr=SsrMode::Async />
-                <Route path=path!("/team/members/:id") view=MemberPage ssr=SsrMode::Async />
-                <Route path=path!("/time") view=TimePage ssr=SsrMode::Async />
-                <Route path=path!("/reports") view=ReportsPage ssr=SsrMode::Async />
-                <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async />
-                <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
-                <Route path=path!("/email-change/:token") view=EmailChangePage />
-                <Route path=path!("/kiosk") view=KioskPage ssr=SsrMode::Async />
-                <Route path=path!("/accounts") view=AccountsPage ssr=SsrMode::Async />
-                <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
+            <Routes fallback=|| view! { <NotFound /> <MarkHydrated /> }>
+                <Route path=path!("/") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/signin") view={Lazy::<SignInRoute>::new()} />
+                <Route path=path!("/signup") view={Lazy::<SignUpRoute>::new()} />
+                <Route path=path!("/forgot-password") view={Lazy::<ForgotPasswordRoute>::new()} />
+                <Route path=path!("/signin/two-factor") view={Lazy::<TwoFactorRoute>::new()} />
+                <Route path=path!("/reset-password/:token") view={Lazy::<ResetPasswordRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/invite/:token") view={Lazy::<AcceptInviteRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/verify-email/:token") view={Lazy::<VerifyEmailRoute>::new()} />
+                <Route path=path!("/team/import") view={Lazy::<ImportRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/workspaces/new") view={Lazy::<NewWorkspaceRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/team") view={Lazy::<TeamRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/team/groups") view={Lazy::<GroupsRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/team/projects") view={Lazy::<ProjectsRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/team/members/:id") view={Lazy::<MemberRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/time") view={Lazy::<TimeRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/reports") view={Lazy::<ReportsRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/profile") view={Lazy::<ProfileRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/email-change/:token") view={Lazy::<EmailChangeRoute>::new()} />
+                <Route path=path!("/kiosk") view={Lazy::<KioskRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/accounts") view={Lazy::<AccountsRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()} ssr=SsrMode::Async />
             </Routes>
         </Router>
     }
+}
+
+/// Marks `<body data-hydrated>` once the page's own code has hydrated (its
+/// chunk arrives after the core's): browser tests wait for it before they
+/// click.
+#[component]
+fn MarkHydrated() -> impl IntoView {
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+}
+
+/// Each page is a route of its own whose code is a separate wasm chunk when
+/// built with `cargo leptos build --split`: the browser fetches the shared
+/// core plus the chunk of the page it opens, and other pages' chunks when
+/// they are first visited. Without `--split` it is one binary, as before.
+macro_rules! lazy_pages {
+    ($($route:ident => $page:ident),* $(,)?) => {$(
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <$page /> <MarkHydrated /> }.into_any()
+            }
+        }
+    )*};
+}
+
+lazy_pages! {
+    HomeRoute => HomePage,
+    SignInRoute => SignInPage,
+    SignUpRoute => SignUpPage,
+    ForgotPasswordRoute => ForgotPasswordPage,
+    TwoFactorRoute => TwoFactorPage,
+    ResetPasswordRoute => ResetPasswordPage,
+    AcceptInviteRoute => AcceptInvitePage,
+    VerifyEmailRoute => VerifyEmailPage,
+    ImportRoute => ImportPage,
+    NewWorkspaceRoute => NewWorkspacePage,
+    TeamRoute => TeamPage,
+    GroupsRoute => GroupsPage,
+    ProjectsRoute => ProjectsPage,
+    MemberRoute => MemberPage,
+    TimeRoute => TimePage,
+    ReportsRoute => ReportsPage,
+    AuditRoute => AuditPage,
+    ProfileRoute => ProfilePage,
+    EmailChangeRoute => EmailChangePage,
+    KioskRoute => KioskPage,
+    AccountsRoute => AccountsPage,
+    SettingsRoute => SettingsPage,
 }

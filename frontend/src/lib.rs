@@ -3,5 +3,6 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Waits for the opened page's chunk before hydrating (see `lazy_pages!`).
+    leptos::mount::hydrate_lazy(app::App);
 }

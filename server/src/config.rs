@@ -140,6 +140,22 @@ impl Config {
                     "INVITATIONS_PER_HOUR",
                     defaults.invitations_per_hour,
                 )?,
+                invitation_mails_per_account_hour: number(
+                    "INVITATION_MAILS_PER_ACCOUNT_PER_HOUR",
+                    defaults.invitation_mails_per_account_hour,
+                )?,
+                invitation_mails_per_account_day: number(
+                    "INVITATION_MAILS_PER_ACCOUNT_PER_DAY",
+                    defaults.invitation_mails_per_account_day,
+                )?,
+                invitation_mails_per_address_day: number(
+                    "INVITATION_MAILS_PER_ADDRESS_PER_DAY",
+                    defaults.invitation_mails_per_address_day,
+                )?,
+                workspaces_per_account_day: number(
+                    "WORKSPACES_PER_ACCOUNT_PER_DAY",
+                    defaults.workspaces_per_account_day,
+                )?,
                 sign_ups_per_ip_hour: number(
                     "SIGN_UPS_PER_IP_PER_HOUR",
                     defaults.sign_ups_per_ip_hour,

@@ -12,6 +12,7 @@ pub mod rest;
 pub mod scim;
 pub mod seed;
 pub mod seed_members;
+pub mod static_files;
 
 use std::time::Duration;
 
@@ -124,6 +125,7 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
             "/api/audit.csv",
             get(move |request| export::audit_csv(audit_state.clone(), request)),
         )
+        .nest_service("/pkg", static_files::pkg_service(&options))
         // The REST API: API keys only (see `rest`), and its reference page.
         .nest("/api/v1", rest::router(rest_state))
         .route(rest::DOCS_PATH, get(rest::docs::page))

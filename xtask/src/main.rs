@@ -2,6 +2,7 @@
 //! machine (toolchain pieces, PostgreSQL, npm packages, Chromium), then run
 //! or test it.
 
+mod bench_wasm;
 mod postgres;
 mod protocol;
 mod python;
@@ -38,6 +39,11 @@ const USAGE: &str = "usage:
 
 pub type Result<T> = std::result::Result<T, String>;
 
+/// The release site as every command builds it: one wasm chunk per page
+/// (`lazy_pages!` in `app`), `.br`/`.gz` files beside each file for the
+/// server to send as they are, content-hashed names (Cargo.toml).
+pub const SITE_BUILD: [&str; 5] = ["leptos", "build", "--release", "--split", "--precompress"];
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let outcome = match args.first().map(String::as_str) {
@@ -47,6 +53,9 @@ fn main() -> ExitCode {
         Some("sqlx-prepare") => sqlx_prepare(),
         Some("seed") => seed(&args[1..]),
         Some("scim-check") => scim_check::command(&workspace_root(), &args[1..]),
+        Some("bench") if args.get(1).map(String::as_str) == Some("wasm") => {
+            bench_wasm::command(&workspace_root())
+        }
         Some("bench") if args.get(1).map(String::as_str) == Some("members") => bench("members"),
         Some("bench") if args.get(1).map(String::as_str) == Some("import") => bench("import"),
         Some("bench") if args.get(1).map(String::as_str) == Some("accounts") => bench("accounts"),
@@ -175,8 +184,8 @@ fn run() -> Result<()> {
     let (database_url, cluster) = database(&root)?;
     let outcome = (|| {
         run_command(
-            tools::cargo(&root).args(["leptos", "build", "--release"]),
-            "cargo leptos build --release",
+            tools::cargo(&root).args(SITE_BUILD),
+            "cargo leptos build --release --split --precompress",
         )?;
         let server = target_dir(&root).join("release").join("server");
         let with_env = |command: &mut Command| {
@@ -187,6 +196,8 @@ fn run() -> Result<()> {
                 .env("LEPTOS_SITE_PKG_DIR", "pkg")
                 .env("LEPTOS_OUTPUT_NAME", "teamroom")
                 .env("LEPTOS_SITE_ADDR", "127.0.0.1:3000")
+                // cargo-leptos wrote hash.txt next to the binary.
+                .env("LEPTOS_HASH_FILES", "true")
                 // Links in mail are built from it, never from a request header.
                 .env(
                     "PUBLIC_URL",
@@ -290,8 +301,8 @@ fn test(args: &[String]) -> Result<()> {
             // Built first so the mail catcher can start from the same binary
             // before the server under test does (end-to-end then finds it built).
             run_command(
-                tools::cargo(&root).args(["leptos", "build", "--release"]),
-                "cargo leptos build --release",
+                tools::cargo(&root).args(SITE_BUILD),
+                "cargo leptos build --release --split --precompress",
             )?;
             let mail_dir =
                 std::env::temp_dir().join(format!("teamroom-e2e-mail-{}", std::process::id()));
@@ -300,7 +311,13 @@ fn test(args: &[String]) -> Result<()> {
             let sink = MailSink::start(&server, 0, &mail_dir)?;
             let outcome = run_command(
                 tools::cargo(&root)
-                    .args(["leptos", "end-to-end", "--release"])
+                    .args([
+                        "leptos",
+                        "end-to-end",
+                        "--release",
+                        "--split",
+                        "--precompress",
+                    ])
                     .env("DATABASE_URL", &url)
                     .env("SMTP_URL", sink.url())
                     .env("MAIL_RETRY_BASE_SECONDS", "1")

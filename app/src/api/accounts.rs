@@ -137,11 +137,25 @@ pub struct StoppedEntry {
 /// the timer channel).
 #[server(prefix = "/api", endpoint = "stop_member_timer")]
 pub async fn stop_member_timer(membership_id: i64) -> Result<StoppedEntry, AppError> {
-    use crate::server::time as timedb;
-
     let ctx = require_tab().await?;
     let state = app_state()?;
-    let mut tx = state.pool.begin().await?;
+    stop_timer_of(&state.pool, &ctx, membership_id).await
+}
+
+/// The Owner's "Stop timer" on member `membership_id` of `ctx`'s workspace,
+/// with its audit row, for the Accounts tab and the REST API alike. The
+/// caller has checked `Action::AccountsTab` (the tab through its session,
+/// the API through the key: no re-entered password either way). The stop
+/// is announced on the timer channel when the transaction commits.
+#[cfg(feature = "ssr")]
+pub async fn stop_timer_of(
+    pool: &sqlx::PgPool,
+    ctx: &Ctx,
+    membership_id: i64,
+) -> Result<StoppedEntry, AppError> {
+    use crate::server::time as timedb;
+
+    let mut tx = pool.begin().await?;
     let target = accounts_tab::target(&mut tx, ctx.workspace_id, membership_id).await?;
     let entry_id = timedb::stop_running(&mut tx, ctx.workspace_id, membership_id)
         .await?

@@ -261,8 +261,8 @@ pub async fn send_invite_as(
     .await?;
     let member = sqlx::query!(
         r#"SELECT m.invited_email AS "email!",
-                  (SELECT max(created_at) FROM invitations i
-                    WHERE i.workspace_id = m.workspace_id AND i.membership_id = m.id) AS last_sent
+                  EXISTS (SELECT 1 FROM invitations i
+                           WHERE i.workspace_id = m.workspace_id AND i.membership_id = m.id) AS "resend!"
              FROM memberships m
             WHERE m.workspace_id = $1 AND m.id = $2 AND m.status = 'pending'
               AND m.invited_email IS NOT NULL
@@ -273,16 +273,18 @@ pub async fn send_invite_as(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    if let Some(last) = member.last_sent {
-        let wait = RESEND_COOLDOWN_SECS - (Utc::now() - last).num_seconds();
-        if wait > 0 {
-            return Err(AppError::RateLimited {
-                retry_after_secs: wait as u64,
-            });
-        }
-    }
-    let resend = member.last_sent.is_some();
+    let resend = member.resend;
     inv::check_rate(&mut tx, ctx.workspace_id, 1, &state.auth).await?;
+    // The cool-down (by address: a revoke and re-invite does not reset it)
+    // and the per-account and per-address limits.
+    inv::reserve_mail(
+        &mut tx,
+        ctx,
+        &state.auth,
+        std::slice::from_ref(&member.email),
+        inv::MailRefusal::Message,
+    )
+    .await?;
     inv::issue_links(
         &mut tx,
         ctx,

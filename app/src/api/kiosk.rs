@@ -10,11 +10,32 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
     domain::{time::KioskPin, Action},
-    server::{app_state, audit, password, require, session, throttle, time as timedb},
+    server::{app_state, audit, password, require, session, throttle, time as timedb, user_agent},
 };
 
 #[cfg(feature = "ssr")]
 const COOKIE_NAME: &str = "teamroom_kiosk";
+
+/// A Kiosk device unused for this many days is over (a sliding lifetime:
+/// each use moves the end, and the cookie's, forward).
+pub const KIOSK_IDLE_DAYS: i64 = 30;
+
+/// `last_used_at` (and the cookie) is renewed at most this often, so a busy
+/// device does not write on every request.
+#[cfg(feature = "ssr")]
+const TOUCH_EVERY_SECS: f64 = 3600.0;
+
+/// A live Kiosk device on the Settings list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KioskDeviceRow {
+    pub id: i64,
+    pub launched_by: Option<String>,
+    pub launched_at: chrono::DateTime<chrono::Utc>,
+    /// Renewed at most hourly.
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// "Chrome on Android", from the launching browser.
+    pub device: Option<String>,
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KioskDeviceInfo {
@@ -63,21 +84,60 @@ fn kiosk_cookie(value: &str, secure: bool, max_age_days: i64) -> String {
 }
 
 /// The guard of every Kiosk call: the device's token names one live kiosk
-/// of one workspace. Without it the call is refused as unauthenticated.
+/// of one workspace, used within the last [`KIOSK_IDLE_DAYS`], whose
+/// launcher may still launch the Kiosk there (checked now, against their
+/// current membership and roles). Anything else is refused as
+/// unauthenticated; a device found too old or orphaned is marked ended.
 #[cfg(feature = "ssr")]
 async fn device(conn: &mut sqlx::PgConnection) -> Result<KioskDevice, AppError> {
     let parts = use_context::<http::request::Parts>().ok_or(AppError::Internal)?;
     let token = kiosk_token(&parts.headers).ok_or(AppError::Unauthenticated)?;
     let hash = session::hash_token(&token);
     let row = sqlx::query!(
-        "UPDATE kiosks SET last_used_at = now()
-          WHERE token_hash = $1 AND ended_at IS NULL
-          RETURNING workspace_id, id",
-        hash.as_slice()
+        r#"SELECT workspace_id, id,
+                  coalesce(last_used_at, created_at) > now() - make_interval(days => $2) AS "fresh!",
+                  launched_by IS NOT NULL
+                    AND teamroom_kiosk_launcher_may(workspace_id, launched_by) AS "launcher_may!",
+                  last_used_at IS NULL
+                    OR last_used_at < now() - make_interval(secs => $3) AS "stale!"
+             FROM kiosks
+            WHERE token_hash = $1 AND ended_at IS NULL"#,
+        hash.as_slice(),
+        KIOSK_IDLE_DAYS as i32,
+        TOUCH_EVERY_SECS
     )
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?
     .ok_or(AppError::Unauthenticated)?;
+    if !row.fresh || !row.launcher_may {
+        let reason = if row.fresh {
+            "launcher_lost_role"
+        } else {
+            "unused"
+        };
+        sqlx::query!(
+            "UPDATE kiosks SET ended_at = now(), end_reason = $3
+              WHERE workspace_id = $1 AND id = $2 AND ended_at IS NULL",
+            row.workspace_id,
+            row.id,
+            reason
+        )
+        .execute(&mut *conn)
+        .await?;
+        return Err(AppError::Unauthenticated);
+    }
+    if row.stale {
+        sqlx::query!(
+            "UPDATE kiosks SET last_used_at = now() WHERE workspace_id = $1 AND id = $2",
+            row.workspace_id,
+            row.id
+        )
+        .execute(&mut *conn)
+        .await?;
+        // The cookie slides with the device's lifetime.
+        let secure = app_state()?.auth.secure_cookies;
+        super::set_cookie(kiosk_cookie(&token, secure, KIOSK_IDLE_DAYS))?;
+    }
     Ok(KioskDevice {
         workspace_id: row.workspace_id,
         kiosk_id: row.id,
@@ -91,12 +151,20 @@ pub async fn launch_kiosk() -> Result<(), AppError> {
     let ctx = require(Action::LaunchKiosk).await?;
     let state = app_state()?;
     let token = session::SessionToken::generate();
+    // Kept short: it only names the device on the Settings list.
+    let user_agent: Option<String> = ctx
+        .meta
+        .user_agent
+        .as_deref()
+        .map(|ua| ua.chars().take(500).collect());
     let mut tx = state.pool.begin().await?;
     let kiosk_id: i64 = sqlx::query_scalar!(
-        "INSERT INTO kiosks (workspace_id, token_hash, launched_by) VALUES ($1, $2, $3) RETURNING id",
+        "INSERT INTO kiosks (workspace_id, token_hash, launched_by, user_agent, last_used_at)
+         VALUES ($1, $2, $3, $4, now()) RETURNING id",
         ctx.workspace_id,
         token.hash.as_slice(),
-        ctx.actor_account_id
+        ctx.actor_account_id,
+        user_agent.as_deref()
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -110,7 +178,7 @@ pub async fn launch_kiosk() -> Result<(), AppError> {
     .await?;
     tx.commit().await?;
     super::set_cookie(session::clear_cookie(ctx.meta.secure))?;
-    super::set_cookie(kiosk_cookie(&token.value, ctx.meta.secure, 365))?;
+    super::set_cookie(kiosk_cookie(&token.value, ctx.meta.secure, KIOSK_IDLE_DAYS))?;
     Ok(())
 }
 
@@ -298,7 +366,8 @@ pub async fn exit_kiosk() -> Result<(), AppError> {
     };
     if let Ok(device) = device(&mut conn).await {
         sqlx::query!(
-            "UPDATE kiosks SET ended_at = now() WHERE workspace_id = $1 AND id = $2",
+            "UPDATE kiosks SET ended_at = now(), end_reason = 'exited'
+              WHERE workspace_id = $1 AND id = $2",
             device.workspace_id,
             device.kiosk_id
         )
@@ -306,5 +375,71 @@ pub async fn exit_kiosk() -> Result<(), AppError> {
         .await?;
     }
     super::set_cookie(kiosk_cookie("", secure, 0))?;
+    Ok(())
+}
+
+/// The workspace's live Kiosk devices, newest first, for Owners and Admins
+/// (the Settings list). Devices past their idle time or whose launcher may
+/// no longer launch the Kiosk are left out: they no longer work.
+#[server(prefix = "/api", endpoint = "list_kiosk_devices")]
+pub async fn list_kiosk_devices() -> Result<Vec<KioskDeviceRow>, AppError> {
+    let ctx = require(Action::ManageMembers).await?;
+    let state = app_state()?;
+    let mut conn = state.pool.acquire().await?;
+    let rows = sqlx::query!(
+        r#"SELECT k.id, a.display_name AS "launched_by?", k.created_at, k.last_used_at, k.user_agent
+             FROM kiosks k
+             LEFT JOIN accounts a ON a.id = k.launched_by
+            WHERE k.workspace_id = $1 AND k.ended_at IS NULL
+              AND coalesce(k.last_used_at, k.created_at) > now() - make_interval(days => $2)
+              AND k.launched_by IS NOT NULL
+              AND teamroom_kiosk_launcher_may(k.workspace_id, k.launched_by)
+            ORDER BY k.created_at DESC, k.id DESC
+            LIMIT 200"#,
+        ctx.workspace_id,
+        KIOSK_IDLE_DAYS as i32
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| KioskDeviceRow {
+            id: row.id,
+            launched_by: row.launched_by,
+            launched_at: row.created_at,
+            last_used_at: row.last_used_at,
+            device: row.user_agent.as_deref().map(user_agent::describe),
+        })
+        .collect())
+}
+
+/// Ends one of this workspace's Kiosk devices (Owners and Admins): its next
+/// request is refused. Another workspace's device is not found.
+#[server(prefix = "/api", endpoint = "end_kiosk_device")]
+pub async fn end_kiosk_device(id: i64) -> Result<(), AppError> {
+    let ctx = require(Action::ManageMembers).await?;
+    let state = app_state()?;
+    let mut tx = state.pool.begin().await?;
+    let ended = sqlx::query!(
+        "UPDATE kiosks SET ended_at = now(), ended_by = $3, end_reason = 'ended_by_admin'
+          WHERE workspace_id = $1 AND id = $2 AND ended_at IS NULL",
+        ctx.workspace_id,
+        id,
+        ctx.actor_account_id
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if ended == 0 {
+        return Err(AppError::NotFound);
+    }
+    audit::record(
+        &mut tx,
+        &ctx.actor(),
+        audit::Event::new(Some(ctx.workspace_id), "kiosk.ended")
+            .details(serde_json::json!({ "kiosk_id": id })),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }

@@ -87,12 +87,36 @@ fn is_admin_viewer(ctx: &Ctx) -> bool {
     ctx.positions.access(Action::EditMemberProfile, ctx.plan) == Access::Allowed
 }
 
+/// The action a change to `membership_id`'s profile needs: one's own is
+/// EditOwnProfile, anyone else's EditMemberProfile (the REST API's guard;
+/// the pages use [`guard`]).
+#[cfg(feature = "ssr")]
+pub fn profile_action(ctx_membership_id: i64, membership_id: i64) -> Action {
+    if ctx_membership_id == membership_id {
+        Action::EditOwnProfile
+    } else {
+        Action::EditMemberProfile
+    }
+}
+
 /// A profile to show in the editor: `None` is the caller's own.
 #[server(prefix = "/api", endpoint = "profile_of")]
 pub async fn profile_of(membership_id: Option<i64>) -> Result<ProfileView, AppError> {
-    let (ctx, id, is_self) = guard(membership_id).await?;
+    let (ctx, id, _) = guard(membership_id).await?;
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
+    load_profile(&mut conn, &ctx, id).await
+}
+
+/// Member `id`'s profile as `ctx` sees it (NotFound outside `ctx`'s
+/// workspace). The caller has checked `profile_action` already.
+#[cfg(feature = "ssr")]
+pub async fn load_profile(
+    conn: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+    id: i64,
+) -> Result<ProfileView, AppError> {
+    let is_self = id == ctx.membership_id;
     let row = sqlx::query!(
         r#"SELECT m.id, m.account_id, coalesce(m.display_name, a.display_name, m.invited_email) AS "name!",
                   coalesce(a.email, m.invited_email) AS email, m.kind, m.week_start, m.time_zone,
@@ -126,7 +150,7 @@ pub async fn profile_of(membership_id: Option<i64>) -> Result<ProfileView, AppEr
         name: r.name,
     })
     .collect();
-    let admin = is_admin_viewer(&ctx);
+    let admin = is_admin_viewer(ctx);
     Ok(ProfileView {
         membership_id: row.id,
         account_id: row.account_id,
@@ -155,26 +179,100 @@ pub async fn profile_of(membership_id: Option<i64>) -> Result<ProfileView, AppEr
 
 #[server(prefix = "/api", endpoint = "save_profile", input = Json)]
 pub async fn save_profile(membership_id: Option<i64>, form: ProfileForm) -> Result<(), AppError> {
-    let (ctx, id, is_self) = guard(membership_id).await?;
-    let admin = is_admin_viewer(&ctx);
-    let mut errors = FieldErrors::default();
-    let name = errors.take("name", DisplayName::parse(&form.name));
-    let days = errors.take("working_days", WorkingDays::from_days(&form.working_days));
-    let capacity = errors.take("capacity", Capacity::parse(&form.capacity));
-    let week_start = errors.take("week_start", WeekStart::parse(&form.week_start));
-    let rate = errors.take(
-        "billing_rate",
-        BillingRate::parse(&form.billing_rate, &form.currency),
-    );
-    let (Some(name), Some(days), Some(capacity), Some(week_start), Some(rate)) =
-        (name, days, capacity, week_start, rate)
-    else {
-        return Err(errors.into());
-    };
+    let (ctx, id, _) = guard(membership_id).await?;
+    let change = ProfileChange::parse(&form)?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
+    apply_profile(&mut tx, &ctx, id, &form, change).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The form's fields through their validation types: every field's
+/// message at once, before anything is read or written.
+#[cfg(feature = "ssr")]
+pub struct ProfileChange {
+    name: DisplayName,
+    days: WorkingDays,
+    capacity: Capacity,
+    week_start: WeekStart,
+    rate: Option<BillingRate>,
+}
+
+#[cfg(feature = "ssr")]
+impl ProfileChange {
+    pub fn parse(form: &ProfileForm) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let name = errors.take("name", DisplayName::parse(&form.name));
+        let days = errors.take("working_days", WorkingDays::from_days(&form.working_days));
+        let capacity = errors.take("capacity", Capacity::parse(&form.capacity));
+        let week_start = errors.take("week_start", WeekStart::parse(&form.week_start));
+        let rate = errors.take(
+            "billing_rate",
+            BillingRate::parse(&form.billing_rate, &form.currency),
+        );
+        match (name, days, capacity, week_start, rate) {
+            (Some(name), Some(days), Some(capacity), Some(week_start), Some(rate)) => Ok(Self {
+                name,
+                days,
+                capacity,
+                week_start,
+                rate,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// The profile editor's form as it would be sent unchanged: what a partial
+/// update (the REST API's PATCH) starts from.
+#[cfg(feature = "ssr")]
+impl From<&ProfileView> for ProfileForm {
+    fn from(view: &ProfileView) -> Self {
+        let days = WorkingDays::from_bits(view.working_days);
+        Self {
+            name: view.name.clone(),
+            working_days: (1..=7).filter(|d| days.has(*d)).collect(),
+            // `7:35`, not `7.58` (hours text loses a minute).
+            capacity: format!(
+                "{}:{:02}",
+                view.capacity_minutes / 60,
+                view.capacity_minutes % 60
+            ),
+            week_start: view.week_start.to_string(),
+            team_manager_id: view.team_manager_id,
+            billing_rate: view.billing_rate.clone(),
+            currency: view.currency.clone(),
+            notify_weekly_summary: view.notify_weekly_summary,
+            notify_timer_reminders: view.notify_timer_reminders,
+        }
+    }
+}
+
+/// Saves member `id`'s profile in the caller's transaction, with its audit
+/// row: the rules of who may change what (billing rate and team manager:
+/// Owners and Admins; a full member's name: only they), for the page and
+/// the REST API alike. The caller has checked `profile_action` already.
+#[cfg(feature = "ssr")]
+pub async fn apply_profile(
+    tx: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+    id: i64,
+    form: &ProfileForm,
+    change: ProfileChange,
+) -> Result<(), AppError> {
+    let is_self = id == ctx.membership_id;
+    let admin = is_admin_viewer(ctx);
+    let ProfileChange {
+        name,
+        days,
+        capacity,
+        week_start,
+        rate,
+    } = change;
     let before = sqlx::query!(
-        r#"SELECT m.account_id, m.kind, coalesce(m.display_name, a.display_name, '') AS "name!",
+        r#"SELECT m.account_id, m.kind,
+                  coalesce(m.display_name, a.display_name, m.invited_email, '') AS "name!",
                   m.working_days, m.daily_capacity_minutes, m.week_start, m.team_manager_id,
                   m.billing_rate_cents, m.billing_currency, m.notify_weekly_summary,
                   m.notify_timer_reminders
@@ -259,10 +357,10 @@ pub async fn save_profile(membership_id: Option<i64>, form: ProfileForm) -> Resu
             .await?;
             // The name is in search keys in every workspace they are in,
             // and in the keys of people they manage.
-            db::refresh_account_keys(&mut tx, account).await?;
+            db::refresh_account_keys(&mut *tx, account).await?;
         }
     }
-    db::refresh_member_keys(&mut tx, ctx.workspace_id, &[id]).await?;
+    db::refresh_member_keys(&mut *tx, ctx.workspace_id, &[id]).await?;
     let changes: serde_json::Map<String, serde_json::Value> = [
         (
             "name",
@@ -325,8 +423,7 @@ pub async fn save_profile(membership_id: Option<i64>, form: ProfileForm) -> Resu
         if let Some(account) = before.account_id {
             event = event.target_account(account);
         }
-        audit::record(&mut tx, &ctx.actor(), event).await?;
+        audit::record(&mut *tx, &ctx.actor(), event).await?;
     }
-    tx.commit().await?;
     Ok(())
 }

@@ -19,6 +19,7 @@ pub fn SettingsPage() -> impl IntoView {
             <crate::components::impersonation::ImpersonationPolicy />
             <PlanAndSeats />
             <crate::pages::scim::ScimCard />
+            <KioskDevicesCard />
         </AppShell>
     }
 }
@@ -170,5 +171,84 @@ fn TwoFactorPolicy() -> impl IntoView {
                 {move || problem.get().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
             </section>
         })
+    }
+}
+
+/// "Kiosk devices": the workspace's live Kiosks, for Owners and Admins,
+/// each with an End button (the device's next request is refused).
+#[component]
+fn KioskDevicesCard() -> impl IntoView {
+    let session = use_session();
+    move || {
+        session
+            .me
+            .get()
+            .and_then(Result::ok)
+            .filter(|me| me.can(Action::ManageMembers))
+            .map(|_| view! { <KioskDevices /> })
+    }
+}
+
+#[component]
+fn KioskDevices() -> impl IntoView {
+    use crate::api::kiosk::{list_kiosk_devices, EndKioskDevice, KIOSK_IDLE_DAYS};
+    let end = ServerAction::<EndKioskDevice>::new();
+    let devices = LocalResource::new(move || {
+        end.version().get();
+        list_kiosk_devices()
+    });
+    let when = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d %H:%M UTC").to_string();
+    let problem = move || {
+        end.value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> })
+    };
+    view! {
+        <section class="card" aria-labelledby="kiosk-devices-head" data-testid="kiosk-devices">
+            <h2 id="kiosk-devices-head">"Kiosk devices"</h2>
+            <p class="muted small">
+                {format!(
+                    "Shared devices in Kiosk mode. A device stops working after {KIOSK_IDLE_DAYS} days without use, \
+                     when the person who launched it can no longer launch the Kiosk, or when you end it here."
+                )}
+            </p>
+            {problem}
+            {move || match devices.get() {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="muted">{e.to_string()}</p> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => view! {
+                    <p class="muted" data-testid="no-kiosk-devices">"No Kiosk devices."</p>
+                }.into_any(),
+                Some(Ok(list)) => view! {
+                    <ul class="session-list">
+                        {list.into_iter().map(|d| {
+                            let id = d.id;
+                            let title = d.device.clone().unwrap_or_else(|| "Unknown device".into());
+                            let details = format!(
+                                "launched {}{} · last used {}",
+                                when(d.launched_at),
+                                d.launched_by.as_ref().map(|n| format!(" by {n}")).unwrap_or_default(),
+                                d.last_used_at.map(when).unwrap_or_else(|| "never".into()),
+                            );
+                            let label = format!("End Kiosk on {title}");
+                            view! {
+                                <li data-testid="kiosk-device">
+                                    <div class="session-what">
+                                        <strong>{title}</strong>
+                                        <div class="muted session-when">{details}</div>
+                                    </div>
+                                    <button type="button" class="button" aria-label=label
+                                        disabled=move || end.pending().get()
+                                        on:click=move |_| { end.dispatch(EndKioskDevice { id }); }>
+                                        "End"
+                                    </button>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any(),
+            }}
+        </section>
     }
 }

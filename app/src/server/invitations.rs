@@ -178,6 +178,136 @@ pub async fn require_groups(
     Ok(())
 }
 
+/// Where a mail-limit refusal is shown: next to the dialog's address box
+/// (a batch), or as the message of a single Send / Resend (the cool-down
+/// then a 429 with `Retry-After`). `Provisioning` is a SCIM reactivation:
+/// the provider's deliberate act, so no cool-down, but the same limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailRefusal {
+    Field(&'static str),
+    Message,
+    Provisioning,
+}
+
+impl MailRefusal {
+    fn error(self, message: String) -> AppError {
+        match self {
+            MailRefusal::Field(field) => AppError::field(field, message),
+            MailRefusal::Message | MailRefusal::Provisioning => AppError::Conflict(message),
+        }
+    }
+}
+
+fn list_of(addresses: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut text = addresses
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if addresses.len() > SHOWN {
+        text.push_str(&format!(" and {} more", addresses.len() - SHOWN));
+    }
+    text
+}
+
+/// Reserves invitation mails to `emails` (distinct addresses) before
+/// anything is written or queued, in the caller's transaction (a refusal
+/// rolls the counts back, so it changes nothing):
+/// - the resend cool-down, per workspace and address, whichever pending
+///   member the last mail went to (so revoking and inviting again does not
+///   reset it);
+/// - the sending account's hourly and daily mails over all its workspaces;
+/// - each address's daily mails from all workspaces.
+pub async fn reserve_mail(
+    conn: &mut PgConnection,
+    ctx: &Ctx,
+    settings: &AuthSettings,
+    emails: &[String],
+    refusal: MailRefusal,
+) -> Result<(), AppError> {
+    if emails.is_empty() {
+        return Ok(());
+    }
+    let lowered: Vec<String> = emails.iter().map(|e| e.to_lowercase()).collect();
+    let cooldown = if refusal == MailRefusal::Provisioning {
+        0
+    } else {
+        crate::api::invitations::RESEND_COOLDOWN_SECS
+    };
+    let recent = sqlx::query!(
+        r#"SELECT lower(email) AS "email!",
+                  ceil(extract(epoch FROM max(created_at) + make_interval(secs => $3::float8) - now()))::bigint
+                    AS "wait!"
+             FROM invitations
+            WHERE workspace_id = $1 AND lower(email) = ANY ($2)
+              AND created_at > now() - make_interval(secs => $3::float8)
+            GROUP BY lower(email)
+            ORDER BY 1"#,
+        ctx.workspace_id,
+        &lowered,
+        cooldown as f64
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    if !recent.is_empty() {
+        let wait = recent.iter().map(|r| r.wait).max().unwrap_or(1).max(1);
+        if refusal == MailRefusal::Message {
+            return Err(AppError::RateLimited {
+                retry_after_secs: wait.unsigned_abs(),
+            });
+        }
+        let addresses: Vec<String> = recent.into_iter().map(|r| r.email).collect();
+        return Err(refusal.error(format!(
+            "An invitation went to {} less than a minute ago. Wait {wait} seconds before sending another.",
+            list_of(&addresses)
+        )));
+    }
+
+    let wanted = i32::try_from(emails.len()).unwrap_or(i32::MAX);
+    let account_key = ctx.actor_account_id.to_string();
+    for (window, limit, period) in [
+        (
+            super::throttle::INVITE_MAIL_ACCOUNT_HOUR,
+            settings.invitation_mails_per_account_hour,
+            "an hour",
+        ),
+        (
+            super::throttle::INVITE_MAIL_ACCOUNT_DAY,
+            settings.invitation_mails_per_account_day,
+            "a day",
+        ),
+    ] {
+        let counted = window.add(conn, &account_key, wanted).await?;
+        if counted.hits > i64::from(limit) {
+            let left = (i64::from(limit) - (counted.hits - i64::from(wanted))).max(0);
+            return Err(refusal.error(format!(
+                "You can send at most {limit} invitation emails {period}, over all your workspaces; {left} left now. Try again later{}.",
+                if wanted > 1 { " or send fewer" } else { "" }
+            )));
+        }
+    }
+
+    let window = super::throttle::INVITE_MAIL_RECIPIENT_DAY;
+    let limit = settings.invitation_mails_per_address_day;
+    let hits = window.add_each(conn, &lowered).await?;
+    let full: Vec<String> = lowered
+        .iter()
+        .zip(hits)
+        .filter(|(_, hits)| *hits > i64::from(limit))
+        .map(|(email, _)| email.clone())
+        .collect();
+    if !full.is_empty() {
+        return Err(refusal.error(format!(
+            "{} already received {limit} invitation emails today, the most one address gets in a day. Try again tomorrow{}.",
+            list_of(&full),
+            if emails.len() > full.len() { ", or leave them out" } else { "" }
+        )));
+    }
+    Ok(())
+}
+
 /// Invites a batch in the caller's transaction. Returns one outcome per
 /// invitee, in order. Invitees are expected to be distinct addresses.
 pub async fn invite_batch(
@@ -220,6 +350,18 @@ pub async fn invite_batch(
     }
     if options.send_email {
         check_rate(conn, ctx.workspace_id, new_indexes.len() as i64, settings).await?;
+        let to_mail: Vec<String> = new_indexes
+            .iter()
+            .map(|i| invitees[*i].email.normalized())
+            .collect();
+        reserve_mail(
+            conn,
+            ctx,
+            settings,
+            &to_mail,
+            MailRefusal::Field("addresses"),
+        )
+        .await?;
     }
 
     let project_ids: Vec<i64> = if options.all_projects {

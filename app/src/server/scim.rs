@@ -859,6 +859,14 @@ async fn reinvite(
     .fetch_one(&mut *conn)
     .await?;
     inv::check_rate(&mut *conn, ctx.workspace_id, 1, settings).await?;
+    inv::reserve_mail(
+        &mut *conn,
+        ctx,
+        settings,
+        &[email.to_owned()],
+        inv::MailRefusal::Provisioning,
+    )
+    .await?;
     inv::issue_links(
         &mut *conn,
         ctx,

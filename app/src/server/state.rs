@@ -24,6 +24,17 @@ pub struct AuthSettings {
     pub invitation_ttl: chrono::Duration,
     /// Invitation emails a workspace may send in any rolling hour.
     pub invitations_per_hour: i64,
+    /// Invitation mails one account may cause per hour over all its
+    /// workspaces (`INVITATION_MAILS_PER_ACCOUNT_PER_HOUR`).
+    pub invitation_mails_per_account_hour: i32,
+    /// The same per UTC day (`INVITATION_MAILS_PER_ACCOUNT_PER_DAY`).
+    pub invitation_mails_per_account_day: i32,
+    /// Invitation mails one address may receive per UTC day from all
+    /// workspaces (`INVITATION_MAILS_PER_ADDRESS_PER_DAY`).
+    pub invitation_mails_per_address_day: i32,
+    /// Workspaces one account may create per UTC day
+    /// (`WORKSPACES_PER_ACCOUNT_PER_DAY`).
+    pub workspaces_per_account_day: i32,
     /// Sign-ups from one client address per hour (`SIGN_UPS_PER_IP_PER_HOUR`).
     pub sign_ups_per_ip_hour: i32,
     /// Sign-in attempts from one client address per minute, right or wrong
@@ -56,6 +67,10 @@ impl Default for AuthSettings {
             trusted_proxies: Vec::new(),
             invitation_ttl: chrono::Duration::days(14),
             invitations_per_hour: 12_000,
+            invitation_mails_per_account_hour: super::throttle::INVITE_MAIL_ACCOUNT_HOUR.limit,
+            invitation_mails_per_account_day: super::throttle::INVITE_MAIL_ACCOUNT_DAY.limit,
+            invitation_mails_per_address_day: super::throttle::INVITE_MAIL_RECIPIENT_DAY.limit,
+            workspaces_per_account_day: super::throttle::WORKSPACES_ACCOUNT_DAY.limit,
             sign_ups_per_ip_hour: 20,
             sign_ins_per_ip_minute: 60,
             unconfirmed_account_ttl: chrono::Duration::hours(72),

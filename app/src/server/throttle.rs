@@ -256,18 +256,31 @@ impl Window {
     /// Counts one request for `key` and says where the window stands, for
     /// callers that report it (the REST API's `RateLimit-*` headers).
     pub async fn count(&self, conn: &mut PgConnection, key: &str) -> Result<Counted, AppError> {
+        self.add(conn, key, 1).await
+    }
+
+    /// Counts `n` requests for `key` at once (a batch of mails) and says
+    /// where the window stands; the caller refuses when `hits > limit`, in
+    /// the same transaction, so a refusal counts nothing.
+    pub async fn add(
+        &self,
+        conn: &mut PgConnection,
+        key: &str,
+        n: i32,
+    ) -> Result<Counted, AppError> {
         let key = stored_key(key);
         let key = key.as_ref();
         let row = sqlx::query!(
             r#"INSERT INTO rate_windows AS w (scope, key, window_start, hits)
-               VALUES ($1, $2, date_bin(make_interval(secs => $3::float8), now(), 'epoch'), 1)
-               ON CONFLICT (scope, key, window_start) DO UPDATE SET hits = w.hits + 1
+               VALUES ($1, $2, date_bin(make_interval(secs => $3::float8), now(), 'epoch'), $4)
+               ON CONFLICT (scope, key, window_start) DO UPDATE SET hits = w.hits + $4
                RETURNING w.hits,
                          ceil(extract(epoch FROM w.window_start + make_interval(secs => $3::float8) - now()))::bigint
                            AS "wait_secs!""#,
             self.scope,
             key,
-            self.window_secs as f64
+            self.window_secs as f64,
+            n
         )
         .fetch_one(conn)
         .await?;
@@ -275,6 +288,43 @@ impl Window {
             hits: i64::from(row.hits),
             reset_secs: row.wait_secs.max(1).unsigned_abs(),
         })
+    }
+}
+
+impl Window {
+    /// Counts one request for each of `keys` (distinct) in one statement and
+    /// returns each key's hits in this window, in the order given. Rows are
+    /// locked in key order, so two batches sharing keys cannot deadlock.
+    pub async fn add_each(
+        &self,
+        conn: &mut PgConnection,
+        keys: &[String],
+    ) -> Result<Vec<i64>, AppError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let stored: Vec<String> = keys.iter().map(|k| stored_key(k).into_owned()).collect();
+        let rows = sqlx::query!(
+            r#"WITH input AS (SELECT DISTINCT k FROM unnest($2::text[]) AS t(k))
+               INSERT INTO rate_windows AS w (scope, key, window_start, hits)
+               SELECT $1, k, date_bin(make_interval(secs => $3::float8), now(), 'epoch'), 1
+                 FROM input ORDER BY k
+               ON CONFLICT (scope, key, window_start) DO UPDATE SET hits = w.hits + 1
+               RETURNING w.key, w.hits"#,
+            self.scope,
+            &stored,
+            self.window_secs as f64
+        )
+        .fetch_all(conn)
+        .await?;
+        let hits: std::collections::HashMap<String, i64> = rows
+            .into_iter()
+            .map(|row| (row.key, i64::from(row.hits)))
+            .collect();
+        Ok(stored
+            .iter()
+            .map(|k| hits.get(k).copied().unwrap_or(1))
+            .collect())
     }
 }
 
@@ -286,6 +336,35 @@ pub struct Counted {
     /// Seconds until the window ends (at least 1).
     pub reset_secs: u64,
 }
+
+/// Invitation mails one account causes per hour, over all its workspaces
+/// (`INVITATION_MAILS_PER_ACCOUNT_PER_HOUR`): owning many workspaces does
+/// not multiply what one person can send.
+pub const INVITE_MAIL_ACCOUNT_HOUR: Window = Window {
+    scope: "invite_mail_account_hour",
+    limit: 12_000,
+    window_secs: 3600,
+};
+/// The same per UTC day (`INVITATION_MAILS_PER_ACCOUNT_PER_DAY`).
+pub const INVITE_MAIL_ACCOUNT_DAY: Window = Window {
+    scope: "invite_mail_account_day",
+    limit: 24_000,
+    window_secs: 86_400,
+};
+/// Invitation mails one address receives per UTC day from all workspaces
+/// (`INVITATION_MAILS_PER_ADDRESS_PER_DAY`): a mailbox is not flooded by
+/// many throwaway workspaces.
+pub const INVITE_MAIL_RECIPIENT_DAY: Window = Window {
+    scope: "invite_mail_recipient_day",
+    limit: 10,
+    window_secs: 86_400,
+};
+/// Workspaces one account creates per UTC day (`WORKSPACES_PER_ACCOUNT_PER_DAY`).
+pub const WORKSPACES_ACCOUNT_DAY: Window = Window {
+    scope: "workspaces_account_day",
+    limit: 10,
+    window_secs: 86_400,
+};
 
 /// Requests made with one API key per minute; the limit is configured
 /// (`API_REQUESTS_PER_KEY_PER_MINUTE`).

@@ -6,20 +6,26 @@ use app::{
     api::{
         lifecycle::{self, Change, RoleName},
         members::{self as team, MemberRow},
+        profile::{self as profile_rules, ProfileChange, ProfileForm, ProfileView},
     },
     domain::{
         directory::{DirectoryParams, DirectoryQuery},
+        profile::{BillingRate, Capacity, WorkingDays},
         Action,
     },
+    error::{AppError, FieldErrors},
     server::AppState,
 };
 use axum::{extract::State, response::Response};
 use chrono::{DateTime, Utc};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{
+    openapi::{schema::ArrayBuilder, Array, ObjectBuilder, Type},
+    IntoParams, ToSchema,
+};
 
-use super::{ok, refused, ApiPath, ApiQuery, ApiResult, Caller};
+use super::{ok, refused, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, Caller};
 
 /// Which members a list shows (the Team page's status filter).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
@@ -374,4 +380,268 @@ pub async fn take_role(
     ApiPath(path): ApiPath<(i64, Role)>,
 ) -> ApiResult<Response> {
     set_role(&state, &caller, path, false).await
+}
+
+/// A member's profile as the profile editor shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Profile {
+    pub id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    /// `full` or `limited`.
+    pub kind: String,
+    /// ISO days worked (1 = Monday).
+    pub working_days: Vec<u8>,
+    /// Hours a day, as the form writes them (`7.5`).
+    pub capacity: String,
+    pub capacity_minutes: i32,
+    /// ISO day the week starts on (1 = Monday).
+    pub week_start: u8,
+    pub time_zone: String,
+    pub team_manager_id: Option<i64>,
+    /// `45.50`, or empty for no rate.
+    pub billing_rate: String,
+    /// The same rate in cents; null for none.
+    pub billing_rate_cents: Option<i64>,
+    pub currency: String,
+    pub notify_weekly_summary: bool,
+    pub notify_timer_reminders: bool,
+    /// The key's member may change the name (their own, or an Owner's or
+    /// Admin's key on a limited member).
+    pub name_editable: bool,
+    /// The key's member may change billing rate and team manager.
+    pub admin_fields: bool,
+}
+
+impl From<ProfileView> for Profile {
+    fn from(view: ProfileView) -> Self {
+        let days = WorkingDays::from_bits(view.working_days);
+        Self {
+            id: view.membership_id,
+            name: view.name,
+            email: view.email,
+            kind: view.kind,
+            working_days: (1..=7).filter(|d| days.has(*d)).collect(),
+            capacity: Capacity::from_minutes(view.capacity_minutes).hours_text(),
+            capacity_minutes: view.capacity_minutes,
+            week_start: view.week_start,
+            time_zone: view.time_zone,
+            team_manager_id: view.team_manager_id,
+            billing_rate_cents: BillingRate::parse(&view.billing_rate, &view.currency)
+                .ok()
+                .flatten()
+                .map(|rate| rate.cents()),
+            billing_rate: view.billing_rate,
+            currency: view.currency,
+            notify_weekly_summary: view.notify_weekly_summary,
+            notify_timer_reminders: view.notify_timer_reminders,
+            name_editable: view.name_editable,
+            admin_fields: view.admin_fields,
+        }
+    }
+}
+
+/// The schema of `working_days`: ISO day numbers.
+fn iso_days() -> Array {
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(7)),
+        )
+        .max_items(Some(7))
+        .build()
+}
+
+/// A currency a billing rate may be in (the profile form's list).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[allow(clippy::upper_case_acronyms)]
+pub enum Currency {
+    USD,
+    EUR,
+    GBP,
+    CHF,
+    CAD,
+    AUD,
+    NZD,
+    JPY,
+    SEK,
+    NOK,
+    DKK,
+    PLN,
+    CZK,
+    INR,
+    BRL,
+    ZAR,
+}
+
+/// A change to a profile: the fields sent change, the rest stay (a field
+/// left out or `null` is kept, but `null` clears `team_manager_id` and
+/// `billing_rate_cents`). The values go through the profile form's
+/// validation and rules: billing rate, currency and team manager are for
+/// Owners and Admins, a full member's name for themselves alone.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilePatch {
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    pub name: Option<String>,
+    /// ISO days worked (1 = Monday .. 7 = Sunday); `[]` for none.
+    #[schema(schema_with = iso_days)]
+    #[serde(default, deserialize_with = "some_whole_numbers")]
+    pub working_days: Option<Vec<i64>>,
+    /// Usual working time a day, 0 to 24 hours.
+    #[schema(minimum = 0, maximum = 1440, value_type = Option<i64>)]
+    #[serde(default, deserialize_with = "super::nullable_whole_number")]
+    pub capacity_minutes: Option<Option<i64>>,
+    /// ISO day the week starts on (1 = Monday).
+    #[schema(minimum = 1, maximum = 7, value_type = Option<i64>)]
+    #[serde(default, deserialize_with = "super::nullable_whole_number")]
+    pub week_start: Option<Option<i64>>,
+    /// A member holding the Team manager role; `null` for none.
+    #[schema(value_type = Option<i64>)]
+    #[serde(default, deserialize_with = "super::nullable_whole_number")]
+    pub team_manager_id: Option<Option<i64>>,
+    /// Billing rate per hour in cents (`4550` is 45.50); `null` for none.
+    #[schema(minimum = 0, maximum = 100_000_000_000_i64, value_type = Option<i64>)]
+    #[serde(default, deserialize_with = "super::nullable_whole_number")]
+    pub billing_rate_cents: Option<Option<i64>>,
+    /// The billing rate's currency.
+    pub currency: Option<Currency>,
+    pub notify_weekly_summary: Option<bool>,
+    pub notify_timer_reminders: Option<bool>,
+}
+
+fn some_whole_numbers<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<i64>>, D::Error> {
+    super::whole_numbers(deserializer).map(Some)
+}
+
+/// The form's fields whose API names differ (the API takes numbers where
+/// the form takes text).
+const RENAMED_FIELDS: [(&str, &str); 3] = [
+    ("capacity", "capacity_minutes"),
+    ("billing_rate", "billing_rate_cents"),
+    ("team_manager", "team_manager_id"),
+];
+
+/// The form's messages under the API's field names.
+fn api_fields(errors: FieldErrors) -> FieldErrors {
+    FieldErrors(
+        errors
+            .0
+            .into_iter()
+            .map(|(field, messages)| {
+                let renamed = RENAMED_FIELDS
+                    .iter()
+                    .find(|(form, _)| *form == field)
+                    .map_or(field, |(_, api)| (*api).to_owned());
+                (renamed, messages)
+            })
+            .collect(),
+    )
+}
+
+impl ProfilePatch {
+    /// The profile form as the page would send it: the stored profile with
+    /// this patch's fields over it, numbers written as the form writes them
+    /// (a negative one as `-1`, for the form's own message).
+    fn over(self, current: &ProfileView) -> Result<ProfileForm, ApiError> {
+        let mut form = ProfileForm::from(current);
+        if let Some(name) = self.name {
+            form.name = name;
+        }
+        if let Some(days) = self.working_days {
+            if days.len() > 7 {
+                return Err(AppError::field("working_days", "Pick days of the week.").into());
+            }
+            // A number that is no day stays one (0) for the form's message.
+            form.working_days = days
+                .into_iter()
+                .map(|d| u8::try_from(d).unwrap_or(0))
+                .collect();
+        }
+        if let Some(Some(minutes)) = self.capacity_minutes {
+            form.capacity = if minutes < 0 {
+                "-1".into()
+            } else {
+                format!("{}:{:02}", minutes / 60, minutes % 60)
+            };
+        }
+        if let Some(Some(day)) = self.week_start {
+            form.week_start = day.to_string();
+        }
+        if let Some(manager) = self.team_manager_id {
+            form.team_manager_id = manager;
+        }
+        if let Some(cents) = self.billing_rate_cents {
+            form.billing_rate = match cents {
+                None => String::new(),
+                Some(c) if c < 0 => "-1".into(),
+                Some(c) => format!("{}.{:02}", c / 100, c % 100),
+            };
+        }
+        if let Some(currency) = self.currency {
+            form.currency = word(&Some(currency)).unwrap_or_default();
+        }
+        if let Some(on) = self.notify_weekly_summary {
+            form.notify_weekly_summary = on;
+        }
+        if let Some(on) = self.notify_timer_reminders {
+            form.notify_timer_reminders = on;
+        }
+        Ok(form)
+    }
+}
+
+/// A member's profile: one's own with any key, anyone's with an Owner's or
+/// Admin's (the profile editor's rule).
+#[utoipa::path(get, path = "/api/v1/members/{id}/profile", tag = "members",
+    params(("id" = i64, Path, description = "Membership id")),
+    responses((status = 200, description = "The profile", body = Profile)))]
+pub async fn profile(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
+    let action = profile_rules::profile_action(caller.key.membership_id, id);
+    let (ctx, mut conn) = caller.ctx(&state, action).await?;
+    let view = profile_rules::load_profile(&mut conn, &ctx, id).await?;
+    Ok(ok(StatusCode::OK, &Profile::from(view)))
+}
+
+/// Changes a profile through the profile editor's rules and validation, in
+/// one transaction with its audit row: 400 with each field's message when
+/// a value is not valid (nothing changes), 409 when a rule refuses it
+/// (another member's name, or billing and team manager without the role).
+#[utoipa::path(patch, path = "/api/v1/members/{id}/profile", tag = "members",
+    params(("id" = i64, Path, description = "Membership id")),
+    request_body = ProfilePatch,
+    responses((status = 200, description = "The profile as saved", body = Profile)))]
+pub async fn update_profile(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(patch): ApiJson<ProfilePatch>,
+) -> ApiResult<Response> {
+    let action = profile_rules::profile_action(caller.key.membership_id, id);
+    let (ctx, mut conn) = caller.ctx(&state, action).await?;
+    let current = profile_rules::load_profile(&mut conn, &ctx, id).await?;
+    drop(conn);
+    let form = patch.over(&current)?;
+    let change = ProfileChange::parse(&form).map_err(|e| AppError::Validation(api_fields(e)))?;
+    let mut tx = state.pool.begin().await?;
+    profile_rules::apply_profile(&mut tx, &ctx, id, &form, change)
+        .await
+        .map_err(|error| match error {
+            AppError::Validation(errors) => refused(AppError::Validation(api_fields(errors))),
+            other => refused(other),
+        })?;
+    let saved = profile_rules::load_profile(&mut tx, &ctx, id).await?;
+    tx.commit().await?;
+    Ok(ok(StatusCode::OK, &Profile::from(saved)))
 }

@@ -341,21 +341,32 @@ pub fn whole_numbers<'de, D: serde::Deserializer<'de>>(
 ) -> Result<Vec<i64>, D::Error> {
     use serde::Deserialize;
     let numbers = Vec::<serde_json::Number>::deserialize(deserializer)?;
-    numbers
-        .iter()
-        .map(|n| {
-            n.as_i64()
-                .or_else(|| {
-                    // serde_json reads `4043837578766094.0` a hair off
-                    // (fast float parsing): allow what that costs.
-                    n.as_f64()
-                        .filter(|f| f.abs() < 9.2e18)
-                        .filter(|f| (f - f.round()).abs() <= f.abs().max(1.0) * 1e-12)
-                        .map(|f| f.round() as i64)
-                })
-                .ok_or_else(|| serde::de::Error::custom(format!("{n} is not a 64-bit integer")))
+    numbers.iter().map(whole::<D::Error>).collect()
+}
+
+/// A field of a partial update that may be absent (keep), `null` (clear)
+/// or an integer as [`whole_numbers`] reads it; use with `#[serde(default)]`.
+pub fn nullable_whole_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<i64>>, D::Error> {
+    use serde::Deserialize;
+    Option::<serde_json::Number>::deserialize(deserializer)?
+        .map(|n| whole::<D::Error>(&n))
+        .transpose()
+        .map(Some)
+}
+
+fn whole<E: serde::de::Error>(n: &serde_json::Number) -> Result<i64, E> {
+    n.as_i64()
+        .or_else(|| {
+            // serde_json reads `4043837578766094.0` a hair off
+            // (fast float parsing): allow what that costs.
+            n.as_f64()
+                .filter(|f| f.abs() < 9.2e18)
+                .filter(|f| (f - f.round()).abs() <= f.abs().max(1.0) * 1e-12)
+                .map(|f| f.round() as i64)
         })
-        .collect()
+        .ok_or_else(|| E::custom(format!("{n} is not a 64-bit integer")))
 }
 
 /// serde's message without the Rust type names it sometimes includes.
@@ -512,6 +523,11 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
             "/members/{id}",
             get(members::get_one).delete(members::delete),
         )
+        .route(
+            "/members/{id}/profile",
+            get(members::profile).patch(members::update_profile),
+        )
+        .route("/members/{id}/timer/stop", post(time::stop_member_timer))
         .route("/members/{id}/deactivate", post(members::deactivate))
         .route("/members/{id}/reactivate", post(members::reactivate))
         .route(

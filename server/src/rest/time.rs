@@ -4,6 +4,7 @@
 
 use app::{
     api::{
+        accounts::stop_timer_of,
         members::ensure_visible,
         reports::{self, SummaryParams},
         time::stop_own_timer,
@@ -18,7 +19,7 @@ use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{bad_request, date_range, ok, refused, ApiError, ApiQuery, ApiResult, Caller};
+use super::{bad_request, date_range, ok, refused, ApiError, ApiPath, ApiQuery, ApiResult, Caller};
 
 /// Most entries one page may ask for.
 const MAX_LIMIT: i64 = 200;
@@ -182,6 +183,44 @@ pub async fn stop_my_timer(State(state): State<AppState>, caller: Caller) -> Api
     let (ctx, mut conn) = caller.ctx(&state, Action::TrackOwnTime).await?;
     let entry_id = stop_own_timer(&mut conn, &ctx).await?;
     Ok(ok(StatusCode::OK, &StoppedTimer { entry_id }))
+}
+
+/// A member's timer the Owner stopped, in the member's own zone.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoppedMemberTimer {
+    /// The entry the timer was saved as.
+    pub entry_id: i64,
+    /// Local start, `2026-11-30T09:00`.
+    pub start: String,
+    /// Local end (now).
+    pub end: String,
+    pub time_zone: String,
+}
+
+/// Stops a member's running timer and saves the entry (the Accounts tab's
+/// "Stop timer": the Owner's key, Enterprise plan). Their open pages show
+/// it stopped at once. 409 when no timer runs; 404 for a limited member or
+/// one of another workspace.
+#[utoipa::path(post, path = "/api/v1/members/{id}/timer/stop", tag = "time",
+    params(("id" = i64, Path, description = "Membership id")),
+    responses((status = 200, description = "Stopped", body = StoppedMemberTimer)))]
+pub async fn stop_member_timer(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
+    let (ctx, conn) = caller.ctx(&state, Action::AccountsTab).await?;
+    drop(conn);
+    let stopped = stop_timer_of(&state.pool, &ctx, id).await?;
+    Ok(ok(
+        StatusCode::OK,
+        &StoppedMemberTimer {
+            entry_id: stopped.entry_id,
+            start: stopped.start,
+            end: stopped.end,
+            time_zone: stopped.time_zone,
+        },
+    ))
 }
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]

@@ -2,12 +2,14 @@
 //! One test binary (not one per file): each links the whole app, so this
 //! keeps build time and disk use down.
 
+mod abuse;
 mod account_security;
 mod accounts_tab;
 mod api_keys;
 mod audit;
 mod auth;
 mod bulk;
+mod citus;
 mod directory;
 mod email_change;
 mod guard;
@@ -22,5 +24,6 @@ mod rest;
 mod roles;
 mod scim;
 mod security;
+mod static_files;
 mod time;
 mod two_factor;

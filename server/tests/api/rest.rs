@@ -906,6 +906,8 @@ async fn the_openapi_document_and_the_docs_page(pool: PgPool) {
         "/api/v1/me",
         "/api/v1/members",
         "/api/v1/members/{id}/deactivate",
+        "/api/v1/members/{id}/profile",
+        "/api/v1/members/{id}/timer/stop",
         "/api/v1/groups/{id}/members",
         "/api/v1/time-entries",
         "/api/v1/audit-events",
@@ -1017,4 +1019,523 @@ async fn invitations_batch_list_resend_revoke(pool: PgPool) {
         )
         .await;
     assert_problem(&active, 404, "not pending");
+}
+
+/// Mia's profile row as the profile editor stores it.
+async fn stored_profile(app: &TestApp, membership_id: i64) -> Value {
+    sqlx::query_scalar(
+        "SELECT to_jsonb(p) FROM (
+            SELECT m.working_days, m.daily_capacity_minutes, m.week_start, m.team_manager_id,
+                   m.billing_rate_cents, m.billing_currency, m.notify_weekly_summary,
+                   m.notify_timer_reminders, m.display_name, a.display_name AS account_name
+              FROM memberships m LEFT JOIN accounts a ON a.id = m.account_id
+             WHERE m.id = $1) p",
+    )
+    .bind(membership_id)
+    .fetch_one(&app.pool)
+    .await
+    .expect("profile")
+}
+
+async fn audit_count(app: &TestApp, action: &str, membership_id: i64) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action = $1 AND target_membership_id = $2",
+    )
+    .bind(action)
+    .bind(membership_id)
+    .fetch_one(&app.pool)
+    .await
+    .expect("audit")
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn profiles_through_the_profile_editors_rules(pool: PgPool) {
+    let w = world(pool).await;
+    let mia = w.mia.membership_id;
+    let path = format!("/api/v1/members/{mia}/profile");
+    // An Owner's key edits another member's profile; GET reads it back.
+    let saved = w
+        .owner
+        .send(
+            Method::PATCH,
+            &path,
+            Some(json!({
+                "working_days": [1, 2, 3],
+                "capacity_minutes": 390,
+                "week_start": 7,
+                "billing_rate_cents": 4550,
+                "currency": "EUR",
+                "notify_weekly_summary": false,
+            })),
+        )
+        .await;
+    assert_eq!(saved.status, 200, "{:?}", saved.body);
+    let read = w.owner.get(&path).await;
+    assert_eq!(read.status, 200, "{:?}", read.body);
+    for body in [&saved.body, &read.body] {
+        assert_eq!(body["working_days"], json!([1, 2, 3]));
+        assert_eq!(body["capacity"], "6.5");
+        assert_eq!(body["capacity_minutes"], 390);
+        assert_eq!(body["week_start"], 7);
+        assert_eq!(body["billing_rate"], "45.50");
+        assert_eq!(body["billing_rate_cents"], 4550);
+        assert_eq!(body["currency"], "EUR");
+        assert_eq!(body["notify_weekly_summary"], false);
+        // Fields not sent are kept.
+        assert_eq!(body["name"], "Mia Member");
+        assert_eq!(body["notify_timer_reminders"], true);
+    }
+    assert_eq!(audit_count(&w.app, "member.profile_changed", mia).await, 1);
+
+    // Her account's name is hers alone: a rule's 409 naming the field.
+    let before = stored_profile(&w.app, mia).await;
+    let renamed = w
+        .owner
+        .send(Method::PATCH, &path, Some(json!({"name": "Not Mia"})))
+        .await;
+    assert_problem(&renamed, 409, "another member's name");
+    assert!(renamed.body["errors"]["name"][0].as_str().is_some());
+    assert_eq!(stored_profile(&w.app, mia).await, before);
+
+    // Mia's own key: her own name, seen on the Team page's record too.
+    let own = w
+        .mia_key
+        .send(Method::PATCH, &path, Some(json!({"name": "Mia M. Member"})))
+        .await;
+    assert_eq!(own.status, 200, "{:?}", own.body);
+    let card = w.owner.get(&format!("/api/v1/members/{mia}")).await;
+    assert_eq!(card.body["name"], "Mia M. Member");
+    // ...but not her own billing rate or team manager.
+    let before = stored_profile(&w.app, mia).await;
+    for body in [
+        json!({"billing_rate_cents": 9900}),
+        json!({"billing_rate_cents": null}),
+        json!({"team_manager_id": w.olive_membership}),
+    ] {
+        let refused = w.mia_key.send(Method::PATCH, &path, Some(body)).await;
+        assert_problem(&refused, 409, "billing without the role");
+    }
+    assert_eq!(stored_profile(&w.app, mia).await, before);
+    assert_eq!(audit_count(&w.app, "member.profile_changed", mia).await, 2);
+
+    // A team manager is someone holding the role: checked, then set and cleared.
+    let tom = member(&w.app, w.workspace_id, "tom@example.com", "Tom Manager").await;
+    let not_manager = w
+        .owner
+        .send(
+            Method::PATCH,
+            &path,
+            Some(json!({"team_manager_id": tom.membership_id})),
+        )
+        .await;
+    assert_problem(&not_manager, 409, "not a team manager");
+    assert!(not_manager.body["errors"]["team_manager_id"][0]
+        .as_str()
+        .is_some());
+    let given = w
+        .owner
+        .send(
+            Method::PUT,
+            &format!("/api/v1/members/{}/roles/team_manager", tom.membership_id),
+            None,
+        )
+        .await;
+    assert_eq!(given.status, 204, "{:?}", given.body);
+    let set = w
+        .owner
+        .send(
+            Method::PATCH,
+            &path,
+            Some(json!({"team_manager_id": tom.membership_id})),
+        )
+        .await;
+    assert_eq!(set.status, 200, "{:?}", set.body);
+    assert_eq!(
+        w.owner.get(&path).await.body["team_manager_id"],
+        tom.membership_id
+    );
+    let card = w.owner.get(&format!("/api/v1/members/{mia}")).await;
+    assert_eq!(card.body["team_manager"], "Tom Manager");
+    let cleared = w
+        .owner
+        .send(Method::PATCH, &path, Some(json!({"team_manager_id": null})))
+        .await;
+    assert_eq!(cleared.status, 200, "{:?}", cleared.body);
+    assert_eq!(
+        w.owner.get(&path).await.body["team_manager_id"],
+        Value::Null
+    );
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_pending_members_profile_and_exact_minutes(pool: PgPool) {
+    let w = world(pool).await;
+    let invited = w
+        .owner
+        .send(
+            Method::POST,
+            "/api/v1/invitations",
+            Some(json!({"emails": ["nina@example.com"], "send_email": false})),
+        )
+        .await;
+    assert_eq!(invited.status, 201, "{:?}", invited.body);
+    let nina: i64 = sqlx::query_scalar(
+        "SELECT id FROM memberships WHERE workspace_id = $1 AND invited_email = 'nina@example.com'",
+    )
+    .bind(w.workspace_id)
+    .fetch_one(&w.app.pool)
+    .await
+    .expect("pending member");
+    let path = format!("/api/v1/members/{nina}/profile");
+    // Shown under her address until she accepts; other fields are the
+    // Admin's to set meanwhile.
+    let saved = w
+        .owner
+        .send(Method::PATCH, &path, Some(json!({"capacity_minutes": 455})))
+        .await;
+    assert_eq!(saved.status, 200, "{:?}", saved.body);
+    assert_eq!(saved.body["name"], "nina@example.com");
+    // A change to another field keeps 7 h 35 min to the minute.
+    let again = w
+        .owner
+        .send(
+            Method::PATCH,
+            &path,
+            Some(json!({"notify_timer_reminders": false})),
+        )
+        .await;
+    assert_eq!(again.status, 200, "{:?}", again.body);
+    let read = w.owner.get(&path).await;
+    assert_eq!(read.body["capacity_minutes"], 455);
+    assert_eq!(read.body["notify_timer_reminders"], false);
+    assert_eq!(audit_count(&w.app, "member.profile_changed", nina).await, 2);
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn profile_refusals_change_nothing(pool: PgPool) {
+    let w = world(pool).await;
+    let mia = w.mia.membership_id;
+    let olive = w.olive_membership;
+    let (_other, _, otto) = other_workspace(&w.app).await;
+    let olive_before = stored_profile(&w.app, olive).await;
+    let mia_before = stored_profile(&w.app, mia).await;
+    let otto_before = stored_profile(&w.app, otto).await;
+
+    // A plain member's key on someone else's profile: 403, read or write.
+    let olive_path = format!("/api/v1/members/{olive}/profile");
+    assert_problem(&w.mia_key.get(&olive_path).await, 403, "read another's");
+    let refused = w
+        .mia_key
+        .send(
+            Method::PATCH,
+            &olive_path,
+            Some(json!({"capacity_minutes": 60, "notify_weekly_summary": false})),
+        )
+        .await;
+    assert_problem(&refused, 403, "write another's");
+
+    // Another workspace's member: 404 for the Owner's key.
+    let otto_path = format!("/api/v1/members/{otto}/profile");
+    assert_problem(&w.owner.get(&otto_path).await, 404, "foreign read");
+    let foreign = w
+        .owner
+        .send(
+            Method::PATCH,
+            &otto_path,
+            Some(json!({"capacity_minutes": 60})),
+        )
+        .await;
+    assert_problem(&foreign, 404, "foreign write");
+
+    // Bad values: 400 naming each field with the form's message.
+    let mia_path = format!("/api/v1/members/{mia}/profile");
+    let bad = w
+        .owner
+        .send(
+            Method::PATCH,
+            &mia_path,
+            Some(json!({
+                "capacity_minutes": 1500,
+                "working_days": [1, 9],
+                "week_start": 8,
+                "billing_rate_cents": -3,
+                "notify_timer_reminders": false,
+            })),
+        )
+        .await;
+    assert_problem(&bad, 400, "bad values");
+    for field in [
+        "capacity_minutes",
+        "working_days",
+        "week_start",
+        "billing_rate_cents",
+    ] {
+        assert!(
+            bad.body["errors"][field][0].as_str().is_some(),
+            "{field}: {:?}",
+            bad.body
+        );
+    }
+    assert!(bad.body["errors"]["capacity_minutes"][0]
+        .as_str()
+        .is_some_and(|m| m.contains("between 0 and 24")));
+    let long_name = w
+        .mia_key
+        .send(
+            Method::PATCH,
+            &mia_path,
+            Some(json!({"name": "x".repeat(101)})),
+        )
+        .await;
+    assert_problem(&long_name, 400, "long name");
+    assert!(long_name.body["errors"]["name"][0].as_str().is_some());
+    for (body, what) in [
+        (json!({"nickname": "M"}), "unknown field"),
+        (json!({"capacity_minutes": "8"}), "wrong type"),
+        (json!({"capacity_minutes": 7.5}), "not whole minutes"),
+        (json!({"currency": "XXX"}), "unknown currency"),
+        (
+            json!({"working_days": [1, 2, 3, 4, 5, 6, 7, 1]}),
+            "eight days",
+        ),
+    ] {
+        let refused = w.owner.send(Method::PATCH, &mia_path, Some(body)).await;
+        assert_problem(&refused, 400, what);
+    }
+    assert_eq!(stored_profile(&w.app, olive).await, olive_before);
+    assert_eq!(stored_profile(&w.app, mia).await, mia_before);
+    assert_eq!(stored_profile(&w.app, otto).await, otto_before);
+    assert_eq!(audit_count(&w.app, "member.profile_changed", mia).await, 0);
+
+    // A deactivated member's key cannot even change their own profile.
+    let done = w
+        .owner
+        .send(
+            Method::POST,
+            &format!("/api/v1/members/{mia}/deactivate"),
+            None,
+        )
+        .await;
+    assert_eq!(done.status, 204, "{:?}", done.body);
+    let after_deactivation = stored_profile(&w.app, mia).await;
+    let refused = w
+        .mia_key
+        .send(
+            Method::PATCH,
+            &mia_path,
+            Some(json!({"capacity_minutes": 120})),
+        )
+        .await;
+    assert_problem(&refused, 401, "deactivated key");
+    assert_eq!(stored_profile(&w.app, mia).await, after_deactivation);
+}
+
+/// Days around today, wide enough for any member's zone.
+fn around_today() -> (String, String) {
+    let today = chrono::Utc::now().date_naive();
+    (
+        (today - chrono::Duration::days(2)).to_string(),
+        (today + chrono::Duration::days(2)).to_string(),
+    )
+}
+
+async fn start_timer(app: &TestApp, workspace_id: i64, membership_id: i64) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO time_entries (workspace_id, membership_id, description, started_at)
+         VALUES ($1, $2, 'Forgotten', now() - interval '3 hours') RETURNING id",
+    )
+    .bind(workspace_id)
+    .bind(membership_id)
+    .fetch_one(&app.pool)
+    .await
+    .expect("running timer")
+}
+
+async fn running(app: &TestApp, entry_id: i64) -> bool {
+    sqlx::query_scalar("SELECT ended_at IS NULL FROM time_entries WHERE id = $1")
+        .bind(entry_id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("entry")
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn the_owners_key_stops_a_members_timer_like_the_accounts_tab(pool: PgPool) {
+    let w = world(pool).await;
+    sqlx::query("UPDATE workspaces SET plan = 'enterprise' WHERE id = $1")
+        .bind(w.workspace_id)
+        .execute(&w.app.pool)
+        .await
+        .expect("enterprise");
+    let mia = w.mia.membership_id;
+    let entry = start_timer(&w.app, w.workspace_id, mia).await;
+    // The header timer of Mia's open pages hears the stop (SSE is fed by
+    // this channel).
+    let mut listener = sqlx::postgres::PgListener::connect_with(&w.app.pool)
+        .await
+        .expect("listener");
+    listener
+        .listen(app::server::time::TIMER_CHANNEL)
+        .await
+        .expect("listen");
+
+    let stopped = w
+        .owner
+        .send(
+            Method::POST,
+            &format!("/api/v1/members/{mia}/timer/stop"),
+            None,
+        )
+        .await;
+    assert_eq!(stopped.status, 200, "{:?}", stopped.body);
+    assert_eq!(stopped.body["entry_id"], entry);
+    assert!(stopped.body["start"].as_str().is_some());
+    assert!(stopped.body["time_zone"].as_str().is_some());
+    let heard = tokio::time::timeout(std::time::Duration::from_secs(5), listener.recv())
+        .await
+        .expect("announced in time")
+        .expect("notification");
+    assert_eq!(heard.payload(), format!("{}:{mia}", w.workspace_id));
+
+    // What a user would see: the entry is finished.
+    let (from, to) = around_today();
+    let entries = w
+        .owner
+        .get(&format!(
+            "/api/v1/time-entries?member_id={mia}&from={from}&to={to}"
+        ))
+        .await;
+    assert_eq!(entries.status, 200, "{:?}", entries.body);
+    let listed = entries.body["data"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|e| e["id"] == entry))
+        .cloned()
+        .expect("entry listed");
+    assert!(listed["ended_at"].as_str().is_some(), "{listed:?}");
+    assert!(!running(&w.app, entry).await);
+    assert_eq!(
+        audit_count(&w.app, "owner_access.timer_stopped", mia).await,
+        1
+    );
+    // Nothing runs any more: the rule's 409, and no second audit row.
+    let twice = w
+        .owner
+        .send(
+            Method::POST,
+            &format!("/api/v1/members/{mia}/timer/stop"),
+            None,
+        )
+        .await;
+    assert_problem(&twice, 409, "no timer");
+    assert_eq!(
+        audit_count(&w.app, "owner_access.timer_stopped", mia).await,
+        1
+    );
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn stopping_someone_elses_timer_is_the_owners_alone(pool: PgPool) {
+    let w = world(pool).await;
+    sqlx::query("UPDATE workspaces SET plan = 'enterprise' WHERE id = $1")
+        .bind(w.workspace_id)
+        .execute(&w.app.pool)
+        .await
+        .expect("enterprise");
+    let mia = w.mia.membership_id;
+    let olive = w.olive_membership;
+    // Ada is an Admin with her own key: the Accounts tab is not hers.
+    let ada = member(&w.app, w.workspace_id, "ada@example.com", "Ada Admin").await;
+    let given = w
+        .owner
+        .send(
+            Method::PUT,
+            &format!("/api/v1/members/{}/roles/admin", ada.membership_id),
+            None,
+        )
+        .await;
+    assert_eq!(given.status, 204, "{:?}", given.body);
+    let ada_key = Api::new(&w.app, &create_key(&w.app, &ada.browser).await);
+    let mia_entry = start_timer(&w.app, w.workspace_id, mia).await;
+    let olive_entry = start_timer(&w.app, w.workspace_id, olive).await;
+
+    let attempts = [
+        (&ada_key, mia, "an Admin's key"),
+        (&w.mia_key, olive, "a plain member's key"),
+    ];
+    for (key, target, what) in attempts {
+        let refused = key
+            .send(
+                Method::POST,
+                &format!("/api/v1/members/{target}/timer/stop"),
+                None,
+            )
+            .await;
+        assert_problem(&refused, 403, what);
+    }
+    assert!(running(&w.app, mia_entry).await);
+    assert!(running(&w.app, olive_entry).await);
+
+    // Another workspace's member, even with a timer running: 404.
+    let (_other, other_workspace_id, otto) = other_workspace(&w.app).await;
+    let otto_entry = start_timer(&w.app, other_workspace_id, otto).await;
+    let foreign = w
+        .owner
+        .send(
+            Method::POST,
+            &format!("/api/v1/members/{otto}/timer/stop"),
+            None,
+        )
+        .await;
+    assert_problem(&foreign, 404, "foreign member");
+    assert!(running(&w.app, otto_entry).await);
+
+    // A path id that is no id: 400 naming the path.
+    let bad = w
+        .owner
+        .send(Method::POST, "/api/v1/members/mia/timer/stop", None)
+        .await;
+    assert_problem(&bad, 400, "bad id");
+    assert!(bad.body["errors"]["path"][0].as_str().is_some());
+
+    // The Owner of a Pro workspace: the Accounts tab's plan rule.
+    sqlx::query("UPDATE workspaces SET plan = 'pro' WHERE id = $1")
+        .bind(w.workspace_id)
+        .execute(&w.app.pool)
+        .await
+        .expect("pro");
+    let pro = w
+        .owner
+        .send(
+            Method::POST,
+            &format!("/api/v1/members/{mia}/timer/stop"),
+            None,
+        )
+        .await;
+    assert_problem(&pro, 403, "Pro plan");
+    assert!(running(&w.app, mia_entry).await);
+
+    // A deactivated Owner's key is possible only through the database
+    // (the Owner cannot be deactivated); a deactivated Admin's key is 401.
+    let done = w
+        .owner
+        .send(
+            Method::POST,
+            &format!("/api/v1/members/{}/deactivate", ada.membership_id),
+            None,
+        )
+        .await;
+    assert_eq!(done.status, 204, "{:?}", done.body);
+    let refused = ada_key
+        .send(
+            Method::POST,
+            &format!("/api/v1/members/{mia}/timer/stop"),
+            None,
+        )
+        .await;
+    assert_problem(&refused, 401, "deactivated key");
+    assert!(running(&w.app, mia_entry).await);
+    assert_eq!(
+        audit_count(&w.app, "owner_access.timer_stopped", mia).await,
+        0
+    );
 }
