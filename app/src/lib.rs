@@ -46,6 +46,10 @@ use crate::{
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The CSP header names this page's nonce, which Leptos puts on its own
+    // inline scripts; the after-load script below carries it too.
+    #[cfg(feature = "ssr")]
+    server::csp::send_page_policy();
     // Pages opened from an email on a phone (the invitation, the address
     // confirmation) are complete without the app's script: it is fetched
     // only after the page has loaded and the browser is idle, with no
@@ -63,7 +67,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
              if ('requestIdleCallback' in window) {{ requestIdleCallback(go, {{ timeout: 2000 }}); }} \
              else {{ setTimeout(go, 1); }} }});"
         );
-        view! { <script type="module">{script}</script> }.into_any()
+        view! { <script type="module" nonce=leptos::nonce::use_nonce()>{script}</script> }
+            .into_any()
     } else {
         view! { <HydrationScripts options=options.clone() /> }.into_any()
     };

@@ -46,20 +46,28 @@ struct KioskDevice {
 }
 
 #[cfg(feature = "ssr")]
-fn kiosk_token(headers: &http::HeaderMap) -> Option<String> {
-    session::cookie_value(headers, COOKIE_NAME, 64)
+fn kiosk_token(
+    headers: &http::HeaderMap,
+    settings: &crate::server::AuthSettings,
+) -> Option<String> {
+    session::cookie_value(headers, COOKIE_NAME, 64, settings)
 }
 
 #[cfg(feature = "ssr")]
-fn kiosk_cookie(value: &str, secure: bool, max_age_days: i64) -> String {
-    cookie::Cookie::build((COOKIE_NAME, value.to_owned()))
-        .path("/")
-        .http_only(true)
-        .same_site(cookie::SameSite::Strict)
-        .secure(secure)
-        .max_age(cookie::time::Duration::days(max_age_days))
-        .build()
-        .to_string()
+fn kiosk_cookie(
+    value: &str,
+    secure: bool,
+    max_age_days: i64,
+    settings: &crate::server::AuthSettings,
+) -> String {
+    session::build_cookie(
+        COOKIE_NAME,
+        value,
+        cookie::time::Duration::days(max_age_days),
+        cookie::SameSite::Strict,
+        secure,
+        settings,
+    )
 }
 
 /// The guard of every Kiosk call: the device's token names one live kiosk
@@ -67,7 +75,7 @@ fn kiosk_cookie(value: &str, secure: bool, max_age_days: i64) -> String {
 #[cfg(feature = "ssr")]
 async fn device(conn: &mut sqlx::PgConnection) -> Result<KioskDevice, AppError> {
     let parts = use_context::<http::request::Parts>().ok_or(AppError::Internal)?;
-    let token = kiosk_token(&parts.headers).ok_or(AppError::Unauthenticated)?;
+    let token = kiosk_token(&parts.headers, &app_state()?.auth).ok_or(AppError::Unauthenticated)?;
     let hash = session::hash_token(&token);
     let row = sqlx::query!(
         "UPDATE kiosks SET last_used_at = now()
@@ -109,8 +117,13 @@ pub async fn launch_kiosk() -> Result<(), AppError> {
     )
     .await?;
     tx.commit().await?;
-    super::set_cookie(session::clear_cookie(ctx.meta.secure))?;
-    super::set_cookie(kiosk_cookie(&token.value, ctx.meta.secure, 365))?;
+    super::set_cookie(session::clear_cookie(&state.auth, ctx.meta.secure))?;
+    super::set_cookie(kiosk_cookie(
+        &token.value,
+        ctx.meta.secure,
+        365,
+        &state.auth,
+    ))?;
     Ok(())
 }
 
@@ -305,6 +318,6 @@ pub async fn exit_kiosk() -> Result<(), AppError> {
         .execute(&mut *conn)
         .await?;
     }
-    super::set_cookie(kiosk_cookie("", secure, 0))?;
+    super::set_cookie(kiosk_cookie("", secure, 0, &state.auth))?;
     Ok(())
 }

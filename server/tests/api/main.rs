@@ -11,6 +11,7 @@ mod bulk;
 mod directory;
 mod email_change;
 mod guard;
+mod headers;
 mod helpers;
 mod impersonation;
 mod invitations;
