@@ -12,7 +12,8 @@ pub struct Config {
     pub max_connections: u32,
     /// `scheme://host[:port]` the site is reached at (`PUBLIC_URL`,
     /// required): every link in mail is built from it, never from a request
-    /// header. Its https scheme turns on Secure cookies.
+    /// header. Its https scheme turns on Secure, `__Host-` prefixed cookies
+    /// and HSTS.
     pub public_origin: String,
     pub auth: AuthSettings,
     pub mailer: MailerConfig,

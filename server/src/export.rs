@@ -245,6 +245,8 @@ fn csv_download(body: Body, filename: &str) -> Response {
     response
 }
 
+/// Every cell of every exported CSV goes through this (header rows are
+/// our own constants): whatever a member typed is shown as text.
 use app::domain::spreadsheet_safe as cell;
 
 async fn stream_rows(
@@ -300,12 +302,12 @@ async fn stream_rows(
             .write_record([
                 cell(&row.try_get::<String, _>("name")?),
                 cell(&row.try_get::<String, _>("email")?),
-                roles.join("; "),
+                cell(&roles.join("; ")),
                 cell(&row.try_get::<String, _>("groups")?),
-                row.try_get::<String, _>("status")?,
-                row.try_get::<String, _>("kind")?,
-                time(row.try_get("last_active_at")?),
-                time(Some(row.try_get("created_at")?)),
+                cell(&row.try_get::<String, _>("status")?),
+                cell(&row.try_get::<String, _>("kind")?),
+                cell(&time(row.try_get("last_active_at")?)),
+                cell(&time(Some(row.try_get("created_at")?))),
             ])
             .map_err(csv_error)?;
         buffered += 1;
@@ -379,10 +381,10 @@ async fn summary_file(state: AppState, request: Request) -> Result<Response, Ref
             .write_record([
                 cell(&row.name),
                 cell(row.email.as_deref().unwrap_or("")),
-                status.to_owned(),
-                row.entries.to_string(),
-                decimal_hours(row.seconds),
-                hours_minutes(row.seconds),
+                cell(status),
+                cell(&row.entries.to_string()),
+                cell(&decimal_hours(row.seconds)),
+                cell(&hours_minutes(row.seconds)),
             ])
             .map_err(csv_error)?;
     }
@@ -391,9 +393,9 @@ async fn summary_file(state: AppState, request: Request) -> Result<Response, Ref
             "Total".to_owned(),
             String::new(),
             String::new(),
-            summary.total_entries.to_string(),
-            decimal_hours(summary.total_seconds),
-            hours_minutes(summary.total_seconds),
+            cell(&summary.total_entries.to_string()),
+            cell(&decimal_hours(summary.total_seconds)),
+            cell(&hours_minutes(summary.total_seconds)),
         ])
         .map_err(csv_error)?;
     let body = writer.into_inner().map_err(|_| AppError::Internal)?;
@@ -455,10 +457,10 @@ async fn audit_file(state: AppState, request: Request) -> Result<Response, Refus
             for row in &rows {
                 writer
                     .write_record([
-                        row.at.clone(),
+                        cell(&row.at),
                         cell(&row.actor),
                         cell(row.acting_as.as_deref().unwrap_or("")),
-                        row.action_label.clone(),
+                        cell(&row.action_label),
                         cell(&row.target),
                         cell(&row.details),
                         cell(&row.ip),

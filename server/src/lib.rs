@@ -186,6 +186,10 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
+        .layer(from_fn_with_state(
+            middleware::HeaderPolicy::new(&config.public_origin, &options.site_pkg_dir),
+            middleware::security_headers,
+        ))
         .layer(CompressionLayer::new())
         .with_state(options)
 }

@@ -14,6 +14,7 @@ mod directory;
 mod email_change;
 mod guard;
 mod hardening;
+mod headers;
 mod helpers;
 mod impersonation;
 mod invitations;
