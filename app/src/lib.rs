@@ -65,6 +65,10 @@ return response; }; })();";
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The CSP header names this page's nonce, which Leptos puts on its own
+    // inline scripts; the after-load script below carries it too.
+    #[cfg(feature = "ssr")]
+    server::csp::send_page_policy();
     // Pages opened from an email on a phone (the invitation, the address
     // confirmation) are complete without the app's script: it is fetched
     // when the browser is idle, with low-priority hints, so it never

@@ -68,6 +68,9 @@ async fn main() {
         public_origin: AuthSettings::default().public_origin,
         auth: AuthSettings::default(),
         mailer: Default::default(),
+        // Seeding a million rows takes longer than any request may.
+        statement_timeout: std::time::Duration::ZERO,
+        idle_in_transaction_timeout: std::time::Duration::ZERO,
     };
     let pool = connect(&config).await.expect("database");
     MIGRATOR.run(&pool).await.expect("migrations");

@@ -12,11 +12,23 @@ pub struct Config {
     pub max_connections: u32,
     /// `scheme://host[:port]` the site is reached at (`PUBLIC_URL`,
     /// required): every link in mail is built from it, never from a request
-    /// header. Its https scheme turns on Secure cookies.
+    /// header. Its https scheme turns on Secure, `__Host-` prefixed cookies
+    /// and HSTS.
     pub public_origin: String,
     pub auth: AuthSettings,
     pub mailer: MailerConfig,
+    /// Longest one SQL statement may run on the app's connections
+    /// (`DATABASE_STATEMENT_TIMEOUT_SECONDS`, default 30; 0: no limit).
+    pub statement_timeout: Duration,
+    /// Longest a connection may sit in an open transaction doing nothing
+    /// (`DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS`, default 60; 0: no
+    /// limit): PostgreSQL then ends the session, and its locks with it.
+    pub idle_in_transaction_timeout: Duration,
 }
+
+/// The defaults of the two database timeouts above.
+pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -85,6 +97,25 @@ impl Config {
         if api_requests_per_key_minute < 1 {
             return Err("API_REQUESTS_PER_KEY_PER_MINUTE must be at least 1".into());
         }
+        let export_send_timeout = number(
+            "EXPORT_SEND_TIMEOUT_SECONDS",
+            defaults.export_send_timeout.as_secs(),
+        )?;
+        let max_concurrent_exports =
+            number("MAX_CONCURRENT_EXPORTS", defaults.max_concurrent_exports)?;
+        if export_send_timeout == 0 || max_concurrent_exports == 0 {
+            return Err(
+                "EXPORT_SEND_TIMEOUT_SECONDS and MAX_CONCURRENT_EXPORTS must be at least 1".into(),
+            );
+        }
+        let statement_timeout = number(
+            "DATABASE_STATEMENT_TIMEOUT_SECONDS",
+            DEFAULT_STATEMENT_TIMEOUT.as_secs(),
+        )?;
+        let idle_in_transaction_timeout = number(
+            "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS",
+            DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT.as_secs(),
+        )?;
         let retry_base = number("MAIL_RETRY_BASE_SECONDS", 5u64)?;
         let retry_max = number("MAIL_RETRY_MAX_SECONDS", 900u64)?;
         if retry_base == 0 || retry_max < retry_base {
@@ -140,7 +171,11 @@ impl Config {
                 )?),
                 impersonation_minutes,
                 api_requests_per_key_minute,
+                export_send_timeout: Duration::from_secs(export_send_timeout),
+                max_concurrent_exports,
             },
+            statement_timeout: Duration::from_secs(statement_timeout),
+            idle_in_transaction_timeout: Duration::from_secs(idle_in_transaction_timeout),
             public_origin,
             mailer: MailerConfig {
                 smtp_url: var("SMTP_URL"),

@@ -20,8 +20,16 @@ use axum::{
 use futures_util::StreamExt;
 use http::{header, HeaderValue};
 use sqlx::Row;
+use std::{
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+use tokio::sync::{mpsc, OwnedSemaphorePermit};
 
-use crate::middleware::error_response;
+use crate::middleware::{busy_response, error_response};
 
 /// Rows buffered before a chunk is sent to the client.
 const ROWS_PER_CHUNK: usize = 500;
@@ -29,7 +37,7 @@ const ROWS_PER_CHUNK: usize = 500;
 pub async fn members_csv(state: AppState, request: Request) -> Response {
     match prepare(state, request).await {
         Ok(response) => response,
-        Err(error) => error_response(error),
+        Err(refused) => refusal(refused),
     }
 }
 
@@ -55,30 +63,171 @@ async fn authorized<P: serde::de::DeserializeOwned>(
     Ok((ctx, params, conn))
 }
 
-async fn prepare(state: AppState, request: Request) -> Result<Response, AppError> {
+async fn prepare(state: AppState, request: Request) -> Result<Response, Refused> {
+    let slot = export_slot(&state)?;
     let (ctx, params, conn) =
         authorized::<DirectoryParams>(&state, request, Action::ViewTeam).await?;
-    let query = DirectoryQuery::parse(&params)?;
+    let query = DirectoryQuery::parse(&params).map_err(AppError::Validation)?;
     let scope = app::api::members::scope_of(&ctx);
     drop(conn);
 
-    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let workspace_id = ctx.workspace_id;
-    tokio::spawn(async move {
-        if let Err(error) = stream_rows(&state, workspace_id, scope, &query, &sender).await {
-            tracing::error!(?error, "members CSV export stopped");
-            // The client sees a truncated download rather than a silent
-            // success: the body ends with an error.
-            let _ = sender
-                .send(Err(std::io::Error::other("export failed")))
-                .await;
-        }
-    });
-    let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|chunk| (chunk, receiver))
+    let producer = state.clone();
+    let body = stream_body(&state, slot, "members", move |chunks| async move {
+        stream_rows(&producer, workspace_id, scope, &query, &chunks).await
     });
     let filename = format!("members-{}.csv", chrono::Utc::now().format("%Y-%m-%d"));
-    Ok(csv_download(Body::from_stream(body), &filename))
+    Ok(csv_download(body, &filename))
+}
+
+/// Why an export did not start.
+pub enum Refused {
+    App(AppError),
+    /// Every export slot is taken.
+    Busy,
+}
+
+impl From<AppError> for Refused {
+    fn from(error: AppError) -> Self {
+        Self::App(error)
+    }
+}
+
+impl From<sqlx::Error> for Refused {
+    fn from(error: sqlx::Error) -> Self {
+        Self::App(error.into())
+    }
+}
+
+fn refusal(refused: Refused) -> Response {
+    match refused {
+        Refused::App(error) => error_response(error),
+        Refused::Busy => busy_response(
+            "Too many exports are running right now. Try again in a minute.",
+            30,
+        ),
+    }
+}
+
+/// One of the few export slots, taken before any work: each running
+/// export holds a database connection, so past the cap the answer is a
+/// quick 503 rather than a pool drained for everyone else.
+fn export_slot(state: &AppState) -> Result<OwnedSemaphorePermit, Refused> {
+    state
+        .export_slots
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| Refused::Busy)
+}
+
+/// Where an export writes its chunks. A send that waits longer than the
+/// export send timeout means the client stopped reading: the export ends
+/// there, its transaction is rolled back and its connection goes back to
+/// the pool (the client sees a truncated file).
+pub struct Chunks {
+    sender: mpsc::Sender<Result<Bytes, std::io::Error>>,
+    deadline: Duration,
+    /// Set when a chunk could not be handed over: the file is incomplete.
+    cut: Arc<AtomicBool>,
+}
+
+impl Chunks {
+    /// False when the client went away or stalled past the deadline: stop.
+    pub async fn send(&self, chunk: Vec<u8>) -> bool {
+        match tokio::time::timeout(self.deadline, self.sender.send(Ok(Bytes::from(chunk)))).await {
+            Ok(Ok(())) => true,
+            Ok(Err(_)) => {
+                self.cut.store(true, Ordering::SeqCst);
+                false
+            }
+            Err(_) => {
+                self.cut.store(true, Ordering::SeqCst);
+                tracing::warn!(
+                    deadline = ?self.deadline,
+                    "CSV export dropped: the client stopped reading"
+                );
+                false
+            }
+        }
+    }
+}
+
+/// Runs `produce` on its own task, holding `slot` until it ends, and
+/// streams what it sends as the response body. A file that did not run to
+/// its end (an error, or a reader that stalled past the deadline) ends the
+/// body with an error, so the client sees a failed download rather than a
+/// shorter file that looks whole.
+fn stream_body<F, Fut>(
+    state: &AppState,
+    slot: OwnedSemaphorePermit,
+    what: &'static str,
+    produce: F,
+) -> Body
+where
+    F: FnOnce(Chunks) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), AppError>> + Send + 'static,
+{
+    let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    let deadline = state.auth.export_send_timeout;
+    let cut = Arc::new(AtomicBool::new(false));
+    let complete = Arc::new(AtomicBool::new(false));
+    let chunks = Chunks {
+        sender: sender.clone(),
+        deadline,
+        cut: cut.clone(),
+    };
+    let finished = complete.clone();
+    tokio::spawn(async move {
+        let _slot = slot;
+        let result = produce(chunks).await;
+        if result.is_ok() && !cut.load(Ordering::SeqCst) {
+            finished.store(true, Ordering::SeqCst);
+        }
+        if let Err(error) = result {
+            tracing::error!(?error, what, "CSV export stopped");
+            // The client sees a truncated download rather than a silent
+            // success: the body ends with an error.
+            let _ = tokio::time::timeout(
+                deadline,
+                sender.send(Err(std::io::Error::other("export failed"))),
+            )
+            .await;
+        }
+    });
+    let body = futures_util::stream::unfold(Some((receiver, complete)), |state| async move {
+        let (mut receiver, complete) = state?;
+        match receiver.recv().await {
+            Some(chunk) => Some((chunk, Some((receiver, complete)))),
+            // The producer is gone: either the file is whole, or the
+            // body ends with an error (and then ends).
+            None if complete.load(Ordering::SeqCst) => None,
+            None => Some((Err(std::io::Error::other("export cut short")), None)),
+        }
+    });
+    Body::from_stream(body)
+}
+
+/// Opens the export's transaction: one consistent, read-only snapshot for
+/// the whole file, allowed to run longer than a request's statements (a
+/// million rows to a slow reader), but not forever.
+async fn export_transaction(
+    state: &AppState,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, AppError> {
+    let mut tx = state.pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("SET LOCAL statement_timeout = '15min'")
+        .execute(&mut *tx)
+        .await?;
+    // Between two pages the transaction waits on the reader, for up to the
+    // send timeout: the idle-in-transaction limit must not end it first.
+    let idle = state.auth.export_send_timeout.as_millis() + 10_000;
+    sqlx::query("SELECT set_config('idle_in_transaction_session_timeout', $1, true)")
+        .bind(idle.to_string())
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
 }
 
 /// A CSV attachment that is never cached.
@@ -96,6 +245,8 @@ fn csv_download(body: Body, filename: &str) -> Response {
     response
 }
 
+/// Every cell of every exported CSV goes through this (header rows are
+/// our own constants): whatever a member typed is shown as text.
 use app::domain::spreadsheet_safe as cell;
 
 async fn stream_rows(
@@ -103,13 +254,9 @@ async fn stream_rows(
     workspace_id: i64,
     scope: Scope,
     query: &DirectoryQuery,
-    sender: &tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+    chunks: &Chunks,
 ) -> Result<(), AppError> {
-    let mut tx = state.pool.begin().await?;
-    // One consistent snapshot for the whole file.
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = export_transaction(state).await?;
     let mut writer = csv::Writer::from_writer(Vec::with_capacity(64 * 1024));
     let csv_error = |error: csv::Error| {
         tracing::error!(?error, "CSV encoding failed");
@@ -155,12 +302,12 @@ async fn stream_rows(
             .write_record([
                 cell(&row.try_get::<String, _>("name")?),
                 cell(&row.try_get::<String, _>("email")?),
-                roles.join("; "),
+                cell(&roles.join("; ")),
                 cell(&row.try_get::<String, _>("groups")?),
-                row.try_get::<String, _>("status")?,
-                row.try_get::<String, _>("kind")?,
-                time(row.try_get("last_active_at")?),
-                time(Some(row.try_get("created_at")?)),
+                cell(&row.try_get::<String, _>("status")?),
+                cell(&row.try_get::<String, _>("kind")?),
+                cell(&time(row.try_get("last_active_at")?)),
+                cell(&time(Some(row.try_get("created_at")?))),
             ])
             .map_err(csv_error)?;
         buffered += 1;
@@ -173,8 +320,8 @@ async fn stream_rows(
                 csv::Writer::from_writer(Vec::with_capacity(64 * 1024)),
             );
             let chunk = full.into_inner().map_err(|_| AppError::Internal)?;
-            if sender.send(Ok(Bytes::from(chunk))).await.is_err() {
-                // The client went away; stop reading.
+            if !chunks.send(chunk).await {
+                // The client went away or stalled; stop reading.
                 return Ok(());
             }
         }
@@ -182,8 +329,8 @@ async fn stream_rows(
     drop(rows);
     writer.flush().map_err(|_| AppError::Internal)?;
     let rest = writer.into_inner().map_err(|_| AppError::Internal)?;
-    if !rest.is_empty() {
-        let _ = sender.send(Ok(Bytes::from(rest))).await;
+    if !rest.is_empty() && !chunks.send(rest).await {
+        return Ok(());
     }
     tx.commit().await?;
     Ok(())
@@ -195,15 +342,17 @@ async fn stream_rows(
 pub async fn summary_csv(state: AppState, request: Request) -> Response {
     match summary_file(state, request).await {
         Ok(response) => response,
-        Err(error) => error_response(error),
+        Err(refused) => refusal(refused),
     }
 }
 
-async fn summary_file(state: AppState, request: Request) -> Result<Response, AppError> {
+async fn summary_file(state: AppState, request: Request) -> Result<Response, Refused> {
     use app::{
         api::reports::{summarise, SummaryParams},
         domain::time::{decimal_hours, hours_minutes},
     };
+    // Held while the report is computed (one row per member, in memory).
+    let _slot = export_slot(&state)?;
     let (ctx, params, mut conn) =
         authorized::<SummaryParams>(&state, request, Action::ViewReports).await?;
     let summary = summarise(&mut conn, &ctx, &params).await?;
@@ -232,10 +381,10 @@ async fn summary_file(state: AppState, request: Request) -> Result<Response, App
             .write_record([
                 cell(&row.name),
                 cell(row.email.as_deref().unwrap_or("")),
-                status.to_owned(),
-                row.entries.to_string(),
-                decimal_hours(row.seconds),
-                hours_minutes(row.seconds),
+                cell(status),
+                cell(&row.entries.to_string()),
+                cell(&decimal_hours(row.seconds)),
+                cell(&hours_minutes(row.seconds)),
             ])
             .map_err(csv_error)?;
     }
@@ -244,9 +393,9 @@ async fn summary_file(state: AppState, request: Request) -> Result<Response, App
             "Total".to_owned(),
             String::new(),
             String::new(),
-            summary.total_entries.to_string(),
-            decimal_hours(summary.total_seconds),
-            hours_minutes(summary.total_seconds),
+            cell(&summary.total_entries.to_string()),
+            cell(&decimal_hours(summary.total_seconds)),
+            cell(&hours_minutes(summary.total_seconds)),
         ])
         .map_err(csv_error)?;
     let body = writer.into_inner().map_err(|_| AppError::Internal)?;
@@ -261,58 +410,80 @@ async fn summary_file(state: AppState, request: Request) -> Result<Response, App
 }
 
 /// `GET /api/audit.csv?<audit page filters>`: every matching event, newest
-/// first, read in keyset pages of 1,000.
+/// first, read in keyset pages of 1,000 inside one snapshot and streamed a
+/// page at a time, like the members file: memory stays flat however long
+/// the log is.
 pub async fn audit_csv(state: AppState, request: Request) -> Response {
     match audit_file(state, request).await {
         Ok(response) => response,
-        Err(error) => error_response(error),
+        Err(refused) => refusal(refused),
     }
 }
 
-async fn audit_file(state: AppState, request: Request) -> Result<Response, AppError> {
+/// Audit events per page (and per chunk sent).
+const AUDIT_PAGE: i64 = 1000;
+
+async fn audit_file(state: AppState, request: Request) -> Result<Response, Refused> {
     use app::api::audit::{page, AuditFilters};
+    let slot = export_slot(&state)?;
     let (ctx, filters, mut conn) =
         authorized::<AuditFilters>(&state, request, Action::ViewAuditLog).await?;
-    let csv_error = |error: csv::Error| {
-        tracing::error!(?error, "CSV encoding failed");
-        AppError::Internal
-    };
-    let mut writer = csv::Writer::from_writer(Vec::with_capacity(64 * 1024));
-    writer
-        .write_record([
-            "When",
-            "Who",
-            "Acting as",
-            "Action",
-            "To whom",
-            "Change",
-            "IP",
-            "User agent",
-        ])
-        .map_err(csv_error)?;
-    let mut before = None;
-    loop {
-        let (rows, _) = page(&mut conn, &ctx, &filters, before, 1000).await?;
-        for row in &rows {
-            writer
-                .write_record([
-                    row.at.clone(),
-                    cell(&row.actor),
-                    cell(row.acting_as.as_deref().unwrap_or("")),
-                    row.action_label.clone(),
-                    cell(&row.target),
-                    cell(&row.details),
-                    cell(&row.ip),
-                    cell(&row.user_agent),
-                ])
-                .map_err(csv_error)?;
+    // The filters are checked now, so a bad one is a 400, not a cut file.
+    page(&mut conn, &ctx, &filters, None, 1).await?;
+    drop(conn);
+    let producer = state.clone();
+    let body = stream_body(&state, slot, "audit", move |chunks| async move {
+        let mut tx = export_transaction(&producer).await?;
+        let csv_error = |error: csv::Error| {
+            tracing::error!(?error, "CSV encoding failed");
+            AppError::Internal
+        };
+        let mut writer = csv::Writer::from_writer(Vec::with_capacity(64 * 1024));
+        writer
+            .write_record([
+                "When",
+                "Who",
+                "Acting as",
+                "Action",
+                "To whom",
+                "Change",
+                "IP",
+                "User agent",
+            ])
+            .map_err(csv_error)?;
+        let mut before = None;
+        loop {
+            let (rows, _) = page(&mut tx, &ctx, &filters, before, AUDIT_PAGE).await?;
+            for row in &rows {
+                writer
+                    .write_record([
+                        cell(&row.at),
+                        cell(&row.actor),
+                        cell(row.acting_as.as_deref().unwrap_or("")),
+                        cell(&row.action_label),
+                        cell(&row.target),
+                        cell(&row.details),
+                        cell(&row.ip),
+                        cell(&row.user_agent),
+                    ])
+                    .map_err(csv_error)?;
+            }
+            let full = std::mem::replace(
+                &mut writer,
+                csv::Writer::from_writer(Vec::with_capacity(64 * 1024)),
+            );
+            let chunk = full.into_inner().map_err(|_| AppError::Internal)?;
+            if !chunk.is_empty() && !chunks.send(chunk).await {
+                return Ok(());
+            }
+            match rows.last() {
+                Some(last) if rows.len() as i64 == AUDIT_PAGE => before = Some(last.id),
+                _ => break,
+            }
         }
-        match rows.last() {
-            Some(last) if rows.len() == 1000 => before = Some(last.id),
-            _ => break,
-        }
-    }
-    let body = writer.into_inner().map_err(|_| AppError::Internal)?;
+        tx.commit().await?;
+        Ok(())
+    });
     let filename = format!("audit-{}.csv", chrono::Utc::now().format("%Y-%m-%d"));
-    Ok(csv_download(Body::from(body), &filename))
+    Ok(csv_download(body, &filename))
 }

@@ -29,17 +29,38 @@ pub use config::Config;
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
 pub async fn connect(config: &Config) -> Result<PgPool, sqlx::Error> {
-    // Parallel workers cost more to start than a 50-row page costs to find;
-    // on small machines they made some member-list pages 3x slower.
-    let options = config
-        .database_url
-        .parse::<sqlx::postgres::PgConnectOptions>()?
-        .options([("max_parallel_workers_per_gather", "0")]);
+    let options = session_options(
+        config
+            .database_url
+            .parse::<sqlx::postgres::PgConnectOptions>()?,
+        config,
+    );
     PgPoolOptions::new()
         .max_connections(config.max_connections)
         .acquire_timeout(Duration::from_secs(5))
         .connect_with(options)
         .await
+}
+
+/// The settings every app connection starts with.
+pub fn session_options(
+    options: sqlx::postgres::PgConnectOptions,
+    config: &Config,
+) -> sqlx::postgres::PgConnectOptions {
+    // PostgreSQL takes milliseconds; 0 turns a limit off.
+    let millis = |d: Duration| d.as_millis().to_string();
+    options.options([
+        // Parallel workers cost more to start than a 50-row page costs to
+        // find; on small machines they made some member-list pages 3x slower.
+        ("max_parallel_workers_per_gather", "0".to_owned()),
+        // No query holds a connection (of a pool of ten) for minutes, and
+        // a transaction left open by a stuck task ends with its locks.
+        ("statement_timeout", millis(config.statement_timeout)),
+        (
+            "idle_in_transaction_session_timeout",
+            millis(config.idle_in_transaction_timeout),
+        ),
+    ])
 }
 
 /// Leptos settings from the cargo-leptos environment, or the defaults a
@@ -135,10 +156,11 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
             move || provide_context(fallback_state.clone()),
             shell,
         ))
-        // A member CSV may be 5 MB (sent as JSON, a little bigger); axum's
-        // default of 2 MB would refuse it with an unreadable error.
+        // The per-route limits are the body_limit middleware's (64 KB unless
+        // the route takes files); this ceiling is only a backstop for
+        // whatever reads bodies through axum, server functions included.
         .layer(DefaultBodyLimit::max(
-            app::domain::invite::MAX_IMPORT_BYTES * 3 / 2,
+            app::domain::limits::IMPORT_BODY_BYTES,
         ))
         .layer(from_fn_with_state(
             state.clone(),
@@ -150,6 +172,8 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
             middleware::OriginPolicy::new(Some(config.public_origin.clone())),
             middleware::same_origin_only,
         ))
+        // Before sessions and the database: an oversized body costs nothing.
+        .layer(axum::middleware::from_fn(middleware::body_limit))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -161,6 +185,10 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
+        ))
+        .layer(from_fn_with_state(
+            middleware::HeaderPolicy::new(&config.public_origin, &options.site_pkg_dir),
+            middleware::security_headers,
         ))
         .layer(CompressionLayer::new())
         .with_state(options)

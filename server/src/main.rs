@@ -56,14 +56,31 @@ async fn run() -> Result<(), String> {
     ) {
         return Err(USAGE.into());
     }
-    let config = Config::from_env(matches!(command.as_deref(), None | Some("serve")))?;
-    let pool = connect(&config)
+    let serving = matches!(command.as_deref(), None | Some("serve"));
+    let mut config = Config::from_env(serving)?;
+    // Migrations and seeding may run for minutes on a big database: their
+    // connections go without the timeouts requests have.
+    let unlimited = Config {
+        statement_timeout: std::time::Duration::ZERO,
+        idle_in_transaction_timeout: std::time::Duration::ZERO,
+        max_connections: 1,
+        ..config.clone()
+    };
+    let migration_pool = connect(&unlimited)
         .await
         .map_err(|e| format!("cannot connect to the database at DATABASE_URL: {e}"))?;
     MIGRATOR
-        .run(&pool)
+        .run(&migration_pool)
         .await
         .map_err(|e| format!("database migration failed: {e}"))?;
+    migration_pool.close().await;
+    if !serving {
+        config.statement_timeout = std::time::Duration::ZERO;
+        config.idle_in_transaction_timeout = std::time::Duration::ZERO;
+    }
+    let pool = connect(&config)
+        .await
+        .map_err(|e| format!("cannot connect to the database at DATABASE_URL: {e}"))?;
     let state = AppState::new(pool, config.auth.clone());
     let options = leptos_options();
 

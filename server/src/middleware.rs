@@ -128,7 +128,7 @@ pub async fn api_session_gate(
             error_response(AppError::Unauthenticated)
         }
     };
-    let Some(token) = session::token_from_headers(request.headers()) else {
+    let Some(token) = session::token_from_headers(request.headers(), &state.auth) else {
         return refuse(request.headers());
     };
     let loaded = match state.pool.acquire().await {
@@ -161,8 +161,8 @@ pub async fn impersonation_gate(
     next: Next,
 ) -> Response {
     let headers = request.headers();
-    let token = session::token_from_headers(headers);
-    let parked = impersonation::owner_token_from_headers(headers);
+    let token = session::token_from_headers(headers, &state.auth);
+    let parked = impersonation::owner_token_from_headers(headers, &state.auth);
     let public = PUBLIC_ENDPOINTS.contains(&request.uri().path());
     if parked.is_none() && !(public && token.is_some()) {
         return next.run(request).await;
@@ -194,7 +194,7 @@ pub async fn impersonation_gate(
                         error_response(AppError::Conflict(message))
                     }
                 } else {
-                    impersonation::request_as_owner(&mut parts.headers, &owner_token);
+                    impersonation::request_as_owner(&mut parts.headers, &owner_token, &state.auth);
                     next.run(Request::from_parts(parts, body)).await
                 };
                 for cookie in impersonation::return_cookies(&owner_token, &state.auth, meta.secure)
@@ -224,7 +224,7 @@ pub async fn impersonation_gate(
     if drop_parked {
         append_cookie(
             &mut response,
-            &impersonation::clear_owner_cookie(meta.secure),
+            &impersonation::clear_owner_cookie(&state.auth, meta.secure),
         );
     }
     response
@@ -237,6 +237,67 @@ fn append_cookie(response: &mut Response, cookie: &str) {
         }
         Err(_) => tracing::error!("a cookie is not a valid header value"),
     }
+}
+
+/// What `security_headers` adds, fixed at start-up.
+#[derive(Clone, Debug)]
+pub struct HeaderPolicy {
+    /// `PUBLIC_URL` is https: browsers are told to use nothing else.
+    pub hsts: bool,
+    /// `/pkg/`: the compiled app (cached by its own rules, never no-store).
+    pub pkg_prefix: String,
+}
+
+impl HeaderPolicy {
+    pub fn new(public_origin: &str, site_pkg_dir: &str) -> Self {
+        Self {
+            hsts: public_origin.starts_with("https://"),
+            pkg_prefix: format!("/{}/", site_pkg_dir.trim_matches('/')),
+        }
+    }
+}
+
+/// The headers every response gets:
+/// - `Strict-Transport-Security` when the site is served over https;
+/// - `Cache-Control: no-store` on every page and every `/api/` or `/scim/`
+///   answer that did not choose its own (a page or a server function may
+///   show member data; a shared computer's back button or a proxy must not
+///   keep it). The compiled app under `/pkg/` is left alone;
+/// - a CSP that forbids everything on responses that set none (JSON,
+///   CSV, files): pages set their own, naming their nonce (`app::server::csp`).
+pub async fn security_headers(
+    State(policy): State<HeaderPolicy>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    let pkg = path.starts_with(&policy.pkg_prefix);
+    let api = path.starts_with("/api/") || path.starts_with("/scim/");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if policy.hsts {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            header::HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    let html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !pkg && (html || api) && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+    }
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            header::HeaderValue::from_static(app::server::csp::NOTHING),
+        );
+    }
+    response
 }
 
 /// Largest error body worth decoding; an `AppError` is a few hundred bytes.
@@ -265,6 +326,73 @@ async fn with_error_status(response: Response) -> Response {
         }
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The most a request body to `path` may hold: small everywhere, larger
+/// only where files come in. None: the handler reads its body itself,
+/// with its own bound (photo upload, REST API, SCIM).
+pub fn body_limit_for(path: &str) -> Option<usize> {
+    use app::domain::limits::{DEFAULT_BODY_BYTES, IMPORT_BODY_BYTES, INVITE_BODY_BYTES};
+    match path {
+        "/api/photo" => None,
+        "/api/v1" | "/scim/v2" => None,
+        _ if path.starts_with("/api/v1/") || path.starts_with("/scim/v2/") => None,
+        "/api/preview_import" | "/api/import_members" => Some(IMPORT_BODY_BYTES),
+        "/api/invite_members" => Some(INVITE_BODY_BYTES),
+        _ => Some(DEFAULT_BODY_BYTES),
+    }
+}
+
+/// Enforces [`body_limit_for`] on every request: the body is read here,
+/// at most the limit, and handed on; a bigger one is a 413 with a message
+/// the page can show, before any session or database work (axum's
+/// `DefaultBodyLimit` is one number for the whole router, and its refusal
+/// reaches a server function as an unreadable transport error).
+pub async fn body_limit(request: Request, next: Next) -> Response {
+    let Some(limit) = body_limit_for(request.uri().path()) else {
+        return next.run(request).await;
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return too_large(limit);
+    }
+    let (parts, body) = request.into_parts();
+    // Chunked bodies have no length: reading stops one byte past the limit.
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Err(_) => too_large(limit),
+    }
+}
+
+fn too_large(limit: usize) -> Response {
+    let mut response = error_response(AppError::field(
+        "request",
+        format!(
+            "That is too much to send at once (at most {} KB).",
+            limit / 1024
+        ),
+    ));
+    *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+    response
+}
+
+/// A 503 with `Retry-After` and a message the page shows as is: the server
+/// is busy with this kind of work (exports, photos), not broken.
+pub fn busy_response(message: &str, retry_after_secs: u64) -> Response {
+    let mut response = error_response(AppError::Conflict(message.to_owned()));
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        header::HeaderValue::from(retry_after_secs),
+    );
+    response
 }
 
 /// `GET /healthz`: the process is up and the database answers.

@@ -20,10 +20,14 @@ use axum::{
 use http::{header, HeaderValue, Method};
 use image::{imageops::FilterType, ImageFormat, ImageReader, Limits};
 
-use crate::middleware::error_response;
+use crate::middleware::{busy_response, error_response};
 
 /// Largest upload accepted.
 pub const MAX_PHOTO_BYTES: usize = 2 * 1024 * 1024;
+/// Largest side of an image that is decoded at all.
+pub const MAX_PHOTO_SIDE: u32 = 4_000;
+/// Memory one decode may allocate.
+pub const MAX_DECODE_BYTES: u64 = 64 * 1024 * 1024;
 /// Side of the stored square photo.
 const PHOTO_SIDE: u32 = 256;
 
@@ -35,12 +39,35 @@ pub struct PhotoTarget {
 pub async fn upload_or_remove(state: AppState, request: Request) -> Response {
     match change(state, request).await {
         Ok(()) => Response::new(Body::from("{}")),
-        Err(error) => error_response(error),
+        Err(Refused::App(error)) => error_response(error),
+        Err(Refused::Busy) => busy_response(
+            "Many photos are being processed right now. Try again in a moment.",
+            5,
+        ),
     }
 }
 
-/// The account whose photo the request changes, after the guard: one's own
-/// with EditOwnProfile, anyone's in the workspace with EditMemberProfile.
+enum Refused {
+    App(AppError),
+    Busy,
+}
+
+impl From<AppError> for Refused {
+    fn from(error: AppError) -> Self {
+        Self::App(error)
+    }
+}
+
+impl From<sqlx::Error> for Refused {
+    fn from(error: sqlx::Error) -> Self {
+        Self::App(error.into())
+    }
+}
+
+/// The account whose photo the request changes, after the guard: one's
+/// own with EditOwnProfile. A photo belongs to the account, which may be in
+/// other workspaces too, so nobody else changes it: not an Owner or Admin
+/// of one of them, nor an Owner in "Log in as user".
 async fn target_account(
     state: &AppState,
     session: SessionRow,
@@ -65,10 +92,42 @@ async fn target_account(
     let account = account.ok_or(AppError::NotFound)?.ok_or_else(|| {
         AppError::Conflict("Limited members have no account, so no photo.".into())
     })?;
+    if account != ctx.actor_account_id || ctx.subject_account_id != ctx.actor_account_id {
+        return Err(AppError::Forbidden);
+    }
     Ok((ctx, membership_id, account))
 }
 
-async fn change(state: AppState, request: Request) -> Result<(), AppError> {
+/// How long an upload waits for a decoding slot before the answer is
+/// "busy, try again".
+pub const PHOTO_SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The decoder was busy for the whole wait.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Busy;
+
+/// Runs `work` on the blocking pool once one of `slots` is free, waiting at
+/// most `wait` for it: at most as many decodes run as there are slots,
+/// however many uploads arrive.
+pub async fn with_slot<T: Send + 'static>(
+    slots: &std::sync::Arc<tokio::sync::Semaphore>,
+    wait: std::time::Duration,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Busy> {
+    let permit = tokio::time::timeout(wait, slots.clone().acquire_owned())
+        .await
+        .map_err(|_| Busy)?
+        .map_err(|_| Busy)?;
+    tokio::task::spawn_blocking(move || {
+        // Held until the work is done, even if the request went away.
+        let _permit = permit;
+        work()
+    })
+    .await
+    .map_err(|_| Busy)
+}
+
+async fn change(state: AppState, request: Request) -> Result<(), Refused> {
     let (parts, body) = request.into_parts();
     let session = parts
         .extensions
@@ -78,6 +137,8 @@ async fn change(state: AppState, request: Request) -> Result<(), AppError> {
     let meta = RequestMeta::from_parts(&parts, &state.auth);
     let Query(target) = Query::<PhotoTarget>::try_from_uri(&parts.uri)
         .map_err(|_| AppError::field("photo", "The upload address is malformed."))?;
+    // The guard first: nobody waits for a decoding slot, or has their
+    // bytes read, for a change they may not make.
     let (ctx, membership_id, account) =
         target_account(&state, session, meta, target.member).await?;
     let png = if parts.method == Method::DELETE {
@@ -88,13 +149,15 @@ async fn change(state: AppState, request: Request) -> Result<(), AppError> {
             .await
             .map_err(|_| too_big())?;
         if bytes.len() > MAX_PHOTO_BYTES {
-            return Err(too_big());
+            return Err(too_big().into());
         }
         let bytes = bytes.to_vec();
         Some(
-            tokio::task::spawn_blocking(move || normalise(&bytes))
-                .await
-                .map_err(|_| AppError::Internal)??,
+            with_slot(&state.photo_slots, PHOTO_SLOT_WAIT, move || {
+                normalise(&bytes)
+            })
+            .await
+            .map_err(|Busy| Refused::Busy)??,
         )
     };
     let mut tx = state.pool.begin().await?;
@@ -151,14 +214,17 @@ pub fn normalise(bytes: &[u8]) -> Result<Vec<u8>, AppError> {
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut limits = Limits::default();
-    limits.max_image_width = Some(8_000);
-    limits.max_image_height = Some(8_000);
-    limits.max_alloc = Some(256 * 1024 * 1024);
+    // 4,000 x 4,000 RGBA is 64 MB: a phone photo fits, a decompression
+    // bomb does not. Two decodes at once (AppState::photo_slots) bound the
+    // total.
+    limits.max_image_width = Some(MAX_PHOTO_SIDE);
+    limits.max_image_height = Some(MAX_PHOTO_SIDE);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
     reader.limits(limits);
     let image = reader.decode().map_err(|_| {
         AppError::field(
             "photo",
-            "That image could not be read: it may be damaged, or larger than 8,000 pixels a side.",
+            "That image could not be read: it may be damaged, or larger than 4,000 pixels a side.",
         )
     })?;
     let square = image.resize_to_fill(PHOTO_SIDE, PHOTO_SIDE, FilterType::Lanczos3);

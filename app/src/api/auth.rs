@@ -199,7 +199,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
     session::delete(&mut conn, &ctx.session.token_hash).await?;
-    super::set_cookie(session::clear_cookie(ctx.meta.secure))?;
+    super::set_cookie(session::clear_cookie(&state.auth, ctx.meta.secure))?;
     leptos_axum::redirect("/signin");
     Ok(())
 }

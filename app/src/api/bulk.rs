@@ -93,6 +93,9 @@ pub async fn bulk_members(op: BulkOp, selection: BulkSelection) -> Result<BulkSt
                     format!("Send at most {BATCH_SIZE} members per call."),
                 ));
             }
+            let mut ids = ids;
+            ids.sort_unstable();
+            ids.dedup();
             (ids, None)
         }
         BulkSelection::Matching { view, after } => {

@@ -540,13 +540,16 @@ pub async fn set_member_projects(
     project_ids: Vec<i64>,
 ) -> Result<(), AppError> {
     let ctx = require(Action::ManageGroupsAndProjects).await?;
-    let mut project_ids = if all_projects {
+    let project_ids = if all_projects {
         Vec::new()
     } else {
-        project_ids
+        crate::domain::limits::distinct_ids(
+            project_ids,
+            crate::domain::limits::MAX_PROJECTS_PER_MEMBER,
+            "projects",
+        )
+        .map_err(|m| AppError::field("projects", m))?
     };
-    project_ids.sort_unstable();
-    project_ids.dedup();
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
     let updated = sqlx::query!(

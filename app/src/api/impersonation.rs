@@ -56,7 +56,7 @@ pub async fn start_impersonation(
     let state = app_state()?;
     let (_, headers) = super::request_meta(&state)?;
     // The cookie to park is the session the guard just checked.
-    let owner_token = session::token_from_headers(&headers)
+    let owner_token = session::token_from_headers(&headers, &state.auth)
         .filter(|value| session::hash_token(value) == ctx.session.token_hash)
         .ok_or(AppError::Unauthenticated)?;
     let mut tx = state.pool.begin().await?;
@@ -106,7 +106,7 @@ pub(crate) async fn return_to_owner(ctx: &AccountCtx, reason: EndReason) -> Resu
     )
     .await?;
     tx.commit().await?;
-    let parked = imp::owner_token_from_headers(&headers);
+    let parked = imp::owner_token_from_headers(&headers, &state.auth);
     let mut conn = state.pool.acquire().await?;
     let alive = match &parked {
         Some(value) => session::load(&mut conn, value, &state.auth)
@@ -117,8 +117,8 @@ pub(crate) async fn return_to_owner(ctx: &AccountCtx, reason: EndReason) -> Resu
     let cookies = match parked {
         Some(value) if alive => imp::return_cookies(&value, &state.auth, ctx.meta.secure),
         _ => vec![
-            session::clear_cookie(ctx.meta.secure),
-            imp::clear_owner_cookie(ctx.meta.secure),
+            session::clear_cookie(&state.auth, ctx.meta.secure),
+            imp::clear_owner_cookie(&state.auth, ctx.meta.secure),
         ],
     };
     for cookie in cookies {

@@ -12,6 +12,7 @@ use crate::error::AppError;
 use crate::{
     domain::{
         invite::{seats_message, FREE_PLAN_BATCH, IMPORT_CHUNK_ROWS},
+        limits::MAX_GROUPS_PER_IMPORT,
         Action, Plan,
     },
     server::{
@@ -107,6 +108,17 @@ fn raw(row: &ImportRow) -> RawRow {
 }
 
 #[cfg(feature = "ssr")]
+fn too_many_groups(count: usize) -> AppError {
+    AppError::field(
+        "file",
+        format!(
+            "The file names {count} different groups; one import can use at most \
+             {MAX_GROUPS_PER_IMPORT}. Create the groups first or split the file."
+        ),
+    )
+}
+
+#[cfg(feature = "ssr")]
 fn free_plan_batch_message() -> String {
     format!("the Free plan invites up to {FREE_PLAN_BATCH} people at a time")
 }
@@ -186,7 +198,12 @@ pub async fn preview_import(file_text: String) -> Result<ImportPreview, AppError
             PreviewRow { row, outcome }
         })
         .collect();
-    let lowered: Vec<String> = group_names.iter().map(|g| g.to_lowercase()).collect();
+    let mut lowered: Vec<String> = group_names.iter().map(|g| g.to_lowercase()).collect();
+    lowered.sort_unstable();
+    lowered.dedup();
+    if lowered.len() > MAX_GROUPS_PER_IMPORT {
+        return Err(too_many_groups(lowered.len()));
+    }
     let known: std::collections::HashSet<String> = sqlx::query_scalar!(
         r#"SELECT lower(name) AS "name!" FROM groups WHERE workspace_id = $1 AND lower(name) = ANY ($2)"#,
         ctx.workspace_id,
@@ -254,6 +271,10 @@ pub async fn import_members(
         .collect();
     names.sort_by_key(|n| n.to_lowercase());
     names.dedup_by_key(|n| n.to_lowercase());
+    // Checked before a group is created: one chunk cannot add thousands.
+    if names.len() > MAX_GROUPS_PER_IMPORT {
+        return Err(too_many_groups(names.len()));
+    }
     let created: Vec<i64> = sqlx::query_scalar!(
         "INSERT INTO groups (workspace_id, name) SELECT $1, n FROM unnest($2::text[]) AS n
          ON CONFLICT DO NOTHING RETURNING id",

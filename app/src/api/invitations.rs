@@ -11,6 +11,7 @@ use crate::error::AppError;
 use crate::{
     domain::{
         invite::{check_addresses, AddressVerdict, LinkToken, FREE_PLAN_BATCH, MAX_DIALOG_BATCH},
+        limits::{distinct_ids, MAX_GROUPS_PER_INVITE, MAX_PROJECTS_PER_INVITE},
         Action, DisplayName, EmailAddress, Password, Plan,
     },
     error::FieldErrors,
@@ -80,6 +81,16 @@ pub async fn invite_members_as(
     all_projects: bool,
     project_ids: Vec<i64>,
 ) -> Result<InviteReport, AppError> {
+    // Lists first: bounded and without repeats before anything is read or
+    // built from them (each invitee gets every group and project).
+    let group_ids = distinct_ids(group_ids, MAX_GROUPS_PER_INVITE, "groups")
+        .map_err(|m| AppError::field("groups", m))?;
+    let project_ids = if all_projects {
+        Vec::new()
+    } else {
+        distinct_ids(project_ids, MAX_PROJECTS_PER_INVITE, "projects")
+            .map_err(|m| AppError::field("projects", m))?
+    };
     let checks = check_addresses(addresses, |_| false);
     let invalid: Vec<String> = checks
         .iter()
@@ -123,9 +134,10 @@ pub async fn invite_members_as(
             ),
         ));
     }
-    let mut group_ids = group_ids;
-    group_ids.sort_unstable();
-    group_ids.dedup();
+    let origin = inv::link_origin(&state.auth);
+    let mut tx = state.pool.begin().await?;
+    // Every group must be this workspace's before a single pair is built.
+    inv::require_groups(&mut tx, ctx.workspace_id, &group_ids).await?;
     let invitees: Vec<Invitee> = emails
         .iter()
         .map(|email| Invitee {
@@ -135,9 +147,6 @@ pub async fn invite_members_as(
             group_ids: group_ids.clone(),
         })
         .collect();
-
-    let origin = inv::link_origin(&state.auth);
-    let mut tx = state.pool.begin().await?;
     let outcomes = inv::invite_batch(
         &mut tx,
         ctx,
@@ -177,9 +186,8 @@ pub async fn add_limited_member(
 ) -> Result<i64, AppError> {
     let ctx = require(Action::InviteMembers).await?;
     let name = DisplayName::parse(&name).map_err(|m| AppError::field("name", m))?;
-    let mut group_ids = group_ids;
-    group_ids.sort_unstable();
-    group_ids.dedup();
+    let group_ids = distinct_ids(group_ids, MAX_GROUPS_PER_INVITE, "groups")
+        .map_err(|m| AppError::field("groups", m))?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
     let id: i64 = sqlx::query_scalar!(

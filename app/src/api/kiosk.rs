@@ -67,20 +67,28 @@ struct KioskDevice {
 }
 
 #[cfg(feature = "ssr")]
-fn kiosk_token(headers: &http::HeaderMap) -> Option<String> {
-    session::cookie_value(headers, COOKIE_NAME, 64)
+fn kiosk_token(
+    headers: &http::HeaderMap,
+    settings: &crate::server::AuthSettings,
+) -> Option<String> {
+    session::cookie_value(headers, COOKIE_NAME, 64, settings)
 }
 
 #[cfg(feature = "ssr")]
-fn kiosk_cookie(value: &str, secure: bool, max_age_days: i64) -> String {
-    cookie::Cookie::build((COOKIE_NAME, value.to_owned()))
-        .path("/")
-        .http_only(true)
-        .same_site(cookie::SameSite::Strict)
-        .secure(secure)
-        .max_age(cookie::time::Duration::days(max_age_days))
-        .build()
-        .to_string()
+fn kiosk_cookie(
+    value: &str,
+    secure: bool,
+    max_age_days: i64,
+    settings: &crate::server::AuthSettings,
+) -> String {
+    session::build_cookie(
+        COOKIE_NAME,
+        value,
+        cookie::time::Duration::days(max_age_days),
+        cookie::SameSite::Strict,
+        secure,
+        settings,
+    )
 }
 
 /// The guard of every Kiosk call: the device's token names one live kiosk
@@ -91,7 +99,7 @@ fn kiosk_cookie(value: &str, secure: bool, max_age_days: i64) -> String {
 #[cfg(feature = "ssr")]
 async fn device(conn: &mut sqlx::PgConnection) -> Result<KioskDevice, AppError> {
     let parts = use_context::<http::request::Parts>().ok_or(AppError::Internal)?;
-    let token = kiosk_token(&parts.headers).ok_or(AppError::Unauthenticated)?;
+    let token = kiosk_token(&parts.headers, &app_state()?.auth).ok_or(AppError::Unauthenticated)?;
     let hash = session::hash_token(&token);
     let row = sqlx::query!(
         r#"SELECT workspace_id, id,
@@ -135,8 +143,13 @@ async fn device(conn: &mut sqlx::PgConnection) -> Result<KioskDevice, AppError> 
         .execute(&mut *conn)
         .await?;
         // The cookie slides with the device's lifetime.
-        let secure = app_state()?.auth.secure_cookies;
-        super::set_cookie(kiosk_cookie(&token, secure, KIOSK_IDLE_DAYS))?;
+        let auth = &app_state()?.auth;
+        super::set_cookie(kiosk_cookie(
+            &token,
+            auth.secure_cookies,
+            KIOSK_IDLE_DAYS,
+            auth,
+        ))?;
     }
     Ok(KioskDevice {
         workspace_id: row.workspace_id,
@@ -177,8 +190,13 @@ pub async fn launch_kiosk() -> Result<(), AppError> {
     )
     .await?;
     tx.commit().await?;
-    super::set_cookie(session::clear_cookie(ctx.meta.secure))?;
-    super::set_cookie(kiosk_cookie(&token.value, ctx.meta.secure, KIOSK_IDLE_DAYS))?;
+    super::set_cookie(session::clear_cookie(&state.auth, ctx.meta.secure))?;
+    super::set_cookie(kiosk_cookie(
+        &token.value,
+        ctx.meta.secure,
+        KIOSK_IDLE_DAYS,
+        &state.auth,
+    ))?;
     Ok(())
 }
 
@@ -374,7 +392,7 @@ pub async fn exit_kiosk() -> Result<(), AppError> {
         .execute(&mut *conn)
         .await?;
     }
-    super::set_cookie(kiosk_cookie("", secure, 0))?;
+    super::set_cookie(kiosk_cookie("", secure, 0, &state.auth))?;
     Ok(())
 }
 

@@ -47,6 +47,8 @@ pub struct MemberPage {
     pub next: Option<String>,
 }
 
+/// Whose members the caller may see: everyone for Owners and Admins, a
+/// manager's own people otherwise (defined by `directory::push_managed`).
 #[cfg(feature = "ssr")]
 pub fn scope_of(ctx: &Ctx) -> Scope {
     if ctx.access == Access::Scoped {
@@ -257,36 +259,11 @@ pub async fn ensure_visible(
     ctx: &Ctx,
     membership_id: i64,
 ) -> Result<(), AppError> {
-    if let Scope::Managed {
-        membership_id: me,
-        team,
-        projects,
-    } = scope_of(ctx)
+    let scope = scope_of(ctx);
+    if scope != Scope::Everyone
+        && !crate::server::directory::may_see(conn, ctx.workspace_id, scope, membership_id).await?
     {
-        let visible = sqlx::query_scalar!(
-            "SELECT EXISTS (
-                SELECT 1 FROM memberships m
-                 WHERE m.workspace_id = $1 AND m.id = $2
-                   AND (m.id = $3
-                        OR ($4 AND m.team_manager_id = $3)
-                        OR ($5 AND m.id IN (SELECT theirs.membership_id
-                                              FROM project_members mine
-                                              JOIN project_members theirs
-                                                ON theirs.workspace_id = mine.workspace_id
-                                               AND theirs.project_id = mine.project_id
-                                             WHERE mine.workspace_id = $1 AND mine.membership_id = $3))))
-             AS \"visible!\"",
-            ctx.workspace_id,
-            membership_id,
-            me,
-            team,
-            projects
-        )
-        .fetch_one(&mut *conn)
-        .await?;
-        if !visible {
-            return Err(AppError::NotFound);
-        }
+        return Err(AppError::NotFound);
     }
     Ok(())
 }

@@ -290,12 +290,15 @@ pub async fn apply_profile(
         .map(|r| r.currency().to_owned())
         .unwrap_or_else(|| before.billing_currency.clone());
     let cents = rate.as_ref().map(BillingRate::cents);
+    // The rate is its amount and its currency: only an Owner or Admin sets
+    // either (PRODUCT.md section 2), and the team manager. A member's form
+    // shows them as text, so only a forged request gets here.
     if !admin
-        && (cents != before.billing_rate_cents || form.team_manager_id != before.team_manager_id)
+        && (cents != before.billing_rate_cents
+            || currency != before.billing_currency
+            || form.team_manager_id != before.team_manager_id)
     {
-        return Err(AppError::Conflict(
-            "Only an Owner or Admin sets billing rates and team managers.".into(),
-        ));
+        return Err(AppError::Forbidden);
     }
     let renamed = name.as_str() != before.name;
     if renamed && !(is_self || (admin && before.kind == "limited")) {

@@ -1,6 +1,7 @@
 //! The summary report: hours per member over a date range. Owners and
-//! Admins see everyone; Team managers their team; Project managers the time
-//! on their projects. Inactive members are left out unless asked for;
+//! Admins see everyone; a manager the people the Team list shows them
+//! (`directory::push_managed`): a Team manager their team's time, a Project
+//! manager the time on their projects, and their own. Inactive members are left out unless asked for;
 //! deleted members' hours stay under "Deleted user".
 
 use leptos::prelude::*;
@@ -10,7 +11,7 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
     domain::{time::DateRange, Access, Action},
-    server::{app_state, require, time as timedb, Ctx},
+    server::{app_state, directory, require, time as timedb, Ctx},
 };
 
 /// Label for hours whose member was deleted.
@@ -122,45 +123,77 @@ pub async fn summarise(
         format!("%{escaped}%")
     };
     let scoped = ctx.access == Access::Scoped;
-    let rows = sqlx::query!(
+    // One statement, built from fixed fragments and bound values: the
+    // manager's scope is the Team list's (`directory::push_managed`).
+    let mut sql = sqlx::QueryBuilder::<sqlx::Postgres>::new(
         r#"SELECT e.membership_id,
                   max(coalesce(m.display_name, a.display_name, m.invited_email)) AS name,
                   max(a.email) AS email,
-                  coalesce(bool_or(m.status = 'inactive'), false) AS "inactive!",
-                  count(*) AS "entries!",
-                  sum(extract(epoch FROM e.ended_at - e.started_at))::bigint AS "seconds!"
+                  coalesce(bool_or(m.status = 'inactive'), false) AS inactive,
+                  count(*) AS entries,
+                  sum(extract(epoch FROM e.ended_at - e.started_at))::bigint AS seconds
              FROM time_entries e
              LEFT JOIN memberships m ON m.workspace_id = e.workspace_id AND m.id = e.membership_id
              LEFT JOIN accounts a ON a.id = m.account_id
-            WHERE e.workspace_id = $1
-              AND e.started_at >= $2 AND e.started_at < $3
-              AND e.ended_at IS NOT NULL
-              AND (e.membership_id IS NULL OR m.status = 'active' OR ($4 AND m.status = 'inactive'))
-              AND ($5 = '' OR m.search_text LIKE teamroom_fold($5))
-              AND (NOT $6
-                   OR ($7 AND m.team_manager_id = $9)
-                   OR ($8 AND e.project_id IN (
-                         SELECT p.id FROM projects p
-                           JOIN memberships me ON me.workspace_id = p.workspace_id AND me.id = $9
-                          WHERE p.workspace_id = $1
-                            AND (me.all_projects OR EXISTS (
-                                   SELECT 1 FROM project_members pm
-                                    WHERE pm.workspace_id = $1 AND pm.project_id = p.id
-                                      AND pm.membership_id = $9)))))
-            GROUP BY e.membership_id
-            ORDER BY (e.membership_id IS NULL), lower(max(coalesce(m.display_name, a.display_name))), e.membership_id"#,
-        ctx.workspace_id,
-        from,
-        to,
-        params.inactive,
-        pattern,
-        scoped,
-        ctx.positions.team_manager,
-        ctx.positions.project_manager,
-        ctx.membership_id,
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+            WHERE e.workspace_id = "#,
+    );
+    sql.push_bind(ctx.workspace_id)
+        .push(" AND e.started_at >= ")
+        .push_bind(from)
+        .push(" AND e.started_at < ")
+        .push_bind(to)
+        .push(
+            " AND e.ended_at IS NOT NULL AND (e.membership_id IS NULL OR m.status = 'active' OR (",
+        )
+        .push_bind(params.inactive)
+        .push(" AND m.status = 'inactive'))");
+    if !pattern.is_empty() {
+        sql.push(" AND m.search_text LIKE teamroom_fold(")
+            .push_bind(pattern)
+            .push(")");
+    }
+    if scoped {
+        let scope = super::members::scope_of(ctx);
+        // The people: whom the manager may see at all. Their time: a
+        // Team manager's people and the manager's own in full, a Project
+        // manager's only on their projects.
+        sql.push(" AND ");
+        directory::push_managed(&mut sql, ctx.workspace_id, scope, "e.membership_id");
+        sql.push(" AND (e.membership_id = ")
+            .push_bind(ctx.membership_id);
+        if ctx.positions.team_manager {
+            sql.push(" OR m.team_manager_id = ")
+                .push_bind(ctx.membership_id);
+        }
+        if ctx.positions.project_manager {
+            sql.push(" OR ");
+            directory::push_managed_projects(
+                &mut sql,
+                ctx.workspace_id,
+                ctx.membership_id,
+                "e.project_id",
+            );
+        }
+        sql.push(")");
+    }
+    sql.push(
+        " GROUP BY e.membership_id
+          ORDER BY (e.membership_id IS NULL), lower(max(coalesce(m.display_name, a.display_name))), e.membership_id",
+    );
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        membership_id: Option<i64>,
+        name: Option<String>,
+        email: Option<String>,
+        inactive: bool,
+        entries: i64,
+        seconds: Option<i64>,
+    }
+    let rows = sql
+        .build_query_as::<Row>()
+        .persistent(false)
+        .fetch_all(&mut *conn)
+        .await?;
     let rows: Vec<SummaryRow> = rows
         .into_iter()
         .map(|row| SummaryRow {
@@ -172,7 +205,7 @@ pub async fn summarise(
             email: row.email,
             inactive: row.inactive,
             entries: row.entries,
-            seconds: row.seconds,
+            seconds: row.seconds.unwrap_or_default(),
         })
         .collect();
     let scope_note = scoped.then(|| {

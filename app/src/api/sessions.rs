@@ -83,7 +83,7 @@ pub async fn end_session(session_id: i64) -> Result<(), AppError> {
     .await?;
     tx.commit().await?;
     if ended.token_hash == ctx.session.token_hash {
-        super::set_cookie(session::clear_cookie(ctx.meta.secure))?;
+        super::set_cookie(session::clear_cookie(&state.auth, ctx.meta.secure))?;
     }
     Ok(())
 }

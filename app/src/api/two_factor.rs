@@ -200,7 +200,7 @@ pub async fn verify_two_factor(code: String) -> Result<(), AppError> {
     let state = app_state()?;
     let (meta, headers) = super::request_meta(&state)?;
     let mut conn = state.pool.acquire().await?;
-    let challenge = tf::challenge_of(&mut conn, &headers)
+    let challenge = tf::challenge_of(&mut conn, &headers, &state.auth)
         .await?
         .ok_or_else(|| {
             AppError::field(
@@ -249,7 +249,7 @@ pub async fn verify_two_factor(code: String) -> Result<(), AppError> {
         notices::new_sign_in(&mut tx, challenge.account_id, &meta).await?;
     }
     tx.commit().await?;
-    super::set_cookie(tf::clear_challenge_cookie(meta.secure))?;
+    super::set_cookie(tf::clear_challenge_cookie(&state.auth, meta.secure))?;
     for cookie in started.cookies {
         super::set_cookie(cookie)?;
     }

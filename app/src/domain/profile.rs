@@ -154,6 +154,9 @@ impl WorkingDays {
 
     /// From the ISO numbers (1 = Monday) of the ticked days.
     pub fn from_days(days: &[u8]) -> Result<Self, String> {
+        if days.len() > 7 {
+            return Err("Pick days of the week.".into());
+        }
         let mut bits = 0u8;
         for day in days {
             if !(1..=7).contains(day) {

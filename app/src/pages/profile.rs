@@ -356,7 +356,9 @@ fn PhotoField(profile: ProfileView, reload: Callback<()>) -> impl IntoView {
                 Some(src) => view! { <img class="photo" src=src alt=format!("Photo of {}", profile.name) width="96" height="96" /> }.into_any(),
                 None => view! { <span class="avatar photo" aria-hidden="true">{initials(&profile.name)}</span> }.into_any(),
             }}
-            {profile.account_id.is_some().then(|| view! {
+            // Only the person changes their own photo (it follows their
+            // account into every workspace).
+            {(profile.is_self && profile.account_id.is_some()).then(|| view! {
                 <div class="photo-actions">
                     <label class="button button-small">
                         {if has_photo { "Change photo" } else { "Upload photo" }}

@@ -66,7 +66,7 @@ pub async fn check(
     )
     .fetch_optional(&mut *conn)
     .await?;
-    let device_key = match (&account, session::device_from_headers(headers)) {
+    let device_key = match (&account, session::device_from_headers(headers, &state.auth)) {
         (Some(account), Some(device))
             if session::is_known_device(&mut conn, account.id, &device).await? =>
         {

@@ -178,6 +178,17 @@ pub fn parse_row(row: &RawRow) -> Result<ParsedRow, String> {
         Some(DisplayName::parse(&row.name).map_err(|m| format!("Name: {m}"))?)
     };
     let roles = ImportRoles::parse(&row.role)?;
+    let max = crate::domain::limits::MAX_GROUPS_PER_ROW;
+    // Counted before any is parsed: one cell must not cost more than a row.
+    if row
+        .group
+        .split([';', '|'])
+        .filter(|part| !part.trim().is_empty())
+        .nth(max)
+        .is_some()
+    {
+        return Err(format!("Group: at most {max} groups per person."));
+    }
     let mut groups: Vec<LabelName> = Vec::new();
     for part in row.group.split([';', '|']) {
         if part.trim().is_empty() {

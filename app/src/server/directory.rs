@@ -19,18 +19,129 @@ use crate::{
     error::AppError,
 };
 
-/// Whose rows a caller may see.
+/// Whose rows a caller may see (`api::members::scope_of` makes it from the
+/// guard's answer; `push_managed` says in SQL who `Managed` covers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     Everyone,
-    /// A manager's read-only view: members assigned to them as team manager
-    /// (when `team`), members sharing one of their specific projects (when
-    /// `projects`), and themselves.
+    /// A manager's read-only view (PRODUCT.md section 2: "their team /
+    /// projects"): see `push_managed`.
     Managed {
         membership_id: i64,
         team: bool,
         projects: bool,
     },
+}
+
+/// Whom a manager may see: the one definition, used by the Team list and
+/// its export, a member's card (`api::members::ensure_visible`), the
+/// reports and the REST API. Pushes a condition, true when the membership
+/// in `column` is, in workspace `workspace_id`:
+/// - the manager themselves;
+/// - as Team manager (`team`): a member assigned to them;
+/// - as Project manager (`projects`): a member on one of their projects.
+///   "All projects" counts on both sides, as it does for tracking time: a
+///   member given all projects is on every project, and a manager given all
+///   projects manages every one.
+///
+/// `Scope::Everyone` pushes `TRUE`.
+pub fn push_managed(
+    sql: &mut QueryBuilder<Postgres>,
+    workspace_id: i64,
+    scope: Scope,
+    column: &'static str,
+) {
+    let Scope::Managed {
+        membership_id,
+        team,
+        projects,
+    } = scope
+    else {
+        sql.push("TRUE");
+        return;
+    };
+    sql.push(format_args!("({column} = "))
+        .push_bind(membership_id);
+    if team {
+        sql.push(format_args!(
+            " OR {column} IN (SELECT t.id FROM memberships t WHERE t.workspace_id = "
+        ))
+        .push_bind(workspace_id)
+        .push(" AND t.team_manager_id = ")
+        .push_bind(membership_id)
+        .push(")");
+    }
+    if projects {
+        sql.push(format_args!(
+            " OR {column} IN (SELECT theirs.id FROM memberships theirs
+                 JOIN memberships me ON me.workspace_id = theirs.workspace_id AND me.id = "
+        ))
+        .push_bind(membership_id)
+        .push(" WHERE theirs.workspace_id = ")
+        .push_bind(workspace_id)
+        .push(
+            " AND ((theirs.all_projects AND EXISTS (SELECT 1 FROM projects p
+                                                   WHERE p.workspace_id = me.workspace_id
+                                                     AND (me.all_projects OR EXISTS (
+                                                          SELECT 1 FROM project_members mine
+                                                           WHERE mine.workspace_id = me.workspace_id
+                                                             AND mine.project_id = p.id
+                                                             AND mine.membership_id = me.id))))
+                  OR EXISTS (SELECT 1 FROM project_members pm
+                              WHERE pm.workspace_id = theirs.workspace_id
+                                AND pm.membership_id = theirs.id
+                                AND (me.all_projects OR EXISTS (
+                                     SELECT 1 FROM project_members mine
+                                      WHERE mine.workspace_id = me.workspace_id
+                                        AND mine.project_id = pm.project_id
+                                        AND mine.membership_id = me.id)))))",
+        );
+    }
+    sql.push(")");
+}
+
+/// The projects a manager manages, as a condition on `column` (a project
+/// id): all of the workspace's when they have all projects, else those
+/// given to them. Used by the reports, which count a Project manager only
+/// the time on their projects.
+pub fn push_managed_projects(
+    sql: &mut QueryBuilder<Postgres>,
+    workspace_id: i64,
+    manager_id: i64,
+    column: &'static str,
+) {
+    sql.push(format_args!(
+        "{column} IN (SELECT p.id FROM projects p
+                       JOIN memberships me ON me.workspace_id = p.workspace_id AND me.id = "
+    ))
+    .push_bind(manager_id)
+    .push(" WHERE p.workspace_id = ")
+    .push_bind(workspace_id)
+    .push(
+        " AND (me.all_projects OR EXISTS (SELECT 1 FROM project_members pm
+                                          WHERE pm.workspace_id = p.workspace_id
+                                            AND pm.project_id = p.id
+                                            AND pm.membership_id = me.id)))",
+    );
+}
+
+/// Whether a manager (or anyone, for `Scope::Everyone`) may see a member
+/// of their workspace.
+pub async fn may_see(
+    conn: &mut PgConnection,
+    workspace_id: i64,
+    scope: Scope,
+    membership_id: i64,
+) -> Result<bool, AppError> {
+    let mut sql =
+        QueryBuilder::new("SELECT EXISTS (SELECT 1 FROM memberships m WHERE m.workspace_id = ");
+    sql.push_bind(workspace_id)
+        .push(" AND m.id = ")
+        .push_bind(membership_id)
+        .push(" AND ");
+    push_managed(&mut sql, workspace_id, scope, "m.id");
+    sql.push(")");
+    Ok(sql.build_query_scalar::<bool>().fetch_one(conn).await?)
 }
 
 /// One view of one workspace's member list, with its search words already
@@ -249,32 +360,9 @@ fn push_conditions(sql: &mut QueryBuilder<Postgres>, listing: &Listing<'_>) {
         sql.push(" AND m.search_text LIKE ")
             .push_bind(pattern.clone());
     }
-    if let Scope::Managed {
-        membership_id,
-        team,
-        projects,
-    } = scope
-    {
-        sql.push(" AND (m.id = ").push_bind(membership_id);
-        if team {
-            sql.push(" OR m.team_manager_id = ")
-                .push_bind(membership_id);
-        }
-        if projects {
-            sql.push(
-                " OR m.id IN (SELECT theirs.membership_id
-                                FROM project_members mine
-                                JOIN project_members theirs
-                                  ON theirs.workspace_id = mine.workspace_id
-                                 AND theirs.project_id = mine.project_id
-                               WHERE mine.workspace_id = ",
-            )
-            .push_bind(workspace_id)
-            .push(" AND mine.membership_id = ")
-            .push_bind(membership_id)
-            .push(")");
-        }
-        sql.push(")");
+    if let Scope::Managed { .. } = scope {
+        sql.push(" AND ");
+        push_managed(sql, workspace_id, scope, "m.id");
     }
 }
 

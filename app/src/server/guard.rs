@@ -80,7 +80,8 @@ async fn current_session(state: &AppState) -> Result<(SessionRow, RequestMeta), 
     if let Some(row) = parts.extensions.get::<SessionRow>() {
         return Ok((row.clone(), meta));
     }
-    let token = session::token_from_headers(&parts.headers).ok_or(AppError::Unauthenticated)?;
+    let token = session::token_from_headers(&parts.headers, &state.auth)
+        .ok_or(AppError::Unauthenticated)?;
     let mut conn = state.pool.acquire().await?;
     let row = session::load(&mut conn, &token, &state.auth)
         .await?

@@ -56,16 +56,17 @@ pub fn owner_cookie(value: &str, settings: &AuthSettings, secure: bool) -> Strin
         value,
         CookieDuration::seconds(settings.session_absolute.num_seconds()),
         secure,
+        settings,
     )
 }
 
-pub fn clear_owner_cookie(secure: bool) -> String {
-    session::http_only_cookie(OWNER_COOKIE, "", CookieDuration::ZERO, secure)
+pub fn clear_owner_cookie(settings: &AuthSettings, secure: bool) -> String {
+    session::http_only_cookie(OWNER_COOKIE, "", CookieDuration::ZERO, secure, settings)
 }
 
 /// The parked Owner cookie's value from a request, if any.
-pub fn owner_token_from_headers(headers: &HeaderMap) -> Option<String> {
-    session::cookie_value(headers, OWNER_COOKIE, 64)
+pub fn owner_token_from_headers(headers: &HeaderMap, settings: &AuthSettings) -> Option<String> {
+    session::cookie_value(headers, OWNER_COOKIE, 64, settings)
 }
 
 /// The cookies that put the Owner back in their own session.
@@ -76,23 +77,25 @@ pub fn return_cookies(owner_token: &str, settings: &AuthSettings, secure: bool) 
     };
     vec![
         session::set_cookie(&token, settings, secure),
-        clear_owner_cookie(secure),
+        clear_owner_cookie(settings, secure),
     ]
 }
 
 /// Rewrites a request's cookies so it is served with the Owner's own
 /// session (and without the parked cookie), after their view lapsed.
-pub fn request_as_owner(headers: &mut HeaderMap, owner_token: &str) {
+pub fn request_as_owner(headers: &mut HeaderMap, owner_token: &str, settings: &AuthSettings) {
+    let session_name = session::cookie_name(session::COOKIE_NAME, settings);
+    let owner_name = session::cookie_name(OWNER_COOKIE, settings);
     let mut cookies: Vec<String> = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
-        .filter(|c| c.name() != session::COOKIE_NAME && c.name() != OWNER_COOKIE)
+        .filter(|c| c.name() != session_name && c.name() != owner_name)
         .map(|c| format!("{}={}", c.name(), c.value()))
         .collect();
-    cookies.push(format!("{}={owner_token}", session::COOKIE_NAME));
+    cookies.push(format!("{session_name}={owner_token}"));
     headers.remove(header::COOKIE);
     if let Ok(value) = HeaderValue::from_str(&cookies.join("; ")) {
         headers.insert(header::COOKIE, value);
@@ -575,14 +578,15 @@ mod tests {
                 "teamroom_session=view; teamroom_owner_session=own; teamroom_device=d",
             ),
         );
-        request_as_owner(&mut headers, "own");
+        let settings = AuthSettings::default();
+        request_as_owner(&mut headers, "own", &settings);
         assert_eq!(
-            session::token_from_headers(&headers).as_deref(),
+            session::token_from_headers(&headers, &settings).as_deref(),
             Some("own")
         );
-        assert_eq!(owner_token_from_headers(&headers), None);
+        assert_eq!(owner_token_from_headers(&headers, &settings), None);
         assert_eq!(
-            session::device_from_headers(&headers),
+            session::device_from_headers(&headers, &settings),
             None,
             "short device values are ignored anyway"
         );
@@ -590,5 +594,26 @@ mod tests {
             .get(header::COOKIE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("teamroom_device=d")));
+    }
+
+    #[test]
+    fn over_https_a_lapsed_view_uses_the_host_prefixed_names() {
+        let settings = AuthSettings {
+            secure_cookies: true,
+            ..AuthSettings::default()
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static(
+                "teamroom_session=planted; __Host-teamroom_session=view; __Host-teamroom_owner_session=own",
+            ),
+        );
+        request_as_owner(&mut headers, "own", &settings);
+        assert_eq!(
+            session::token_from_headers(&headers, &settings).as_deref(),
+            Some("own")
+        );
+        assert_eq!(owner_token_from_headers(&headers, &settings), None);
     }
 }

@@ -152,6 +152,32 @@ pub async fn check_rate(
     })
 }
 
+/// Refuses the call unless every one of these (distinct) group ids is a
+/// group of this workspace: checked before invitees are built from them.
+pub async fn require_groups(
+    conn: &mut PgConnection,
+    workspace_id: i64,
+    group_ids: &[i64],
+) -> Result<(), AppError> {
+    if group_ids.is_empty() {
+        return Ok(());
+    }
+    let known: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM groups WHERE workspace_id = $1 AND id = ANY ($2)"#,
+        workspace_id,
+        group_ids
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if known != group_ids.len() as i64 {
+        return Err(AppError::field(
+            "groups",
+            "Some of those groups are not in this workspace.",
+        ));
+    }
+    Ok(())
+}
+
 /// Where a mail-limit refusal is shown: next to the dialog's address box
 /// (a batch), or as the message of a single Send / Resend (the cool-down
 /// then a 429 with `Retry-After`). `Provisioning` is a SCIM reactivation:

@@ -6,6 +6,7 @@ pub mod accounts_tab;
 pub mod api_keys;
 pub mod audit;
 pub mod credentials;
+pub mod csp;
 pub mod csv_import;
 pub mod db;
 pub mod directory;

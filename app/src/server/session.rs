@@ -109,9 +109,31 @@ impl RequestMeta {
     }
 }
 
-/// A cookie's value from a request's `Cookie` headers: the first one of
-/// that name, if it is non-empty and at most `max_len` bytes.
-pub fn cookie_value(headers: &HeaderMap, name: &str, max_len: usize) -> Option<String> {
+/// The name a cookie goes by. When `PUBLIC_URL` is https every cookie is
+/// named `__Host-…`: browsers then accept it only if it is Secure, for
+/// `Path=/` and without `Domain`, so neither a sibling subdomain nor a
+/// plain-http page can plant or overwrite it (session fixation). Over plain
+/// http (local development) browsers refuse such names, so the bare name is
+/// used. Reading follows the same rule: with the prefix on, a bare-named
+/// cookie is ignored.
+pub fn cookie_name(base: &str, settings: &AuthSettings) -> String {
+    if settings.secure_cookies {
+        format!("__Host-{base}")
+    } else {
+        base.to_owned()
+    }
+}
+
+/// A cookie's value from a request's `Cookie` headers: the first one named
+/// `cookie_name(base)`, if it is non-empty and at most `max_len` bytes.
+/// Every cookie the server reads is read here.
+pub fn cookie_value(
+    headers: &HeaderMap,
+    base: &str,
+    max_len: usize,
+    settings: &AuthSettings,
+) -> Option<String> {
+    let name = cookie_name(base, settings);
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -124,21 +146,41 @@ pub fn cookie_value(headers: &HeaderMap, name: &str, max_len: usize) -> Option<S
 }
 
 /// The session cookie's value from a request, if any.
-pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
-    cookie_value(headers, COOKIE_NAME, 64)
+pub fn token_from_headers(headers: &HeaderMap, settings: &AuthSettings) -> Option<String> {
+    cookie_value(headers, COOKIE_NAME, 64, settings)
 }
 
-/// The one shape of every cookie the server sets: site-wide, HttpOnly,
-/// SameSite=Lax, Secure behind https; `max_age` zero clears it.
-pub fn http_only_cookie(name: &str, value: &str, max_age: CookieDuration, secure: bool) -> String {
-    Cookie::build((name.to_owned(), value.to_owned()))
+/// The one shape of every cookie the server sets: named by `cookie_name`,
+/// site-wide (`Path=/`, no `Domain`), HttpOnly, Secure behind https (always
+/// when `PUBLIC_URL` is https, as `__Host-` requires); `max_age` zero
+/// clears it.
+pub fn build_cookie(
+    base: &str,
+    value: &str,
+    max_age: CookieDuration,
+    same_site: SameSite,
+    secure: bool,
+    settings: &AuthSettings,
+) -> String {
+    Cookie::build((cookie_name(base, settings), value.to_owned()))
         .path("/")
         .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(secure)
+        .same_site(same_site)
+        .secure(secure || settings.secure_cookies)
         .max_age(max_age)
         .build()
         .to_string()
+}
+
+/// `build_cookie` with SameSite=Lax, the shape of the session cookies.
+pub fn http_only_cookie(
+    base: &str,
+    value: &str,
+    max_age: CookieDuration,
+    secure: bool,
+    settings: &AuthSettings,
+) -> String {
+    build_cookie(base, value, max_age, SameSite::Lax, secure, settings)
 }
 
 pub fn set_cookie(token: &SessionToken, settings: &AuthSettings, secure: bool) -> String {
@@ -147,11 +189,12 @@ pub fn set_cookie(token: &SessionToken, settings: &AuthSettings, secure: bool) -
         &token.value,
         CookieDuration::seconds(settings.session_absolute.num_seconds()),
         secure,
+        settings,
     )
 }
 
-pub fn clear_cookie(secure: bool) -> String {
-    http_only_cookie(COOKIE_NAME, "", CookieDuration::ZERO, secure)
+pub fn clear_cookie(settings: &AuthSettings, secure: bool) -> String {
+    http_only_cookie(COOKIE_NAME, "", CookieDuration::ZERO, secure, settings)
 }
 
 pub async fn create(
@@ -267,12 +310,18 @@ pub async fn purge_expired(
 pub const DEVICE_COOKIE: &str = "teamroom_device";
 
 /// The device cookie's value from a request, if it has a plausible one.
-pub fn device_from_headers(headers: &HeaderMap) -> Option<String> {
-    cookie_value(headers, DEVICE_COOKIE, 43).filter(|value| value.len() == 43)
+pub fn device_from_headers(headers: &HeaderMap, settings: &AuthSettings) -> Option<String> {
+    cookie_value(headers, DEVICE_COOKIE, 43, settings).filter(|value| value.len() == 43)
 }
 
-fn device_cookie(value: &str, secure: bool) -> String {
-    http_only_cookie(DEVICE_COOKIE, value, CookieDuration::days(400), secure)
+fn device_cookie(value: &str, secure: bool, settings: &AuthSettings) -> String {
+    http_only_cookie(
+        DEVICE_COOKIE,
+        value,
+        CookieDuration::days(400),
+        secure,
+        settings,
+    )
 }
 
 /// Whether this browser has signed in to the account before.
@@ -310,7 +359,7 @@ pub async fn start(
     meta: &RequestMeta,
     headers: &HeaderMap,
 ) -> Result<Started, AppError> {
-    if let Some(old) = token_from_headers(headers) {
+    if let Some(old) = token_from_headers(headers, settings) {
         delete(conn, &hash_token(&old)).await?;
     }
     sqlx::query!(
@@ -320,7 +369,8 @@ pub async fn start(
     .execute(&mut *conn)
     .await?;
     let token = create(conn, account_id, workspace_id, settings, meta).await?;
-    let device = device_from_headers(headers).unwrap_or_else(|| SessionToken::generate().value);
+    let device =
+        device_from_headers(headers, settings).unwrap_or_else(|| SessionToken::generate().value);
     let had_devices: bool = sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM known_devices WHERE account_id = $1) AS "any!""#,
         account_id
@@ -357,7 +407,7 @@ pub async fn start(
     Ok(Started {
         cookies: vec![
             set_cookie(&token, settings, meta.secure),
-            device_cookie(&device, meta.secure),
+            device_cookie(&device, meta.secure, settings),
         ],
         new_device: inserted && had_devices,
     })

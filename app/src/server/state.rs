@@ -48,6 +48,13 @@ pub struct AuthSettings {
     /// REST API requests one key may make per minute
     /// (`API_REQUESTS_PER_KEY_PER_MINUTE`).
     pub api_requests_per_key_minute: i32,
+    /// How long one chunk of a CSV export may wait for the client to read
+    /// (`EXPORT_SEND_TIMEOUT_SECONDS`): a reader that stalls longer is
+    /// dropped, and its database connection goes back to the pool.
+    pub export_send_timeout: std::time::Duration,
+    /// CSV exports running at once (`MAX_CONCURRENT_EXPORTS`); each holds a
+    /// database connection while it streams, so more are refused.
+    pub max_concurrent_exports: usize,
 }
 
 impl Default for AuthSettings {
@@ -69,6 +76,8 @@ impl Default for AuthSettings {
             unconfirmed_account_ttl: chrono::Duration::hours(72),
             impersonation_minutes: 30,
             api_requests_per_key_minute: 600,
+            export_send_timeout: std::time::Duration::from_secs(30),
+            max_concurrent_exports: 4,
         }
     }
 }
@@ -88,13 +97,25 @@ pub struct AppState {
     /// Bounds how many may wait for a slot: past it the answer is a quick
     /// 429, not an ever longer queue.
     pub hashing_queue: Arc<Semaphore>,
+    /// Bounds how many uploaded photos are decoded at once: each may take
+    /// tens of megabytes and a core for a second.
+    pub photo_slots: Arc<Semaphore>,
+    /// Bounds how many CSV exports stream at once (see
+    /// `AuthSettings::max_concurrent_exports`).
+    pub export_slots: Arc<Semaphore>,
 }
+
+/// Photos decoded at once, whatever the number of cores.
+pub const PHOTO_DECODES_AT_ONCE: usize = 2;
 
 impl AppState {
     pub fn new(pool: PgPool, auth: AuthSettings) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let exports = auth.max_concurrent_exports.max(1);
         Self {
             pool,
+            photo_slots: Arc::new(Semaphore::new(PHOTO_DECODES_AT_ONCE)),
+            export_slots: Arc::new(Semaphore::new(exports)),
             auth: Arc::new(auth),
             // One core stays free for everyone already signed in: a sign-in
             // storm slows sign-ins, not the people working.

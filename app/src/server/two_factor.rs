@@ -1,7 +1,7 @@
 //! Two-factor authentication: TOTP keys (RFC 6238, via `totp-rs`), recovery
 //! codes, and the half-signed-in challenge between password and code.
 
-use cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use cookie::{time::Duration as CookieDuration, SameSite};
 use http::HeaderMap;
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
@@ -247,6 +247,7 @@ pub async fn open_challenge(
     account_id: i64,
     workspace_id: Option<i64>,
     meta: &RequestMeta,
+    settings: &AuthSettings,
 ) -> Result<String, AppError> {
     let token = SessionToken::generate();
     sqlx::query!(
@@ -259,26 +260,26 @@ pub async fn open_challenge(
     )
     .execute(conn)
     .await?;
-    Ok(Cookie::build((CHALLENGE_COOKIE, token.value))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(meta.secure)
-        .max_age(CookieDuration::minutes(CHALLENGE_MINUTES))
-        .build()
-        .to_string())
+    Ok(session::build_cookie(
+        CHALLENGE_COOKIE,
+        &token.value,
+        CookieDuration::minutes(CHALLENGE_MINUTES),
+        SameSite::Strict,
+        meta.secure,
+        settings,
+    ))
 }
 
 /// The cookie that ends the half-signed-in state in the browser.
-pub fn clear_challenge_cookie(secure: bool) -> String {
-    Cookie::build((CHALLENGE_COOKIE, ""))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(secure)
-        .max_age(CookieDuration::ZERO)
-        .build()
-        .to_string()
+pub fn clear_challenge_cookie(settings: &AuthSettings, secure: bool) -> String {
+    session::build_cookie(
+        CHALLENGE_COOKIE,
+        "",
+        CookieDuration::ZERO,
+        SameSite::Strict,
+        secure,
+        settings,
+    )
 }
 
 /// A live challenge: who proved their password, and where they were going.
@@ -293,8 +294,9 @@ pub struct Challenge {
 pub async fn challenge_of(
     conn: &mut PgConnection,
     headers: &HeaderMap,
+    settings: &AuthSettings,
 ) -> Result<Option<Challenge>, AppError> {
-    let Some(value) = session::cookie_value(headers, CHALLENGE_COOKIE, 43) else {
+    let Some(value) = session::cookie_value(headers, CHALLENGE_COOKIE, 43, settings) else {
         return Ok(None);
     };
     Ok(sqlx::query_as!(
@@ -345,7 +347,7 @@ pub async fn after_password(
     if is_enabled(conn, account_id).await? {
         // A browser with a session of another account keeps it until the
         // code is right; nothing is signed in yet.
-        let cookie = open_challenge(conn, account_id, workspace_id, meta).await?;
+        let cookie = open_challenge(conn, account_id, workspace_id, meta, settings).await?;
         return Ok(SignInStep::NeedsCode { cookie });
     }
     let started = session::start(conn, account_id, workspace_id, settings, meta, headers).await?;

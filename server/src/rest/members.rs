@@ -617,7 +617,8 @@ pub async fn profile(
 /// Changes a profile through the profile editor's rules and validation, in
 /// one transaction with its audit row: 400 with each field's message when
 /// a value is not valid (nothing changes), 409 when a rule refuses it
-/// (another member's name, or billing and team manager without the role).
+/// (another member's name), 403 for billing or the team manager without
+/// the role.
 #[utoipa::path(patch, path = "/api/v1/members/{id}/profile", tag = "members",
     params(("id" = i64, Path, description = "Membership id")),
     request_body = ProfilePatch,

@@ -212,7 +212,9 @@ async fn repeated_failures_make_the_account_wait(pool: PgPool) {
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn bad_sign_up_input_gets_field_messages_and_writes_nothing(pool: PgPool) {
     let app = spawn(pool).await;
-    let huge_name = "n".repeat(64 * 1024);
+    // Within the 64 KB body limit (past it the answer is a 413), so the
+    // name's own check answers.
+    let huge_name = "n".repeat(32 * 1024);
     let cases: &[(&str, &str, &str, &str)] = &[
         ("not-an-email", "Ada", GOOD_PASSWORD, "email"),
         ("ada@example.com", "Ada", "short", "password"),

@@ -39,15 +39,26 @@ pub fn settings() -> AuthSettings {
 }
 
 pub async fn spawn_with(pool: PgPool, auth: AuthSettings) -> TestApp {
+    spawn_site(pool, auth, leptos_options()).await
+}
+
+/// The router over a site of the test's own (`/pkg` files, hashing on).
+pub async fn spawn_site(
+    pool: PgPool,
+    auth: AuthSettings,
+    options: leptos::prelude::LeptosOptions,
+) -> TestApp {
     let config = Config {
         database_url: String::new(),
         max_connections: 5,
         public_origin: auth.public_origin.clone(),
         auth: auth.clone(),
         mailer: Default::default(),
+        statement_timeout: server::config::DEFAULT_STATEMENT_TIMEOUT,
+        idle_in_transaction_timeout: server::config::DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT,
     };
     let state = AppState::new(pool.clone(), auth);
-    let app = router(state, leptos_options(), &config);
+    let app = router(state, options, &config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind a free port");

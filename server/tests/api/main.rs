@@ -13,6 +13,8 @@ mod citus;
 mod directory;
 mod email_change;
 mod guard;
+mod hardening;
+mod headers;
 mod helpers;
 mod impersonation;
 mod invitations;

@@ -1113,7 +1113,7 @@ async fn profiles_through_the_profile_editors_rules(pool: PgPool) {
         json!({"team_manager_id": w.olive_membership}),
     ] {
         let refused = w.mia_key.send(Method::PATCH, &path, Some(body)).await;
-        assert_problem(&refused, 409, "billing without the role");
+        assert_problem(&refused, 403, "billing without the role");
     }
     assert_eq!(stored_profile(&w.app, mia).await, before);
     assert_eq!(audit_count(&w.app, "member.profile_changed", mia).await, 2);

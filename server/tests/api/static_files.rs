@@ -1,11 +1,9 @@
 //! `/pkg`: what a returning browser keeps, and what a phone downloads.
 
-use app::server::AppState;
 use leptos::prelude::LeptosOptions;
-use server::{router, Config};
 use sqlx::PgPool;
 
-use crate::helpers::settings;
+use crate::helpers::{settings, spawn_site};
 
 static NEXT_SITE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
@@ -43,28 +41,7 @@ impl Drop for SiteDir {
 }
 
 async fn serve(pool: PgPool, options: LeptosOptions) -> String {
-    let auth = settings();
-    let config = Config {
-        database_url: String::new(),
-        max_connections: 5,
-        public_origin: auth.public_origin.clone(),
-        auth: auth.clone(),
-        mailer: Default::default(),
-    };
-    let app = router(AppState::new(pool, auth), options, &config);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a free port");
-    let address = listener.local_addr().expect("local address");
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-        .expect("test server");
-    });
-    format!("http://{address}")
+    spawn_site(pool, settings(), options).await.base
 }
 
 fn plain_client() -> reqwest::Client {

@@ -1,0 +1,685 @@
+//! Issue 18, items 1-3, as an attacker would try them: oversized and
+//! foreign id lists, big bodies, someone else's photo, decoding storms,
+//! exports that are never read, and queries that never end.
+
+use std::{
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
+
+use app::{
+    api::import::{ImportPreview, RowOutcome},
+    domain::limits::MAX_GROUPS_PER_INVITE,
+    error::AppError,
+    server::AuthSettings,
+};
+use sqlx::{
+    postgres::{PgConnectOptions, PgPoolOptions},
+    PgPool,
+};
+
+use crate::{
+    helpers::{error_of, settings, spawn_with, TestApp},
+    lifecycle::{member, other_workspace, owner_app},
+};
+
+async fn new_group(pool: &PgPool, workspace_id: i64, name: &str) -> i64 {
+    sqlx::query_scalar("INSERT INTO groups (workspace_id, name) VALUES ($1, $2) RETURNING id")
+        .bind(workspace_id)
+        .bind(name)
+        .fetch_one(pool)
+        .await
+        .expect("group")
+}
+
+/// The invite dialog's call, with `group_ids` as the page encodes a list.
+async fn invite_with_groups(
+    app: &TestApp,
+    addresses: &str,
+    group_ids: &[i64],
+) -> reqwest::Response {
+    let mut form: Vec<(String, String)> = vec![
+        ("addresses".into(), addresses.into()),
+        ("send_email".into(), "true".into()),
+        ("all_projects".into(), "true".into()),
+    ];
+    for (index, id) in group_ids.iter().enumerate() {
+        form.push((format!("group_ids[{index}]"), id.to_string()));
+    }
+    app.client
+        .post(format!("{}/api/invite_members", app.base))
+        .header("accept", "application/json")
+        .form(&form)
+        .send()
+        .await
+        .expect("invite")
+}
+
+/// Memberships, group memberships and queued mail: what an invitation
+/// would have written.
+async fn footprint(app: &TestApp) -> (i64, i64, i64) {
+    (
+        app.count("SELECT count(*) FROM memberships").await,
+        app.count("SELECT count(*) FROM group_members").await,
+        app.count("SELECT count(*) FROM outbox").await,
+    )
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn invite_group_lists_are_bounded_deduplicated_and_of_this_workspace(pool: PgPool) {
+    let (app, workspace_id, _) = owner_app(pool).await;
+    // Any Owner may switch to a paid plan and get the 500-address batch.
+    sqlx::query("UPDATE workspaces SET plan = 'pro', seats = 10000 WHERE id = $1")
+        .bind(workspace_id)
+        .execute(&app.pool)
+        .await
+        .expect("plan");
+    let sales = new_group(&app.pool, workspace_id, "Sales").await;
+    let before = footprint(&app).await;
+
+    // The attack: 500 addresses times a long list of groups.
+    let addresses: String = (0..500).map(|i| format!("p{i}@x.io\n")).collect();
+    let many = vec![sales; MAX_GROUPS_PER_INVITE + 1];
+    let refused = invite_with_groups(&app, &addresses, &many).await;
+    assert_eq!(refused.status(), 400);
+    let message = error_of(refused)
+        .await
+        .field_message("groups")
+        .expect("a message on the groups field");
+    assert!(message.contains("at most 100 groups"), "{message}");
+    assert_eq!(footprint(&app).await, before, "nothing was written");
+
+    // Another workspace's group: refused, nothing written.
+    let (_other, other_workspace_id, _) = other_workspace(&app).await;
+    let foreign = new_group(&app.pool, other_workspace_id, "Theirs").await;
+    let before = footprint(&app).await;
+    let refused = invite_with_groups(&app, &addresses, &[sales, foreign]).await;
+    assert_eq!(refused.status(), 400);
+    let message = error_of(refused)
+        .await
+        .field_message("groups")
+        .expect("a message on the groups field");
+    assert!(message.contains("not in this workspace"), "{message}");
+    assert_eq!(footprint(&app).await, before, "nothing was written");
+
+    // Repeats of the workspace's own group are one group.
+    let ok = invite_with_groups(&app, "a@x.io b@x.io", &[sales, sales, sales]).await;
+    assert!(ok.status().is_success(), "{}", ok.status());
+    assert_eq!(
+        app.count("SELECT count(*) FROM group_members").await,
+        2,
+        "each invitee is in Sales once"
+    );
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn limited_members_and_member_projects_take_bounded_lists(pool: PgPool) {
+    let (app, workspace_id, owner_membership) = owner_app(pool).await;
+    let sales = new_group(&app.pool, workspace_id, "Sales").await;
+    let mut form: Vec<(String, String)> = vec![("name".into(), "Kim Kiosk".into())];
+    for index in 0..=MAX_GROUPS_PER_INVITE {
+        form.push((format!("group_ids[{index}]"), sales.to_string()));
+    }
+    let refused = app
+        .client
+        .post(format!("{}/api/add_limited_member", app.base))
+        .header("accept", "application/json")
+        .form(&form)
+        .send()
+        .await
+        .expect("add limited");
+    assert!(error_of(refused).await.field_message("groups").is_some());
+    assert_eq!(app.count("SELECT count(*) FROM memberships").await, 1);
+
+    let projects: Vec<i64> = vec![1; app::domain::limits::MAX_PROJECTS_PER_MEMBER + 1];
+    let refused = app
+        .client
+        .post(format!("{}/api/set_member_projects", app.base))
+        .header("accept", "application/json")
+        .form(
+            &std::iter::once(("membership_id".to_owned(), owner_membership.to_string()))
+                .chain(std::iter::once((
+                    "all_projects".to_owned(),
+                    "false".to_owned(),
+                )))
+                .chain(
+                    projects
+                        .iter()
+                        .enumerate()
+                        .map(|(i, p)| (format!("project_ids[{i}]"), p.to_string())),
+                )
+                .collect::<Vec<_>>(),
+        )
+        .send()
+        .await
+        .expect("set projects");
+    assert!(error_of(refused).await.field_message("projects").is_some());
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn big_bodies_are_refused_with_413_except_where_files_come_in(pool: PgPool) {
+    let (app, _, _) = owner_app(pool).await;
+    // 1 MB to an ordinary server function, with a length...
+    let name = "x".repeat(1024 * 1024);
+    let refused = app.call("create_group", &[("name", &name)]).await;
+    assert_eq!(refused.status(), 413);
+    let message = error_of(refused)
+        .await
+        .field_message("request")
+        .expect("a readable message");
+    assert!(message.contains("at most 64 KB"), "{message}");
+    // ...and without one (chunked): read only up to the limit.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..64)
+        .map(|_| {
+            Ok(b"name="
+                .iter()
+                .copied()
+                .chain(vec![b'x'; 16 * 1024])
+                .collect())
+        })
+        .collect();
+    let refused = app
+        .client
+        .post(format!("{}/api/create_group", app.base))
+        .header("accept", "application/json")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await
+        .expect("chunked request");
+    assert_eq!(refused.status(), 413);
+    assert_eq!(app.count("SELECT count(*) FROM groups").await, 0);
+    // A small one still works.
+    let ok = app.call("create_group", &[("name", "Sales")]).await;
+    assert!(ok.status().is_success(), "{}", ok.status());
+
+    // A 4 MB CSV file goes through preview and import.
+    sqlx::query("UPDATE workspaces SET plan = 'pro', seats = 100")
+        .execute(&app.pool)
+        .await
+        .expect("plan");
+    let padding = "p".repeat(400);
+    let mut file = "email,name\nann@x.io,Ann Able\nbob@x.io,Bob Baker\n".to_owned();
+    for i in 0..9_000 {
+        // Names this long are refused row by row, not as a file.
+        file.push_str(&format!("pad{i}@x.io,{padding}\n"));
+    }
+    assert!(file.len() > 3_600_000, "{}", file.len());
+    let preview = app
+        .client
+        .post(format!("{}/api/preview_import", app.base))
+        .header("accept", "application/json")
+        .json(&serde_json::json!({ "file_text": file }))
+        .send()
+        .await
+        .expect("preview");
+    assert_eq!(preview.status(), 200, "{:?}", error_of(preview).await);
+    let preview: ImportPreview = preview.json().await.expect("preview body");
+    assert_eq!(preview.rows.len(), 9_002);
+    assert_eq!(preview.rows[0].outcome, RowOutcome::WillInvite);
+    assert!(matches!(preview.rows[2].outcome, RowOutcome::Invalid(_)));
+    // One import chunk of 500 rows is far over 64 KB, and is accepted.
+    let rows: Vec<_> = preview
+        .rows
+        .iter()
+        .take(500)
+        .map(|r| r.row.clone())
+        .collect();
+    let imported = app
+        .client
+        .post(format!("{}/api/import_members", app.base))
+        .header("accept", "application/json")
+        .json(&serde_json::json!({ "rows": rows, "send_email": false }))
+        .send()
+        .await
+        .expect("import");
+    assert_eq!(imported.status(), 200);
+    let outcomes: Vec<RowOutcome> = imported.json().await.expect("outcomes");
+    assert_eq!(outcomes[0], RowOutcome::Invited { emailed: false });
+    assert_eq!(
+        app.count("SELECT count(*) FROM memberships WHERE status = 'pending'")
+            .await,
+        2
+    );
+}
+
+fn png_of(width: u32, height: u32) -> Vec<u8> {
+    let image = image::GrayImage::from_pixel(width, height, image::Luma([120]));
+    let mut bytes = Vec::new();
+    image
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .expect("encode png");
+    bytes
+}
+
+async fn photo(
+    app: &TestApp,
+    who: &reqwest::Client,
+    method: reqwest::Method,
+    member: Option<i64>,
+    body: Vec<u8>,
+) -> reqwest::Response {
+    let url = match member {
+        Some(id) => format!("{}/api/photo?member={id}", app.base),
+        None => format!("{}/api/photo", app.base),
+    };
+    who.request(method, url)
+        .header("content-type", "image/png")
+        .body(body)
+        .send()
+        .await
+        .expect("photo request")
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn only_the_person_changes_the_photo_of_their_account(pool: PgPool) {
+    let (app, workspace_id, _) = owner_app(pool).await;
+    // Max has his own workspace too: his photo shows there as well.
+    let max = member(&app, workspace_id, "max@example.com", "Max Member").await;
+    let photos = "SELECT count(*) FROM account_photos";
+
+    let by_owner = photo(
+        &app,
+        &app.client,
+        reqwest::Method::POST,
+        Some(max.membership_id),
+        png_of(64, 64),
+    )
+    .await;
+    assert_eq!(by_owner.status(), 403);
+    assert_eq!(error_of(by_owner).await, AppError::Forbidden);
+    assert_eq!(app.count(photos).await, 0);
+
+    let own = photo(
+        &app,
+        &max.browser,
+        reqwest::Method::POST,
+        None,
+        png_of(64, 64),
+    )
+    .await;
+    assert!(own.status().is_success(), "{}", own.status());
+    let removed_by_owner = photo(
+        &app,
+        &app.client,
+        reqwest::Method::DELETE,
+        Some(max.membership_id),
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(removed_by_owner.status(), 403);
+    assert_eq!(app.count(photos).await, 1, "Max's photo is still there");
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_events WHERE action LIKE 'member.photo%'")
+            .await,
+        1,
+        "only Max's own change is recorded"
+    );
+
+    // Tighter pixel limits: a tiny file claiming 5,000 pixels a side.
+    let wide = photo(
+        &app,
+        &max.browser,
+        reqwest::Method::POST,
+        None,
+        png_of(5_000, 1),
+    )
+    .await;
+    let message = error_of(wide)
+        .await
+        .field_message("photo")
+        .expect("photo message");
+    assert!(message.contains("4,000 pixels"), "{message}");
+}
+
+#[tokio::test]
+async fn photo_decodes_run_at_most_two_at_once() {
+    use server::photos::{with_slot, Busy};
+    let slots = Arc::new(tokio::sync::Semaphore::new(
+        app::server::state::PHOTO_DECODES_AT_ONCE,
+    ));
+    let running = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let uploads: Vec<_> = (0..8)
+        .map(|_| {
+            let (slots, running, most) = (slots.clone(), running.clone(), most.clone());
+            tokio::spawn(async move {
+                with_slot(&slots, Duration::from_secs(10), move || {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(100));
+                    running.fetch_sub(1, Ordering::SeqCst);
+                })
+                .await
+            })
+        })
+        .collect();
+    for upload in uploads {
+        assert_eq!(upload.await.expect("task"), Ok(()));
+    }
+    assert_eq!(
+        most.load(Ordering::SeqCst),
+        2,
+        "never more than two at once"
+    );
+
+    // Both slots busy for longer than the wait: "try again", not a queue.
+    let _a = slots.clone().acquire_owned().await.expect("slot");
+    let _b = slots.clone().acquire_owned().await.expect("slot");
+    let started = Instant::now();
+    let refused = with_slot(&slots, Duration::from_millis(200), || ()).await;
+    assert_eq!(refused, Err(Busy));
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+/// `rows` audit events of about 1 KB each in the workspace: a CSV of
+/// `rows` KB.
+async fn seed_audit(pool: &PgPool, workspace_id: i64, rows: i64) {
+    sqlx::query(
+        "INSERT INTO audit_events (workspace_id, action, ip, user_agent)
+         SELECT $1, 'group.created', '127.0.0.1', repeat(md5(n::text), 32)
+           FROM generate_series(1, $2) AS n",
+    )
+    .bind(workspace_id)
+    .bind(rows)
+    .execute(pool)
+    .await
+    .expect("audit rows");
+}
+
+/// An app on a pool of `connections` with a 1-second export send timeout
+/// and at most `exports` exports at once; the Owner signed in.
+async fn export_app(
+    pool_options: PgPoolOptions,
+    connect: PgConnectOptions,
+    connections: u32,
+    exports: usize,
+) -> (TestApp, i64) {
+    let pool = pool_options
+        .max_connections(connections)
+        .acquire_timeout(Duration::from_secs(3))
+        .connect_with(connect)
+        .await
+        .expect("pool");
+    let auth = AuthSettings {
+        export_send_timeout: Duration::from_secs(1),
+        max_concurrent_exports: exports,
+        ..settings()
+    };
+    let app = spawn_with(pool, auth).await;
+    app.sign_up(
+        "olive@example.com",
+        "Olive Owner",
+        crate::helpers::GOOD_PASSWORD,
+    )
+    .await;
+    let workspace_id: i64 = sqlx::query_scalar("SELECT id FROM workspaces")
+        .fetch_one(&app.pool)
+        .await
+        .expect("workspace");
+    (app, workspace_id)
+}
+
+/// Starts an export and reads only its headers: a client that stalls.
+async fn stalled_export(app: &TestApp) -> reqwest::Response {
+    let response = app
+        .client
+        .get(format!("{}/api/audit.csv", app.base))
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(response.status(), 200);
+    response
+}
+
+fn connections_in_use(pool: &PgPool) -> usize {
+    pool.size() as usize - pool.num_idle()
+}
+
+/// Waits up to `within` for the pool to have no connection checked out.
+async fn pool_drains(pool: &PgPool, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if connections_in_use(pool) == 0 {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_stalled_export_reader_is_dropped_and_its_connection_returned(
+    pool_options: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    // Two connections: the attack needs only two stalled readers.
+    let (app, workspace_id) = export_app(pool_options, connect, 2, 4).await;
+    seed_audit(&app.pool, workspace_id, 30_000).await;
+
+    let stalled = [stalled_export(&app).await, stalled_export(&app).await];
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        connections_in_use(&app.pool) >= 1,
+        "the exports hold connections while they stream"
+    );
+    // Past the send timeout both are dropped and their connections return.
+    assert!(
+        pool_drains(&app.pool, Duration::from_secs(6)).await,
+        "{} connections still held",
+        connections_in_use(&app.pool)
+    );
+    // Everyone else is served again.
+    let groups = app.call("list_groups", &[]).await;
+    assert_eq!(groups.status(), 200);
+
+    // A reader that keeps reading gets the whole file; the stalled one,
+    // read late, fails instead of looking whole.
+    let full = app
+        .client
+        .get(format!("{}/api/audit.csv", app.base))
+        .send()
+        .await
+        .expect("export")
+        .bytes()
+        .await
+        .expect("whole file");
+    assert!(full.len() > 30_000_000, "{}", full.len());
+    for response in stalled {
+        assert!(
+            response.bytes().await.is_err(),
+            "a stalled download ends in an error, not a shorter file"
+        );
+    }
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn exports_past_the_cap_are_told_to_try_again(
+    pool_options: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let (app, workspace_id) = export_app(pool_options, connect, 5, 2).await;
+    seed_audit(&app.pool, workspace_id, 30_000).await;
+
+    let _first = stalled_export(&app).await;
+    let _second = stalled_export(&app).await;
+    for path in [
+        "audit.csv",
+        "members.csv",
+        "summary.csv?from=2026-01-01&to=2026-01-31",
+    ] {
+        let refused = app
+            .client
+            .get(format!("{}/api/{path}", app.base))
+            .send()
+            .await
+            .expect("export");
+        assert_eq!(refused.status(), 503, "{path}");
+        assert_eq!(refused.headers()["retry-after"], "30");
+        let message = error_of(refused).await.to_string();
+        assert!(message.contains("Too many exports"), "{message}");
+    }
+    // Other work goes on meanwhile.
+    assert_eq!(app.call("list_groups", &[]).await.status(), 200);
+    // Once the stalled ones are dropped, exports start again.
+    assert!(pool_drains(&app.pool, Duration::from_secs(6)).await);
+    let again = app
+        .client
+        .get(format!("{}/api/members.csv", app.base))
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(again.status(), 200);
+    assert!(again
+        .text()
+        .await
+        .expect("file")
+        .contains("olive@example.com"));
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn app_connections_carry_statement_and_idle_transaction_timeouts(
+    pool_options: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let mut config = server::Config {
+        database_url: String::new(),
+        max_connections: 2,
+        public_origin: settings().public_origin,
+        auth: settings(),
+        mailer: Default::default(),
+        statement_timeout: server::config::DEFAULT_STATEMENT_TIMEOUT,
+        idle_in_transaction_timeout: server::config::DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT,
+    };
+    let defaults = pool_options
+        .clone()
+        .connect_with(server::session_options(connect.clone(), &config))
+        .await
+        .expect("pool");
+    let shown: String = sqlx::query_scalar("SHOW statement_timeout")
+        .fetch_one(&defaults)
+        .await
+        .expect("show");
+    assert_eq!(shown, "30s");
+    let shown: String = sqlx::query_scalar("SHOW idle_in_transaction_session_timeout")
+        .fetch_one(&defaults)
+        .await
+        .expect("show");
+    assert_eq!(shown, "1min");
+    defaults.close().await;
+
+    config.statement_timeout = Duration::from_secs(1);
+    config.idle_in_transaction_timeout = Duration::from_secs(1);
+    let pool = pool_options
+        .connect_with(server::session_options(connect, &config))
+        .await
+        .expect("pool");
+    // A query that would run for ten seconds is cancelled after one.
+    let started = Instant::now();
+    let error = sqlx::query("SELECT pg_sleep(10)")
+        .execute(&pool)
+        .await
+        .expect_err("cancelled");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let code = error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .map(|c| c.into_owned());
+    assert_eq!(code.as_deref(), Some("57014"), "query_canceled: {error}");
+    // A transaction left open and idle is ended by the server.
+    let mut tx = pool.begin().await.expect("begin");
+    sqlx::query("SELECT 1")
+        .execute(&mut *tx)
+        .await
+        .expect("first");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(
+        sqlx::query("SELECT 1").execute(&mut *tx).await.is_err(),
+        "the idle transaction was ended"
+    );
+    drop(tx);
+    // The app keeps serving on that pool.
+    let app = spawn_with(pool, settings()).await;
+    let response = app
+        .sign_up(
+            "olive@example.com",
+            "Olive Owner",
+            crate::helpers::GOOD_PASSWORD,
+        )
+        .await;
+    assert!(response.status().is_success() || response.status().is_redirection());
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_csv_import_cannot_name_unbounded_groups(pool: PgPool) {
+    let (app, _, _) = owner_app(pool).await;
+    sqlx::query("UPDATE workspaces SET plan = 'pro', seats = 1000")
+        .execute(&app.pool)
+        .await
+        .expect("plan");
+    let post = |endpoint: &'static str, body: serde_json::Value| {
+        let app = &app;
+        async move {
+            app.client
+                .post(format!("{}/api/{endpoint}", app.base))
+                .header("accept", "application/json")
+                .json(&body)
+                .send()
+                .await
+                .expect("request")
+        }
+    };
+    // One cell with 21 groups: that row is refused, the others go on.
+    let crowded: Vec<String> = (0..21).map(|i| format!("G{i}")).collect();
+    let file = format!(
+        "email,name,group\nann@x.io,Ann,Sales\nbob@x.io,Bob,\"{}\"\n",
+        crowded.join("; ")
+    );
+    let preview: ImportPreview = post("preview_import", serde_json::json!({ "file_text": file }))
+        .await
+        .json()
+        .await
+        .expect("preview");
+    assert_eq!(preview.rows[0].outcome, RowOutcome::WillInvite);
+    assert!(
+        matches!(&preview.rows[1].outcome, RowOutcome::Invalid(m) if m.contains("at most 20 groups")),
+        "{:?}",
+        preview.rows[1].outcome
+    );
+
+    // 201 different groups in one file (or one chunk): refused before any
+    // group is created.
+    let mut file = "email,group\n".to_owned();
+    for i in 0..201 {
+        file.push_str(&format!("p{i}@x.io,Team {i}\n"));
+    }
+    let refused = post("preview_import", serde_json::json!({ "file_text": file })).await;
+    let message = error_of(refused)
+        .await
+        .field_message("file")
+        .expect("file message");
+    assert!(message.contains("at most 200"), "{message}");
+    let rows: Vec<serde_json::Value> = (0..201)
+        .map(|i| {
+            serde_json::json!({ "line": i + 2, "email": format!("p{i}@x.io"), "name": "",
+                                "role": "", "group": format!("Team {i}") })
+        })
+        .collect();
+    // A chunk is at most 500 rows; these 201 name 201 groups.
+    let refused = post(
+        "import_members",
+        serde_json::json!({ "rows": rows, "send_email": false }),
+    )
+    .await;
+    assert!(error_of(refused).await.field_message("file").is_some());
+    assert_eq!(app.count("SELECT count(*) FROM groups").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM memberships").await, 1);
+}
