@@ -23,8 +23,11 @@ use crate::{
     pages::team_bulk::{BulkBar, RowCheck, RowMenu, RowSelection, SelectAllShown},
 };
 
-/// Pause after the last keystroke before the search is sent.
-const SEARCH_DEBOUNCE_MS: u64 = 180;
+/// Pause after the last keystroke before the search is sent: short, since
+/// the server answers in a few milliseconds and only the latest search's
+/// answer is shown (the list follows the address, and a resource keeps only
+/// its newest load).
+const SEARCH_DEBOUNCE_MS: u64 = 50;
 
 #[component]
 pub fn TeamPage() -> impl IntoView {
