@@ -51,6 +51,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
         "Back from “Log in as user”",
     ),
     ("kiosk.launched", "Kiosk launched"),
+    ("kiosk.ended", "Kiosk device ended"),
     ("kiosk.pin_set", "Kiosk PIN set"),
     ("owner_access.timer_stopped", "Timer stopped by the Owner"),
     (
