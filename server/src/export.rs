@@ -64,9 +64,9 @@ async fn authorized<P: serde::de::DeserializeOwned>(
 }
 
 async fn prepare(state: AppState, request: Request) -> Result<Response, Refused> {
-    let slot = export_slot(&state)?;
     let (ctx, params, conn) =
         authorized::<DirectoryParams>(&state, request, Action::ViewTeam).await?;
+    let slot = export_slot(&state)?;
     let query = DirectoryQuery::parse(&params).map_err(AppError::Validation)?;
     let scope = app::api::members::scope_of(&ctx);
     drop(conn);
@@ -109,9 +109,10 @@ fn refusal(refused: Refused) -> Response {
     }
 }
 
-/// One of the few export slots, taken before any work: each running
-/// export holds a database connection, so past the cap the answer is a
-/// quick 503 rather than a pool drained for everyone else.
+/// One of the few export slots, taken after the permission check (so
+/// someone who may not export cannot hold them) and before any work: each
+/// running export holds a database connection, so past the cap the answer
+/// is a quick 503 rather than a pool drained for everyone else.
 fn export_slot(state: &AppState) -> Result<OwnedSemaphorePermit, Refused> {
     state
         .export_slots
@@ -157,6 +158,10 @@ impl Chunks {
 /// its end (an error, or a reader that stalled past the deadline) ends the
 /// body with an error, so the client sees a failed download rather than a
 /// shorter file that looks whole.
+/// The longest one export may run, whatever the reader's pace: a 1,000,000
+/// member file takes well under a minute to a reader that keeps up.
+const EXPORT_MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(600);
+
 fn stream_body<F, Fut>(
     state: &AppState,
     slot: OwnedSemaphorePermit,
@@ -179,7 +184,14 @@ where
     let finished = complete.clone();
     tokio::spawn(async move {
         let _slot = slot;
-        let result = produce(chunks).await;
+        // A reader taking one chunk just inside each send timeout would
+        // otherwise hold the slot (and a connection) for hours.
+        let result = tokio::time::timeout(EXPORT_MAX_DURATION, produce(chunks))
+            .await
+            .unwrap_or_else(|_| {
+                tracing::warn!(what, "CSV export took longer than its limit");
+                Err(AppError::Internal)
+            });
         if result.is_ok() && !cut.load(Ordering::SeqCst) {
             finished.store(true, Ordering::SeqCst);
         }
@@ -352,9 +364,9 @@ async fn summary_file(state: AppState, request: Request) -> Result<Response, Ref
         domain::time::{decimal_hours, hours_minutes},
     };
     // Held while the report is computed (one row per member, in memory).
-    let _slot = export_slot(&state)?;
     let (ctx, params, mut conn) =
         authorized::<SummaryParams>(&state, request, Action::ViewReports).await?;
+    let _slot = export_slot(&state)?;
     let summary = summarise(&mut conn, &ctx, &params).await?;
     let csv_error = |error: csv::Error| {
         tracing::error!(?error, "CSV encoding failed");
@@ -425,9 +437,9 @@ const AUDIT_PAGE: i64 = 1000;
 
 async fn audit_file(state: AppState, request: Request) -> Result<Response, Refused> {
     use app::api::audit::{page, AuditFilters};
-    let slot = export_slot(&state)?;
     let (ctx, filters, mut conn) =
         authorized::<AuditFilters>(&state, request, Action::ViewAuditLog).await?;
+    let slot = export_slot(&state)?;
     // The filters are checked now, so a bad one is a 400, not a cut file.
     page(&mut conn, &ctx, &filters, None, 1).await?;
     drop(conn);

@@ -142,13 +142,15 @@ async fn device(conn: &mut sqlx::PgConnection) -> Result<KioskDevice, AppError> 
         )
         .execute(&mut *conn)
         .await?;
-        // The cookie slides with the device's lifetime.
-        let auth = &app_state()?.auth;
+        // The cookie slides with the device's lifetime, `Secure` as at launch
+        // (an https proxy in front of an http PUBLIC_URL counts).
+        let state = app_state()?;
+        let (meta, _) = super::request_meta(&state)?;
         super::set_cookie(kiosk_cookie(
             &token,
-            auth.secure_cookies,
+            meta.secure,
             KIOSK_IDLE_DAYS,
-            auth,
+            &state.auth,
         ))?;
     }
     Ok(KioskDevice {

@@ -527,6 +527,14 @@ async fn exports_past_the_cap_are_told_to_try_again(
         let message = error_of(refused).await.to_string();
         assert!(message.contains("Too many exports"), "{message}");
     }
+    // Permission comes before a slot: someone who may not export is told
+    // so (not "busy"), so they can never be the ones holding the slots.
+    let stranger = crate::helpers::client()
+        .get(format!("{}/api/audit.csv", app.base))
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(stranger.status(), 401);
     // Other work goes on meanwhile.
     assert_eq!(app.call("list_groups", &[]).await.status(), 200);
     // Once the stalled ones are dropped, exports start again.
