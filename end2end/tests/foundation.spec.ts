@@ -121,11 +121,14 @@ test('a second workspace appears in the switcher and can be switched to', async 
   await expect(page).toHaveURL(/\/team$/);
   const switcher = page.getByRole('combobox', { name: 'Workspace' });
   await expect(switcher.locator('option:checked')).toHaveText('Analytical Engines');
-  // The choice shows at once; wait until the server has recorded it.
+  // The choice shows at once; the server records it, then the app loads
+  // afresh on /team: wait for that load, or the next goto races it.
   await Promise.all([
     page.waitForResponse((r) => r.url().endsWith('/api/switch_workspace') && r.ok()),
+    page.waitForEvent('load'),
     switcher.selectOption({ label: "Ada's workspace" }),
   ]);
+  await hydrated(page);
   await expect(switcher.locator('option:checked')).toHaveText("Ada's workspace");
   await page.goto('/settings');
   await expect(page.locator('.details dd').first()).toHaveText("Ada's workspace");
