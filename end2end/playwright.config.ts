@@ -1,6 +1,6 @@
 import { defineConfig, devices } from '@playwright/test';
 
-// cargo-leptos starts the server on 127.0.0.1:3000 before running this.
+// `cargo xtask test` starts the release server on 127.0.0.1:3000 before running this.
 export default defineConfig({
   testDir: './tests',
   globalSetup: './global-setup.ts',

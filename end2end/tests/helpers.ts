@@ -91,6 +91,8 @@ export function totp(key: string, offsetSteps = 0): string {
 
 /** Invites `address` from the owner's Team page and accepts in a new browser. */
 export async function inviteAndAccept(owner: Page, browser: Browser, address: string, name: string) {
+  // A click before the page's code has loaded would do nothing.
+  await hydrated(owner);
   await owner.getByRole('button', { name: 'Invite members' }).click();
   const dialog = owner.getByRole('dialog', { name: 'Invite members' });
   await dialog.getByLabel('Email addresses').fill(address);

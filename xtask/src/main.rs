@@ -177,6 +177,51 @@ impl Drop for MailSink {
     }
 }
 
+/// The release server on 127.0.0.1:3000 serving the built site, as
+/// `cargo leptos end-to-end` would start it; stopped on drop.
+struct SiteUnderTest {
+    child: std::process::Child,
+}
+
+impl SiteUnderTest {
+    const PORT: u16 = 3000;
+
+    fn start(root: &Path, server: &Path, env: &[(&str, &str)]) -> Result<Self> {
+        // A server left running on the port (a manual run) would be tested
+        // instead of this build, with another database.
+        if std::net::TcpStream::connect(("127.0.0.1", Self::PORT)).is_ok() {
+            return Err(format!(
+                "port {} is taken: stop the server running there first",
+                Self::PORT
+            ));
+        }
+        let mut serve = Command::new(server);
+        serve
+            .current_dir(root)
+            .env("LEPTOS_SITE_ROOT", "target/site")
+            .env("LEPTOS_SITE_PKG_DIR", "pkg")
+            .env("LEPTOS_OUTPUT_NAME", "teamroom")
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{}", Self::PORT))
+            .env("LEPTOS_HASH_FILES", "true");
+        for (name, value) in env {
+            serve.env(name, value);
+        }
+        let child = serve
+            .spawn()
+            .map_err(|e| format!("could not start the server: {e}"))?;
+        // Dropped (and so stopped) when it never becomes healthy.
+        let site = Self { child };
+        protocol::wait_until_healthy(Self::PORT)?;
+        Ok(site)
+    }
+}
+
+impl Drop for SiteUnderTest {
+    fn drop(&mut self) {
+        tools::terminate(&mut self.child);
+    }
+}
+
 fn run() -> Result<()> {
     let root = workspace_root();
     let interrupted = interrupted_flag()?;
@@ -299,7 +344,7 @@ fn test(args: &[String]) -> Result<()> {
             let phase = Instant::now();
             let url = throwaway.fresh_database("teamroom_e2e")?;
             // Built first so the mail catcher can start from the same binary
-            // before the server under test does (end-to-end then finds it built).
+            // before the server under test does.
             run_command(
                 tools::cargo(&root).args(SITE_BUILD),
                 "cargo leptos build --release --split --precompress",
@@ -309,27 +354,33 @@ fn test(args: &[String]) -> Result<()> {
             let _ = std::fs::remove_dir_all(&mail_dir);
             let server = target_dir(&root).join("release").join("server");
             let sink = MailSink::start(&server, 0, &mail_dir)?;
-            let outcome = run_command(
-                tools::cargo(&root)
-                    .args([
-                        "leptos",
-                        "end-to-end",
-                        "--release",
-                        "--split",
-                        "--precompress",
-                    ])
-                    .env("DATABASE_URL", &url)
-                    .env("SMTP_URL", sink.url())
-                    .env("MAIL_RETRY_BASE_SECONDS", "1")
-                    .env("MAIL_SINK_DIR", &mail_dir)
-                    .env("PUBLIC_URL", "http://127.0.0.1:3000")
+            // The site just built is served as is: `cargo leptos end-to-end`
+            // would run the whole front build (wasm-opt on every chunk) again.
+            let site = SiteUnderTest::start(
+                &root,
+                &server,
+                &[
+                    ("DATABASE_URL", url.as_str()),
+                    ("SMTP_URL", sink.url().as_str()),
+                    ("MAIL_RETRY_BASE_SECONDS", "1"),
+                    ("PUBLIC_URL", "http://127.0.0.1:3000"),
                     // Every browser test comes from 127.0.0.1 and signs up
                     // people by the hundred: one client address's limits
                     // would refuse them (the integration tests check them).
-                    .env("SIGN_UPS_PER_IP_PER_HOUR", "100000")
-                    .env("SIGN_INS_PER_IP_PER_MINUTE", "100000"),
-                "end2end (cargo leptos end-to-end --release)",
+                    ("SIGN_UPS_PER_IP_PER_HOUR", "100000"),
+                    ("SIGN_INS_PER_IP_PER_MINUTE", "100000"),
+                ],
+            )?;
+            let outcome = run_command(
+                Command::new("npx")
+                    .args(["playwright", "test"])
+                    .current_dir(root.join("end2end"))
+                    .env("DATABASE_URL", &url)
+                    .env("MAIL_SINK_DIR", &mail_dir)
+                    .env("CARGO_TARGET_DIR", target_dir(&root)),
+                "end2end (npx playwright test)",
             );
+            drop(site);
             drop(sink);
             let _ = std::fs::remove_dir_all(&mail_dir);
             outcome?;

@@ -115,7 +115,7 @@ fn free_port() -> Result<u16> {
 }
 
 /// `GET /healthz` answers 200, within a minute.
-fn wait_until_healthy(port: u16) -> Result<()> {
+pub fn wait_until_healthy(port: u16) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
         if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {

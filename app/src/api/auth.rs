@@ -65,6 +65,15 @@ pub fn landing_path(has_workspace: bool) -> &'static str {
     }
 }
 
+/// Whether a new password is on the common-password list, asked by the
+/// pages while the person types (the list stays on the server). Public and
+/// stateless: the answer is about a published list, not about any account,
+/// and every endpoint that takes a new password checks it again.
+#[server(prefix = "/api", endpoint = "check_new_password")]
+pub async fn check_new_password(password: String) -> Result<bool, AppError> {
+    Ok(Password::is_on_common_list(&password))
+}
+
 #[server(prefix = "/api", endpoint = "sign_up")]
 pub async fn sign_up(email: String, name: String, password: String) -> Result<(), AppError> {
     let state = app_state()?;

@@ -40,6 +40,9 @@ pub const PUBLIC_ENDPOINTS: &[&str] = &[
     "/api/request_password_reset",
     "/api/password_reset_state",
     "/api/reset_password",
+    // Sign-up, an invitation and a reset choose a password signed out; the
+    // answer is about a published list, never about an account.
+    "/api/check_new_password",
     // The code step of signing in: its credential is the challenge cookie
     // from the password step, not a session.
     "/api/verify_two_factor",

@@ -195,3 +195,48 @@ where
         }
     });
 }
+
+/// How long typing pauses before the server is asked about the list.
+const COMMON_PASSWORD_CHECK_MS: u64 = 250;
+
+/// What is wrong with a new password as typed: the length rules at once
+/// and, once typing pauses, whether the server finds it on the
+/// common-password list (which stays out of the browser's download). An
+/// answer about an older value shows nothing; the server checks again on
+/// submit whatever the page thought.
+pub fn new_password_problem(password: RwSignal<String>) -> Signal<Option<String>> {
+    use crate::domain::Password;
+    let found_common = RwSignal::new(None::<String>);
+    let pending: StoredValue<Option<leptos::leptos_dom::helpers::TimeoutHandle>> =
+        StoredValue::new(None);
+    Effect::new(move |_| {
+        let typed = password.get();
+        if let Some(handle) = pending.get_value() {
+            handle.clear();
+        }
+        if Password::check_length(&typed).is_err() {
+            return;
+        }
+        let handle = set_timeout_with_handle(
+            move || {
+                leptos::task::spawn_local(async move {
+                    if let Ok(true) = crate::api::auth::check_new_password(typed.clone()).await {
+                        found_common.set(Some(typed));
+                    }
+                });
+            },
+            std::time::Duration::from_millis(COMMON_PASSWORD_CHECK_MS),
+        )
+        .ok();
+        pending.set_value(handle);
+    });
+    Signal::derive(move || {
+        password.with(|typed| {
+            Password::check_length(typed).err().or_else(|| {
+                found_common
+                    .with(|common| common.as_deref() == Some(typed.as_str()))
+                    .then(|| Password::COMMON_MESSAGE.to_owned())
+            })
+        })
+    })
+}

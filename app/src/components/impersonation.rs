@@ -96,9 +96,7 @@ pub fn ImpersonationPolicy() -> impl IntoView {
     let saving = RwSignal::new(false);
     move || {
         let is_owner = session
-            .me
-            .get()
-            .and_then(Result::ok)
+            .signed_in()
             .and_then(|me| me.workspace)
             .is_some_and(|w| w.positions.owner);
         let current = setting.get().and_then(Result::ok);

@@ -21,6 +21,14 @@ impl SessionContext {
         self.version.update(|v| *v += 1);
     }
 
+    /// The signed-in person once known. Read with `try_get`: when a browser
+    /// abandons a page mid-stream the server disposes the request's
+    /// signals while a suspended view may still be resolving, and a plain
+    /// `get` would panic the worker.
+    pub fn signed_in(&self) -> Option<Me> {
+        self.me.try_get().flatten().and_then(Result::ok)
+    }
+
     /// Called when a signed-in page mounts. After the first page, asks the
     /// server again and reloads only if something changed, so a member
     /// deactivated (or given a role) elsewhere sees it on their next click

@@ -1,3 +1,4 @@
+#[cfg(feature = "ssr")]
 use std::sync::OnceLock;
 
 /// NIST SP 800-63B: at least 8 characters, at least 64 allowed, no
@@ -7,9 +8,13 @@ pub const MAX_PASSWORD_CHARS: usize = 128;
 
 /// 11,611 of the most common passwords of 8 or more characters, lower-cased
 /// and byte-sorted (from the zxcvbn project, MIT licence, see the LICENSE file
-/// beside it). Shorter ones are refused by length already.
+/// beside it). Shorter ones are refused by length already. Server only: it
+/// would be about 38 KB of brotli in every phone's download; the pages ask
+/// the server while the person types (`api::auth::check_new_password`).
+#[cfg(feature = "ssr")]
 const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
 
+#[cfg(feature = "ssr")]
 fn common_passwords() -> &'static [&'static str] {
     static LIST: OnceLock<Vec<&'static str>> = OnceLock::new();
     LIST.get_or_init(|| COMMON_PASSWORDS.lines().collect())
@@ -27,7 +32,28 @@ impl std::fmt::Debug for Password {
 }
 
 impl Password {
+    /// What the browser shows when the server finds the password on the list.
+    pub const COMMON_MESSAGE: &'static str =
+        "This password is on a list of commonly used passwords. Choose a less common one.";
+
+    /// Every rule: length here, then the common-password list.
+    #[cfg(feature = "ssr")]
     pub fn parse(input: &str) -> Result<Self, String> {
+        Self::check_length(input)?;
+        if is_common(input) {
+            return Err(Self::COMMON_MESSAGE.into());
+        }
+        Ok(Self(input.to_owned()))
+    }
+
+    /// Whether a password of an allowed length is on the common list.
+    #[cfg(feature = "ssr")]
+    pub fn is_on_common_list(input: &str) -> bool {
+        Self::check_length(input).is_ok() && is_common(input)
+    }
+
+    /// The rules the browser checks on its own, as you type.
+    pub fn check_length(input: &str) -> Result<(), String> {
         let chars = input.chars().count();
         if chars < MIN_PASSWORD_CHARS {
             return Err(format!(
@@ -37,13 +63,7 @@ impl Password {
         if chars > MAX_PASSWORD_CHARS {
             return Err(format!("Use at most {MAX_PASSWORD_CHARS} characters."));
         }
-        if is_common(input) {
-            return Err(
-                "This password is on a list of commonly used passwords. Choose a less common one."
-                    .into(),
-            );
-        }
-        Ok(Self(input.to_owned()))
+        Ok(())
     }
 
     pub fn expose(&self) -> &str {
@@ -51,12 +71,13 @@ impl Password {
     }
 }
 
+#[cfg(feature = "ssr")]
 pub fn is_common(candidate: &str) -> bool {
     let lowered = candidate.to_lowercase();
     common_passwords().binary_search(&lowered.as_str()).is_ok()
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
 

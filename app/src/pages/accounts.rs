@@ -22,7 +22,6 @@ use crate::{
         accounts::{parse_reason, AccountFilter, AccountSearch, TwoFactorMethod, ACCOUNT_FILTERS},
         directory::url_encode,
         time::EntryTimes,
-        Password,
     },
     error::AppError,
 };
@@ -529,10 +528,11 @@ fn SetPasswordDialog(
     let needs_own = reauthenticated.is_none_or(|until| until <= Utc::now());
     let field =
         move |field: &'static str| server.with(|e| e.as_ref().and_then(|e| e.field_message(field)));
+    let new_problem = crate::components::form::new_password_problem(new);
     let new_error = move || {
         submitted
             .get()
-            .then(|| Password::parse(&new.get()).err())
+            .then(|| new_problem.get())
             .flatten()
             .or_else(|| field("new_password"))
     };
@@ -556,7 +556,7 @@ fn SetPasswordDialog(
         ev.prevent_default();
         submitted.set(true);
         server.set(None);
-        if Password::parse(&new.get_untracked()).is_err()
+        if new_problem.get_untracked().is_some()
             || confirm.get_untracked() != new.get_untracked()
             || (needs_own && own.get_untracked().is_empty())
         {

@@ -8,10 +8,12 @@ use server_fn::ServerFn;
 use crate::{
     api::auth::{SignIn, SignUp},
     components::{
-        form::{field_error, track_action_errors, Field, FormAlert, ServerErrors},
+        form::{
+            field_error, new_password_problem, track_action_errors, Field, FormAlert, ServerErrors,
+        },
         session::use_session,
     },
-    domain::{DisplayName, EmailAddress, Password},
+    domain::{DisplayName, EmailAddress},
 };
 
 /// Refreshes who is signed in once an auth action succeeds (the server's
@@ -143,9 +145,10 @@ pub fn SignUpPage() -> impl IntoView {
         errors,
     );
     // Password rules show while typing: people want to know before they finish.
+    let new_password = new_password_problem(password);
     let password_error = field_error(
         "password",
-        move || Password::parse(&password.get()).err(),
+        move || new_password.get(),
         move || left.get().2 || submitted.get() || !password.with(String::is_empty),
         errors,
     );
@@ -156,7 +159,7 @@ pub fn SignUpPage() -> impl IntoView {
         errors.set(None);
         let valid = EmailAddress::parse(&email.get_untracked()).is_ok()
             && DisplayName::parse(&name.get_untracked()).is_ok()
-            && Password::parse(&password.get_untracked()).is_ok();
+            && new_password.get_untracked().is_none();
         if valid {
             action.dispatch(SignUp {
                 email: email.get_untracked(),

@@ -22,9 +22,7 @@ fn can_manage() -> Signal<bool> {
     let session = crate::components::session::use_session();
     Signal::derive(move || {
         session
-            .me
-            .get()
-            .and_then(Result::ok)
+            .signed_in()
             .is_some_and(|me| me.can(Permission::ManageGroupsAndProjects))
     })
 }

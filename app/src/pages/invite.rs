@@ -12,9 +12,10 @@ use crate::{
         invitation_preview, link_problem, AcceptInvitation, InvitePreview, LinkState, VerifyEmail,
     },
     components::form::{
-        field_error, track_action_errors, typed_before_hydration, Field, FormAlert, ServerErrors,
+        field_error, new_password_problem, track_action_errors, typed_before_hydration, Field,
+        FormAlert, ServerErrors,
     },
-    domain::{DisplayName, Password},
+    domain::DisplayName,
 };
 
 fn token_param() -> Memo<String> {
@@ -103,11 +104,12 @@ fn AcceptForm(token: String, found: InvitePreview) -> impl IntoView {
         move || left.get().0 || submitted.get(),
         errors,
     );
+    let new_password = new_password_problem(password);
     let password_error = field_error(
         "password",
         move || {
             if new_account {
-                Password::parse(&password.get()).err()
+                new_password.get()
             } else {
                 password
                     .with(String::is_empty)
@@ -127,7 +129,7 @@ fn AcceptForm(token: String, found: InvitePreview) -> impl IntoView {
         errors.set(None);
         let valid = if new_account {
             DisplayName::parse(&name.get_untracked()).is_ok()
-                && Password::parse(&password.get_untracked()).is_ok()
+                && new_password.get_untracked().is_none()
         } else {
             !needs_password || !password.with_untracked(String::is_empty)
         };

@@ -33,9 +33,7 @@ fn is_free_plan() -> Signal<bool> {
     let session = use_session();
     Signal::derive(move || {
         session
-            .me
-            .get()
-            .and_then(Result::ok)
+            .signed_in()
             .and_then(|me| me.workspace)
             .is_some_and(|w| w.plan == Plan::Free)
     })

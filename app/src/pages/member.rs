@@ -45,25 +45,19 @@ pub fn MemberPage() -> impl IntoView {
     };
     let can_manage = move || {
         session
-            .me
-            .get()
-            .and_then(Result::ok)
+            .signed_in()
             .is_some_and(|me| me.can(Permission::ManageGroupsAndProjects))
     };
     // Lives above the member card, which is rebuilt after every change.
     let notice = RwSignal::new(None::<Result<String, AppError>>);
     let can_act = move || {
         session
-            .me
-            .get()
-            .and_then(Result::ok)
+            .signed_in()
             .is_some_and(|me| me.can(Permission::ManageMembers))
     };
     let can_unlock = move || {
         session
-            .me
-            .get()
-            .and_then(Result::ok)
+            .signed_in()
             .is_some_and(|me| me.can(Permission::UnlockAccount))
     };
     view! {
@@ -304,9 +298,7 @@ fn MemberActions(
     let email = row.email.clone().unwrap_or_default();
     let i_am_owner = move || {
         session
-            .me
-            .get()
-            .and_then(Result::ok)
+            .signed_in()
             .and_then(|me| me.workspace)
             .is_some_and(|w| w.positions.owner)
     };

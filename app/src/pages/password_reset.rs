@@ -7,8 +7,10 @@ use server_fn::ServerFn;
 
 use crate::{
     api::password_reset::{password_reset_state, RequestPasswordReset, ResetPassword, RESET_SENT},
-    components::form::{field_error, track_action_errors, Field, FormAlert, ServerErrors},
-    domain::{EmailAddress, Password},
+    components::form::{
+        field_error, new_password_problem, track_action_errors, Field, FormAlert, ServerErrors,
+    },
+    domain::EmailAddress,
 };
 
 #[component]
@@ -89,9 +91,10 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let submitted = RwSignal::new(false);
     // The rules show while typing, as on sign-up.
+    let new_password = new_password_problem(password);
     let password_error = field_error(
         "password",
-        move || Password::parse(&password.get()).err(),
+        move || new_password.get(),
         move || submitted.get() || !password.with(String::is_empty),
         errors,
     );
@@ -99,7 +102,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
         ev.prevent_default();
         submitted.set(true);
         errors.set(None);
-        if Password::parse(&password.get_untracked()).is_ok() {
+        if new_password.get_untracked().is_none() {
             action.dispatch(ResetPassword {
                 token: token.get_untracked(),
                 password: password.get_untracked(),

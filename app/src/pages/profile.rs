@@ -40,9 +40,7 @@ fn CredentialCards() -> impl IntoView {
     let session = crate::components::session::use_session();
     let viewing_as = move || {
         session
-            .me
-            .get()
-            .and_then(Result::ok)
+            .signed_in()
             .and_then(|me| me.viewing_as)
             .map(|viewing| viewing.name)
     };
@@ -614,24 +612,25 @@ fn SessionsCard() -> impl IntoView {
 /// with the sign-up rules), and whether to sign out every other browser.
 #[component]
 fn PasswordCard() -> impl IntoView {
-    use crate::{api::password_reset::change_password, domain::Password};
+    use crate::api::password_reset::change_password;
     let current = RwSignal::new(String::new());
     let fresh = RwSignal::new(String::new());
     let end_others = RwSignal::new(true);
     let problem = RwSignal::new(None::<AppError>);
     let done = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    let fresh_problem = crate::components::form::new_password_problem(fresh);
     let local = move || {
         fresh
             .with(|p| !p.is_empty())
-            .then(|| Password::parse(&fresh.get()).err())
+            .then(|| fresh_problem.get())
             .flatten()
     };
     let server_field = move |name: &'static str| problem.get().and_then(|e| e.field_message(name));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         done.set(None);
-        if let Err(message) = Password::parse(&fresh.get_untracked()) {
+        if let Some(message) = fresh_problem.get_untracked() {
             problem.set(Some(AppError::field("new_password", message)));
             return;
         }

@@ -25,9 +25,7 @@ pub fn ScimCard() -> impl IntoView {
     let session = use_session();
     move || {
         session
-            .me
-            .get()
-            .and_then(Result::ok)
+            .signed_in()
             .filter(|me| me.can(Action::ManageScim))
             .map(|_| view! { <ScimTokens /> })
     }

@@ -28,7 +28,7 @@ pub fn SettingsPage() -> impl IntoView {
 fn WorkspaceDetails() -> impl IntoView {
     let session = use_session();
     move || {
-        session.me.get().and_then(Result::ok).map(|me| {
+        session.signed_in().map(|me| {
             let workspace = me.workspace.clone();
             view! {
                 <section class="card">
@@ -72,9 +72,7 @@ fn PlanAndSeats() -> impl IntoView {
     Effect::new(move |_| shown.set(usage.get()));
     let is_owner = move || {
         session
-            .me
-            .get()
-            .and_then(Result::ok)
+            .signed_in()
             .is_some_and(|me| me.can(Action::ManageWorkspace))
     };
     let message = move || {
@@ -140,9 +138,7 @@ fn TwoFactorPolicy() -> impl IntoView {
     let saving = RwSignal::new(false);
     move || {
         let workspace = session
-            .me
-            .get()
-            .and_then(Result::ok)
+            .signed_in()
             .and_then(|me| me.workspace)
             .filter(|w| w.positions.owner)?;
         let on = workspace.require_two_factor;
@@ -181,9 +177,7 @@ fn KioskDevicesCard() -> impl IntoView {
     let session = use_session();
     move || {
         session
-            .me
-            .get()
-            .and_then(Result::ok)
+            .signed_in()
             .filter(|me| me.can(Action::ManageMembers))
             .map(|_| view! { <KioskDevices /> })
     }

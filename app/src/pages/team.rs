@@ -352,9 +352,7 @@ fn MembersView(
     let session = crate::components::session::use_session();
     let can_invite = move || {
         session
-            .me
-            .get()
-            .and_then(Result::ok)
+            .signed_in()
             .is_some_and(|me| me.can(Action::InviteMembers))
     };
     // Rows picked for a bulk action: the first page's ids (written by the

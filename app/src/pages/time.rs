@@ -610,9 +610,7 @@ fn KioskLauncher() -> impl IntoView {
     let session = use_session();
     let allowed = move || {
         session
-            .me
-            .get()
-            .and_then(Result::ok)
+            .signed_in()
             .is_some_and(|me| me.can(Action::LaunchKiosk))
     };
     let confirming = RwSignal::new(false);

@@ -43,9 +43,7 @@ fn NewWorkspaceForm() -> impl IntoView {
     );
     let has_workspace = move || {
         session
-            .me
-            .get()
-            .and_then(Result::ok)
+            .signed_in()
             .is_some_and(|me| !me.workspaces.is_empty())
     };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {

@@ -350,3 +350,36 @@ async fn workspaces_can_be_created_and_switched_but_only_ones_own(pool: PgPool) 
         Some("Enter a workspace name.")
     );
 }
+
+/// The common-password list stays on the server; the pages ask it while
+/// the person types. The answer is only about the list, and signing up
+/// refuses a listed password whatever the page showed.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn new_passwords_are_checked_against_the_list_on_the_server(pool: PgPool) {
+    let app = spawn(pool).await;
+    for (candidate, listed) in [
+        ("password1", true),
+        ("PassWord1", true),
+        ("12345678", true),
+        (GOOD_PASSWORD, false),
+        ("short", false),
+    ] {
+        let response = app
+            .call("check_new_password", &[("password", candidate)])
+            .await;
+        assert_eq!(response.status(), 200, "{candidate}");
+        let answer: bool = response.json().await.unwrap();
+        assert_eq!(answer, listed, "{candidate}");
+    }
+    let refused = app
+        .sign_up("ada@example.com", "Ada Lovelace", "password1")
+        .await;
+    let error = error_of(refused).await;
+    assert!(
+        error
+            .field_message("password")
+            .is_some_and(|m| m.contains("commonly used")),
+        "{error:?}"
+    );
+    assert_eq!(app.count("SELECT count(*) FROM accounts").await, 0);
+}
