@@ -10,13 +10,13 @@ use crate::{
     domain::{directory::DirectoryQuery, Access, Action},
     server::{
         app_state,
-        directory::{self, Listing, Scope},
+        directory::{self, Listing, RowText, Scope},
         require, Ctx,
     },
 };
 use crate::{
     domain::{
-        directory::{DirectoryParams, MemberCount},
+        directory::{DirectoryParams, MatchNote, MemberCount},
         Positions,
     },
     error::AppError,
@@ -38,6 +38,9 @@ pub struct MemberRow {
     /// Pending members: their latest invitation's state (`open`, `expired`,
     /// `replaced`...), or `None` when no email has been sent yet.
     pub invite_state: Option<String>,
+    /// Why the row matched a search, when not by its name or email.
+    #[serde(default)]
+    pub matched: Vec<MatchNote>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -102,6 +105,7 @@ impl From<MemberDbRow> for MemberRow {
             last_active_at: r.last_active_at,
             created_at: r.created_at,
             invite_state: r.invite_state,
+            matched: Vec::new(),
         }
     }
 }
@@ -178,7 +182,20 @@ pub async fn member_page(
     let query = DirectoryQuery::parse(view)?;
     let listing = Listing::prepare(&mut *conn, ctx.workspace_id, scope_of(ctx), &query).await?;
     let page = directory::page_ids(&mut *conn, &listing, after).await?;
-    let rows = member_rows(&mut *conn, ctx.workspace_id, &page.ids).await?;
+    let mut rows = member_rows(&mut *conn, ctx.workspace_id, &page.ids).await?;
+    let texts: Vec<RowText<'_>> = rows
+        .iter()
+        .map(|row| RowText {
+            name: &row.name,
+            email: row.email.as_deref(),
+            groups: &row.groups,
+            team_manager: row.team_manager.as_deref(),
+        })
+        .collect();
+    let notes = listing.match_notes(&mut *conn, &texts).await?;
+    for (row, matched) in rows.iter_mut().zip(notes) {
+        row.matched = matched;
+    }
     Ok(MemberPage {
         rows,
         next: page.next,

@@ -515,3 +515,114 @@ mod tests {
         assert_eq!(round_estimate(99), 99);
     }
 }
+
+/// Where a row's search match lies when it is not in the name or email:
+/// the Team list says so on the row, so a hit on "mar" that shows no "mar"
+/// reads "group: Marketing" instead of looking like a wrong answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchField {
+    Group,
+    Manager,
+}
+
+impl MatchField {
+    pub fn label(self) -> &'static str {
+        match self {
+            MatchField::Group => "group",
+            MatchField::Manager => "manager",
+        }
+    }
+}
+
+/// One reason a row matched: the field, and its text cut into pieces with
+/// the matched letters flagged (`true`) for `<mark>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatchNote {
+    pub field: MatchField,
+    pub parts: Vec<(String, bool)>,
+}
+
+/// `text` cut at the first place each word occurs, ignoring case; words of
+/// one or two characters only at the start of a word, as the search
+/// matches them. A word found only through accent folding (the server
+/// folds "jose" to match "José") leaves the text unmarked.
+pub fn mark_words(text: &str, words: &[&str]) -> Vec<(String, bool)> {
+    let chars: Vec<char> = text.chars().collect();
+    let lower: Vec<String> = chars.iter().map(|c| c.to_lowercase().collect()).collect();
+    let mut marked = vec![false; chars.len()];
+    for word in words {
+        let word = word.to_lowercase();
+        if word.is_empty() {
+            continue;
+        }
+        let word_start_only = word.chars().count() <= 2;
+        let found = (0..chars.len()).find_map(|start| {
+            if word_start_only && start > 0 && !chars[start - 1].is_whitespace() {
+                return None;
+            }
+            let mut joined = String::new();
+            for (end, piece) in lower.iter().enumerate().skip(start) {
+                joined.push_str(piece);
+                if joined == word {
+                    return Some((start, end + 1));
+                }
+                if !word.starts_with(joined.as_str()) {
+                    return None;
+                }
+            }
+            None
+        });
+        if let Some((start, end)) = found {
+            marked[start..end].iter_mut().for_each(|m| *m = true);
+        }
+    }
+    let mut parts: Vec<(String, bool)> = Vec::new();
+    for (c, is_marked) in chars.into_iter().zip(marked) {
+        match parts.last_mut() {
+            Some((piece, flag)) if *flag == is_marked => piece.push(c),
+            _ => parts.push((c.to_string(), is_marked)),
+        }
+    }
+    parts
+}
+
+#[cfg(test)]
+mod match_tests {
+    use super::*;
+
+    fn shown(parts: &[(String, bool)]) -> String {
+        parts
+            .iter()
+            .map(|(text, marked)| {
+                if *marked {
+                    format!("[{text}]")
+                } else {
+                    text.clone()
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn marks_the_first_occurrence_of_each_word_ignoring_case() {
+        assert_eq!(shown(&mark_words("Marketing", &["mar"])), "[Mar]keting");
+        assert_eq!(
+            shown(&mark_words("Marta Lind", &["lin", "MAR"])),
+            "[Mar]ta [Lin]d"
+        );
+        assert_eq!(shown(&mark_words("Summary", &["mar"])), "Sum[mar]y");
+    }
+
+    #[test]
+    fn short_words_mark_only_word_starts() {
+        assert_eq!(shown(&mark_words("Amy Ma", &["ma"])), "Amy [Ma]");
+        assert_eq!(shown(&mark_words("Emma", &["ma"])), "Emma");
+    }
+
+    #[test]
+    fn unfound_or_folded_words_leave_the_text_whole() {
+        assert_eq!(shown(&mark_words("José Ruiz", &["jose"])), "José Ruiz");
+        assert_eq!(mark_words("", &["x"]), Vec::<(String, bool)>::new());
+    }
+}

@@ -13,8 +13,8 @@ use crate::{
     components::layout::{initials, AppShell},
     domain::{
         directory::{
-            label_of, url_encode, DirectoryParams, DirectoryQuery, MemberCount, SortDir, SortKey,
-            KIND_OPTIONS, ROLE_OPTIONS, SORT_OPTIONS, STATUS_OPTIONS,
+            label_of, url_encode, DirectoryParams, DirectoryQuery, MatchNote, MemberCount, SortDir,
+            SortKey, KIND_OPTIONS, ROLE_OPTIONS, SORT_OPTIONS, STATUS_OPTIONS,
         },
         Action, Position,
     },
@@ -693,6 +693,7 @@ fn member_row(
                     <span class="member-name-text" class:struck=inactive>{row.name.clone()}</span>
                 </a>
                 {row.locked.then(|| view! { <span class="lock" title="Locked after failed sign-ins">" 🔒"<span class="visually-hidden">"locked"</span></span> })}
+                {match_notes(&row.matched)}
             </td>
             <td data-label="Email" class="cell-email">{row.email.clone().unwrap_or_else(|| "—".to_owned())}</td>
             <td data-label="Roles">{roles}</td>
@@ -712,6 +713,31 @@ fn member_row(
             })}
         </tr>
     }
+}
+
+/// "group: <mark>Mar</mark>keting" under the name, when the search matched
+/// the row through its groups or team manager rather than its name.
+fn match_notes(notes: &[MatchNote]) -> Option<impl IntoView> {
+    (!notes.is_empty()).then(|| {
+        let notes = notes
+            .iter()
+            .map(|note| {
+                let parts = note
+                    .parts
+                    .iter()
+                    .map(|(text, marked)| {
+                        if *marked {
+                            view! { <mark>{text.clone()}</mark> }.into_any()
+                        } else {
+                            text.clone().into_any()
+                        }
+                    })
+                    .collect_view();
+                view! { <span class="match-note">{note.field.label()}": "{parts}</span> }
+            })
+            .collect_view();
+        view! { <span class="match-notes" data-testid="match-notes">{notes}</span> }
+    })
 }
 
 /// `?group=ID&status=all`: the Members tab showing one group.

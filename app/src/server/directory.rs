@@ -13,8 +13,8 @@ use sqlx::{postgres::PgRow, PgConnection, Postgres, QueryBuilder, Row};
 
 use crate::{
     domain::directory::{
-        DirectoryQuery, KindFilter, MemberCount, RoleFilter, SortDir, SortKey, StatusFilter,
-        PAGE_SIZE,
+        mark_words, DirectoryQuery, KindFilter, MatchField, MatchNote, MemberCount, RoleFilter,
+        SortDir, SortKey, StatusFilter, PAGE_SIZE,
     },
     error::AppError,
 };
@@ -150,6 +150,9 @@ pub struct Listing<'a> {
     pub workspace_id: i64,
     pub scope: Scope,
     pub query: &'a DirectoryQuery,
+    /// The search words folded as the stored search text is, each with
+    /// the word as typed.
+    words: Vec<(String, String)>,
     patterns: Vec<String>,
 }
 
@@ -160,11 +163,24 @@ impl<'a> Listing<'a> {
         scope: Scope,
         query: &'a DirectoryQuery,
     ) -> Result<Self, AppError> {
-        let patterns = search_patterns(conn, query).await?;
+        let raw: Vec<String> = query
+            .search_words()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let words: Vec<(String, String)> = fold_texts(conn, raw.clone())
+            .await?
+            .into_iter()
+            .zip(raw)
+            .filter(|(folded, _)| !folded.is_empty())
+            .collect();
+        let folded: Vec<String> = words.iter().map(|(folded, _)| folded.clone()).collect();
+        let patterns = patterns_of(&folded);
         Ok(Self {
             workspace_id,
             scope,
             query,
+            words,
             patterns,
         })
     }
@@ -261,19 +277,6 @@ fn sort_expression(sort: SortKey) -> &'static str {
     }
 }
 
-/// The Team page's search words as LIKE patterns (see `like_patterns`).
-async fn search_patterns(
-    conn: &mut PgConnection,
-    query: &DirectoryQuery,
-) -> Result<Vec<String>, AppError> {
-    let words: Vec<String> = query
-        .search_words()
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
-    like_patterns(conn, words).await
-}
-
 /// Search words folded exactly as the stored search text was (lower case,
 /// accents removed, by PostgreSQL's own `unaccent`), then turned into
 /// escaped LIKE patterns: 1-2 characters match the start of a word, longer
@@ -283,19 +286,46 @@ pub async fn like_patterns(
     conn: &mut PgConnection,
     words: Vec<String>,
 ) -> Result<Vec<String>, AppError> {
-    if words.is_empty() {
+    Ok(patterns_of(&fold_words(conn, words).await?))
+}
+
+/// Texts folded by PostgreSQL's `teamroom_fold` (lower case, `unaccent`),
+/// in order; empty results dropped.
+async fn fold_words(conn: &mut PgConnection, words: Vec<String>) -> Result<Vec<String>, AppError> {
+    Ok(fold_texts(conn, words)
+        .await?
+        .into_iter()
+        .filter(|word| !word.is_empty())
+        .collect())
+}
+
+async fn fold_texts(conn: &mut PgConnection, texts: Vec<String>) -> Result<Vec<String>, AppError> {
+    if texts.is_empty() {
         return Ok(Vec::new());
     }
     let folded: Vec<Option<String>> = sqlx::query_scalar!(
         "SELECT teamroom_fold(word) FROM unnest($1::text[]) WITH ORDINALITY AS w(word, n) ORDER BY n",
-        &words
+        &texts
     )
     .fetch_all(&mut *conn)
     .await?;
-    Ok(folded
-        .into_iter()
-        .flatten()
-        .filter(|word| !word.is_empty())
+    Ok(folded.into_iter().map(Option::unwrap_or_default).collect())
+}
+
+/// Whether a folded search word matches folded text the way the LIKE
+/// patterns do: short words at a word start, longer ones anywhere.
+fn word_hits(folded_text: &str, word: &str) -> bool {
+    if word.chars().count() <= 2 {
+        format!(" {folded_text}").contains(&format!(" {word}"))
+    } else {
+        folded_text.contains(word)
+    }
+}
+
+/// The folded words as escaped LIKE patterns.
+fn patterns_of(words: &[String]) -> Vec<String> {
+    words
+        .iter()
         .map(|word| {
             let escaped = word
                 .replace('\\', "\\\\")
@@ -307,7 +337,73 @@ pub async fn like_patterns(
                 format!("%{escaped}%")
             }
         })
-        .collect())
+        .collect()
+}
+
+/// The texts of one listed row that the search covers.
+pub struct RowText<'a> {
+    pub name: &'a str,
+    pub email: Option<&'a str>,
+    pub groups: &'a [String],
+    pub team_manager: Option<&'a str>,
+}
+
+impl Listing<'_> {
+    /// For each row, why it matched when the search words are not all in
+    /// its name and email: the group names and the team manager's name
+    /// that hold the other words (the rest of `search_text`). One query
+    /// folds the page's texts as the stored search text was folded.
+    pub async fn match_notes(
+        &self,
+        conn: &mut PgConnection,
+        rows: &[RowText<'_>],
+    ) -> Result<Vec<Vec<MatchNote>>, AppError> {
+        if self.words.is_empty() {
+            return Ok(vec![Vec::new(); rows.len()]);
+        }
+        let mut texts = Vec::new();
+        for row in rows {
+            texts.push(format!("{} {}", row.name, row.email.unwrap_or_default()));
+            texts.extend(row.groups.iter().cloned());
+            texts.push(row.team_manager.unwrap_or_default().to_owned());
+        }
+        let mut folded = fold_texts(conn, texts).await?.into_iter();
+        let mut notes = Vec::with_capacity(rows.len());
+        for row in rows {
+            let direct = folded.next().unwrap_or_default();
+            let groups: Vec<String> = folded.by_ref().take(row.groups.len()).collect();
+            let manager = folded.next().unwrap_or_default();
+            // The words the name and email do not hold, folded and as typed.
+            let (missing, missing_raw): (Vec<&String>, Vec<&str>) = self
+                .words
+                .iter()
+                .filter(|(word, _)| !word_hits(&direct, word))
+                .map(|(word, raw)| (word, raw.as_str()))
+                .unzip();
+            let mut row_notes = Vec::new();
+            if missing.is_empty() {
+                notes.push(row_notes);
+                continue;
+            }
+            let holds = |text: &str| missing.iter().any(|word| word_hits(text, word));
+            for (group, folded_group) in row.groups.iter().zip(&groups) {
+                if holds(folded_group) {
+                    row_notes.push(MatchNote {
+                        field: MatchField::Group,
+                        parts: mark_words(group, &missing_raw),
+                    });
+                }
+            }
+            if let Some(name) = row.team_manager.filter(|_| holds(&manager)) {
+                row_notes.push(MatchNote {
+                    field: MatchField::Manager,
+                    parts: mark_words(name, &missing_raw),
+                });
+            }
+            notes.push(row_notes);
+        }
+        Ok(notes)
+    }
 }
 
 /// `WHERE ...` shared by the page, the count and the CSV export.

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use app::{
     api::members::MemberPage,
-    domain::directory::MemberCount,
+    domain::directory::{MatchNote, MemberCount},
     error::AppError,
     server::{AppState, AuthSettings},
 };
@@ -530,6 +530,33 @@ async fn groups_are_searchable_under_their_current_name(pool: PgPool) {
         found.iter().map(|r| r.0).collect::<HashSet<_>>(),
         members.iter().copied().collect()
     );
+    // Each row says why it matched: the group, with the typed words marked.
+    let shown = |note: &MatchNote| {
+        let text: String = note
+            .parts
+            .iter()
+            .map(|(text, marked)| {
+                if *marked {
+                    format!("[{text}]")
+                } else {
+                    text.clone()
+                }
+            })
+            .collect();
+        format!("{}: {text}", note.field.label())
+    };
+    for row in page(&app, &admin, &[("q", "NIGHT shif")], None).await.rows {
+        assert_eq!(
+            row.matched.iter().map(shown).collect::<Vec<_>>(),
+            ["group: [Night] [Shif]t"],
+            "{}",
+            row.name
+        );
+    }
+    // Found by name: nothing to explain.
+    let by_name = page(&app, &admin, &[("q", &found[0].1)], None).await;
+    assert!(by_name.rows.iter().any(|r| r.membership_id == found[0].0));
+    assert!(by_name.rows.iter().all(|r| r.matched.is_empty()));
     let renamed = call(
         "rename_group",
         vec![
@@ -543,6 +570,13 @@ async fn groups_are_searchable_under_their_current_name(pool: PgPool) {
         .await
         .is_empty());
     assert_eq!(all_rows(&app, &admin, &[("q", "fruh")]).await.len(), 3);
+    // Found through accent folding: named, but nothing to mark.
+    for row in page(&app, &admin, &[("q", "fruh team")], None).await.rows {
+        assert_eq!(
+            row.matched.iter().map(shown).collect::<Vec<_>>(),
+            ["group: Früh [Team]"]
+        );
+    }
     let filtered = all_rows(&app, &admin, &[("group", &group.id.to_string())]).await;
     assert_eq!(filtered.len(), 3);
 
