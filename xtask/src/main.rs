@@ -2,6 +2,7 @@
 //! machine (toolchain pieces, PostgreSQL, npm packages, Chromium), then run
 //! or test it.
 
+mod bench_load;
 mod bench_wasm;
 mod postgres;
 mod protocol;
@@ -34,6 +35,9 @@ const USAGE: &str = "usage:
   cargo xtask bench sign-in-storm 200 concurrent sign-ins while a signed-in reader loads the Team list
   cargo xtask bench accounts      the Owner's Accounts tab at 100,000 members (throwaway database)
   cargo xtask bench api           the REST API's member list at 1,000,000 members (BENCH_SIZES to change)
+  cargo xtask bench load [--no-build]
+                                  wrk at 50 connections on the Team list, the member card and /healthz,
+                                  and the server's memory during a 1,000,000-row CSV export
   cargo xtask scim-check [--base http://127.0.0.1:3000] --token TOKEN
                                   scim2-tester against a running server's /scim/v2 (token from Settings)";
 
@@ -55,6 +59,9 @@ fn main() -> ExitCode {
         Some("scim-check") => scim_check::command(&workspace_root(), &args[1..]),
         Some("bench") if args.get(1).map(String::as_str) == Some("wasm") => {
             bench_wasm::command(&workspace_root(), &args[2..])
+        }
+        Some("bench") if args.get(1).map(String::as_str) == Some("load") => {
+            bench_load::command(&workspace_root(), &args[2..])
         }
         Some("bench") if args.get(1).map(String::as_str) == Some("members") => bench("members"),
         Some("bench") if args.get(1).map(String::as_str) == Some("import") => bench("import"),
@@ -87,7 +94,7 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-fn target_dir(root: &Path) -> PathBuf {
+pub fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .map(|dir| {

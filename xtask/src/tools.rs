@@ -175,6 +175,17 @@ pub fn ensure_browser_tools(_root: &Path) -> Result<()> {
     apt_install(&["chromium"])
 }
 
+/// The HTTP load generator of `cargo xtask bench load`: Debian's `wrk`.
+pub fn ensure_wrk() -> Result<()> {
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("wrk").is_file()));
+    if on_path {
+        return Ok(());
+    }
+    step("installing wrk (Debian package)");
+    apt_install(&["wrk"])
+}
+
 /// Asks a child to stop (SIGTERM), then insists after ten seconds.
 pub fn terminate(child: &mut Child) {
     let _ = Command::new("kill")
