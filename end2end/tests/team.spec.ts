@@ -128,6 +128,12 @@ test('groups: create one, add members, find them by the group name', async ({ pa
   await page.goto(`/team?q=${encodeURIComponent(name)}`);
   await membersReady(page);
   await expect(count(page)).toHaveText('2 members');
+  // Neither name holds "Night Shift": each row says it matched by the group.
+  for (const note of await page.getByTestId('match-notes').all()) {
+    await expect(note).toHaveText(`group: ${name}`);
+  }
+  await expect(page.getByTestId('match-notes')).toHaveCount(2);
+  await expect(page.getByTestId('match-notes').first().locator('mark')).toHaveText(['Night', 'Shift', String(name.split(' ')[2])]);
 });
 
 test('phone and desktop screenshots of the Team page', async ({ page }) => {
