@@ -131,7 +131,9 @@ async fn session(
                 .unwrap_or_default();
             if reject.contains(&address.to_lowercase()) {
                 println!("mail to {address} refused: {REJECT_REPLY}");
-                write.write_all(format!("{REJECT_REPLY}\r\n").as_bytes()).await?;
+                write
+                    .write_all(format!("{REJECT_REPLY}\r\n").as_bytes())
+                    .await?;
                 continue;
             }
             recipients.push(address.to_owned());

@@ -74,13 +74,22 @@ pub fn command(root: &Path, _args: &[String]) -> Result<()> {
         let drills = Drills::set_up(root, &bin, &cluster, &dir)?;
         let phase = Instant::now();
         drills.two_instances(&mut results)?;
-        println!("xtask: two instances {:.1} s", phase.elapsed().as_secs_f64());
+        println!(
+            "xtask: two instances {:.1} s",
+            phase.elapsed().as_secs_f64()
+        );
         let phase = Instant::now();
         drills.refused_address(&mut results)?;
-        println!("xtask: refused address {:.1} s", phase.elapsed().as_secs_f64());
+        println!(
+            "xtask: refused address {:.1} s",
+            phase.elapsed().as_secs_f64()
+        );
         let phase = Instant::now();
         drills.database_restart(&cluster, &mut results)?;
-        println!("xtask: database restart {:.1} s", phase.elapsed().as_secs_f64());
+        println!(
+            "xtask: database restart {:.1} s",
+            phase.elapsed().as_secs_f64()
+        );
         Ok::<_, String>(results)
     })();
     cluster.stop();
@@ -107,7 +116,10 @@ pub fn command(root: &Path, _args: &[String]) -> Result<()> {
             result.numbers
         );
     }
-    println!("\nxtask: the drills took {:.0} s (after the build)", started.elapsed().as_secs_f64());
+    println!(
+        "\nxtask: the drills took {:.0} s (after the build)",
+        started.elapsed().as_secs_f64()
+    );
     let failed: Vec<&str> = results
         .iter()
         .filter(|r| !r.passed)
@@ -167,7 +179,8 @@ impl Drills {
                 ("INVITATIONS_PER_HOUR", "1000000".into()),
                 ("INVITATION_MAILS_PER_ACCOUNT_PER_HOUR", "1000000".into()),
                 ("INVITATION_MAILS_PER_ACCOUNT_PER_DAY", "1000000".into()),
-                ("RUST_LOG", "warn".into()),
+                // "mail sent" lines show that both workers delivered.
+                ("RUST_LOG", "warn,server::mailer=debug".into()),
             ]
         };
         let a = Server::start(root, bin, port_a, &env(port_a), &dir.join("server-a.log"))?;
@@ -197,7 +210,10 @@ impl Drills {
         // 1,000 invitations, half through each instance, both workers on.
         let sent = Instant::now();
         let mut refused = Vec::new();
-        for (server, range) in [(&self.a, 0..INVITATIONS / 2), (&self.b, INVITATIONS / 2..INVITATIONS)] {
+        for (server, range) in [
+            (&self.a, 0..INVITATIONS / 2),
+            (&self.b, INVITATIONS / 2..INVITATIONS),
+        ] {
             let addresses: Vec<String> = range.map(|i| format!("inv-{i:04}@drill.test")).collect();
             let reply = owner.call(
                 server,
@@ -230,14 +246,25 @@ impl Drills {
         let unsent = self.scalar(
             "SELECT count(*) FROM outbox WHERE recipient LIKE 'inv-%@drill.test' AND sent_at IS NULL",
         )?;
+        let sent_by = |server: &Server| {
+            std::fs::read_to_string(&server.log)
+                .map(|log| log.lines().filter(|l| l.contains("mail sent")).count())
+                .unwrap_or(0)
+        };
+        let (by_a, by_b) = (sent_by(&self.a), sent_by(&self.b));
         results.push(Outcome {
             drill: "Two instances: 1,000 invitations, both mail workers running",
-            passed: refused.is_empty() && once == INVITATIONS && unsent == "0",
+            passed: refused.is_empty()
+                && once == INVITATIONS
+                && unsent == "0"
+                && by_a > 0
+                && by_b > 0,
             numbers: if refused.is_empty() {
                 format!(
                     "{once} arrived once, {twice} more than once, {missing} missing, \
-                     {unsent} unsent rows; 2 requests of 500 took {:.1} s, the last mail \
-                     arrived after {:.1} s",
+                     {unsent} unsent rows; sent by A {by_a}, by B {by_b} (with the \
+                     verification and sign-in mails); 2 requests of 500 took {:.1} s, the last \
+                     mail arrived after {:.1} s",
                     invited_in.as_secs_f64(),
                     took.as_secs_f64()
                 )
@@ -291,8 +318,8 @@ impl Drills {
               AND (cancelled_at IS NOT NULL OR last_error IS NOT NULL)"
         );
         loop {
-            let done = self.sink.counts(wanted).len() == others.len()
-                && self.scalar(&settled_sql)? != "0";
+            let done =
+                self.sink.counts(wanted).len() == others.len() && self.scalar(&settled_sql)? != "0";
             if done || Instant::now() > deadline || invited.status != 200 {
                 break;
             }
@@ -337,7 +364,11 @@ impl Drills {
                  retries after the 550: {}",
                 others.len(),
                 if on_page && in_data { "yes" } else { "NO" },
-                if retrying == "0" { "none" } else { "still queued" }
+                if retrying == "0" {
+                    "none"
+                } else {
+                    "still queued"
+                }
             ),
         });
         Ok(())
@@ -429,7 +460,10 @@ impl Drills {
         let lost = acknowledged.iter().filter(|e| !stored.contains(*e)).count();
         let (rec_a, rec_b) = (recovered(&log, "a"), recovered(&log, "b"));
         let seconds = |d: Option<Duration>| {
-            d.map_or_else(|| "never".to_owned(), |d| format!("{:.1} s", d.as_secs_f64()))
+            d.map_or_else(
+                || "never".to_owned(),
+                |d| format!("{:.1} s", d.as_secs_f64()),
+            )
         };
         let within = |d: Option<Duration>| d.is_some_and(|d| d <= RECOVERY_LIMIT);
         results.push(Outcome {
@@ -501,10 +535,7 @@ impl Server {
         let file = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
         let errors = file.try_clone().map_err(|e| e.to_string())?;
         let mut command = Command::new(bin);
-        command
-            .current_dir(root)
-            .stdout(file)
-            .stderr(errors);
+        command.current_dir(root).stdout(file).stderr(errors);
         for (name, value) in env {
             command.env(name, value);
         }
@@ -652,7 +683,13 @@ impl Browser {
             .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
             .collect::<Vec<_>>()
             .join("&");
-        self.send(server, "POST", &format!("/api/{name}"), Some(&body), "application/json")
+        self.send(
+            server,
+            "POST",
+            &format!("/api/{name}"),
+            Some(&body),
+            "application/json",
+        )
     }
 
     fn get(&mut self, server: &Server, path: &str) -> Result<Reply> {
@@ -682,7 +719,8 @@ impl Browser {
                     if v.is_empty() {
                         self.cookies.remove(k.trim());
                     } else {
-                        self.cookies.insert(k.trim().to_owned(), v.trim().to_owned());
+                        self.cookies
+                            .insert(k.trim().to_owned(), v.trim().to_owned());
                     }
                 }
             }

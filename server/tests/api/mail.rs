@@ -452,12 +452,7 @@ async fn a_refused_address_shows_on_its_pending_row_and_the_rest_are_sent(pool: 
     for row in &page.rows {
         let expected = (row.email.as_deref() == Some("ghost@example.com"))
             .then_some("550 5.1.1 mailbox unavailable");
-        assert_eq!(
-            row.delivery_error.as_deref(),
-            expected,
-            "{:?}",
-            row.email
-        );
+        assert_eq!(row.delivery_error.as_deref(), expected, "{:?}", row.email);
     }
     assert!(page
         .rows
