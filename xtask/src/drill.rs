@@ -262,8 +262,8 @@ impl Drills {
             numbers: if refused.is_empty() {
                 format!(
                     "{once} arrived once, {twice} more than once, {missing} missing, \
-                     {unsent} unsent rows; sent by A {by_a}, by B {by_b} (with the \
-                     verification and sign-in mails); 2 requests of 500 took {:.1} s, the last \
+                     {unsent} unsent rows; sent by A {by_a}, by B {by_b} (every mail \
+                     they delivered); 2 requests of 500 took {:.1} s, the last \
                      mail arrived after {:.1} s",
                     invited_in.as_secs_f64(),
                     took.as_secs_f64()
