@@ -1,6 +1,8 @@
 //! `server mail-sink`: a local SMTP catcher for development and tests.
 //! It speaks enough SMTP for lettre (EHLO/HELO, MAIL, RCPT, DATA, RSET,
-//! NOOP, QUIT), accepts everything, saves each message as an `.eml` file
+//! NOOP, QUIT), accepts everything (but the addresses given with
+//! `--reject`, answered `550 5.1.1 mailbox unavailable` at RCPT, as a real
+//! server does for a mailbox that does not exist), saves each message as an `.eml` file
 //! (written under a temporary name, then renamed, so a reader never sees
 //! half a message) and prints the recipients, subject and links, so the
 //! developer running `cargo xtask run` can click an invitation link.
@@ -21,7 +23,11 @@ use tokio::{
 /// Largest message accepted (the invitations are a few KB).
 const MAX_MESSAGE_BYTES: usize = 10 * 1024 * 1024;
 
-pub async fn run(port: u16, dir: PathBuf) -> Result<(), String> {
+/// The reply to RCPT for a rejected address.
+pub const REJECT_REPLY: &str = "550 5.1.1 mailbox unavailable";
+
+pub async fn run(port: u16, dir: PathBuf, reject: Vec<String>) -> Result<(), String> {
+    let reject: Arc<Vec<String>> = Arc::new(reject.iter().map(|a| a.to_lowercase()).collect());
     std::fs::create_dir_all(&dir)
         .map_err(|e| format!("cannot create the mail directory {}: {e}", dir.display()))?;
     let listener = TcpListener::bind(("127.0.0.1", port))
@@ -39,9 +45,9 @@ pub async fn run(port: u16, dir: PathBuf) -> Result<(), String> {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    let (dir, counter) = (dir.clone(), counter.clone());
+                    let (dir, counter, reject) = (dir.clone(), counter.clone(), reject.clone());
                     tokio::spawn(async move {
-                        if let Err(error) = session(stream, &dir, &counter).await {
+                        if let Err(error) = session(stream, &dir, &counter, &reject).await {
                             eprintln!("mail-sink: connection ended: {error}");
                         }
                     });
@@ -89,7 +95,12 @@ impl StopSignals {
     }
 }
 
-async fn session(stream: TcpStream, dir: &Path, counter: &AtomicU64) -> std::io::Result<()> {
+async fn session(
+    stream: TcpStream,
+    dir: &Path,
+    counter: &AtomicU64,
+    reject: &[String],
+) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
     write.write_all(b"220 teamroom mail-sink ready\r\n").await?;
@@ -118,6 +129,13 @@ async fn session(stream: TcpStream, dir: &Path, counter: &AtomicU64) -> std::io:
                         .map(|close| &raw[open + 1..open + 1 + close])
                 })
                 .unwrap_or_default();
+            if reject.contains(&address.to_lowercase()) {
+                println!("mail to {address} refused: {REJECT_REPLY}");
+                write
+                    .write_all(format!("{REJECT_REPLY}\r\n").as_bytes())
+                    .await?;
+                continue;
+            }
             recipients.push(address.to_owned());
             b"250 OK\r\n"
         } else if command == "DATA" {

@@ -8,8 +8,15 @@
 //! PostgreSQL cannot commit together), never a whole batch.
 //!
 //! A failure is retried with exponential backoff (with jitter), forever:
-//! nothing is dropped because the SMTP server was down. The only message
-//! given up on is one whose recipient is not an address at all. When the
+//! nothing is dropped because the SMTP server was down. Two kinds of
+//! message are given up on: one whose recipient is not an address at all,
+//! and one the SMTP server refused with a permanent reply about the address
+//! itself (a 5xx with an enhanced status `5.1.x`, e.g. `550 5.1.1 mailbox
+//! unavailable`): retrying cannot make that mailbox exist, and the reason
+//! stays in `last_error`, which the Team page shows on the pending member's
+//! row so an admin can correct the address. Any other refusal (4xx, or a
+//! 5xx about policy, authentication or the relay, which a fixed
+//! configuration cures) is retried like an outage. When the
 //! SMTP server cannot be reached, the worker stops the pass after the first
 //! failure and waits `poll_every`, so an outage costs one connection attempt
 //! per poll rather than one per queued message. Workers wake on the outbox
@@ -81,7 +88,8 @@ pub fn backoff(config: &MailerConfig, attempts: i32) -> Duration {
 }
 
 enum Failure {
-    /// Will not work however often it is tried (not an address).
+    /// Will not work however often it is tried (not an address, or a
+    /// mailbox the receiving server says does not exist).
     Permanent(String),
     /// The SMTP server answered this message with an error (4xx or 5xx).
     Refused(String),
@@ -129,6 +137,41 @@ fn build(from: &Mailbox, row: &Due) -> Result<Message, Failure> {
         .map_err(|e| Failure::Permanent(format!("message could not be built: {e}")))
 }
 
+/// The SMTP reply as a person reads it: `550 5.1.1 mailbox unavailable`
+/// (lettre's own text is `permanent error (550): ...`).
+fn smtp_reason(error: &lettre::transport::smtp::Error) -> String {
+    match (error.status(), std::error::Error::source(error)) {
+        (Some(code), Some(text)) => format!("{code} {text}"),
+        _ => error.to_string(),
+    }
+}
+
+/// Sorts a failed send: see the module comment for which refusals end the
+/// retries.
+fn classify(error: &lettre::transport::smtp::Error) -> Failure {
+    let reason = smtp_reason(error);
+    if error.is_permanent() {
+        let text = std::error::Error::source(error)
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        if is_bad_mailbox(&text) {
+            Failure::Permanent(reason)
+        } else {
+            Failure::Refused(reason)
+        }
+    } else if error.is_transient() {
+        Failure::Refused(reason)
+    } else {
+        Failure::Unavailable(reason)
+    }
+}
+
+/// A permanent reply's text about the destination address (RFC 3463's
+/// "5.1.x Addressing status": bad mailbox, bad domain, moved...).
+fn is_bad_mailbox(reply_text: &str) -> bool {
+    reply_text.trim_start().starts_with("5.1.")
+}
+
 /// Claims the next due message, sends it and records the outcome, all in
 /// one transaction.
 async fn deliver_next(
@@ -151,13 +194,11 @@ async fn deliver_next(
         return Ok(Step::NothingDue);
     };
     let outcome = match build(from, &row) {
-        Ok(message) => transport.send(message).await.map(|_| ()).map_err(|e| {
-            if e.is_transient() || e.is_permanent() {
-                Failure::Refused(e.to_string())
-            } else {
-                Failure::Unavailable(e.to_string())
-            }
-        }),
+        Ok(message) => transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| classify(&e)),
         Err(failure) => Err(failure),
     };
     let step = match outcome {
@@ -323,6 +364,14 @@ async fn connect_listener(pool: &PgPool) -> Option<PgListener> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_permanent_reply_about_the_address_ends_the_retries() {
+        assert!(is_bad_mailbox("5.1.1 mailbox unavailable"));
+        assert!(is_bad_mailbox(" 5.1.2 bad destination domain"));
+        assert!(!is_bad_mailbox("5.7.1 relaying denied"));
+        assert!(!is_bad_mailbox("mailbox unavailable"));
+    }
 
     #[test]
     fn backoff_doubles_and_is_capped() {

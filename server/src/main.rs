@@ -1,6 +1,6 @@
 //! `server` (serve), `server migrate`, `server seed-demo`,
 //! `server seed-members --members N [--name NAME] [--tag TAG] [--password PW]`,
-//! `server mail-sink [--port 2525] [--dir .data/mail]` (a local SMTP catcher),
+//! `server mail-sink [--port 2525] [--dir .data/mail] [--reject ADDRESS]...` (a local SMTP catcher),
 //! `server api-key --email X [--name N]` (prints a new API key for scripts).
 
 use std::process::ExitCode;
@@ -11,7 +11,7 @@ use server::{
     spawn_session_sweeper, Config, MIGRATOR,
 };
 
-const USAGE: &str = "usage: server [serve | migrate | seed-demo | seed-members --members N [--name NAME] [--tag TAG] [--password PASSWORD] | mail-sink [--port 2525] [--dir .data/mail] | api-key --email EMAIL [--name NAME] | scim-token --email OWNER_EMAIL [--name NAME]]";
+const USAGE: &str = "usage: server [serve | migrate | seed-demo | seed-members --members N [--name NAME] [--tag TAG] [--password PASSWORD] | mail-sink [--port 2525] [--dir .data/mail] [--reject ADDRESS]... | api-key --email EMAIL [--name NAME] | scim-token --email OWNER_EMAIL [--name NAME]]";
 
 /// `--flag value` pairs after the subcommand.
 fn flag(args: &[String], name: &str) -> Option<String> {
@@ -48,7 +48,13 @@ async fn run() -> Result<(), String> {
             .parse::<u16>()
             .map_err(|_| "--port must be a port number")?;
         let dir = flag(&args, "--dir").unwrap_or_else(|| ".data/mail".into());
-        return mail_sink::run(port, dir.into()).await;
+        // `--reject ADDRESS`, as often as needed: answered 550 at RCPT.
+        let reject: Vec<String> = args
+            .windows(2)
+            .filter(|pair| pair[0] == "--reject")
+            .map(|pair| pair[1].clone())
+            .collect();
+        return mail_sink::run(port, dir.into(), reject).await;
     }
     if !matches!(
         command.as_deref(),

@@ -4,6 +4,7 @@
 
 mod bench_load;
 mod bench_wasm;
+mod drill;
 mod postgres;
 mod protocol;
 mod python;
@@ -24,9 +25,12 @@ use postgres::Cluster;
 
 const USAGE: &str = "usage:
   cargo xtask run                 build and serve at http://127.0.0.1:3000 (own PostgreSQL unless DATABASE_URL is set)
-  cargo xtask test [--no-e2e | --e2e-only | --protocol-only] [--no-protocol] [-- <cargo test args>]
+  cargo xtask test [--no-e2e | --e2e-only | --protocol-only] [--no-protocol] [--no-drill] [-- <cargo test args>]
                                   every test, on a throwaway database; after the Rust tests (unless
-                                  --no-protocol or --e2e-only) schemathesis against the live REST API
+                                  --no-drill or --e2e-only) the drills, then (unless --no-protocol or
+                                  --e2e-only) schemathesis against the live REST API
+  cargo xtask drill               two server processes on one database, a PostgreSQL restart mid-traffic,
+                                  an SMTP server refusing one address (own PostgreSQL on port 54331)
   cargo xtask db [stop]           start (or stop) the private PostgreSQL and print its DATABASE_URL
   cargo xtask sqlx-prepare        regenerate .sqlx/ (compile-time query data) after changing a query
   cargo xtask seed --members N    add a realistic workspace of N members to the private database
@@ -56,6 +60,7 @@ fn main() -> ExitCode {
         Some("db") => db(&args[1..]),
         Some("sqlx-prepare") => sqlx_prepare(),
         Some("seed") => seed(&args[1..]),
+        Some("drill") => drill::command(&workspace_root(), &args[1..]),
         Some("scim-check") => scim_check::command(&workspace_root(), &args[1..]),
         Some("bench") if args.get(1).map(String::as_str) == Some("wasm") => {
             bench_wasm::command(&workspace_root(), &args[2..])
@@ -317,6 +322,7 @@ fn test(args: &[String]) -> Result<()> {
     let no_e2e = protocol_only || args.iter().any(|a| a == "--no-e2e");
     let e2e_only = args.iter().any(|a| a == "--e2e-only");
     let no_protocol = args.iter().any(|a| a == "--no-protocol");
+    let no_drill = args.iter().any(|a| a == "--no-drill");
     let cargo_test_args: Vec<&String> = args.iter().skip_while(|a| *a != "--").skip(1).collect();
     let started = Instant::now();
     let _interrupted = interrupted_flag()?;
@@ -341,6 +347,13 @@ fn test(args: &[String]) -> Result<()> {
                 "cargo test",
             )?;
             timings.push(format!("cargo test {}s", phase.elapsed().as_secs()));
+            if !no_drill {
+                // The server binary the integration tests just built, on a
+                // cluster of the drill's own (it restarts PostgreSQL).
+                let phase = Instant::now();
+                drill::command(&root, &[])?;
+                timings.push(format!("drills {}s", phase.elapsed().as_secs()));
+            }
         }
         if !e2e_only && !no_protocol {
             let phase = Instant::now();

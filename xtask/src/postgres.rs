@@ -170,6 +170,48 @@ impl Cluster {
         Self::at(&root.join(".data/postgres"), PRIVATE_PORT, true)
     }
 
+    /// A durable cluster in `dir` (the drills'), which may be restarted.
+    pub fn scratch(dir: &Path, port: u16) -> Result<Cluster> {
+        Self::at(dir, port, true)
+    }
+
+    /// The socket directory (removed with a scratch cluster's files).
+    pub fn sock(&self) -> &Path {
+        &self.sock
+    }
+
+    /// `pg_ctl restart -m immediate`: every backend is killed at once, as
+    /// in a crash, and the server comes back through WAL recovery with the
+    /// options it was started with. Returns when it accepts connections.
+    pub fn restart(&self) -> Result<()> {
+        let log = self
+            .data
+            .parent()
+            .map(|dir| dir.join("server.log"))
+            .unwrap_or_else(|| self.data.join("server.log"));
+        run_command(
+            as_owner(&self.bin.join("pg_ctl"))
+                .arg("-D")
+                .arg(&self.data)
+                .arg("-l")
+                .arg(log)
+                .args(["-w", "-m", "immediate", "restart"])
+                .stdout(std::process::Stdio::null()),
+            "restarting PostgreSQL",
+        )
+    }
+
+    /// Runs SQL on one of the cluster's databases.
+    pub fn sql(&self, database: &str, sql: &str) -> Result<()> {
+        run_command(
+            psql(Some(&self.bin))
+                .arg(self.url(database))
+                .args(["-v", "ON_ERROR_STOP=1", "-qc", sql])
+                .stdout(std::process::Stdio::null()),
+            "psql",
+        )
+    }
+
     pub fn stop_private(root: &Path) -> Result<()> {
         let dir = root.join(".data/postgres");
         let (bin, data, _) = Self::layout(&dir, PRIVATE_PORT)?;

@@ -38,6 +38,10 @@ pub struct MemberRow {
     /// Pending members: their latest invitation's state (`open`, `expired`,
     /// `replaced`...), or `None` when no email has been sent yet.
     pub invite_state: Option<String>,
+    /// Pending members: why their latest invitation mail has not arrived
+    /// (the SMTP server's answer, e.g. `550 5.1.1 mailbox unavailable`),
+    /// while it is being retried or after it was given up on.
+    pub delivery_error: Option<String>,
     /// Why the row matched a search, when not by its name or email.
     #[serde(default)]
     pub matched: Vec<MatchNote>,
@@ -82,6 +86,7 @@ struct MemberDbRow {
     last_active_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     invite_state: Option<String>,
+    delivery_error: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -105,6 +110,7 @@ impl From<MemberDbRow> for MemberRow {
             last_active_at: r.last_active_at,
             created_at: r.created_at,
             invite_state: r.invite_state,
+            delivery_error: r.delivery_error,
             matched: Vec::new(),
         }
     }
@@ -144,7 +150,13 @@ pub async fn member_rows(
                        FROM invitations i
                       WHERE i.workspace_id = m.workspace_id AND i.membership_id = m.id
                       ORDER BY i.id DESC LIMIT 1)
-                END AS invite_state
+                END AS invite_state,
+                CASE WHEN m.status = 'pending' THEN
+                    (SELECT CASE WHEN o.sent_at IS NULL THEN o.last_error END
+                       FROM outbox o
+                      WHERE o.workspace_id = m.workspace_id AND o.membership_id = m.id
+                      ORDER BY o.id DESC LIMIT 1)
+                END AS delivery_error
            FROM unnest($2::bigint[]) WITH ORDINALITY AS page(id, position)
            JOIN memberships m ON m.workspace_id = $1 AND m.id = page.id
            LEFT JOIN accounts a ON a.id = m.account_id

@@ -700,6 +700,12 @@ fn member_row(
             <td data-label="Groups">{groups}</td>
             <td data-label="Status">
                 <span class=format!("badge badge-{}", row.status)>{status}</span>
+                {row.delivery_error.clone().filter(|_| row.status == "pending").map(|reason| view! {
+                    <span class="delivery-failing" role="note">
+                        <span aria-hidden="true">"⚠ "</span>
+                        "Delivery failing: "{reason}
+                    </span>
+                })}
                 {(row.status == "pending" && row.kind == "full")
                     .then_some(on_changed)
                     .flatten()

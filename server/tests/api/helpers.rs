@@ -162,12 +162,33 @@ impl MailSink {
         Self::start_on(0, dir)
     }
 
+    /// Starts a sink that answers `550 5.1.1 mailbox unavailable` to RCPT
+    /// for each of `addresses` (a mailbox that does not exist).
+    pub fn start_rejecting(addresses: &[&str]) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "teamroom-mail-{}-{}",
+            std::process::id(),
+            SINK_COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        Self::launch(0, dir, addresses)
+    }
+
     /// Starts (or restarts) a sink on `port` (0: any free one) saving to `dir`.
     pub fn start_on(port: u16, dir: std::path::PathBuf) -> Self {
+        Self::launch(port, dir, &[])
+    }
+
+    fn launch(port: u16, dir: std::path::PathBuf, reject: &[&str]) -> Self {
         use std::io::BufRead;
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
+        command
             .args(["mail-sink", "--port", &port.to_string(), "--dir"])
-            .arg(&dir)
+            .arg(&dir);
+        for address in reject {
+            command.args(["--reject", address]);
+        }
+        let mut child = command
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()

@@ -397,3 +397,81 @@ async fn a_malformed_address_is_given_up_at_once_and_the_rest_still_goes(pool: P
     assert_eq!(sink.messages().len(), 1);
     worker.abort();
 }
+
+/// An SMTP server that answers `550 5.1.1` for one invitee: that message is
+/// given up on (retrying cannot create the mailbox), the others arrive, and
+/// the pending member's row on the Team page says delivery is failing and
+/// why, in the list's data and in the page.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_refused_address_shows_on_its_pending_row_and_the_rest_are_sent(pool: PgPool) {
+    let sink = MailSink::start_rejecting(&["ghost@example.com"]);
+    let worker = spawn_mail_worker(pool.clone(), mailer_config(&sink)).expect("worker");
+    let app = spawn(pool.clone()).await;
+    app.sign_up("olive@example.com", "Olive Owner", GOOD_PASSWORD)
+        .await;
+    let invited = app
+        .call(
+            "invite_members",
+            &[
+                (
+                    "addresses",
+                    "ghost@example.com, ann@example.com, bob@example.com",
+                ),
+                ("send_email", "true"),
+                ("all_projects", "true"),
+            ],
+        )
+        .await;
+    assert!(invited.status().is_success(), "{}", invited.status());
+
+    // The two good invitations (and Olive's verification mail) arrive.
+    let messages = sink.wait_for(3, Duration::from_secs(20)).await;
+    let counts = per_recipient(&messages);
+    assert_eq!(counts.get("ann@example.com"), Some(&1));
+    assert_eq!(counts.get("bob@example.com"), Some(&1));
+    assert_eq!(counts.get("ghost@example.com"), None);
+    let ghost: i64 = sqlx::query_scalar(
+        "SELECT id FROM outbox WHERE recipient = 'ghost@example.com' AND kind = 'invitation'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("ghost's message");
+    let (_, _, attempts, error) = settled(&pool, ghost).await;
+    assert_eq!(attempts, 1, "a permanent refusal is not retried");
+    assert_eq!(error.as_deref(), Some("550 5.1.1 mailbox unavailable"));
+
+    // The Team list's data: only ghost's row carries the reason.
+    let listed = app
+        .call(
+            "list_members",
+            &[("view[status]", "all"), ("view[sort]", "name")],
+        )
+        .await;
+    assert_eq!(listed.status(), 200);
+    let page: app::api::members::MemberPage = listed.json().await.expect("a page");
+    for row in &page.rows {
+        let expected = (row.email.as_deref() == Some("ghost@example.com"))
+            .then_some("550 5.1.1 mailbox unavailable");
+        assert_eq!(row.delivery_error.as_deref(), expected, "{:?}", row.email);
+    }
+    assert!(page
+        .rows
+        .iter()
+        .any(|r| r.email.as_deref() == Some("ghost@example.com") && r.status == "pending"));
+
+    // The page itself, as the browser first gets it.
+    let html = app
+        .client
+        .get(format!("{}/team?status=all", app.base))
+        .send()
+        .await
+        .expect("team page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains("Delivery failing: ") && html.contains("550 5.1.1 mailbox unavailable"),
+        "the Team page shows the failure on the pending row"
+    );
+    worker.abort();
+}
