@@ -11,7 +11,7 @@ use std::{
 };
 
 use app::{
-    domain::Action,
+    domain::Permission,
     error::AppError,
     server::{guard, session, time::TIMER_CHANNEL, AppState},
 };
@@ -158,7 +158,7 @@ async fn authorize(
     meta: session::RequestMeta,
 ) -> Result<guard::Ctx, AppError> {
     let mut conn = state.pool.acquire().await?;
-    guard::authorize(&mut conn, session_row, meta, Action::TrackOwnTime).await
+    guard::authorize(&mut conn, session_row, meta, Permission::TrackOwnTime).await
 }
 
 /// Whether the session behind a stream still loads and may track time.
@@ -184,7 +184,7 @@ async fn still_allowed(
         &mut conn,
         session_row.clone(),
         meta.clone(),
-        Action::TrackOwnTime,
+        Permission::TrackOwnTime,
     )
     .await
     .is_ok()

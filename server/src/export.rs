@@ -3,7 +3,7 @@
 //! million rows never sit in memory at once.
 
 use app::{
-    domain::{directory::DirectoryParams, directory::DirectoryQuery, Action},
+    domain::{directory::DirectoryParams, directory::DirectoryQuery, Permission},
     error::AppError,
     server::{
         directory::{self, Listing, Scope},
@@ -46,7 +46,7 @@ pub async fn members_csv(state: AppState, request: Request) -> Response {
 async fn authorized<P: serde::de::DeserializeOwned>(
     state: &AppState,
     request: Request,
-    action: Action,
+    action: Permission,
 ) -> Result<(Ctx, P, sqlx::pool::PoolConnection<sqlx::Postgres>), AppError> {
     // Only the head: a body is not Sync, so it may not be held across awaits.
     let (request, _) = request.into_parts();
@@ -65,7 +65,7 @@ async fn authorized<P: serde::de::DeserializeOwned>(
 
 async fn prepare(state: AppState, request: Request) -> Result<Response, Refused> {
     let (ctx, params, conn) =
-        authorized::<DirectoryParams>(&state, request, Action::ViewTeam).await?;
+        authorized::<DirectoryParams>(&state, request, Permission::ViewTeam).await?;
     let slot = export_slot(&state)?;
     let query = DirectoryQuery::parse(&params).map_err(AppError::Validation)?;
     let scope = app::api::members::scope_of(&ctx);
@@ -365,7 +365,7 @@ async fn summary_file(state: AppState, request: Request) -> Result<Response, Ref
     };
     // Held while the report is computed (one row per member, in memory).
     let (ctx, params, mut conn) =
-        authorized::<SummaryParams>(&state, request, Action::ViewReports).await?;
+        authorized::<SummaryParams>(&state, request, Permission::ViewReports).await?;
     let _slot = export_slot(&state)?;
     let summary = summarise(&mut conn, &ctx, &params).await?;
     let csv_error = |error: csv::Error| {
@@ -438,7 +438,7 @@ const AUDIT_PAGE: i64 = 1000;
 async fn audit_file(state: AppState, request: Request) -> Result<Response, Refused> {
     use app::api::audit::{page, AuditFilters};
     let (ctx, filters, mut conn) =
-        authorized::<AuditFilters>(&state, request, Action::ViewAuditLog).await?;
+        authorized::<AuditFilters>(&state, request, Permission::ViewAuditLog).await?;
     let slot = export_slot(&state)?;
     // The filters are checked now, so a bad one is a 400, not a cut file.
     page(&mut conn, &ctx, &filters, None, 1).await?;

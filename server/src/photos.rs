@@ -8,7 +8,7 @@
 use std::io::Cursor;
 
 use app::{
-    domain::{Access, Action},
+    domain::{Access, Permission},
     error::AppError,
     server::{audit, guard::authorize, session::RequestMeta, session::SessionRow, AppState},
 };
@@ -75,10 +75,13 @@ async fn target_account(
     member: Option<i64>,
 ) -> Result<(app::server::Ctx, i64, i64), AppError> {
     let mut conn = state.pool.acquire().await?;
-    let ctx = authorize(&mut conn, session, meta, Action::EditOwnProfile).await?;
+    let ctx = authorize(&mut conn, session, meta, Permission::EditOwnProfile).await?;
     let membership_id = member.unwrap_or(ctx.membership_id);
     if membership_id != ctx.membership_id
-        && ctx.positions.access(Action::EditMemberProfile, ctx.plan) != Access::Allowed
+        && ctx
+            .positions
+            .access(Permission::EditMemberProfile, ctx.plan)
+            != Access::Allowed
     {
         return Err(AppError::Forbidden);
     }

@@ -187,7 +187,7 @@ pub async fn demo(state: &AppState) -> Result<bool, AppError> {
 /// active; at most `MAX_LIVE_KEYS` live keys).
 pub async fn api_key(state: &AppState, email: &str, name: &str) -> Result<String, AppError> {
     use app::{
-        domain::{api_key::ApiKeyName, Action},
+        domain::{api_key::ApiKeyName, Permission},
         server::{api_keys, guard, session::RequestMeta},
     };
     let name = ApiKeyName::parse(name).map_err(|m| AppError::field("name", m))?;
@@ -215,7 +215,7 @@ pub async fn api_key(state: &AppState, email: &str, name: &str) -> Result<String
         &mut tx,
         &key,
         RequestMeta::default(),
-        Action::EditOwnProfile,
+        Permission::EditOwnProfile,
     )
     .await?;
     let created = api_keys::create(&mut tx, &ctx, &name, None).await?;

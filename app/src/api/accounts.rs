@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::{domain::accounts::TwoFactorMethod, error::AppError};
 #[cfg(feature = "ssr")]
 use crate::{
-    domain::Action,
+    domain::Permission,
     server::{accounts_tab, app_state, audit, require, Ctx},
 };
 
@@ -56,7 +56,7 @@ pub struct AccountsPage {
 /// plan. A refusal is 404, so the tab's existence is not told to others.
 #[cfg(feature = "ssr")]
 pub(crate) async fn require_tab() -> Result<Ctx, AppError> {
-    require(Action::AccountsTab)
+    require(Permission::AccountsTab)
         .await
         .map_err(|error| match error {
             AppError::Forbidden => AppError::NotFound,
@@ -144,7 +144,7 @@ pub async fn stop_member_timer(membership_id: i64) -> Result<StoppedEntry, AppEr
 
 /// The Owner's "Stop timer" on member `membership_id` of `ctx`'s workspace,
 /// with its audit row, for the Accounts tab and the REST API alike. The
-/// caller has checked `Action::AccountsTab` (the tab through its session,
+/// caller has checked `Permission::AccountsTab` (the tab through its session,
 /// the API through the key: no re-entered password either way). The stop
 /// is announced on the timer channel when the transaction commits.
 #[cfg(feature = "ssr")]

@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::{
     domain::{
         api_key::{parse_expiry, ApiKeyName},
-        Action,
+        Permission,
     },
     server::{api_keys, app_state, require, Ctx},
 };
@@ -50,7 +50,7 @@ fn own_credentials(ctx: &Ctx) -> Result<(), AppError> {
 
 #[server(prefix = "/api", endpoint = "list_my_api_keys")]
 pub async fn list_my_api_keys() -> Result<Vec<ApiKeyInfo>, AppError> {
-    let ctx = require(Action::EditOwnProfile).await?;
+    let ctx = require(Permission::EditOwnProfile).await?;
     own_credentials(&ctx)?;
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
@@ -63,7 +63,7 @@ pub async fn create_api_key(
     name: String,
     expires_in_days: Option<u32>,
 ) -> Result<CreatedApiKey, AppError> {
-    let ctx = require(Action::EditOwnProfile).await?;
+    let ctx = require(Permission::EditOwnProfile).await?;
     own_credentials(&ctx)?;
     let mut errors = crate::error::FieldErrors::default();
     let name = errors.take("name", ApiKeyName::parse(&name));
@@ -81,7 +81,7 @@ pub async fn create_api_key(
 /// Revokes one of the caller's own keys: it stops at its next request.
 #[server(prefix = "/api", endpoint = "revoke_api_key")]
 pub async fn revoke_api_key(id: i64) -> Result<(), AppError> {
-    let ctx = require(Action::EditOwnProfile).await?;
+    let ctx = require(Permission::EditOwnProfile).await?;
     own_credentials(&ctx)?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;

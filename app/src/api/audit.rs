@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
-    domain::{audit, time::DateRange, Action},
+    domain::{audit, time::DateRange, Permission},
     server::{app_state, require, time as timedb, Ctx},
 };
 
@@ -66,7 +66,7 @@ pub async fn audit_log(
     to: String,
     before: Option<i64>,
 ) -> Result<AuditPage, AppError> {
-    let ctx = require(Action::ViewAuditLog).await?;
+    let ctx = require(Permission::ViewAuditLog).await?;
     let filters = AuditFilters {
         actor,
         target,

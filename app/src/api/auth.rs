@@ -3,15 +3,15 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    domain::{Action, Plan, Positions},
-    error::AppError,
-};
 #[cfg(feature = "ssr")]
 use crate::{
     domain::{DisplayName, EmailAddress, Password, WorkspaceName},
     error::FieldErrors,
     server::{app_state, audit, credentials, db, password, session, throttle},
+};
+use crate::{
+    domain::{Permission, Plan, Positions},
+    error::AppError,
 };
 
 /// The signed-in person and the workspace they are looking at.
@@ -49,7 +49,7 @@ pub struct WorkspaceSummary {
 
 impl Me {
     /// Whether to show a control; the server checks again on every call.
-    pub fn can(&self, action: Action) -> bool {
+    pub fn can(&self, action: Permission) -> bool {
         self.workspace
             .as_ref()
             .is_some_and(|w| w.positions.access(action, w.plan) != crate::domain::Access::Denied)

@@ -13,7 +13,7 @@ use super::lifecycle::RoleName;
 use crate::{domain::directory::DirectoryParams, error::AppError};
 #[cfg(feature = "ssr")]
 use crate::{
-    domain::{directory::DirectoryQuery, Action},
+    domain::{directory::DirectoryQuery, Permission},
     server::{app_state, audit, db, directory, require, Ctx},
 };
 
@@ -44,12 +44,14 @@ impl BulkOp {
     }
 
     #[cfg(feature = "ssr")]
-    fn action(self) -> Action {
+    fn action(self) -> Permission {
         match self {
-            BulkOp::Deactivate | BulkOp::Reactivate => Action::ManageMembers,
+            BulkOp::Deactivate | BulkOp::Reactivate => Permission::ManageMembers,
             BulkOp::GiveRole(role) => super::lifecycle::role_action(role, true),
             BulkOp::TakeRole(role) => super::lifecycle::role_action(role, false),
-            BulkOp::AddToGroup(_) | BulkOp::RemoveFromGroup(_) => Action::ManageGroupsAndProjects,
+            BulkOp::AddToGroup(_) | BulkOp::RemoveFromGroup(_) => {
+                Permission::ManageGroupsAndProjects
+            }
         }
     }
 }

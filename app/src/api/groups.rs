@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
-    domain::{Action, LabelName},
+    domain::{LabelName, Permission},
     server::{app_state, audit, db, require, Ctx},
 };
 
@@ -59,7 +59,7 @@ async fn group_member_ids(
 
 #[server(prefix = "/api", endpoint = "list_groups")]
 pub async fn list_groups() -> Result<Vec<GroupRow>, AppError> {
-    let ctx = require(Action::ViewTeam).await?;
+    let ctx = require(Permission::ViewTeam).await?;
     let state = app_state()?;
     groups_of(&state.pool, &ctx).await
 }
@@ -84,7 +84,7 @@ pub async fn groups_of(pool: &sqlx::PgPool, ctx: &Ctx) -> Result<Vec<GroupRow>, 
 
 #[server(prefix = "/api", endpoint = "create_group")]
 pub async fn create_group(name: String) -> Result<GroupRow, AppError> {
-    let ctx = require(Action::ManageGroupsAndProjects).await?;
+    let ctx = require(Permission::ManageGroupsAndProjects).await?;
     let state = app_state()?;
     create_group_as(&state.pool, &ctx, &name).await
 }
@@ -135,7 +135,7 @@ pub(crate) async fn insert_group(
 
 #[server(prefix = "/api", endpoint = "rename_group")]
 pub async fn rename_group(group_id: i64, name: String) -> Result<(), AppError> {
-    let ctx = require(Action::ManageGroupsAndProjects).await?;
+    let ctx = require(Permission::ManageGroupsAndProjects).await?;
     let state = app_state()?;
     rename_group_as(&state.pool, &ctx, group_id, &name).await
 }
@@ -192,7 +192,7 @@ pub(crate) async fn apply_rename(
 
 #[server(prefix = "/api", endpoint = "delete_group")]
 pub async fn delete_group(group_id: i64) -> Result<(), AppError> {
-    let ctx = require(Action::ManageGroupsAndProjects).await?;
+    let ctx = require(Permission::ManageGroupsAndProjects).await?;
     let state = app_state()?;
     delete_group_as(&state.pool, &ctx, group_id).await
 }
@@ -265,7 +265,7 @@ pub(crate) async fn require_group(
 /// how many were added.
 #[server(prefix = "/api", endpoint = "add_group_members")]
 pub async fn add_group_members(group_id: i64, membership_ids: Vec<i64>) -> Result<u64, AppError> {
-    let ctx = require(Action::ManageGroupsAndProjects).await?;
+    let ctx = require(Permission::ManageGroupsAndProjects).await?;
     let state = app_state()?;
     add_group_members_as(&state.pool, &ctx, group_id, &membership_ids).await
 }
@@ -384,7 +384,7 @@ pub(crate) async fn take_out_of_group(
 
 #[server(prefix = "/api", endpoint = "remove_group_member")]
 pub async fn remove_group_member(group_id: i64, membership_id: i64) -> Result<(), AppError> {
-    let ctx = require(Action::ManageGroupsAndProjects).await?;
+    let ctx = require(Permission::ManageGroupsAndProjects).await?;
     let state = app_state()?;
     remove_group_member_as(&state.pool, &ctx, group_id, membership_id).await
 }
@@ -408,7 +408,7 @@ pub async fn remove_group_member_as(
 
 #[server(prefix = "/api", endpoint = "list_projects")]
 pub async fn list_projects() -> Result<Vec<ProjectRow>, AppError> {
-    let ctx = require(Action::ViewTeam).await?;
+    let ctx = require(Permission::ViewTeam).await?;
     let state = app_state()?;
     projects_of(&state.pool, &ctx).await
 }
@@ -433,7 +433,7 @@ pub async fn projects_of(pool: &sqlx::PgPool, ctx: &Ctx) -> Result<Vec<ProjectRo
 
 #[server(prefix = "/api", endpoint = "create_project")]
 pub async fn create_project(name: String) -> Result<ProjectRow, AppError> {
-    let ctx = require(Action::ManageGroupsAndProjects).await?;
+    let ctx = require(Permission::ManageGroupsAndProjects).await?;
     let name = LabelName::parse_project(&name).map_err(|m| AppError::field("name", m))?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
@@ -463,7 +463,7 @@ pub async fn create_project(name: String) -> Result<ProjectRow, AppError> {
 
 #[server(prefix = "/api", endpoint = "rename_project")]
 pub async fn rename_project(project_id: i64, name: String) -> Result<(), AppError> {
-    let ctx = require(Action::ManageGroupsAndProjects).await?;
+    let ctx = require(Permission::ManageGroupsAndProjects).await?;
     let name = LabelName::parse_project(&name).map_err(|m| AppError::field("name", m))?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
@@ -497,7 +497,7 @@ pub async fn rename_project(project_id: i64, name: String) -> Result<(), AppErro
 /// and time; they are only out of the way.
 #[server(prefix = "/api", endpoint = "set_project_archived")]
 pub async fn set_project_archived(project_id: i64, archived: bool) -> Result<(), AppError> {
-    let ctx = require(Action::ManageGroupsAndProjects).await?;
+    let ctx = require(Permission::ManageGroupsAndProjects).await?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
     let changed = sqlx::query!(
@@ -539,7 +539,7 @@ pub async fn set_member_projects(
     all_projects: bool,
     project_ids: Vec<i64>,
 ) -> Result<(), AppError> {
-    let ctx = require(Action::ManageGroupsAndProjects).await?;
+    let ctx = require(Permission::ManageGroupsAndProjects).await?;
     let project_ids = if all_projects {
         Vec::new()
     } else {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
-    domain::Action,
+    domain::Permission,
     server::{
         app_state, audit,
         impersonation::{self as imp, EndReason},
@@ -45,7 +45,7 @@ pub async fn start_impersonation(
         )));
     }
     // Like the Accounts tab itself: anyone but the Enterprise Owner gets 404.
-    let ctx = require(Action::AccountsTab)
+    let ctx = require(Permission::AccountsTab)
         .await
         .map_err(|error| match error {
             AppError::Forbidden => AppError::NotFound,
@@ -137,7 +137,7 @@ pub struct ImpersonationSwitch {
 
 #[server(prefix = "/api", endpoint = "impersonation_setting")]
 pub async fn impersonation_setting() -> Result<ImpersonationSwitch, AppError> {
-    let ctx = require(Action::ManageWorkspace).await?;
+    let ctx = require(Permission::ManageWorkspace).await?;
     if !ctx.positions.owner {
         return Err(AppError::Forbidden);
     }
@@ -159,7 +159,7 @@ pub async fn impersonation_setting() -> Result<ImpersonationSwitch, AppError> {
 /// Turning it off ends every view into the workspace at once.
 #[server(prefix = "/api", endpoint = "set_impersonation_allowed")]
 pub async fn set_impersonation_allowed(allowed: bool) -> Result<(), AppError> {
-    let ctx = require(Action::ManageWorkspace).await?;
+    let ctx = require(Permission::ManageWorkspace).await?;
     if !ctx.positions.owner {
         return Err(AppError::Forbidden);
     }

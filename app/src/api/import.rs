@@ -13,7 +13,7 @@ use crate::{
     domain::{
         invite::{seats_message, FREE_PLAN_BATCH, IMPORT_CHUNK_ROWS},
         limits::MAX_GROUPS_PER_IMPORT,
-        Action, Plan,
+        Permission, Plan,
     },
     server::{
         app_state, audit,
@@ -143,7 +143,7 @@ fn classify(rows: &[ImportRow]) -> Vec<Result<csv_import::ParsedRow, String>> {
 
 #[server(prefix = "/api", endpoint = "preview_import", input = Json)]
 pub async fn preview_import(file_text: String) -> Result<ImportPreview, AppError> {
-    let ctx = require(Action::InviteMembers).await?;
+    let ctx = require(Permission::InviteMembers).await?;
     let rows: Vec<ImportRow> = csv_import::read_rows(&file_text)
         .map_err(|message| AppError::field("file", message))?
         .iter()
@@ -233,7 +233,7 @@ pub async fn import_members(
     rows: Vec<ImportRow>,
     send_email: bool,
 ) -> Result<Vec<RowOutcome>, AppError> {
-    let ctx = require(Action::InviteMembers).await?;
+    let ctx = require(Permission::InviteMembers).await?;
     if rows.len() > IMPORT_CHUNK_ROWS {
         return Err(AppError::field(
             "file",

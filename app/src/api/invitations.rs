@@ -12,7 +12,7 @@ use crate::{
     domain::{
         invite::{check_addresses, AddressVerdict, LinkToken, FREE_PLAN_BATCH, MAX_DIALOG_BATCH},
         limits::{distinct_ids, MAX_GROUPS_PER_INVITE, MAX_PROJECTS_PER_INVITE},
-        Action, DisplayName, EmailAddress, Password, Plan,
+        DisplayName, EmailAddress, Password, Permission, Plan,
     },
     error::FieldErrors,
     server::{
@@ -34,7 +34,7 @@ pub struct InviteReport {
 /// Answers only for this workspace: nothing about accounts elsewhere.
 #[server(prefix = "/api", endpoint = "check_invite_addresses")]
 pub async fn check_invite_addresses(addresses: Vec<String>) -> Result<Vec<String>, AppError> {
-    let ctx = require(Action::InviteMembers).await?;
+    let ctx = require(Permission::InviteMembers).await?;
     if addresses.len() > MAX_DIALOG_BATCH * 2 {
         return Err(AppError::field(
             "addresses",
@@ -55,7 +55,7 @@ pub async fn invite_members(
     all_projects: bool,
     #[server(default)] project_ids: Vec<i64>,
 ) -> Result<InviteReport, AppError> {
-    let ctx = require(Action::InviteMembers).await?;
+    let ctx = require(Permission::InviteMembers).await?;
     let state = app_state()?;
     invite_members_as(
         &state,
@@ -184,7 +184,7 @@ pub async fn add_limited_member(
     name: String,
     #[server(default)] group_ids: Vec<i64>,
 ) -> Result<i64, AppError> {
-    let ctx = require(Action::InviteMembers).await?;
+    let ctx = require(Permission::InviteMembers).await?;
     let name = DisplayName::parse(&name).map_err(|m| AppError::field("name", m))?;
     let group_ids = distinct_ids(group_ids, MAX_GROUPS_PER_INVITE, "groups")
         .map_err(|m| AppError::field("groups", m))?;
@@ -235,7 +235,7 @@ pub const RESEND_COOLDOWN_SECS: i64 = 60;
 /// without email) or a new one, which kills the previous link.
 #[server(prefix = "/api", endpoint = "send_invite")]
 pub async fn send_invite(membership_id: i64) -> Result<(), AppError> {
-    let ctx = require(Action::InviteMembers).await?;
+    let ctx = require(Permission::InviteMembers).await?;
     let state = app_state()?;
     send_invite_as(&state, &ctx, membership_id).await
 }
@@ -319,7 +319,7 @@ pub async fn send_invite_as(
 /// "revoked", and an unsent email is cancelled.
 #[server(prefix = "/api", endpoint = "revoke_invite")]
 pub async fn revoke_invite(membership_id: i64) -> Result<(), AppError> {
-    let ctx = require(Action::InviteMembers).await?;
+    let ctx = require(Permission::InviteMembers).await?;
     let state = app_state()?;
     revoke_invite_as(&state.pool, &ctx, membership_id).await
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
-    domain::{time::KioskPin, Action},
+    domain::{time::KioskPin, Permission},
     server::{app_state, audit, password, require, session, throttle, time as timedb, user_agent},
 };
 
@@ -163,7 +163,7 @@ async fn device(conn: &mut sqlx::PgConnection) -> Result<KioskDevice, AppError> 
 /// of it, so the tablet on the wall opens no one's account.
 #[server(prefix = "/api", endpoint = "launch_kiosk")]
 pub async fn launch_kiosk() -> Result<(), AppError> {
-    let ctx = require(Action::LaunchKiosk).await?;
+    let ctx = require(Permission::LaunchKiosk).await?;
     let state = app_state()?;
     let token = session::SessionToken::generate();
     // Kept short: it only names the device on the Settings list.
@@ -403,7 +403,7 @@ pub async fn exit_kiosk() -> Result<(), AppError> {
 /// no longer launch the Kiosk are left out: they no longer work.
 #[server(prefix = "/api", endpoint = "list_kiosk_devices")]
 pub async fn list_kiosk_devices() -> Result<Vec<KioskDeviceRow>, AppError> {
-    let ctx = require(Action::ManageMembers).await?;
+    let ctx = require(Permission::ManageMembers).await?;
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
     let rows = sqlx::query!(
@@ -437,7 +437,7 @@ pub async fn list_kiosk_devices() -> Result<Vec<KioskDeviceRow>, AppError> {
 /// request is refused. Another workspace's device is not found.
 #[server(prefix = "/api", endpoint = "end_kiosk_device")]
 pub async fn end_kiosk_device(id: i64) -> Result<(), AppError> {
-    let ctx = require(Action::ManageMembers).await?;
+    let ctx = require(Permission::ManageMembers).await?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
     let ended = sqlx::query!(

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
-    domain::{Access, Action, Plan},
+    domain::{Access, Permission, Plan},
     server::{app_state, audit, db, invitations::seats_used, require, time, Ctx},
 };
 
@@ -76,7 +76,8 @@ async fn load_target(
 /// Admins are the Owner's to deactivate, delete or demote.
 #[cfg(feature = "ssr")]
 fn owner_only_for_admins(ctx: &Ctx, target: &Target, what: &str) -> Result<(), AppError> {
-    if target.is_admin && ctx.positions.access(Action::AdministerAdmins, ctx.plan) == Access::Denied
+    if target.is_admin
+        && ctx.positions.access(Permission::AdministerAdmins, ctx.plan) == Access::Denied
     {
         return Err(AppError::Conflict(format!(
             "Only the Owner can {what} an Admin."
@@ -130,11 +131,11 @@ pub async fn set_member_role(membership_id: i64, role: RoleName, on: bool) -> Re
 
 /// The permission giving or taking `role` needs.
 #[cfg(feature = "ssr")]
-pub fn role_action(role: RoleName, on: bool) -> Action {
+pub fn role_action(role: RoleName, on: bool) -> Permission {
     match (role, on) {
-        (RoleName::Admin, true) => Action::GrantAdmin,
-        (RoleName::Admin, false) => Action::AdministerAdmins,
-        _ => Action::ManageManagerRoles,
+        (RoleName::Admin, true) => Permission::GrantAdmin,
+        (RoleName::Admin, false) => Permission::AdministerAdmins,
+        _ => Permission::ManageManagerRoles,
     }
 }
 
@@ -225,7 +226,7 @@ pub async fn deactivate_member(membership_id: i64) -> Result<(), AppError> {
 /// instead of within 15 minutes. Owners and Admins.
 #[server(prefix = "/api", endpoint = "unlock_member")]
 pub async fn unlock_member(membership_id: i64) -> Result<(), AppError> {
-    let ctx = require(Action::UnlockAccount).await?;
+    let ctx = require(Permission::UnlockAccount).await?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
     let account = sqlx::query!(
@@ -273,7 +274,7 @@ pub enum Change {
 
 #[cfg(feature = "ssr")]
 async fn change_status(membership_id: i64, change: Change) -> Result<(), AppError> {
-    let ctx = require(Action::ManageMembers).await?;
+    let ctx = require(Permission::ManageMembers).await?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
     let workspace = lock_workspace(&mut tx, &ctx).await?;
@@ -482,7 +483,7 @@ async fn set_status(
 /// again under the lock, so two racing transfers leave exactly one Owner.
 #[server(prefix = "/api", endpoint = "transfer_ownership")]
 pub async fn transfer_ownership(membership_id: i64) -> Result<(), AppError> {
-    let ctx = require(Action::TransferOwnership).await?;
+    let ctx = require(Permission::TransferOwnership).await?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
     let owner: i64 = sqlx::query_scalar!(
@@ -557,7 +558,7 @@ pub const MAX_SEATS: i32 = 1_000_000;
 
 #[server(prefix = "/api", endpoint = "seat_usage")]
 pub async fn seat_usage() -> Result<Seats, AppError> {
-    let ctx = require(Action::ViewTeam).await?;
+    let ctx = require(Permission::ViewTeam).await?;
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
     Ok(sqlx::query_as!(
@@ -576,7 +577,7 @@ pub async fn seat_usage() -> Result<Seats, AppError> {
 /// least as many seats as are in use: nobody is removed by a plan change.
 #[server(prefix = "/api", endpoint = "set_plan")]
 pub async fn set_plan(plan: String, seats: String) -> Result<Seats, AppError> {
-    let ctx = require(Action::ManageWorkspace).await?;
+    let ctx = require(Permission::ManageWorkspace).await?;
     let plan = Plan::parse(plan.trim()).map_err(|m| AppError::field("plan", m))?;
     let seats: i32 = seats
         .trim()

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use crate::{
-    domain::{directory::DirectoryQuery, Access, Action},
+    domain::{directory::DirectoryQuery, Access, Permission},
     server::{
         app_state,
         directory::{self, Listing, RowText, Scope},
@@ -176,7 +176,7 @@ pub async fn list_members(
     #[server(default)] view: DirectoryParams,
     after: Option<String>,
 ) -> Result<MemberPage, AppError> {
-    let ctx = require(Action::ViewTeam).await?;
+    let ctx = require(Permission::ViewTeam).await?;
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
     member_page(&mut conn, &ctx, &view, after.as_deref()).await
@@ -219,7 +219,7 @@ pub async fn member_page(
 pub async fn count_members(
     #[server(default)] view: DirectoryParams,
 ) -> Result<MemberCount, AppError> {
-    let ctx = require(Action::ViewTeam).await?;
+    let ctx = require(Permission::ViewTeam).await?;
     let query = DirectoryQuery::parse(&view)?;
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
@@ -237,7 +237,7 @@ pub struct MemberCard {
 /// One member's card (Enter on a row). Managers see only their own scope.
 #[server(prefix = "/api", endpoint = "member_detail")]
 pub async fn member_detail(membership_id: i64) -> Result<MemberCard, AppError> {
-    let ctx = require(Action::ViewTeam).await?;
+    let ctx = require(Permission::ViewTeam).await?;
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
     member_card(&mut conn, &ctx, membership_id).await

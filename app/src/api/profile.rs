@@ -13,7 +13,7 @@ use crate::{
     domain::{
         profile::{BillingRate, Capacity, WorkingDays},
         time::WeekStart,
-        Access, Action, DisplayName,
+        Access, DisplayName, Permission,
     },
     error::FieldErrors,
     server::{app_state, audit, db, require, Ctx},
@@ -71,31 +71,33 @@ pub struct ProfileForm {
 /// EditOwnProfile, anyone else's EditMemberProfile.
 #[cfg(feature = "ssr")]
 async fn guard(membership_id: Option<i64>) -> Result<(Ctx, i64, bool), AppError> {
-    let own = require(Action::EditOwnProfile).await?;
+    let own = require(Permission::EditOwnProfile).await?;
     match membership_id {
         None => {
             let id = own.membership_id;
             Ok((own, id, true))
         }
         Some(id) if id == own.membership_id => Ok((own, id, true)),
-        Some(id) => Ok((require(Action::EditMemberProfile).await?, id, false)),
+        Some(id) => Ok((require(Permission::EditMemberProfile).await?, id, false)),
     }
 }
 
 #[cfg(feature = "ssr")]
 fn is_admin_viewer(ctx: &Ctx) -> bool {
-    ctx.positions.access(Action::EditMemberProfile, ctx.plan) == Access::Allowed
+    ctx.positions
+        .access(Permission::EditMemberProfile, ctx.plan)
+        == Access::Allowed
 }
 
 /// The action a change to `membership_id`'s profile needs: one's own is
 /// EditOwnProfile, anyone else's EditMemberProfile (the REST API's guard;
 /// the pages use [`guard`]).
 #[cfg(feature = "ssr")]
-pub fn profile_action(ctx_membership_id: i64, membership_id: i64) -> Action {
+pub fn profile_action(ctx_membership_id: i64, membership_id: i64) -> Permission {
     if ctx_membership_id == membership_id {
-        Action::EditOwnProfile
+        Permission::EditOwnProfile
     } else {
-        Action::EditMemberProfile
+        Permission::EditMemberProfile
     }
 }
 

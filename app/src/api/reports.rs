@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
-    domain::{time::DateRange, Access, Action},
+    domain::{time::DateRange, Access, Permission},
     server::{app_state, directory, require, time as timedb, Ctx},
 };
 
@@ -65,7 +65,7 @@ pub async fn summary_report(
     inactive: bool,
     person: String,
 ) -> Result<Summary, AppError> {
-    let ctx = require(Action::ViewReports).await?;
+    let ctx = require(Permission::ViewReports).await?;
     let params = SummaryParams {
         from,
         to,

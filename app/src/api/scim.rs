@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
-    domain::{api_key::ApiKeyName, Action},
+    domain::{api_key::ApiKeyName, Permission},
     server::{app_state, require, scim, Ctx},
 };
 
@@ -37,7 +37,7 @@ pub struct CreatedScimToken {
 /// (the feature does not exist for them).
 #[cfg(feature = "ssr")]
 async fn require_scim_owner() -> Result<Ctx, AppError> {
-    let ctx = require(Action::ManageScim)
+    let ctx = require(Permission::ManageScim)
         .await
         .map_err(|error| match error {
             AppError::Forbidden => AppError::NotFound,

@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::{
     domain::{
         time::{Description, EntryTimes, KioskPin, WeekStart},
-        Action,
+        Permission,
     },
     server::{app_state, audit, password, require, time as timedb, Ctx},
 };
@@ -101,7 +101,7 @@ async fn running_of(
 /// The signed-in member's running timer, if any (for the header).
 #[server(prefix = "/api", endpoint = "current_timer")]
 pub async fn current_timer() -> Result<Option<RunningTimer>, AppError> {
-    let ctx = require(Action::TrackOwnTime).await?;
+    let ctx = require(Permission::TrackOwnTime).await?;
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
     running_of(&mut conn, ctx.workspace_id, ctx.membership_id).await
@@ -112,7 +112,7 @@ pub async fn start_timer(
     description: String,
     project_id: Option<i64>,
 ) -> Result<RunningTimer, AppError> {
-    let ctx = require(Action::TrackOwnTime).await?;
+    let ctx = require(Permission::TrackOwnTime).await?;
     let description =
         Description::parse(&description).map_err(|m| AppError::field("description", m))?;
     let state = app_state()?;
@@ -136,7 +136,7 @@ pub async fn start_timer(
 
 #[server(prefix = "/api", endpoint = "stop_timer")]
 pub async fn stop_timer() -> Result<(), AppError> {
-    let ctx = require(Action::TrackOwnTime).await?;
+    let ctx = require(Permission::TrackOwnTime).await?;
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
     stop_own_timer(&mut conn, &ctx).await?;
@@ -159,7 +159,7 @@ pub async fn stop_own_timer(conn: &mut sqlx::PgConnection, ctx: &Ctx) -> Result<
 pub async fn my_week(offset: i32) -> Result<TimeWeek, AppError> {
     use chrono::{Duration, Utc};
 
-    let ctx = require(Action::TrackOwnTime).await?;
+    let ctx = require(Permission::TrackOwnTime).await?;
     let offset = offset.clamp(-520, 520);
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
@@ -283,7 +283,7 @@ pub async fn save_entry(
     start: String,
     end: String,
 ) -> Result<(), AppError> {
-    let ctx = require(Action::TrackOwnTime).await?;
+    let ctx = require(Permission::TrackOwnTime).await?;
     let mut errors = crate::error::FieldErrors::default();
     let description = errors.take("description", Description::parse(&description));
     let times = EntryTimes::parse(&start, &end).map_err(|fields| {
@@ -348,7 +348,7 @@ pub async fn save_entry(
 
 #[server(prefix = "/api", endpoint = "delete_entry")]
 pub async fn delete_entry(entry_id: i64) -> Result<(), AppError> {
-    let ctx = require(Action::TrackOwnTime).await?;
+    let ctx = require(Permission::TrackOwnTime).await?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
     may_edit_own(&mut tx, &ctx).await?;
@@ -372,7 +372,7 @@ pub async fn delete_entry(entry_id: i64) -> Result<(), AppError> {
 /// Every IANA zone name, for the time zone picker.
 #[server(prefix = "/api", endpoint = "time_zones")]
 pub async fn time_zones() -> Result<Vec<String>, AppError> {
-    require(Action::TrackOwnTime).await?;
+    require(Permission::TrackOwnTime).await?;
     let mut names: Vec<String> = chrono_tz::TZ_VARIANTS
         .iter()
         .map(|tz| tz.name().to_owned())
@@ -383,7 +383,7 @@ pub async fn time_zones() -> Result<Vec<String>, AppError> {
 
 #[server(prefix = "/api", endpoint = "set_time_settings")]
 pub async fn set_time_settings(time_zone: String, week_start: String) -> Result<(), AppError> {
-    let ctx = require(Action::EditOwnProfile).await?;
+    let ctx = require(Permission::EditOwnProfile).await?;
     let mut errors = crate::error::FieldErrors::default();
     let tz = errors.take(
         "time_zone",
@@ -415,8 +415,8 @@ pub async fn set_time_settings(time_zone: String, week_start: String) -> Result<
 #[server(prefix = "/api", endpoint = "set_kiosk_pin")]
 pub async fn set_kiosk_pin(membership_id: Option<i64>, pin: String) -> Result<(), AppError> {
     let ctx = match membership_id {
-        None => require(Action::EditOwnProfile).await?,
-        Some(_) => require(Action::EditMemberProfile).await?,
+        None => require(Permission::EditOwnProfile).await?,
+        Some(_) => require(Permission::EditMemberProfile).await?,
     };
     crate::server::guard::refuse_while_impersonating(&ctx.session, "set Kiosk PINs").await?;
     let pin = KioskPin::parse(&pin).map_err(|m| AppError::field("pin", m))?;
@@ -464,7 +464,7 @@ pub struct MemberTimeSettings {
 
 #[server(prefix = "/api", endpoint = "time_settings_of")]
 pub async fn time_settings_of(membership_id: i64) -> Result<MemberTimeSettings, AppError> {
-    let ctx = require(Action::EditMemberProfile).await?;
+    let ctx = require(Permission::EditMemberProfile).await?;
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
     let row = sqlx::query!(
@@ -492,7 +492,7 @@ pub async fn set_time_permission(
     membership_id: i64,
     may_edit_own_time: bool,
 ) -> Result<(), AppError> {
-    let ctx = require(Action::EditMemberProfile).await?;
+    let ctx = require(Permission::EditMemberProfile).await?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
     let before: Option<bool> = sqlx::query_scalar!(

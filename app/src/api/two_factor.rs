@@ -262,7 +262,7 @@ pub async fn verify_two_factor(code: String) -> Result<(), AppError> {
 /// shut out of their own workspace by their own click.
 #[server(prefix = "/api", endpoint = "set_workspace_two_factor")]
 pub async fn set_workspace_two_factor(required: bool) -> Result<(), AppError> {
-    let ctx = crate::server::require(crate::domain::Action::ManageWorkspace).await?;
+    let ctx = crate::server::require(crate::domain::Permission::ManageWorkspace).await?;
     if !ctx.positions.owner {
         return Err(AppError::Forbidden);
     }

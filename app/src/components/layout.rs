@@ -14,7 +14,7 @@ use crate::{
         workspaces::SwitchWorkspace,
     },
     components::session::use_session,
-    domain::Action,
+    domain::Permission,
     error::AppError,
 };
 
@@ -91,9 +91,9 @@ fn Header(me: Me) -> impl IntoView {
         }
     };
     let current_id = me.workspace.as_ref().map(|w| w.id);
-    let show_accounts = me.can(Action::AccountsTab);
-    let show_reports = me.can(Action::ViewReports);
-    let show_audit = me.can(Action::ViewAuditLog);
+    let show_accounts = me.can(Permission::AccountsTab);
+    let show_reports = me.can(Permission::ViewReports);
+    let show_audit = me.can(Permission::ViewAuditLog);
     let role = me
         .workspace
         .as_ref()

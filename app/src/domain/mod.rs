@@ -20,7 +20,7 @@ pub mod two_factor;
 pub use email::EmailAddress;
 pub use name::{DisplayName, LabelName, WorkspaceName};
 pub use password::Password;
-pub use permission::{Access, Action, Plan, Position, Positions};
+pub use permission::{Access, Permission, Plan, Position, Positions};
 
 /// Characters that make a spreadsheet read a cell as a formula (CSV
 /// injection), with the full-width forms some locales accept as well.

@@ -76,7 +76,7 @@ impl Plan {
 
 /// Everything the permission guard can be asked about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Action {
+pub enum Permission {
     /// See the Team page, search and filter members.
     ViewTeam,
     /// Invite full members, add limited members, resend invites, CSV import.
@@ -121,36 +121,36 @@ pub enum Access {
 use Access::{Allowed as Y, Denied as N, Scoped as S};
 
 /// Columns: Owner, Admin, Project manager, Team manager, Member.
-pub const MATRIX: &[(Action, [Access; 5])] = &[
-    (Action::ViewTeam, [Y, Y, S, S, N]),
-    (Action::InviteMembers, [Y, Y, N, N, N]),
-    (Action::EditMemberProfile, [Y, Y, N, N, N]),
-    (Action::EditOwnProfile, [Y, Y, Y, Y, Y]),
-    (Action::GrantAdmin, [Y, Y, N, N, N]),
-    (Action::AdministerAdmins, [Y, N, N, N, N]),
-    (Action::ManageManagerRoles, [Y, Y, N, N, N]),
-    (Action::ManageMembers, [Y, Y, N, N, N]),
-    (Action::TransferOwnership, [Y, N, N, N, N]),
-    (Action::UnlockAccount, [Y, Y, N, N, N]),
-    (Action::AccountsTab, [Y, N, N, N, N]),
-    (Action::ManageScim, [Y, N, N, N, N]),
-    (Action::LaunchKiosk, [Y, Y, Y, N, N]),
-    (Action::ViewAuditLog, [Y, Y, N, N, N]),
-    (Action::ManageGroupsAndProjects, [Y, Y, N, N, N]),
-    (Action::ManageWorkspace, [Y, N, N, N, N]),
-    (Action::ViewReports, [Y, Y, S, S, N]),
-    (Action::TrackOwnTime, [Y, Y, Y, Y, Y]),
+pub const MATRIX: &[(Permission, [Access; 5])] = &[
+    (Permission::ViewTeam, [Y, Y, S, S, N]),
+    (Permission::InviteMembers, [Y, Y, N, N, N]),
+    (Permission::EditMemberProfile, [Y, Y, N, N, N]),
+    (Permission::EditOwnProfile, [Y, Y, Y, Y, Y]),
+    (Permission::GrantAdmin, [Y, Y, N, N, N]),
+    (Permission::AdministerAdmins, [Y, N, N, N, N]),
+    (Permission::ManageManagerRoles, [Y, Y, N, N, N]),
+    (Permission::ManageMembers, [Y, Y, N, N, N]),
+    (Permission::TransferOwnership, [Y, N, N, N, N]),
+    (Permission::UnlockAccount, [Y, Y, N, N, N]),
+    (Permission::AccountsTab, [Y, N, N, N, N]),
+    (Permission::ManageScim, [Y, N, N, N, N]),
+    (Permission::LaunchKiosk, [Y, Y, Y, N, N]),
+    (Permission::ViewAuditLog, [Y, Y, N, N, N]),
+    (Permission::ManageGroupsAndProjects, [Y, Y, N, N, N]),
+    (Permission::ManageWorkspace, [Y, N, N, N, N]),
+    (Permission::ViewReports, [Y, Y, S, S, N]),
+    (Permission::TrackOwnTime, [Y, Y, Y, Y, Y]),
 ];
 
-impl Action {
-    pub fn all() -> impl Iterator<Item = Action> {
+impl Permission {
+    pub fn all() -> impl Iterator<Item = Permission> {
         MATRIX.iter().map(|(action, _)| *action)
     }
 
     /// Plan a workspace must be on for anyone to use this action.
     pub fn required_plan(self) -> Option<Plan> {
         match self {
-            Action::AccountsTab | Action::ManageScim => Some(Plan::Enterprise),
+            Permission::AccountsTab | Permission::ManageScim => Some(Plan::Enterprise),
             _ => None,
         }
     }
@@ -187,7 +187,7 @@ impl Positions {
     }
 
     /// The widest access any held position gives, on this plan.
-    pub fn access(self, action: Action, plan: Plan) -> Access {
+    pub fn access(self, action: Permission, plan: Plan) -> Access {
         if action.required_plan().is_some_and(|needed| needed != plan) {
             return Access::Denied;
         }
@@ -254,9 +254,9 @@ mod tests {
         {
             let mut cells = line.split_whitespace();
             let name = cells.next().unwrap();
-            let action = Action::all()
+            let action = Permission::all()
                 .find(|a| format!("{a:?}") == name)
-                .unwrap_or_else(|| panic!("{name} is not an Action"));
+                .unwrap_or_else(|| panic!("{name} is not a Permission"));
             for (position, cell) in Position::ALL.into_iter().zip(cells) {
                 let expected = match cell {
                     "y" => Access::Allowed,
@@ -274,13 +274,16 @@ mod tests {
     #[test]
     fn accounts_tab_needs_the_enterprise_plan() {
         let owner = Positions::only(Position::Owner);
-        assert_eq!(owner.access(Action::AccountsTab, Plan::Pro), Access::Denied);
         assert_eq!(
-            owner.access(Action::AccountsTab, Plan::Free),
+            owner.access(Permission::AccountsTab, Plan::Pro),
             Access::Denied
         );
         assert_eq!(
-            owner.access(Action::AccountsTab, Plan::Enterprise),
+            owner.access(Permission::AccountsTab, Plan::Free),
+            Access::Denied
+        );
+        assert_eq!(
+            owner.access(Permission::AccountsTab, Plan::Enterprise),
             Access::Allowed
         );
     }
@@ -293,15 +296,15 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            pm_and_tm.access(Action::LaunchKiosk, Plan::Free),
+            pm_and_tm.access(Permission::LaunchKiosk, Plan::Free),
             Access::Allowed
         );
         assert_eq!(
-            pm_and_tm.access(Action::ViewTeam, Plan::Free),
+            pm_and_tm.access(Permission::ViewTeam, Plan::Free),
             Access::Scoped
         );
         assert_eq!(
-            pm_and_tm.access(Action::InviteMembers, Plan::Free),
+            pm_and_tm.access(Permission::InviteMembers, Plan::Free),
             Access::Denied
         );
     }

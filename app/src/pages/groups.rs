@@ -13,7 +13,7 @@ use crate::{
         members::list_members,
     },
     components::layout::AppShell,
-    domain::{directory::DirectoryParams, Action as Permission, LabelName},
+    domain::{directory::DirectoryParams, LabelName, Permission},
     error::AppError,
     pages::team::{group_members_href, TeamTabs},
 };

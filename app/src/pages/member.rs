@@ -15,7 +15,7 @@ use crate::{
         members::{member_detail, MemberRow},
     },
     components::layout::{initials, AppShell},
-    domain::Action as Permission,
+    domain::Permission,
     error::AppError,
     pages::team::{kind_label, roles_label, status_label, TeamTabs},
 };

@@ -11,7 +11,7 @@ use crate::{
         form::{field_error, track_action_errors, ServerErrors},
         session::use_session,
     },
-    domain::{api_key::ApiKeyName, Action},
+    domain::{api_key::ApiKeyName, Permission},
     pages::api_keys::NewSecret,
 };
 
@@ -26,7 +26,7 @@ pub fn ScimCard() -> impl IntoView {
     move || {
         session
             .signed_in()
-            .filter(|me| me.can(Action::ManageScim))
+            .filter(|me| me.can(Permission::ManageScim))
             .map(|_| view! { <ScimTokens /> })
     }
 }

@@ -4,7 +4,7 @@ use leptos_meta::Title;
 use crate::{
     api::lifecycle::{seat_usage, SetPlan},
     components::{layout::AppShell, session::use_session},
-    domain::{Action, Plan},
+    domain::{Permission, Plan},
     error::AppError,
 };
 
@@ -73,7 +73,7 @@ fn PlanAndSeats() -> impl IntoView {
     let is_owner = move || {
         session
             .signed_in()
-            .is_some_and(|me| me.can(Action::ManageWorkspace))
+            .is_some_and(|me| me.can(Permission::ManageWorkspace))
     };
     let message = move || {
         action.value().get().map(|result| match result {
@@ -178,7 +178,7 @@ fn KioskDevicesCard() -> impl IntoView {
     move || {
         session
             .signed_in()
-            .filter(|me| me.can(Action::ManageMembers))
+            .filter(|me| me.can(Permission::ManageMembers))
             .map(|_| view! { <KioskDevices /> })
     }
 }

@@ -16,7 +16,7 @@ use crate::{
             label_of, url_encode, DirectoryParams, DirectoryQuery, MatchNote, MemberCount, SortDir,
             SortKey, KIND_OPTIONS, ROLE_OPTIONS, SORT_OPTIONS, STATUS_OPTIONS,
         },
-        Action, Position,
+        Permission, Position,
     },
     error::AppError,
     pages::invite_dialog::{InviteDialog, LimitedDialog, PendingActions, TeamDialog},
@@ -353,7 +353,7 @@ fn MembersView(
     let can_invite = move || {
         session
             .signed_in()
-            .is_some_and(|me| me.can(Action::InviteMembers))
+            .is_some_and(|me| me.can(Permission::InviteMembers))
     };
     // Rows picked for a bulk action: the first page's ids (written by the
     // table once it is in the browser) and those loaded by "Load more".

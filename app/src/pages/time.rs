@@ -21,7 +21,7 @@ use crate::{
     },
     domain::{
         time::{clock, hours_minutes, Description, EntryTimes, WeekStart},
-        Action,
+        Permission,
     },
     error::AppError,
     pages::member_time::KioskPinForm,
@@ -611,7 +611,7 @@ fn KioskLauncher() -> impl IntoView {
     let allowed = move || {
         session
             .signed_in()
-            .is_some_and(|me| me.can(Action::LaunchKiosk))
+            .is_some_and(|me| me.can(Permission::LaunchKiosk))
     };
     let confirming = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);

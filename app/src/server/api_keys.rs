@@ -422,7 +422,7 @@ pub async fn revoke_all(
 }
 
 /// The Owner's "Deactivate API keys" for one member of their workspace
-/// (the caller has checked `Action::AccountsTab`). A membership of another
+/// (the caller has checked `Permission::AccountsTab`). A membership of another
 /// workspace is NotFound. Answers how many keys stopped.
 pub async fn revoke_member_keys(
     conn: &mut PgConnection,

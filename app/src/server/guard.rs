@@ -12,7 +12,7 @@ use super::{
     state::{app_state, AppState},
 };
 use crate::{
-    domain::{Access, Action, Plan, Positions},
+    domain::{Access, Permission, Plan, Positions},
     error::AppError,
 };
 
@@ -138,7 +138,7 @@ pub async fn refuse_while_impersonating(session: &SessionRow, what: &str) -> Res
 }
 
 /// An active member of the session's workspace who may perform `action`.
-pub async fn require(action: Action) -> Result<Ctx, AppError> {
+pub async fn require(action: Permission) -> Result<Ctx, AppError> {
     let state = app_state()?;
     let (session, meta) = current_session(&state).await?;
     let mut conn = state.pool.acquire().await?;
@@ -164,7 +164,7 @@ pub async fn authorize(
     conn: &mut PgConnection,
     session: SessionRow,
     meta: RequestMeta,
-    action: Action,
+    action: Permission,
 ) -> Result<Ctx, AppError> {
     let workspace_id = session.active_workspace_id.ok_or(AppError::Forbidden)?;
     let row = sqlx::query_as!(
@@ -205,7 +205,7 @@ pub async fn authorize(
     // there until they turn it on (on their profile, which stays open).
     if row.lacks_required_two_factor
         && (positions.owner || positions.admin)
-        && action != Action::EditOwnProfile
+        && action != Permission::EditOwnProfile
     {
         return Err(AppError::Conflict(TWO_FACTOR_REQUIRED.into()));
     }
@@ -248,7 +248,7 @@ pub async fn authorize_api_key(
     conn: &mut PgConnection,
     key: &super::api_keys::ApiKeyCtx,
     meta: RequestMeta,
-    action: Action,
+    action: Permission,
 ) -> Result<Ctx, AppError> {
     let session = SessionRow {
         token_hash: Vec::new(),

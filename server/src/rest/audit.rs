@@ -3,7 +3,7 @@
 
 use app::{
     api::audit::{self as log, AuditFilters},
-    domain::{audit::is_known_action, Action},
+    domain::{audit::is_known_action, Permission},
     server::AppState,
 };
 use axum::{extract::State, response::Response};
@@ -74,7 +74,7 @@ pub async fn list(
     caller: Caller,
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> ApiResult<Response> {
-    let (ctx, mut conn) = caller.ctx(&state, Action::ViewAuditLog).await?;
+    let (ctx, mut conn) = caller.ctx(&state, Permission::ViewAuditLog).await?;
     let limit = query.limit.unwrap_or(50);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(bad_request(

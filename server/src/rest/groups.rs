@@ -3,7 +3,7 @@
 
 use app::{
     api::groups::{self as rules, GroupRow, ProjectRow, MAX_GROUP_BATCH},
-    domain::{Action, LabelName},
+    domain::{LabelName, Permission},
     error::AppError,
     server::AppState,
 };
@@ -99,7 +99,7 @@ pub struct Added {
 #[utoipa::path(get, path = "/api/v1/groups", tag = "groups",
     responses((status = 200, description = "The groups", body = GroupList)))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
-    let (ctx, conn) = caller.ctx(&state, Action::ViewTeam).await?;
+    let (ctx, conn) = caller.ctx(&state, Permission::ViewTeam).await?;
     drop(conn);
     let groups = rules::groups_of(&state.pool, &ctx).await?;
     Ok(ok(
@@ -118,7 +118,9 @@ pub async fn create(
     caller: Caller,
     ApiJson(body): ApiJson<GroupName>,
 ) -> ApiResult<Response> {
-    let (ctx, conn) = caller.ctx(&state, Action::ManageGroupsAndProjects).await?;
+    let (ctx, conn) = caller
+        .ctx(&state, Permission::ManageGroupsAndProjects)
+        .await?;
     drop(conn);
     checked_name(&body.name)?;
     let group = rules::create_group_as(&state.pool, &ctx, &body.name)
@@ -137,7 +139,9 @@ pub async fn rename(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<GroupName>,
 ) -> ApiResult<Response> {
-    let (ctx, conn) = caller.ctx(&state, Action::ManageGroupsAndProjects).await?;
+    let (ctx, conn) = caller
+        .ctx(&state, Permission::ManageGroupsAndProjects)
+        .await?;
     drop(conn);
     checked_name(&body.name)?;
     rules::rename_group_as(&state.pool, &ctx, id, &body.name)
@@ -155,7 +159,9 @@ pub async fn delete(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
-    let (ctx, conn) = caller.ctx(&state, Action::ManageGroupsAndProjects).await?;
+    let (ctx, conn) = caller
+        .ctx(&state, Permission::ManageGroupsAndProjects)
+        .await?;
     drop(conn);
     rules::delete_group_as(&state.pool, &ctx, id).await?;
     Ok(no_content())
@@ -172,7 +178,9 @@ pub async fn add_members(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<GroupMembers>,
 ) -> ApiResult<Response> {
-    let (ctx, conn) = caller.ctx(&state, Action::ManageGroupsAndProjects).await?;
+    let (ctx, conn) = caller
+        .ctx(&state, Permission::ManageGroupsAndProjects)
+        .await?;
     drop(conn);
     if body.membership_ids.is_empty() || body.membership_ids.len() > MAX_GROUP_BATCH {
         return Err(bad_request(
@@ -196,7 +204,9 @@ pub async fn remove_member(
     caller: Caller,
     ApiPath((id, member_id)): ApiPath<(i64, i64)>,
 ) -> ApiResult<Response> {
-    let (ctx, conn) = caller.ctx(&state, Action::ManageGroupsAndProjects).await?;
+    let (ctx, conn) = caller
+        .ctx(&state, Permission::ManageGroupsAndProjects)
+        .await?;
     drop(conn);
     rules::remove_group_member_as(&state.pool, &ctx, id, member_id).await?;
     Ok(no_content())
@@ -206,7 +216,7 @@ pub async fn remove_member(
 #[utoipa::path(get, path = "/api/v1/projects", tag = "projects",
     responses((status = 200, description = "The projects", body = ProjectList)))]
 pub async fn projects(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
-    let (ctx, conn) = caller.ctx(&state, Action::ViewTeam).await?;
+    let (ctx, conn) = caller.ctx(&state, Permission::ViewTeam).await?;
     drop(conn);
     let projects = rules::projects_of(&state.pool, &ctx).await?;
     Ok(ok(

@@ -9,7 +9,7 @@ use app::{
     domain::{
         directory::{DirectoryParams, DirectoryQuery},
         invite::MAX_DIALOG_BATCH,
-        Action,
+        Permission,
     },
     server::AppState,
 };
@@ -87,7 +87,7 @@ pub async fn list(
         ..DirectoryParams::default()
     };
     DirectoryQuery::parse(&view)?;
-    let (ctx, mut conn) = caller.ctx(&state, Action::InviteMembers).await?;
+    let (ctx, mut conn) = caller.ctx(&state, Permission::InviteMembers).await?;
     let page = team::member_page(&mut conn, &ctx, &view, query.cursor.as_deref())
         .await
         .map_err(refused)?;
@@ -138,7 +138,7 @@ pub async fn create(
         );
         return Err(ApiError::Refused(errors));
     }
-    let (ctx, conn) = caller.ctx(&state, Action::InviteMembers).await?;
+    let (ctx, conn) = caller.ctx(&state, Permission::InviteMembers).await?;
     drop(conn);
     let report = rules::invite_members_as(
         &state,
@@ -164,7 +164,7 @@ pub async fn resend(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
-    let (ctx, conn) = caller.ctx(&state, Action::InviteMembers).await?;
+    let (ctx, conn) = caller.ctx(&state, Permission::InviteMembers).await?;
     drop(conn);
     rules::send_invite_as(&state, &ctx, id)
         .await
@@ -181,7 +181,7 @@ pub async fn revoke(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
-    let (ctx, conn) = caller.ctx(&state, Action::InviteMembers).await?;
+    let (ctx, conn) = caller.ctx(&state, Permission::InviteMembers).await?;
     drop(conn);
     rules::revoke_invite_as(&state.pool, &ctx, id)
         .await

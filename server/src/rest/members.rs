@@ -11,7 +11,7 @@ use app::{
     domain::{
         directory::{DirectoryParams, DirectoryQuery},
         profile::{BillingRate, Capacity, WorkingDays},
-        Action,
+        Permission,
     },
     error::{AppError, FieldErrors},
     server::AppState,
@@ -220,7 +220,7 @@ pub async fn list(
 ) -> ApiResult<Response> {
     let view = query.view();
     DirectoryQuery::parse(&view)?;
-    let (ctx, mut conn) = caller.ctx(&state, Action::ViewTeam).await?;
+    let (ctx, mut conn) = caller.ctx(&state, Permission::ViewTeam).await?;
     let page = team::member_page(&mut conn, &ctx, &view, query.cursor.as_deref())
         .await
         .map_err(refused)?;
@@ -252,7 +252,7 @@ pub async fn get_one(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
-    let (ctx, mut conn) = caller.ctx(&state, Action::ViewTeam).await?;
+    let (ctx, mut conn) = caller.ctx(&state, Permission::ViewTeam).await?;
     let card = team::member_card(&mut conn, &ctx, id).await?;
     Ok(ok(
         StatusCode::OK,
@@ -266,7 +266,7 @@ pub async fn get_one(
 
 /// Deactivate, reactivate or delete, in one transaction with the audit row.
 async fn change(state: &AppState, caller: &Caller, id: i64, what: Change) -> ApiResult<Response> {
-    let (ctx, conn) = caller.ctx(state, Action::ManageMembers).await?;
+    let (ctx, conn) = caller.ctx(state, Permission::ManageMembers).await?;
     drop(conn);
     let mut tx = state.pool.begin().await?;
     let workspace = lifecycle::lock_workspace(&mut tx, &ctx).await?;

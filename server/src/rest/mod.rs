@@ -15,7 +15,7 @@ mod members;
 mod time;
 
 use app::{
-    domain::Action,
+    domain::Permission,
     error::{AppError, FieldErrors},
     server::{
         api_keys::{self, ApiKeyCtx},
@@ -216,7 +216,7 @@ impl Caller {
     pub async fn ctx(
         &self,
         state: &AppState,
-        action: Action,
+        action: Permission,
     ) -> ApiResult<(Ctx, PoolConnection<Postgres>)> {
         let mut conn = state.pool.acquire().await?;
         let ctx = guard::authorize_api_key(&mut conn, &self.key, self.meta.clone(), action).await?;

@@ -9,7 +9,7 @@ use app::{
         reports::{self, SummaryParams},
         time::stop_own_timer,
     },
-    domain::Action,
+    domain::Permission,
     error::AppError,
     server::{time as timedb, AppState},
 };
@@ -88,9 +88,9 @@ pub async fn entries(
         .member_id
         .is_none_or(|id| id == caller.key.membership_id);
     let action = if own {
-        Action::TrackOwnTime
+        Permission::TrackOwnTime
     } else {
-        Action::ViewReports
+        Permission::ViewReports
     };
     let (ctx, mut conn) = caller.ctx(&state, action).await?;
     let member = query.member_id.unwrap_or(ctx.membership_id);
@@ -180,7 +180,7 @@ pub struct StoppedTimer {
 #[utoipa::path(post, path = "/api/v1/me/timer/stop", tag = "time",
     responses((status = 200, description = "Stopped", body = StoppedTimer)))]
 pub async fn stop_my_timer(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
-    let (ctx, mut conn) = caller.ctx(&state, Action::TrackOwnTime).await?;
+    let (ctx, mut conn) = caller.ctx(&state, Permission::TrackOwnTime).await?;
     let entry_id = stop_own_timer(&mut conn, &ctx).await?;
     Ok(ok(StatusCode::OK, &StoppedTimer { entry_id }))
 }
@@ -209,7 +209,7 @@ pub async fn stop_member_timer(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
-    let (ctx, conn) = caller.ctx(&state, Action::AccountsTab).await?;
+    let (ctx, conn) = caller.ctx(&state, Permission::AccountsTab).await?;
     drop(conn);
     let stopped = stop_timer_of(&state.pool, &ctx, id).await?;
     Ok(ok(
@@ -273,7 +273,7 @@ pub async fn summary(
     caller: Caller,
     ApiQuery(query): ApiQuery<SummaryQuery>,
 ) -> ApiResult<Response> {
-    let (ctx, mut conn) = caller.ctx(&state, Action::ViewReports).await?;
+    let (ctx, mut conn) = caller.ctx(&state, Permission::ViewReports).await?;
     let person = query.person.unwrap_or_default();
     if person.chars().count() > 100 {
         return Err(bad_request("person", "Search for at most 100 characters."));

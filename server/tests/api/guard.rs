@@ -1,7 +1,7 @@
 //! The permission guard against the matrix, with real memberships.
 
 use app::{
-    domain::{Access, Action, Plan, Position, Positions, WorkspaceName},
+    domain::{Access, Permission, Plan, Position, Positions, WorkspaceName},
     error::AppError,
     server::{
         db,
@@ -92,7 +92,7 @@ async fn every_position_and_action_is_decided_by_the_matrix(pool: PgPool) {
                 id
             };
             let session = session_for(&mut conn, account_id, workspace_id).await;
-            for action in Action::all() {
+            for action in Permission::all() {
                 let expected = Positions::only(position).access(action, plan);
                 let got =
                     authorize(&mut conn, session.clone(), RequestMeta::default(), action).await;
@@ -111,7 +111,7 @@ async fn every_position_and_action_is_decided_by_the_matrix(pool: PgPool) {
                 checked += 1;
             }
         }
-        assert_eq!(checked, Position::ALL.len() * Action::all().count());
+        assert_eq!(checked, Position::ALL.len() * Permission::all().count());
     }
 }
 
@@ -149,7 +149,7 @@ async fn inactive_pending_and_foreign_members_are_refused_everything(pool: PgPoo
         session_for(&mut conn, owner, other_workspace).await,
     ];
     for session in sessions {
-        for action in Action::all() {
+        for action in Permission::all() {
             let got = authorize(&mut conn, session.clone(), RequestMeta::default(), action).await;
             assert_eq!(got.err(), Some(AppError::Forbidden), "{action:?}");
         }
