@@ -21,6 +21,7 @@ mod invitations;
 mod lifecycle;
 mod mail;
 mod profile;
+mod request_ids;
 mod rest;
 mod roles;
 mod scim;

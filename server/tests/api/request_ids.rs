@@ -1,0 +1,117 @@
+//! Issue 14 item 6: every response says which request it was, ids are made
+//! by the server (a client cannot pick or repeat one), and the log lines of
+//! a request carry its id and route but never a secret from the URL.
+
+use std::sync::{Arc, Mutex};
+
+use sqlx::PgPool;
+
+use crate::helpers::spawn;
+
+fn request_id(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("x-request-id")
+        .expect("an x-request-id on the response")
+        .to_str()
+        .expect("a text id")
+        .to_owned()
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn every_response_has_its_own_request_id(pool: PgPool) {
+    let app = spawn(pool).await;
+    let first = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .expect("first");
+    let second = app
+        .client
+        .get(format!("{}/signin", app.base))
+        .send()
+        .await
+        .expect("second");
+    // A server function's error answer carries one too.
+    let refused = app.call("current_user", &[]).await;
+    let ids = [
+        request_id(&first),
+        request_id(&second),
+        request_id(&refused),
+    ];
+    assert!(ids.iter().all(|id| !id.is_empty()), "{ids:?}");
+    assert_ne!(ids[0], ids[1]);
+    assert_ne!(ids[1], ids[2]);
+    assert_ne!(ids[0], ids[2]);
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_client_cannot_choose_the_request_id(pool: PgPool) {
+    let app = spawn(pool).await;
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let response = app
+            .client
+            .get(format!("{}/healthz", app.base))
+            .header("x-request-id", "chosen-by-the-client")
+            .send()
+            .await
+            .expect("health");
+        let id = request_id(&response);
+        assert_ne!(id, "chosen-by-the-client");
+        seen.push(id);
+    }
+    assert_ne!(seen[0], seen[1], "two requests never share an id");
+}
+
+/// Log output of this test's thread, as the server's formatter writes it.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("log buffer")).into_owned()
+    }
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn log_lines_name_the_request_and_not_its_secrets(pool: PgPool) {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    // The test runtime has one thread: the server's tasks log here too.
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let app = spawn(pool).await;
+    let secret = "SecretInvitationToken123";
+    let response = app
+        .client
+        .get(format!("{}/invite/{secret}?reset={secret}", app.base))
+        .send()
+        .await
+        .expect("invite page");
+    let id = request_id(&response);
+    let _ = response.text().await;
+    let logs = captured.text();
+    let line = logs
+        .lines()
+        .find(|line| line.contains(&id))
+        .unwrap_or_else(|| panic!("no log line with the request id {id}:\n{logs}"));
+    assert!(line.contains("method=GET"), "{line}");
+    assert!(line.contains("path=/invite/{token}"), "{line}");
+    assert!(!logs.contains(secret), "a token reached the logs:\n{logs}");
+}
