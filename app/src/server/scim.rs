@@ -759,7 +759,8 @@ pub async fn update_user(
 ) -> Result<(), AppError> {
     let email = match &draft.email {
         Some(_) => draft.address()?,
-        None => EmailAddress::parse(&current.email).map_err(|_| AppError::Internal)?,
+        None => EmailAddress::parse(&current.email)
+            .map_err(AppError::internal("a stored address does not parse"))?,
     };
     let email_changed = !email.as_str().eq_ignore_ascii_case(&current.email);
     if email_changed && current.account_id.is_some() {

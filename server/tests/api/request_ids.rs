@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use sqlx::PgPool;
 
-use crate::helpers::spawn;
+use crate::helpers::{spawn, GOOD_PASSWORD};
 
 fn request_id(response: &reqwest::Response) -> String {
     response
@@ -85,17 +85,23 @@ impl Captured {
     }
 }
 
-#[sqlx::test(migrator = "server::MIGRATOR")]
-async fn log_lines_name_the_request_and_not_its_secrets(pool: PgPool) {
+/// Collects the server's log lines, formatted as `main` sets up, while
+/// the guard lives. The test runtime has one thread, so the server's tasks
+/// log here too.
+fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
     let captured = Captured::default();
     let writer = captured.clone();
-    // The test runtime has one thread: the server's tasks log here too.
     let subscriber = tracing_subscriber::fmt()
         .with_ansi(false)
         .with_max_level(tracing::Level::INFO)
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    (captured, tracing::subscriber::set_default(subscriber))
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn log_lines_name_the_request_and_not_its_secrets(pool: PgPool) {
+    let (captured, _guard) = capture_logs();
     let app = spawn(pool).await;
     let secret = "SecretInvitationToken123";
     let response = app
@@ -114,4 +120,34 @@ async fn log_lines_name_the_request_and_not_its_secrets(pool: PgPool) {
     assert!(line.contains("method=GET"), "{line}");
     assert!(line.contains("path=/invite/{token}"), "{line}");
     assert!(!logs.contains(secret), "a token reached the logs:\n{logs}");
+}
+
+/// Item 6: a database failure is logged once where it becomes `Internal`,
+/// on a line with the request's id; the client sees only the generic answer.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn an_internal_error_is_logged_with_its_request_id_and_not_shown(pool: PgPool) {
+    let (captured, _guard) = capture_logs();
+    let app = spawn(pool.clone()).await;
+    // Break the database under the app: every sign-in now fails inside.
+    sqlx::query("ALTER TABLE accounts RENAME TO accounts_elsewhere")
+        .execute(&pool)
+        .await
+        .expect("rename");
+    let response = app.sign_in("someone@example.com", GOOD_PASSWORD).await;
+    let id = request_id(&response);
+    assert_eq!(response.status(), 500);
+    let body = response.text().await.expect("body");
+    assert_eq!(body, "\"Internal\"", "no detail reaches the client");
+    let logs = captured.text();
+    let errors: Vec<&str> = logs
+        .lines()
+        .filter(|line| line.contains("ERROR") && line.contains("accounts"))
+        .collect();
+    assert_eq!(errors.len(), 1, "logged once:\n{logs}");
+    assert!(
+        errors[0].contains(&format!("request_id={id}")),
+        "{}",
+        errors[0]
+    );
+    assert!(errors[0].contains("path=/api/sign_in"), "{}", errors[0]);
 }
