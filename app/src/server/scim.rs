@@ -634,14 +634,20 @@ async fn check_user_name_free(
     Ok(())
 }
 
+#[track_caller]
 fn external_id_conflict(error: sqlx::Error) -> AppError {
-    match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => scim_error(
-            "uniqueness",
-            "Another resource of this workspace already has that externalId.",
-        ),
-        _ => AppError::from(error),
-    }
+    db::on_constraint(|constraint| {
+        matches!(
+            constraint,
+            "memberships_external_id_key" | "groups_external_id_key"
+        )
+        .then(|| {
+            scim_error(
+                "uniqueness",
+                "Another resource of this workspace already has that externalId.",
+            )
+        })
+    })(error)
 }
 
 /// Writes the SCIM-only attributes and the workspace's name for them.
