@@ -20,6 +20,7 @@ mod impersonation;
 mod invitations;
 mod lifecycle;
 mod mail;
+mod no_workspace;
 mod profile;
 mod request_ids;
 mod rest;
