@@ -84,6 +84,7 @@ pub fn leptos_options() -> LeptosOptions {
 
 /// The whole HTTP surface: pages, server functions, static files.
 pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Router {
+    trace::init_executor();
     let routes = generate_route_list(App);
 
     let page_state = state.clone();

@@ -9,6 +9,30 @@ use tracing::Span;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Leptos runs page resources (and so the server functions a page render
+/// calls) as spawned tasks. Spawned plainly (`tokio::spawn`, Leptos's
+/// default) they leave the request span and their log lines lose the
+/// request id; this executor keeps the span of whoever spawns. Set once per
+/// process, before the first request (later calls change nothing).
+pub fn init_executor() {
+    use any_spawner::{CustomExecutor, Executor, PinnedFuture, PinnedLocalFuture};
+    use tracing::Instrument;
+
+    struct InCurrentSpan;
+
+    impl CustomExecutor for InCurrentSpan {
+        fn spawn(&self, fut: PinnedFuture<()>) {
+            tokio::spawn(fut.in_current_span());
+        }
+        fn spawn_local(&self, fut: PinnedLocalFuture<()>) {
+            tokio::task::spawn_local(fut.in_current_span());
+        }
+        fn poll_local(&self) {}
+    }
+
+    let _ = Executor::init_custom_executor(InCurrentSpan);
+}
+
 /// Path segments after these are secrets (invitation, reset, address
 /// confirmation tokens): logs show the route's placeholder instead.
 const TOKEN_ROUTES: [&str; 4] = ["invite", "reset-password", "verify-email", "email-change"];

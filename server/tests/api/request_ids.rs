@@ -151,3 +151,36 @@ async fn an_internal_error_is_logged_with_its_request_id_and_not_shown(pool: PgP
     );
     assert!(errors[0].contains("path=/api/sign_in"), "{}", errors[0]);
 }
+
+/// The same for a page: its data loads run as Leptos tasks, which keep the
+/// request's span, so a failure while rendering names its request too.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_page_load_failure_is_logged_with_its_request_id(pool: PgPool) {
+    let (captured, _guard) = capture_logs();
+    let app = spawn(pool.clone()).await;
+    let signed_up = app
+        .sign_up("olive@example.com", "Olive Owner", GOOD_PASSWORD)
+        .await;
+    assert!(signed_up.status().is_success(), "{}", signed_up.status());
+    sqlx::query("ALTER TABLE workspaces RENAME TO workspaces_elsewhere")
+        .execute(&pool)
+        .await
+        .expect("rename");
+    let response = app
+        .client
+        .get(format!("{}/team", app.base))
+        .send()
+        .await
+        .expect("team page");
+    let id = request_id(&response);
+    let _ = response.text().await;
+    let logs = captured.text();
+    let errors: Vec<&str> = logs
+        .lines()
+        .filter(|line| line.contains("ERROR") && line.contains("workspaces"))
+        .collect();
+    assert!(!errors.is_empty(), "the failure is logged:\n{logs}");
+    for line in errors {
+        assert!(line.contains(&format!("request_id={id}")), "{line}");
+    }
+}
