@@ -110,9 +110,38 @@ impl FromServerFnError for AppError {
 }
 
 #[cfg(feature = "ssr")]
+impl AppError {
+    /// For `map_err`: an unexpected failure becomes `Internal`, logged once
+    /// here (inside the request's span, so the line carries the request id)
+    /// with what was being done and where; the client sees only the
+    /// generic message.
+    #[track_caller]
+    pub fn internal<E: std::fmt::Debug>(what: &'static str) -> impl FnOnce(E) -> AppError {
+        let at = std::panic::Location::caller();
+        move |error| {
+            tracing::error!(?error, %at, "{what}");
+            AppError::Internal
+        }
+    }
+
+    /// `Internal` for a state that should not happen (no underlying error
+    /// to show), logged like `internal`.
+    #[track_caller]
+    pub fn bug(what: &'static str) -> AppError {
+        let at = std::panic::Location::caller();
+        tracing::error!(%at, "{what}");
+        AppError::Internal
+    }
+}
+
+/// Database errors a caller did not map (see `server::db::on_constraint`)
+/// are internal: logged with the `?` that raised them.
+#[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
+    #[track_caller]
     fn from(error: sqlx::Error) -> Self {
-        tracing::error!(%error, "database error");
+        let at = std::panic::Location::caller();
+        tracing::error!(%error, %at, "database error");
         AppError::Internal
     }
 }

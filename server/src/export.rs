@@ -331,7 +331,9 @@ async fn stream_rows(
                 &mut writer,
                 csv::Writer::from_writer(Vec::with_capacity(64 * 1024)),
             );
-            let chunk = full.into_inner().map_err(|_| AppError::Internal)?;
+            let chunk = full
+                .into_inner()
+                .map_err(AppError::internal("flushing a CSV chunk"))?;
             if !chunks.send(chunk).await {
                 // The client went away or stalled; stop reading.
                 return Ok(());
@@ -339,8 +341,12 @@ async fn stream_rows(
         }
     }
     drop(rows);
-    writer.flush().map_err(|_| AppError::Internal)?;
-    let rest = writer.into_inner().map_err(|_| AppError::Internal)?;
+    writer
+        .flush()
+        .map_err(AppError::internal("flushing a CSV export"))?;
+    let rest = writer
+        .into_inner()
+        .map_err(AppError::internal("finishing a CSV export"))?;
     if !rest.is_empty() && !chunks.send(rest).await {
         return Ok(());
     }
@@ -410,7 +416,9 @@ async fn summary_file(state: AppState, request: Request) -> Result<Response, Ref
             cell(&hours_minutes(summary.total_seconds)),
         ])
         .map_err(csv_error)?;
-    let body = writer.into_inner().map_err(|_| AppError::Internal)?;
+    let body = writer
+        .into_inner()
+        .map_err(AppError::internal("finishing a CSV export"))?;
     let date = |text: &str| -> String {
         text.chars()
             .filter(|c| c.is_ascii_digit() || *c == '-')
@@ -484,7 +492,9 @@ async fn audit_file(state: AppState, request: Request) -> Result<Response, Refus
                 &mut writer,
                 csv::Writer::from_writer(Vec::with_capacity(64 * 1024)),
             );
-            let chunk = full.into_inner().map_err(|_| AppError::Internal)?;
+            let chunk = full
+                .into_inner()
+                .map_err(AppError::internal("flushing a CSV chunk"))?;
             if !chunk.is_empty() && !chunks.send(chunk).await {
                 return Ok(());
             }

@@ -13,6 +13,7 @@ pub mod scim;
 pub mod seed;
 pub mod seed_members;
 pub mod static_files;
+pub mod trace;
 
 use std::time::Duration;
 
@@ -22,7 +23,12 @@ use http::{header, HeaderValue};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::{postgres::PgPoolOptions, PgPool};
-use tower_http::{compression::CompressionLayer, set_header::SetResponseHeaderLayer};
+use tower_http::{
+    compression::CompressionLayer,
+    request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
+    set_header::SetResponseHeaderLayer,
+    trace::{DefaultOnResponse, TraceLayer},
+};
 
 pub use config::Config;
 
@@ -78,6 +84,7 @@ pub fn leptos_options() -> LeptosOptions {
 
 /// The whole HTTP surface: pages, server functions, static files.
 pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Router {
+    trace::init_executor();
     let routes = generate_route_list(App);
 
     let page_state = state.clone();
@@ -191,6 +198,23 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
             middleware::security_headers,
         ))
         .layer(CompressionLayer::new())
+        // Outermost: the request id and span cover every layer above, and
+        // `MatchedPath` is known here (layers wrap each route).
+        .layer(
+            tower::ServiceBuilder::new()
+                .map_request(trace::forget_client_request_id)
+                .layer(SetRequestIdLayer::new(
+                    trace::REQUEST_ID,
+                    trace::ServerRequestId,
+                ))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(trace::request_span)
+                        .on_request(())
+                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::new(trace::REQUEST_ID)),
+        )
         .with_state(options)
 }
 

@@ -314,7 +314,7 @@ async fn with_error_status(response: Response) -> Response {
     let (mut parts, body) = response.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_ERROR_BODY).await {
         Ok(bytes) => bytes,
-        Err(_) => return error_response(AppError::Internal),
+        Err(error) => return error_response(AppError::internal("reading an error body")(error)),
     };
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status = error.status();

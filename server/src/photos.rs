@@ -234,10 +234,7 @@ pub fn normalise(bytes: &[u8]) -> Result<Vec<u8>, AppError> {
     let mut out = Vec::new();
     square
         .write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
-        .map_err(|error| {
-            tracing::error!(%error, "encoding a photo");
-            AppError::Internal
-        })?;
+        .map_err(AppError::internal("encoding a photo"))?;
     Ok(out)
 }
 

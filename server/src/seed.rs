@@ -76,10 +76,12 @@ pub async fn demo(state: &AppState) -> Result<bool, AppError> {
     if exists {
         return Ok(false);
     }
-    let demo_password = Password::parse(DEMO_PASSWORD).map_err(|_| AppError::Internal)?;
+    let demo_password =
+        Password::parse(DEMO_PASSWORD).map_err(AppError::internal("the demo password"))?;
     let hash = password::hash(state, &demo_password).await?;
     let pin_hash = password::hash_secret(state, DEMO_KIOSK_PIN.to_owned()).await?;
-    let workspace_name = WorkspaceName::parse("Demo Company").map_err(|_| AppError::Internal)?;
+    let workspace_name = WorkspaceName::parse("Demo Company")
+        .map_err(AppError::internal("the demo workspace name"))?;
 
     let mut tx = state.pool.begin().await?;
     let owner_id: i64 = sqlx::query_scalar!("INSERT INTO accounts (email, display_name, password_hash) VALUES ($1, 'Olivia Owner', $2) RETURNING id", DEMO_OWNER_EMAIL, hash.as_str())

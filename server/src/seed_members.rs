@@ -308,13 +308,14 @@ pub async fn seed_members(
     .bind(hash.as_str())
     .fetch_one(&mut *tx)
     .await
-    .map_err(|e| match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => AppError::field(
-            "tag",
-            format!("A workspace tagged \"{tag}\" was seeded already; choose another tag."),
-        ),
-        _ => AppError::from(e),
-    })?;
+    .map_err(app::server::db::on_constraint(|constraint| {
+        (constraint == "accounts_email_key").then(|| {
+            AppError::field(
+                "tag",
+                format!("A workspace tagged \"{tag}\" was seeded already; choose another tag."),
+            )
+        })
+    }))?;
     let (workspace_id, _) = app::server::db::insert_workspace(&mut tx, owner_id, &name).await?;
     sqlx::query("UPDATE workspaces SET plan = 'enterprise', seats = $2 WHERE id = $1")
         .bind(workspace_id)

@@ -86,7 +86,7 @@ pub async fn sign_up(email: String, name: String, password: String) -> Result<()
     };
     let workspace_name = WorkspaceName::parse(&format!("{}'s workspace", first_name(&name)))
         .or_else(|_| WorkspaceName::parse("My workspace"))
-        .map_err(|_| AppError::Internal)?;
+        .map_err(AppError::internal("no default workspace name parses"))?;
 
     let (meta, headers) = super::request_meta(&state)?;
     {

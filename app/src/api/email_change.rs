@@ -167,13 +167,11 @@ pub async fn confirm_email_change(token: String) -> Result<String, AppError> {
     )
     .execute(&mut *tx)
     .await
-    .map_err(|error| match &error {
-        // Two confirmations racing for one address: the later one is told.
-        sqlx::Error::Database(db) if db.constraint() == Some("accounts_email_key") => {
-            AppError::field("form", "Another account uses that address.")
-        }
-        _ => error.into(),
-    })?;
+    // Two confirmations racing for one address: the later one is told.
+    .map_err(db::on_constraint(|constraint| {
+        (constraint == "accounts_email_key")
+            .then(|| AppError::field("form", "Another account uses that address."))
+    }))?;
     // The address is in the search keys of every workspace they are in.
     db::refresh_account_keys(&mut tx, found.account_id).await?;
     let text = format!(

@@ -33,13 +33,12 @@ pub struct ProjectRow {
 pub const MAX_GROUP_BATCH: usize = 1000;
 
 #[cfg(feature = "ssr")]
-fn name_conflict(kind: &str) -> impl Fn(sqlx::Error) -> AppError + '_ {
-    move |error| match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            AppError::field("name", format!("A {kind} with that name already exists."))
-        }
-        _ => AppError::from(error),
-    }
+#[track_caller]
+fn name_conflict(kind: &str) -> impl FnOnce(sqlx::Error) -> AppError + '_ {
+    crate::server::db::on_constraint(move |constraint| {
+        matches!(constraint, "groups_name_key" | "projects_name_key")
+            .then(|| AppError::field("name", format!("A {kind} with that name already exists.")))
+    })
 }
 
 #[cfg(feature = "ssr")]

@@ -457,7 +457,9 @@ pub async fn invitation_preview(token: String) -> Result<InvitePreview, AppError
     let Some(found) = inv::by_token(&mut conn, token.as_str()).await? else {
         return Ok(unknown);
     };
-    let email = EmailAddress::parse(&found.email).map_err(|_| AppError::Internal)?;
+    let email = EmailAddress::parse(&found.email).map_err(AppError::internal(
+        "a stored invitation address does not parse",
+    ))?;
     let account = db::account_by_email(&mut conn, &email).await?;
     let signed_in = match require_account().await {
         Ok(ctx) => Some(ctx.account_id),
@@ -505,7 +507,9 @@ pub async fn accept_invitation(
     if link_state(&found) != LinkState::Open {
         return Err(problem(link_state(&found)));
     }
-    let email = EmailAddress::parse(&found.email).map_err(|_| AppError::Internal)?;
+    let email = EmailAddress::parse(&found.email).map_err(AppError::internal(
+        "a stored invitation address does not parse",
+    ))?;
     let account = db::account_by_email(&mut *state.pool.acquire().await?, &email).await?;
     let signed_in = require_account().await.ok().map(|c| c.account_id);
 

@@ -98,7 +98,8 @@ fn kiosk_cookie(
 /// unauthenticated; a device found too old or orphaned is marked ended.
 #[cfg(feature = "ssr")]
 async fn device(conn: &mut sqlx::PgConnection) -> Result<KioskDevice, AppError> {
-    let parts = use_context::<http::request::Parts>().ok_or(AppError::Internal)?;
+    let parts = use_context::<http::request::Parts>()
+        .ok_or_else(|| AppError::bug("request parts missing from the server function context"))?;
     let token = kiosk_token(&parts.headers, &app_state()?.auth).ok_or(AppError::Unauthenticated)?;
     let hash = session::hash_token(&token);
     let row = sqlx::query!(

@@ -129,7 +129,7 @@ pub async fn start_timer(
     .await?;
     let running = running_of(&mut tx, ctx.workspace_id, ctx.membership_id)
         .await?
-        .ok_or(AppError::Internal)?;
+        .ok_or_else(|| AppError::bug("the timer just started is not running"))?;
     tx.commit().await?;
     Ok(running)
 }

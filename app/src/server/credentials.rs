@@ -139,7 +139,8 @@ pub async fn check_own(
             .await?
             .email
     };
-    let email = EmailAddress::parse(&email).map_err(|_| AppError::Internal)?;
+    let email = EmailAddress::parse(&email)
+        .map_err(AppError::internal("a stored address does not parse"))?;
     match check(state, meta, headers, &email, password).await {
         Ok(proven) => Ok(proven.is_some_and(|p| p.account_id == account_id)),
         Err(AppError::Validation(_)) => Ok(false),

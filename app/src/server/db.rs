@@ -8,8 +8,28 @@ use crate::{
     error::AppError,
 };
 
-fn unique_violation(error: &sqlx::Error, constraint: &str) -> bool {
-    matches!(error, sqlx::Error::Database(db) if db.constraint() == Some(constraint))
+/// The one mapping from a violated constraint (unique index, foreign key,
+/// check) to what the person is told, for `map_err` on a write:
+/// `answer(constraint_name)` names the field error or conflict for the
+/// constraints this write can expect to meet. A race a check before the
+/// write could not see (two people taking one address or name at once)
+/// then gets the same clear answer as the check. Anything else is an
+/// internal error, logged here with the call site.
+#[track_caller]
+pub fn on_constraint(
+    answer: impl FnOnce(&str) -> Option<AppError>,
+) -> impl FnOnce(sqlx::Error) -> AppError {
+    let at = std::panic::Location::caller();
+    move |error| {
+        if let Some(answer) = match &error {
+            sqlx::Error::Database(db) => db.constraint().and_then(answer),
+            _ => None,
+        } {
+            return answer;
+        }
+        tracing::error!(%error, %at, "database error");
+        AppError::Internal
+    }
 }
 
 pub async fn insert_account(
@@ -21,16 +41,14 @@ pub async fn insert_account(
     sqlx::query_scalar!("INSERT INTO accounts (email, display_name, password_hash) VALUES ($1, $2, $3) RETURNING id", email.as_str(), name.as_str(), password_hash)
     .fetch_one(conn)
     .await
-    .map_err(|error| {
-        if unique_violation(&error, "accounts_email_key") {
+    .map_err(on_constraint(|constraint| {
+        (constraint == "accounts_email_key").then(|| {
             AppError::field(
                 "email",
                 "An account with this email already exists. Sign in instead.",
             )
-        } else {
-            error.into()
-        }
-    })
+        })
+    }))
 }
 
 /// The account holding an address, as the invitation pages see it.

@@ -72,10 +72,8 @@ impl Ctx {
 /// loaded it already (and put it in the request extensions); pages load it
 /// from the cookie here.
 async fn current_session(state: &AppState) -> Result<(SessionRow, RequestMeta), AppError> {
-    let parts = use_context::<http::request::Parts>().ok_or_else(|| {
-        tracing::error!("request parts missing from the server function context");
-        AppError::Internal
-    })?;
+    let parts = use_context::<http::request::Parts>()
+        .ok_or_else(|| AppError::bug("request parts missing from the server function context"))?;
     let meta = RequestMeta::from_parts(&parts, &state.auth);
     if let Some(row) = parts.extensions.get::<SessionRow>() {
         return Ok((row.clone(), meta));

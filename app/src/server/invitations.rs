@@ -429,14 +429,15 @@ pub async fn invite_batch(
     )
     .fetch_all(&mut *conn)
     .await
-    .map_err(|error| match &error {
-        // Another invitation for the same address won the race.
-        sqlx::Error::Database(db) if db.is_unique_violation() => AppError::Conflict(
-            "Someone else just invited one of these addresses. Check the list and try again."
-                .into(),
-        ),
-        _ => AppError::from(error),
-    })?;
+    // Another invitation for the same address won the race.
+    .map_err(db::on_constraint(|constraint| {
+        (constraint == "memberships_invited_email_key").then(|| {
+            AppError::Conflict(
+                "Someone else just invited one of these addresses. Check the list and try again."
+                    .into(),
+            )
+        })
+    }))?;
     if membership_ids.len() != new_indexes.len() {
         tracing::error!("invited member ids do not line up with the batch");
         return Err(AppError::Internal);

@@ -14,10 +14,8 @@ use crate::{domain::Password, error::AppError};
 
 /// OWASP's argon2id recommendation: m = 19 MiB, t = 2, p = 1.
 fn argon2() -> Result<Argon2<'static>, AppError> {
-    let params = Params::new(19_456, 2, 1, None).map_err(|error| {
-        tracing::error!(%error, "argon2 parameters");
-        AppError::Internal
-    })?;
+    let params =
+        Params::new(19_456, 2, 1, None).map_err(AppError::internal("argon2 parameters"))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -49,7 +47,7 @@ async fn run_blocking<T: Send + 'static>(
         .hashing_slots
         .acquire()
         .await
-        .map_err(|_| AppError::Internal)?;
+        .map_err(AppError::internal("the hashing slots are closed"))?;
     // Its own thread at the lowest CPU priority: a storm of sign-ins takes
     // what the people already working leave over, instead of sharing the
     // cores with them evenly (measured: `cargo xtask bench sign-in-storm`).
@@ -60,10 +58,7 @@ async fn run_blocking<T: Send + 'static>(
             lower_this_threads_priority();
             let _ = done.send(work());
         })
-        .map_err(|error| {
-            tracing::error!(%error, "starting a hashing thread");
-            AppError::Internal
-        })?;
+        .map_err(AppError::internal("starting a hashing thread"))?;
     answer.await.map_err(|_| {
         tracing::error!("password hashing thread ended without an answer");
         AppError::Internal
@@ -86,10 +81,7 @@ fn hash_now(password: &str) -> Result<String, AppError> {
     argon2()?
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
-        .map_err(|error| {
-            tracing::error!(%error, "hashing a password");
-            AppError::Internal
-        })
+        .map_err(AppError::internal("hashing a password"))
 }
 
 pub async fn hash(state: &AppState, password: &Password) -> Result<String, AppError> {
@@ -126,10 +118,8 @@ pub async fn verify(
             Some(hash) => hash,
             None => dummy_hash()?.to_owned(),
         };
-        let parsed = PasswordHash::new(&phc).map_err(|error| {
-            tracing::error!(%error, "stored password hash is malformed");
-            AppError::Internal
-        })?;
+        let parsed = PasswordHash::new(&phc)
+            .map_err(AppError::internal("stored password hash is malformed"))?;
         let matches = argon2()?
             .verify_password(candidate.as_bytes(), &parsed)
             .is_ok();

@@ -634,14 +634,20 @@ async fn check_user_name_free(
     Ok(())
 }
 
+#[track_caller]
 fn external_id_conflict(error: sqlx::Error) -> AppError {
-    match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => scim_error(
-            "uniqueness",
-            "Another resource of this workspace already has that externalId.",
-        ),
-        _ => AppError::from(error),
-    }
+    db::on_constraint(|constraint| {
+        matches!(
+            constraint,
+            "memberships_external_id_key" | "groups_external_id_key"
+        )
+        .then(|| {
+            scim_error(
+                "uniqueness",
+                "Another resource of this workspace already has that externalId.",
+            )
+        })
+    })(error)
 }
 
 /// Writes the SCIM-only attributes and the workspace's name for them.
@@ -759,7 +765,8 @@ pub async fn update_user(
 ) -> Result<(), AppError> {
     let email = match &draft.email {
         Some(_) => draft.address()?,
-        None => EmailAddress::parse(&current.email).map_err(|_| AppError::Internal)?,
+        None => EmailAddress::parse(&current.email)
+            .map_err(AppError::internal("a stored address does not parse"))?,
     };
     let email_changed = !email.as_str().eq_ignore_ascii_case(&current.email);
     if email_changed && current.account_id.is_some() {

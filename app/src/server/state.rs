@@ -127,8 +127,6 @@ impl AppState {
 
 /// The state provided to server functions through Leptos context.
 pub fn app_state() -> Result<AppState, AppError> {
-    use_context::<AppState>().ok_or_else(|| {
-        tracing::error!("AppState missing from the server function context");
-        AppError::Internal
-    })
+    use_context::<AppState>()
+        .ok_or_else(|| AppError::bug("AppState missing from the server function context"))
 }

@@ -87,14 +87,13 @@ pub async fn start(
             announce(conn, workspace_id, membership_id).await?;
             Ok((row.id, row.started_at))
         }
-        Err(sqlx::Error::Database(error))
-            if error.constraint() == Some("time_entries_one_running") =>
-        {
-            Err(AppError::Conflict(
-                "A timer is already running. Stop it before starting another.".into(),
-            ))
-        }
-        Err(error) => Err(error.into()),
+        Err(error) => Err(super::db::on_constraint(|constraint| {
+            (constraint == "time_entries_one_running").then(|| {
+                AppError::Conflict(
+                    "A timer is already running. Stop it before starting another.".into(),
+                )
+            })
+        })(error)),
     }
 }
 

@@ -31,10 +31,7 @@ fn totp(secret: &[u8], account_name: &str) -> Result<Totp, AppError> {
         .with_issuer(Some(ISSUER))
         .with_account_name(account_name.replace(':', ""))
         .build()
-        .map_err(|error| {
-            tracing::error!(?error, "building a TOTP");
-            AppError::Internal
-        })
+        .map_err(AppError::internal("building a TOTP"))
 }
 
 /// A fresh key, the way an authenticator app receives it.
@@ -71,15 +68,9 @@ pub async fn begin(
         ));
     }
     let totp = totp(&secret, email)?;
-    let otpauth_url = totp.to_url().map_err(|error| {
-        tracing::error!(?error, "otpauth URL");
-        AppError::Internal
-    })?;
+    let otpauth_url = totp.to_url().map_err(AppError::internal("otpauth URL"))?;
     let qr_svg = qrcode::QrCode::new(otpauth_url.as_bytes())
-        .map_err(|error| {
-            tracing::error!(?error, "QR code");
-            AppError::Internal
-        })?
+        .map_err(AppError::internal("QR code"))?
         .render::<qrcode::render::svg::Color>()
         .min_dimensions(200, 200)
         .quiet_zone(true)
@@ -143,7 +134,7 @@ pub async fn use_code(
             let Some(step) = totp(&row.secret, "")?.check_current(digits) else {
                 return Ok(None);
             };
-            let step = i64::try_from(step).map_err(|_| AppError::Internal)?;
+            let step = i64::try_from(step).map_err(AppError::internal("TOTP step out of range"))?;
             let used = sqlx::query!(
                 "UPDATE two_factor SET last_used_step = $2
                   WHERE account_id = $1 AND last_used_step < $2",

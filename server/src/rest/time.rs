@@ -109,7 +109,8 @@ pub async fn entries(
             ApiError::Refused(errors)
         })?),
     };
-    let range = date_range(Some(&query.from), Some(&query.to))?.ok_or(AppError::Internal)?;
+    let range = date_range(Some(&query.from), Some(&query.to))?
+        .ok_or_else(|| AppError::bug("a range with both ends came back empty"))?;
     if !own {
         ensure_visible(&mut conn, &ctx, member).await?;
     }

@@ -176,3 +176,109 @@ async fn a_new_address_is_used_only_after_it_confirms_and_the_old_one_is_told(po
         .expect("email");
     assert_eq!(email, "max.new@example.com");
 }
+
+/// Issue 14 item 6: two accounts confirming the same new address at the
+/// same moment. Both pass the "is it taken?" check before either commits;
+/// the unique index decides, and the later one gets the same field error
+/// as the check gives, not a 500.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn two_accounts_confirming_one_address_at_once_one_is_told(pool: PgPool) {
+    let (app, workspace_id, _) = owner_app(pool).await;
+    let max = member(&app, workspace_id, "max@example.com", "Max Member").await;
+    let mia = member(&app, workspace_id, "mia@example.com", "Mia Member").await;
+    let wanted = "shared.inbox@example.com";
+    for person in [&max, &mia] {
+        let asked = app
+            .call_with(
+                &person.browser,
+                "request_email_change",
+                &[("new_email", wanted), ("password", GOOD_PASSWORD)],
+            )
+            .await;
+        assert!(asked.status().is_success(), "{}", asked.status());
+    }
+    let tokens: Vec<String> = {
+        let bodies: Vec<String> = sqlx::query_scalar(
+            "SELECT body_text FROM outbox WHERE kind = 'email_change' AND recipient = $1 ORDER BY id",
+        )
+        .bind(wanted)
+        .fetch_all(&app.pool)
+        .await
+        .expect("two confirmation mails");
+        assert_eq!(bodies.len(), 2);
+        bodies
+            .iter()
+            .map(|body| {
+                body.split("/email-change/")
+                    .nth(1)
+                    .and_then(|rest| rest.split_whitespace().next())
+                    .expect("link")
+                    .to_owned()
+            })
+            .collect()
+    };
+    assert_ne!(tokens[0], tokens[1]);
+    // Hold both confirmations inside their transactions, past the check:
+    // each one's last write (the notice to the old address) waits here.
+    let mut holder = app.pool.begin().await.expect("holder");
+    sqlx::query("LOCK TABLE outbox IN EXCLUSIVE MODE")
+        .execute(&mut *holder)
+        .await
+        .expect("lock");
+    let (first_phone, second_phone) = (client(), client());
+    let (first_form, second_form) = (
+        [("token", tokens[0].as_str())],
+        [("token", tokens[1].as_str())],
+    );
+    let first = app.call_with(&first_phone, "confirm_email_change", &first_form);
+    let second = app.call_with(&second_phone, "confirm_email_change", &second_form);
+    let release = async {
+        // Until both wait on a lock: one on the outbox, the other on the
+        // first one's new address in the unique index.
+        let mut raced = false;
+        for _ in 0..400 {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity
+                  WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            )
+            .fetch_one(&app.pool)
+            .await
+            .expect("activity");
+            if waiting >= 2 {
+                raced = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        holder.commit().await.expect("release");
+        raced
+    };
+    let (first, second, raced) = tokio::join!(first, second, release);
+    assert!(
+        raced,
+        "both confirmations were inside their transactions at once"
+    );
+    let statuses = [first.status().as_u16(), second.status().as_u16()];
+    assert!(
+        statuses.contains(&200) && statuses.contains(&400),
+        "one wins, the other is told: {statuses:?}"
+    );
+    let loser = if first.status().is_success() {
+        second
+    } else {
+        first
+    };
+    let message = error_of(loser).await.field_message("form");
+    assert!(
+        message
+            .as_deref()
+            .is_some_and(|m| m.contains("Another account uses that address")),
+        "{message:?}"
+    );
+    let holders: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts WHERE lower(email) = $1")
+        .bind(wanted)
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(holders, 1, "the address has one owner");
+}
