@@ -76,6 +76,22 @@ test('typing filters the rows and the count; the URL holds the view', async ({ p
   expect(errors).toEqual([]);
 });
 
+test('typing at a human pace keeps the focus and every letter while the list follows', async ({ page }) => {
+  await signInAsAdmin(page);
+  const search = page.getByRole('searchbox', { name: 'Search members' });
+  await search.focus();
+  // Slower than the search's pause: the list reloads between letters.
+  await search.pressSequentially('smith', { delay: 150 });
+  await expect(page).toHaveURL(/[?&]q=smith/);
+  await expect(search).toHaveValue('smith');
+  await expect(search).toBeFocused();
+  await expect(rows(page).filter({ hasText: /Smith/ }).first()).toBeVisible();
+  // And on: the box still takes letters.
+  await page.keyboard.type(' a', { delay: 150 });
+  await expect(search).toHaveValue('smith a');
+  await expect(page).toHaveURL(/[?&]q=smith(\+|%20)a/);
+});
+
 test('every match is reachable: load more appends the next page', async ({ page }) => {
   await signInAsAdmin(page);
   await expect(rows(page)).toHaveCount(50);

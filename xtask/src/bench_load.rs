@@ -37,7 +37,7 @@ use std::{
 
 use crate::{postgres, run_command, target_dir, tools, Result};
 
-const PASSWORD: &str = "teamroom load bench";
+pub const PASSWORD: &str = "teamroom load bench";
 const TEAM_TAG: &str = "loadteam";
 const EXPORT_TAG: &str = "loadexport";
 /// The export's resident-memory target.
@@ -118,7 +118,7 @@ struct Settings {
     members: u64,
 }
 
-fn seed(server: &Path, url: &str, members: u64, tag: &str, name: &str) -> Result<()> {
+pub fn seed(server: &Path, url: &str, members: u64, tag: &str, name: &str) -> Result<()> {
     println!("xtask: seeding {members} members ({name})");
     run_command(
         Command::new(server)
@@ -132,7 +132,7 @@ fn seed(server: &Path, url: &str, members: u64, tag: &str, name: &str) -> Result
     )
 }
 
-fn free_port() -> Result<u16> {
+pub fn free_port() -> Result<u16> {
     let listener =
         TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port on 127.0.0.1: {e}"))?;
     listener
@@ -143,7 +143,7 @@ fn free_port() -> Result<u16> {
 
 /// The release binary as `cargo xtask run` starts it, on `address`, its
 /// log quiet but for warnings; answers once `/healthz` does.
-fn start_server(root: &Path, server: &Path, url: &str, address: SocketAddr) -> Result<Child> {
+pub fn start_server(root: &Path, server: &Path, url: &str, address: SocketAddr) -> Result<Child> {
     let mut child = Command::new(server)
         .current_dir(root)
         .env("DATABASE_URL", url)
@@ -151,6 +151,8 @@ fn start_server(root: &Path, server: &Path, url: &str, address: SocketAddr) -> R
         .env("LEPTOS_SITE_PKG_DIR", "pkg")
         .env("LEPTOS_OUTPUT_NAME", "teamroom")
         .env("LEPTOS_SITE_ADDR", address.to_string())
+        // The release site names its files by content hash (bench ui loads pages).
+        .env("LEPTOS_HASH_FILES", "true")
         .env("PUBLIC_URL", format!("http://{address}"))
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())

@@ -3,6 +3,7 @@
 //! or test it.
 
 mod bench_load;
+mod bench_ui;
 mod bench_wasm;
 mod drill;
 mod postgres;
@@ -42,6 +43,9 @@ const USAGE: &str = "usage:
   cargo xtask bench load [--no-build]
                                   wrk at 50 connections on the Team list, the member card and /healthz,
                                   and the server's memory during a 1,000,000-row CSV export
+  cargo xtask bench ui [--no-build]
+                                  Chromium on a 1,000,000-member Team page: last keystroke to rows,
+                                  a filter change and \"Load more\" (p50, p95)
   cargo xtask scim-check [--base http://127.0.0.1:3000] --token TOKEN
                                   scim2-tester against a running server's /scim/v2 (token from Settings)";
 
@@ -64,6 +68,9 @@ fn main() -> ExitCode {
         Some("scim-check") => scim_check::command(&workspace_root(), &args[1..]),
         Some("bench") if args.get(1).map(String::as_str) == Some("wasm") => {
             bench_wasm::command(&workspace_root(), &args[2..])
+        }
+        Some("bench") if args.get(1).map(String::as_str) == Some("ui") => {
+            bench_ui::command(&workspace_root(), &args[2..])
         }
         Some("bench") if args.get(1).map(String::as_str) == Some("load") => {
             bench_load::command(&workspace_root(), &args[2..])

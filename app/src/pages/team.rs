@@ -10,7 +10,10 @@ use crate::{
         groups::list_groups,
         members::{count_members, list_members, MemberPage, MemberRow},
     },
-    components::layout::{initials, AppShell},
+    components::{
+        fetched::fetched,
+        layout::{initials, AppShell},
+    },
     domain::{
         directory::{
             label_of, url_encode, DirectoryParams, DirectoryQuery, MatchNote, MemberCount, SortDir,
@@ -156,16 +159,15 @@ fn MembersView(
     // render "Counting…" / no group options on the server and in the first
     // browser pass alike, so hydration never depends on which answer
     // arrived first (with server-side resources here, reloading the page
-    // sometimes failed to hydrate).
-    let count = LocalResource::new(move || {
-        reload.track();
-        count_members(params.get())
-    });
-    let groups = LocalResource::new(list_groups);
-    // Read only from an Effect: a LocalResource read while the server
-    // renders would hold the page's Suspense open (it never resolves there).
-    let shown_count: RwSignal<Option<Result<MemberCount, AppError>>> = RwSignal::new(None);
-    Effect::new(move |_| shown_count.set(count.get()));
+    // sometimes failed to hydrate). Not resources: see `fetched`.
+    let shown_count: ReadSignal<Option<Result<MemberCount, AppError>>> = fetched(
+        move || {
+            reload.track();
+            params.get()
+        },
+        count_members,
+    );
+    let groups = fetched(|| (), |()| list_groups());
 
     // Pages after the first, appended by "Load more". A generation number
     // drops an answer that arrives after the view has changed.

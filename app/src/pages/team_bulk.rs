@@ -166,7 +166,7 @@ fn parse_op(choice: &str, group: &str) -> Option<BulkOp> {
 pub fn BulkBar(
     selection: RowSelection,
     params: Memo<DirectoryParams>,
-    count: RwSignal<Option<Result<MemberCount, AppError>>>,
+    count: ReadSignal<Option<Result<MemberCount, AppError>>>,
     group_options: RwSignal<Vec<(String, String)>>,
     on_done: Callback<String>,
 ) -> impl IntoView {

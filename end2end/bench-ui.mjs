@@ -1,0 +1,165 @@
+// `cargo xtask bench ui`: keystroke to rendered rows on the Team page, in
+// Debian's Chromium, against a server xtask started (BASE_URL) on a seeded
+// workspace (EMAIL / PASSWORD). Prints a markdown table.
+//
+// The clock runs inside the page: from the last keydown of a typed word (or
+// the filter change, or the "Load more" click) to the first change of the
+// table after the answer to that exact request arrived; when the answer
+// leaves the rows as they were (a prefix already found them), to the next
+// frame after it arrived.
+import { chromium } from '@playwright/test';
+
+const base = process.env.BASE_URL;
+const email = process.env.EMAIL;
+const password = process.env.PASSWORD;
+const rounds = Number(process.env.SEARCHES ?? 100);
+// What people type into a member search: first and last names, a company
+// department, a city, partial words, accents left out.
+const WORDS = [
+  'marta', 'smith', 'garcia', 'kowal', 'nguyen', 'engineering', 'lisbon', 'pat',
+  'jose', 'mueller', 'sofia', 'tanaka', 'support', 'zurich', 'olga', 'design',
+  'ana', 'silva', 'noah', 'krakow',
+];
+const KEY_DELAY_MS = 70;
+
+function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+});
+const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, timezoneId: 'UTC' });
+// A page that fails to load its code would only time out: say why.
+page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+page.on('console', (message) => {
+  if (message.type() === 'error') console.error(`console: ${message.text().slice(0, 500)}`);
+});
+page.on('requestfailed', (request) => console.error(`failed: ${request.url()} ${request.failure()?.errorText}`));
+await page.addInitScript(() => {
+  // Every list_members answer: when its body had fully arrived.
+  const bench = { answers: [] };
+  window.__bench = bench;
+  const original = window.fetch;
+  // Server functions are called with a Request; chunks with a URL.
+  window.fetch = async function (input) {
+    const isList = input instanceof Request && input.url.includes('/api/list_members');
+    const body = isList ? await input.clone().text() : '';
+    const response = await original.apply(window, arguments);
+    if (isList) response.clone().text().then(() => bench.answers.push({ body, at: performance.now() }));
+    return response;
+  };
+  // Changes to the list (the table, or what replaces it when empty).
+  bench.mutations = [];
+  const inList = (node) => {
+    const element = node.nodeType === 1 ? node : node.parentElement;
+    return !!(element && element.closest('.table-wrap, .members-table'));
+  };
+  document.addEventListener('DOMContentLoaded', () => {
+    new MutationObserver((records) => {
+      if (records.some((r) => inList(r.target))) bench.mutations.push(performance.now());
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+  document.addEventListener(
+    'input',
+    (event) => {
+      if (event.target && event.target.name === 'q') bench.lastInput = performance.now();
+    },
+    true,
+  );
+});
+
+await page.goto(`${base}/signin`);
+await page.waitForSelector('body[data-hydrated="true"]');
+await page.getByLabel('Email').fill(email);
+await page.getByLabel('Password').fill(password);
+await page.getByRole('button', { name: 'Sign in' }).click();
+await page.waitForURL(/\/team$/);
+await page.waitForSelector('.directory-controls[data-ready="true"]');
+const search = page.locator('input[name="q"]');
+
+/** Waits for the answer whose request body satisfies `wanted` (a string
+ * the body must contain), then for the table to change; answers ms from
+ * `start` (a page clock time). */
+async function settle(start, wanted) {
+  const handle = await page
+    .waitForFunction(
+    ({ start, wanted }) => {
+      const bench = window.__bench;
+      const answer = bench.answers.find((a) => a.at >= start && a.body.includes(wanted));
+      if (!answer) return null;
+      const changed = bench.mutations.find((t) => t >= answer.at);
+      if (changed !== undefined) return changed - start;
+      // Rows unchanged by this answer: they were already right.
+      if (performance.now() - answer.at > 250) return answer.at + 16 - start;
+      return null;
+    },
+    { start, wanted },
+    { timeout: 15_000, polling: 'raf' },
+  )
+    .catch(async (error) => {
+      const seen = await page.evaluate(() => ({
+        lastInput: window.__bench.lastInput,
+        answers: window.__bench.answers.slice(-5),
+        mutations: window.__bench.mutations.length,
+      }));
+      console.error(`no settled answer for ${JSON.stringify(wanted)} after ${start}: ${JSON.stringify(seen)}`);
+      throw error;
+    });
+  return handle.jsonValue();
+}
+
+async function typeWord(word) {
+  // Start from an empty box and a settled list.
+  await search.fill('');
+  await page.waitForTimeout(400);
+  await search.focus();
+  for (const ch of word) {
+    await page.keyboard.press(ch);
+    await page.waitForTimeout(KEY_DELAY_MS);
+  }
+  // The last character's input event, on the page's clock.
+  return page.evaluate(() => window.__bench.lastInput);
+}
+
+const searches = [];
+for (let i = 0; i < rounds; i++) {
+  const word = WORDS[i % WORDS.length];
+  const lastKey = await typeWord(word);
+  searches.push(await settle(lastKey, `=${word}`));
+}
+
+// A filter change: status Current <-> All, 20 times.
+const filters = [];
+await search.fill('');
+await page.waitForTimeout(400);
+for (let i = 0; i < 20; i++) {
+  const value = i % 2 === 0 ? 'all' : 'current';
+  const start = await page.evaluate(() => performance.now());
+  await page.locator('select[name="status"]').selectOption(value);
+  filters.push(await settle(start, ''));
+  await page.waitForTimeout(200);
+}
+
+// "Load more", 20 times down the list.
+const more = [];
+await page.goto(`${base}/team`);
+await page.waitForSelector('.directory-controls[data-ready="true"]');
+for (let i = 0; i < 20; i++) {
+  const button = page.getByRole('button', { name: 'Load more' });
+  const start = await page.evaluate(() => performance.now());
+  await button.click();
+  more.push(await settle(start, 'after='));
+  await page.waitForTimeout(100);
+}
+await browser.close();
+
+const row = (what, values) =>
+  `| ${what} | ${values.length} | ${percentile(values, 50).toFixed(1)} ms | ${percentile(values, 95).toFixed(1)} ms | ${Math.max(...values).toFixed(1)} ms |`;
+console.log('| action | n | p50 | p95 | max |');
+console.log('|---|---:|---:|---:|---:|');
+console.log(row('typed word: last keystroke to rows', searches));
+console.log(row('status filter change to rows', filters));
+console.log(row('"Load more" click to appended rows', more));
