@@ -90,6 +90,14 @@ test('typing at a human pace keeps the focus and every letter while the list fol
   await page.keyboard.type(' a', { delay: 150 });
   await expect(search).toHaveValue('smith a');
   await expect(page).toHaveURL(/[?&]q=smith(\+|%20)a/);
+
+  // The invite dialog loads its group and project lists while you type.
+  await page.getByRole('button', { name: 'Invite members' }).click();
+  const addresses = page.getByRole('dialog', { name: 'Invite members' }).getByLabel('Email addresses');
+  await addresses.focus();
+  await addresses.pressSequentially('ann@example.com', { delay: 60 });
+  await expect(addresses).toHaveValue('ann@example.com');
+  await expect(addresses).toBeFocused();
 });
 
 test('every match is reachable: load more appends the next page', async ({ page }) => {

@@ -19,13 +19,13 @@ pub fn BellMenu() -> impl IntoView {
     let version = RwSignal::new(0_u32);
     // Fetched by the browser only, like the Team page's count: the header
     // then hydrates the same whatever the answer.
-    let bell = LocalResource::new(move || {
+    let bell = crate::components::fetched::fetched(move || {
         version.get();
         my_invitations()
     });
     let shown: RwSignal<Option<Result<Bell, AppError>>> = RwSignal::new(None);
     Effect::new(move |_| shown.set(bell.get()));
-    let notices = LocalResource::new(move || {
+    let notices = crate::components::fetched::fetched(move || {
         version.get();
         my_notices()
     });

@@ -88,7 +88,7 @@ pub fn ImpersonationPolicy() -> impl IntoView {
     use crate::components::session::use_session;
     let session = use_session();
     let version = RwSignal::new(0_u32);
-    let setting = LocalResource::new(move || {
+    let setting = crate::components::fetched::fetched(move || {
         version.get();
         impersonation_setting()
     });

@@ -18,7 +18,7 @@ pub fn ApiKeysCard() -> impl IntoView {
     let create = ServerAction::<CreateApiKey>::new();
     let revoke = ServerAction::<RevokeApiKey>::new();
     // The list is read again after every create or revoke.
-    let keys = LocalResource::new(move || {
+    let keys = crate::components::fetched::fetched(move || {
         create.version().get();
         revoke.version().get();
         list_my_api_keys()

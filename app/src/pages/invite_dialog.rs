@@ -100,8 +100,8 @@ pub fn InviteDialog(dialog: RwSignal<TeamDialog>, on_done: Callback<String>) -> 
     let server_error = RwSignal::new(None::<AppError>);
     let sending = RwSignal::new(false);
     let free = is_free_plan();
-    let groups = LocalResource::new(list_groups);
-    let projects = LocalResource::new(list_projects);
+    let groups = crate::components::fetched::fetched(list_groups);
+    let projects = crate::components::fetched::fetched(list_projects);
 
     let checks = Memo::new(move |_| {
         let known = members.get();
@@ -338,7 +338,7 @@ pub fn LimitedDialog(dialog: RwSignal<TeamDialog>, on_done: Callback<String>) ->
     let touched = RwSignal::new(false);
     let chosen_groups = RwSignal::new(Vec::<i64>::new());
     let server_error = RwSignal::new(None::<AppError>);
-    let groups = LocalResource::new(list_groups);
+    let groups = crate::components::fetched::fetched(list_groups);
     let error_text = move || {
         touched
             .get()

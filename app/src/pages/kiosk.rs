@@ -52,7 +52,7 @@ fn KioskScreen(workspace: String) -> impl IntoView {
     let step = RwSignal::new(Step::Pick);
     let search = RwSignal::new(String::new());
     let refresh = RwSignal::new(0_u32);
-    let people = LocalResource::new(move || {
+    let people = crate::components::fetched::fetched(move || {
         let text = search.get();
         refresh.get();
         kiosk_people(text)

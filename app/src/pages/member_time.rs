@@ -14,7 +14,7 @@ use crate::{
 pub fn MemberTime(membership_id: i64, name: String) -> impl IntoView {
     let version = RwSignal::new(0_u32);
     // Browser-only: the card hydrates the same whatever the answer.
-    let settings = LocalResource::new(move || {
+    let settings = crate::components::fetched::fetched(move || {
         version.get();
         time_settings_of(membership_id)
     });

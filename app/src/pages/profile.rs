@@ -69,7 +69,7 @@ fn CredentialCards() -> impl IntoView {
 #[component]
 pub fn ProfileEditor(membership_id: Option<i64>) -> impl IntoView {
     let version = RwSignal::new(0_u32);
-    let loaded = LocalResource::new(move || {
+    let loaded = crate::components::fetched::fetched(move || {
         version.get();
         profile_of(membership_id)
     });
@@ -533,7 +533,7 @@ fn EmailChangeForm(current: String) -> impl IntoView {
 fn SessionsCard() -> impl IntoView {
     use crate::api::sessions::{end_other_sessions, end_session, my_sessions};
     let version = RwSignal::new(0_u32);
-    let sessions = LocalResource::new(move || {
+    let sessions = crate::components::fetched::fetched(move || {
         version.get();
         my_sessions()
     });

@@ -35,7 +35,7 @@ pub fn ScimCard() -> impl IntoView {
 fn ScimTokens() -> impl IntoView {
     let create = ServerAction::<CreateScimToken>::new();
     let revoke = ServerAction::<RevokeScimToken>::new();
-    let tokens = LocalResource::new(move || {
+    let tokens = crate::components::fetched::fetched(move || {
         create.version().get();
         revoke.version().get();
         list_scim_tokens()

@@ -64,7 +64,7 @@ fn PlanAndSeats() -> impl IntoView {
     let action = ServerAction::<SetPlan>::new();
     // Browser-only, like the Team page's count: the page hydrates the same
     // whatever the answer.
-    let usage = LocalResource::new(move || {
+    let usage = crate::components::fetched::fetched(move || {
         action.version().get();
         seat_usage()
     });
@@ -187,7 +187,7 @@ fn KioskDevicesCard() -> impl IntoView {
 fn KioskDevices() -> impl IntoView {
     use crate::api::kiosk::{list_kiosk_devices, EndKioskDevice, KIOSK_IDLE_DAYS};
     let end = ServerAction::<EndKioskDevice>::new();
-    let devices = LocalResource::new(move || {
+    let devices = crate::components::fetched::fetched(move || {
         end.version().get();
         list_kiosk_devices()
     });

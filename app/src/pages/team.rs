@@ -160,14 +160,11 @@ fn MembersView(
     // browser pass alike, so hydration never depends on which answer
     // arrived first (with server-side resources here, reloading the page
     // sometimes failed to hydrate). Not resources: see `fetched`.
-    let shown_count: ReadSignal<Option<Result<MemberCount, AppError>>> = fetched(
-        move || {
-            reload.track();
-            params.get()
-        },
-        count_members,
-    );
-    let groups = fetched(|| (), |()| list_groups());
+    let shown_count: ReadSignal<Option<Result<MemberCount, AppError>>> = fetched(move || {
+        reload.track();
+        count_members(params.get())
+    });
+    let groups = fetched(list_groups);
 
     // Pages after the first, appended by "Load more". A generation number
     // drops an answer that arrives after the view has changed.

@@ -504,7 +504,7 @@ fn TimeSettings(
     // The full zone list is fetched only in the browser.
     // Read from an Effect, not the view: a LocalResource read in the view
     // would hold the page's Suspense on "Loading…".
-    let zones_resource = LocalResource::new(time_zones);
+    let zones_resource = crate::components::fetched::fetched(time_zones);
     let zones = RwSignal::new(None::<Vec<String>>);
     Effect::new(move |_| {
         if let Some(Ok(list)) = zones_resource.get() {

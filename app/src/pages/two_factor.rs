@@ -89,7 +89,7 @@ fn RecoveryCodes(codes: Vec<String>) -> impl IntoView {
 #[component]
 pub fn TwoFactorCard() -> impl IntoView {
     let version = RwSignal::new(0_u32);
-    let status = LocalResource::new(move || {
+    let status = crate::components::fetched::fetched(move || {
         version.get();
         two_factor_status()
     });
