@@ -1,6 +1,6 @@
 import { test, expect, type Page } from './fixtures';
 import * as path from 'node:path';
-import { hydrated, inviteAndAccept, signUp, SHOTS, unique, PASSWORD_NEW } from './helpers';
+import { hydrated, inviteAndAccept, shiftLocal, signUp, SHOTS, unique, PASSWORD_NEW } from './helpers';
 
 /** Olivia, Owner of her own workspace switched to the Enterprise plan. */
 async function enterpriseOwner(page: Page) {
@@ -49,10 +49,10 @@ test('the Owner stops a forgotten timer from the Accounts tab and the open page 
 
   // The Owner corrects the entry: a bad end says so on its field.
   const start = await dialog.getByLabel('Started').inputValue();
-  await dialog.getByLabel('Ended').fill(start.replace(/T.*/, 'T00:00'));
+  await dialog.getByLabel('Ended').fill(shiftLocal(start, -60));
   await dialog.getByRole('button', { name: 'Save times' }).click();
   await expect(dialog.locator('#end-error')).toContainText('ends before it starts');
-  await dialog.getByLabel('Ended').fill(start.replace(/T.*/, 'T23:00'));
+  await dialog.getByLabel('Ended').fill(shiftLocal(start, 90));
   await dialog.getByRole('button', { name: 'Save times' }).click();
   await expect(owner.getByTestId('accounts-notice')).toContainText('Saved the corrected entry of Mia Member');
   await expect(row).toContainText('Not running');

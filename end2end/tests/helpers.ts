@@ -67,6 +67,17 @@ export function utcDay(offsetDays: number): string {
 }
 
 /**
+ * A `datetime-local` value (`YYYY-MM-DDTHH:MM`) moved by `minutes`, across
+ * midnight and month ends. Tests correct a timer relative to when it started,
+ * so they hold at any hour (a fixed "23:00 the same day" is before a timer
+ * started at 23:58).
+ */
+export function shiftLocal(value: string, minutes: number): string {
+  const at = new Date(`${value.slice(0, 16)}:00Z`);
+  return new Date(at.getTime() + minutes * 60_000).toISOString().slice(0, 16);
+}
+
+/**
  * The code an authenticator app shows for a base32 `key` (RFC 6238: SHA-1,
  * 6 digits, 30 s steps), `offsetSteps` steps from now. Computed here, in the
  * test, from the key the page shows, as a person's phone would.
