@@ -240,8 +240,8 @@ const STEPS: &[(&str, &[Param], &str)] = &[
     (
         "group members",
         &[Workspace],
-        "INSERT INTO group_members (workspace_id, group_id, membership_id)
-         SELECT $1, group_id, membership_id FROM seed WHERE group_id IS NOT NULL
+        "INSERT INTO group_members (workspace_id, group_id, membership_id, sort_name)
+         SELECT $1, group_id, membership_id, teamroom_fold(name) FROM seed WHERE group_id IS NOT NULL
           ORDER BY group_id, membership_id",
     ),
 ];

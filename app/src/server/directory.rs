@@ -406,7 +406,39 @@ impl Listing<'_> {
     }
 }
 
-/// `WHERE ...` shared by the page, the count and the CSV export.
+/// The group whose members are walked in name order from
+/// `group_members_in_name_order` instead of walking every member in name
+/// order and keeping the group's: a group of 50 among a million members
+/// otherwise costs thousands of rows per page. Only for the name order,
+/// the default (other orders keep the `IN` filter).
+fn walked_group(query: &DirectoryQuery) -> Option<i64> {
+    query.group.filter(|_| query.sort == SortKey::Name)
+}
+
+/// `FROM ...` of the page, the count and the CSV export: the members, or
+/// a group's members in name order joined to them (`walked_group`).
+fn push_from(sql: &mut QueryBuilder<Postgres>, query: &DirectoryQuery) {
+    if walked_group(query).is_some() {
+        sql.push(
+            " FROM group_members gm
+              JOIN memberships m ON m.workspace_id = gm.workspace_id AND m.id = gm.membership_id",
+        );
+    } else {
+        sql.push(" FROM memberships m");
+    }
+}
+
+/// The sort key and tie-breaker a page is ordered and paged by.
+fn order_columns(query: &DirectoryQuery) -> (&'static str, &'static str) {
+    if walked_group(query).is_some() {
+        ("gm.sort_name", "gm.membership_id")
+    } else {
+        (sort_expression(query.sort), "m.id")
+    }
+}
+
+/// `WHERE ...` shared by the page, the count and the CSV export, after
+/// `push_from`.
 fn push_conditions(sql: &mut QueryBuilder<Postgres>, listing: &Listing<'_>) {
     let (workspace_id, scope, query, patterns) = (
         listing.workspace_id,
@@ -443,14 +475,23 @@ fn push_conditions(sql: &mut QueryBuilder<Postgres>, listing: &Listing<'_>) {
         Some(KindFilter::Limited) => sql.push(" AND m.kind = 'limited'"),
         None => sql,
     };
-    if let Some(group_id) = query.group {
-        sql.push(
-            " AND m.id IN (SELECT gm.membership_id FROM group_members gm WHERE gm.workspace_id = ",
-        )
-        .push_bind(workspace_id)
-        .push(" AND gm.group_id = ")
-        .push_bind(group_id)
-        .push(")");
+    match (query.group, walked_group(query)) {
+        (Some(group_id), Some(_)) => {
+            sql.push(" AND gm.workspace_id = ")
+                .push_bind(workspace_id)
+                .push(" AND gm.group_id = ")
+                .push_bind(group_id);
+        }
+        (Some(group_id), None) => {
+            sql.push(
+                " AND m.id IN (SELECT gm.membership_id FROM group_members gm WHERE gm.workspace_id = ",
+            )
+            .push_bind(workspace_id)
+            .push(" AND gm.group_id = ")
+            .push_bind(group_id)
+            .push(")");
+        }
+        (None, _) => {}
     }
     for pattern in patterns {
         sql.push(" AND m.search_text LIKE ")
@@ -467,10 +508,8 @@ fn push_order(sql: &mut QueryBuilder<Postgres>, query: &DirectoryQuery) {
         SortDir::Asc => "ASC",
         SortDir::Desc => "DESC",
     };
-    sql.push(format_args!(
-        " ORDER BY {} {dir}, m.id {dir}",
-        sort_expression(query.sort)
-    ));
+    let (key, id) = order_columns(query);
+    sql.push(format_args!(" ORDER BY {key} {dir}, {id} {dir}"));
 }
 
 /// The plan PostgreSQL picks for a page (for the benchmark's report).
@@ -500,21 +539,26 @@ fn page_statement(
     let cursor = after
         .map(|text| Cursor::decode(text, workspace_id, query))
         .transpose()?;
-    sql.push(
-        "SELECT m.id, m.sort_name, m.sort_email, m.sort_groups, m.status, m.kind, m.role_rank,
-                m.last_active_at, m.created_at
-           FROM memberships m",
-    );
+    let (key, id) = order_columns(query);
+    // The name key comes from the walked index when there is one, so the
+    // cursor holds exactly what the page is ordered by.
+    let name_key = if walked_group(query).is_some() {
+        "gm.sort_name"
+    } else {
+        "m.sort_name"
+    };
+    sql.push(format_args!(
+        "SELECT m.id, {name_key} AS sort_name, m.sort_email, m.sort_groups, m.status, m.kind,
+                m.role_rank, m.last_active_at, m.created_at"
+    ));
+    push_from(&mut sql, query);
     push_conditions(&mut sql, listing);
     if let Some(cursor) = cursor {
         let comparison = match query.dir {
             SortDir::Asc => ">",
             SortDir::Desc => "<",
         };
-        sql.push(format_args!(
-            " AND ({}, m.id) {comparison} (",
-            sort_expression(query.sort)
-        ));
+        sql.push(format_args!(" AND ({key}, {id}) {comparison} ("));
         match cursor.k {
             CursorKey::Text(text) => sql.push_bind(text),
             CursorKey::Rank(rank) => sql.push_bind(rank),
@@ -591,7 +635,8 @@ pub async fn count(
     conn: &mut PgConnection,
     listing: &Listing<'_>,
 ) -> Result<MemberCount, AppError> {
-    let mut explain = QueryBuilder::new("EXPLAIN (FORMAT JSON) SELECT 1 FROM memberships m");
+    let mut explain = QueryBuilder::new("EXPLAIN (FORMAT JSON) SELECT 1");
+    push_from(&mut explain, listing.query);
     push_conditions(&mut explain, listing);
     let plan: serde_json::Value = explain
         .build()
@@ -612,7 +657,8 @@ pub async fn count(
     }
     // ORDER BY keeps the count on the same index path as the page, never a
     // sequential scan across every workspace.
-    let mut exact = QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM memberships m");
+    let mut exact = QueryBuilder::new("SELECT count(*) FROM (SELECT 1");
+    push_from(&mut exact, listing.query);
     push_conditions(&mut exact, listing);
     push_order(&mut exact, listing.query);
     exact.push(format_args!(" LIMIT {}) AS capped", EXACT_COUNT_LIMIT + 1));
@@ -646,10 +692,10 @@ pub fn export_statement(listing: &Listing<'_>) -> QueryBuilder<Postgres> {
                             FROM group_members gm
                             JOIN groups g ON g.workspace_id = gm.workspace_id AND g.id = gm.group_id
                            WHERE gm.workspace_id = m.workspace_id AND gm.membership_id = m.id), '') AS groups,
-                m.last_active_at, m.created_at
-           FROM memberships m
-           LEFT JOIN accounts a ON a.id = m.account_id",
+                m.last_active_at, m.created_at",
     );
+    push_from(&mut sql, listing.query);
+    sql.push(" LEFT JOIN accounts a ON a.id = m.account_id");
     push_conditions(&mut sql, listing);
     push_order(&mut sql, listing.query);
     sql

@@ -610,6 +610,149 @@ async fn groups_are_searchable_under_their_current_name(pool: PgPool) {
     );
 }
 
+/// A group's list is read from its own name-ordered index; it must still be
+/// exactly the group, in the Team page's order both ways, across pages, and
+/// follow a rename and new members at once.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_group_lists_in_name_order_across_pages_and_follows_renames(pool: PgPool) {
+    let workspace = seed(&pool, "ord", 400).await;
+    let app = spawn(pool.clone()).await;
+    let admin = admin_client(&app, &workspace).await;
+    let post_json = |endpoint: &'static str, body: serde_json::Value| {
+        let admin = admin.clone();
+        let url = format!("{}/api/{endpoint}", app.base);
+        async move {
+            admin
+                .post(url)
+                .header("accept", "application/json")
+                .json(&body)
+                .send()
+                .await
+                .expect("request")
+        }
+    };
+    let created = app
+        .call_with(&admin, "create_group", &[("name", "Order Check")])
+        .await;
+    assert!(created.status().is_success());
+    let group: app::api::groups::GroupRow = created.json().await.expect("group");
+    // 120 members of every status and kind: three pages.
+    let chosen: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM memberships WHERE workspace_id = $1 ORDER BY hashint8(id) LIMIT 120",
+    )
+    .bind(workspace.workspace_id)
+    .fetch_all(&pool)
+    .await
+    .expect("members");
+    let mut form = vec![("group_id".to_owned(), group.id.to_string())];
+    for (index, id) in chosen.iter().enumerate() {
+        form.push((format!("membership_ids[{index}]"), id.to_string()));
+    }
+    let added = admin
+        .post(format!("{}/api/add_group_members", app.base))
+        .header("accept", "application/json")
+        .form(&form)
+        .send()
+        .await
+        .expect("request");
+    assert!(added.status().is_success(), "{}", added.status());
+
+    // The order the list must show, from the names themselves rather than
+    // the stored keys the group index copies (descending is its reverse:
+    // the id breaks ties).
+    let expected_ascending = || {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT m.id FROM memberships m
+               JOIN group_members gm ON gm.workspace_id = m.workspace_id AND gm.membership_id = m.id
+               LEFT JOIN accounts a ON a.id = m.account_id
+              WHERE gm.group_id = $1
+              ORDER BY teamroom_fold(coalesce(m.display_name, a.display_name, m.invited_email)), m.id",
+        )
+        .bind(group.id)
+        .fetch_all(&pool)
+    };
+    let group_id = group.id.to_string();
+    for dir in ["asc", "desc"] {
+        let view = [
+            ("group", group_id.as_str()),
+            ("status", "all"),
+            ("dir", dir),
+        ];
+        let shown: Vec<i64> = all_rows(&app, &admin, &view)
+            .await
+            .iter()
+            .map(|r| r.0)
+            .collect();
+        let mut want = expected_ascending().await.expect("expected order");
+        if dir == "desc" {
+            want.reverse();
+        }
+        assert_eq!(want.len(), 120);
+        assert_eq!(shown, want, "group list, {dir}");
+    }
+    let counted = count(
+        &app,
+        &admin,
+        &[("group", group_id.as_str()), ("status", "all")],
+    )
+    .await;
+    assert_eq!((counted.value, counted.exact), (120, true));
+
+    // A limited member of the group renamed to sort first moves to the top
+    // of the group's list at once.
+    let limited: i64 = sqlx::query_scalar(
+        "SELECT m.id FROM memberships m JOIN group_members gm
+             ON gm.workspace_id = m.workspace_id AND gm.membership_id = m.id
+          WHERE gm.group_id = $1 AND m.kind = 'limited' ORDER BY m.id LIMIT 1",
+    )
+    .bind(group.id)
+    .fetch_one(&pool)
+    .await
+    .expect("a limited member in the group");
+    let saved = post_json(
+        "save_profile",
+        serde_json::json!({ "membership_id": limited, "form": {
+            "name": "Aabel Aardvark", "working_days": [1, 2, 3, 4, 5], "capacity": "8",
+            "week_start": "1", "team_manager_id": null, "billing_rate": "", "currency": "USD",
+            "notify_weekly_summary": true, "notify_timer_reminders": true } }),
+    )
+    .await;
+    assert!(saved.status().is_success(), "{}", saved.status());
+    let first = page(
+        &app,
+        &admin,
+        &[("group", group_id.as_str()), ("status", "all")],
+        None,
+    )
+    .await;
+    assert_eq!(
+        (first.rows[0].membership_id, first.rows[0].name.as_str()),
+        (limited, "Aabel Aardvark")
+    );
+    let shown: Vec<i64> = all_rows(
+        &app,
+        &admin,
+        &[("group", group_id.as_str()), ("status", "all")],
+    )
+    .await
+    .iter()
+    .map(|r| r.0)
+    .collect();
+    assert_eq!(shown, expected_ascending().await.expect("expected order"));
+    // Searching inside the group still narrows it.
+    let found = all_rows(
+        &app,
+        &admin,
+        &[
+            ("group", group_id.as_str()),
+            ("status", "all"),
+            ("q", "aardvark"),
+        ],
+    )
+    .await;
+    assert_eq!(found.iter().map(|r| r.0).collect::<Vec<_>>(), [limited]);
+}
+
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn csv_export_streams_the_filtered_view(pool: PgPool) {
     let workspace = seed(&pool, "zeta", 400).await;
