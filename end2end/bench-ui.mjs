@@ -6,7 +6,9 @@
 // the filter change, or the "Load more" click) to the first change of the
 // table after the answer to that exact request arrived; when the answer
 // leaves the rows as they were (a prefix already found them), to the next
-// frame after it arrived.
+// frame after it arrived. Each table also splits the median into the page's
+// work before the request left, the request (server and network) and the
+// page's work after the answer arrived.
 import { chromium } from '@playwright/test';
 
 const base = process.env.BASE_URL;
@@ -47,8 +49,9 @@ await page.addInitScript(() => {
   window.fetch = async function (input) {
     const isList = input instanceof Request && input.url.includes('/api/list_members');
     const body = isList ? await input.clone().text() : '';
+    const sent = performance.now();
     const response = await original.apply(window, arguments);
-    if (isList) response.clone().text().then(() => bench.answers.push({ body, at: performance.now() }));
+    if (isList) response.clone().text().then(() => bench.answers.push({ body, sent, at: performance.now() }));
     return response;
   };
   // Changes to the list (the table, or what replaces it when empty).
@@ -62,6 +65,14 @@ await page.addInitScript(() => {
       if (records.some((r) => inList(r.target))) bench.mutations.push(performance.now());
     }).observe(document.body, { subtree: true, childList: true, characterData: true });
   });
+  // The click itself, not Playwright's scrolling and checks before it.
+  document.addEventListener(
+    'click',
+    (event) => {
+      if (event.target && event.target.closest && event.target.closest('.load-more')) bench.lastClick = performance.now();
+    },
+    true,
+  );
   document.addEventListener(
     'input',
     (event) => {
@@ -90,10 +101,11 @@ async function settle(start, wanted) {
       const bench = window.__bench;
       const answer = bench.answers.find((a) => a.at >= start && a.body.includes(wanted));
       if (!answer) return null;
+      const phases = (end) => ({ total: end - start, sent: answer.sent - start, answered: answer.at - start });
       const changed = bench.mutations.find((t) => t >= answer.at);
-      if (changed !== undefined) return changed - start;
+      if (changed !== undefined) return phases(changed);
       // Rows unchanged by this answer: they were already right.
-      if (performance.now() - answer.at > 250) return answer.at + 16 - start;
+      if (performance.now() - answer.at > 250) return phases(answer.at + 16);
       return null;
     },
     { start, wanted },
@@ -149,17 +161,26 @@ await page.goto(`${base}/team`);
 await page.waitForSelector('.directory-controls[data-ready="true"]');
 for (let i = 0; i < 20; i++) {
   const button = page.getByRole('button', { name: 'Load more' });
-  const start = await page.evaluate(() => performance.now());
+  const before = await page.evaluate(() => window.__bench.lastClick ?? 0);
   await button.click();
+  const start = await page.evaluate(() => window.__bench.lastClick);
+  if (!(start > before)) throw new Error('the Load more click was not seen');
   more.push(await settle(start, 'after='));
   await page.waitForTimeout(100);
 }
 await browser.close();
 
-const row = (what, values) =>
-  `| ${what} | ${values.length} | ${percentile(values, 50).toFixed(1)} ms | ${percentile(values, 95).toFixed(1)} ms | ${Math.max(...values).toFixed(1)} ms |`;
-console.log('| action | n | p50 | p95 | max |');
-console.log('|---|---:|---:|---:|---:|');
+const ms = (value) => `${value.toFixed(1)} ms`;
+const row = (what, runs) => {
+  const totals = runs.map((r) => r.total);
+  const median = (pick) => percentile(runs.map(pick), 50);
+  const before = median((r) => r.sent);
+  const request = median((r) => r.answered - r.sent);
+  const after = median((r) => r.total - r.answered);
+  return `| ${what} | ${runs.length} | ${ms(percentile(totals, 50))} | ${ms(percentile(totals, 95))} | ${ms(Math.max(...totals))} | ${ms(before)} / ${ms(request)} / ${ms(after)} |`;
+};
+console.log('| action | n | p50 | p95 | max | median split: page before request / request / page after answer |');
+console.log('|---|---:|---:|---:|---:|---|');
 console.log(row('typed word: last keystroke to rows', searches));
 console.log(row('status filter change to rows', filters));
 console.log(row('"Load more" click to appended rows', more));

@@ -747,7 +747,7 @@ fn user_json(origin: &str, user: &ScimUser) -> Value {
         "id": user.id.to_string(),
         "userName": user.user_name,
         "emails": [{ "value": user.email }],
-        "active": user.status != "inactive",
+        "active": user.status != app::domain::MemberStatus::Inactive,
     });
     if let Some(external) = &user.external_id {
         resource["externalId"] = json!(external);

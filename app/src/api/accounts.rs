@@ -6,11 +6,14 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::{domain::accounts::TwoFactorMethod, error::AppError};
 #[cfg(feature = "ssr")]
 use crate::{
     domain::Permission,
     server::{accounts_tab, app_state, audit, require, Ctx},
+};
+use crate::{
+    domain::{accounts::TwoFactorMethod, MemberStatus},
+    error::AppError,
 };
 
 /// A running timer as the tab shows it.
@@ -29,7 +32,7 @@ pub struct AccountRow {
     pub name: String,
     pub email: String,
     /// The membership's status in this workspace.
-    pub status: String,
+    pub status: MemberStatus,
     pub is_owner: bool,
     /// Live API keys (never their characters).
     pub api_keys: i64,

@@ -266,7 +266,7 @@ pub async fn current_user() -> Result<Me, AppError> {
         workspace: current.map(|w| CurrentWorkspace {
             id: w.id,
             name: w.name.clone(),
-            plan: w.plan(),
+            plan: w.plan,
             positions: w.positions(ctx.account_id),
             require_two_factor: w.require_two_factor,
         }),

@@ -5,10 +5,10 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::AppError;
+use crate::{domain::Plan, error::AppError};
 #[cfg(feature = "ssr")]
 use crate::{
-    domain::{Access, Permission, Plan},
+    domain::{Access, MemberKind, MemberStatus, Permission},
     server::{app_state, audit, db, invitations::seats_used, require, time, Ctx},
 };
 
@@ -35,8 +35,8 @@ impl RoleName {
 struct Target {
     id: i64,
     account_id: Option<i64>,
-    kind: String,
-    status: String,
+    kind: MemberKind,
+    status: MemberStatus,
     is_admin: bool,
     is_project_manager: bool,
     is_team_manager: bool,
@@ -55,7 +55,8 @@ async fn load_target(
 ) -> Result<Target, AppError> {
     sqlx::query_as!(
         Target,
-        r#"SELECT m.id, m.account_id, m.kind, m.status, m.is_admin, m.is_project_manager,
+        r#"SELECT m.id, m.account_id, m.kind AS "kind: MemberKind", m.status AS "status: MemberStatus",
+                  m.is_admin, m.is_project_manager,
                   m.is_team_manager,
                   (w.owner_account_id = m.account_id) IS TRUE AS "is_owner!",
                   coalesce(m.display_name, a.display_name, m.invited_email, '') AS "name!",
@@ -158,7 +159,7 @@ pub async fn apply_role(
     if target.id == ctx.membership_id && on {
         return Err(AppError::Conflict("You cannot raise your own role.".into()));
     }
-    if target.kind != "full" {
+    if target.kind != MemberKind::Full {
         return Err(AppError::Conflict(
             "Limited members cannot hold roles; they only clock in at the Kiosk.".into(),
         ));
@@ -287,7 +288,7 @@ async fn change_status(membership_id: i64, change: Change) -> Result<(), AppErro
 /// this lock, like invitations.
 #[cfg(feature = "ssr")]
 pub struct LockedWorkspace {
-    plan: String,
+    plan: Plan,
     seats: i32,
 }
 
@@ -298,7 +299,7 @@ pub async fn lock_workspace(
 ) -> Result<LockedWorkspace, AppError> {
     Ok(sqlx::query_as!(
         LockedWorkspace,
-        "SELECT plan, seats FROM workspaces WHERE id = $1 FOR UPDATE",
+        r#"SELECT plan AS "plan: Plan", seats FROM workspaces WHERE id = $1 FOR UPDATE"#,
         ctx.workspace_id
     )
     .fetch_one(&mut *tx)
@@ -335,14 +336,16 @@ pub async fn apply_status(
     let mut stopped_timer = None;
     let action = match change {
         Change::Deactivate => {
-            if target.status != "active" {
-                return Err(AppError::Conflict(if target.status == "pending" {
-                    "A pending invitation is revoked, not deactivated.".into()
-                } else {
-                    format!("{} is already inactive.", target.name)
-                }));
+            if target.status != MemberStatus::Active {
+                return Err(AppError::Conflict(
+                    if target.status == MemberStatus::Pending {
+                        "A pending invitation is revoked, not deactivated.".into()
+                    } else {
+                        format!("{} is already inactive.", target.name)
+                    },
+                ));
             }
-            set_status(&mut *tx, ctx, membership_id, "inactive").await?;
+            set_status(&mut *tx, ctx, membership_id, MemberStatus::Inactive).await?;
             // Their API keys stop with them, for good (a reactivation does
             // not bring them back).
             crate::server::api_keys::revoke_all(
@@ -360,14 +363,13 @@ pub async fn apply_status(
             "member.deactivated"
         }
         Change::Reactivate => {
-            if target.status != "inactive" {
+            if target.status != MemberStatus::Inactive {
                 return Err(AppError::Conflict(format!(
                     "{} is not inactive.",
                     target.name
                 )));
             }
-            let plan = Plan::parse(&workspace.plan).unwrap_or(Plan::Free);
-            if plan != Plan::Free && target.kind == "full" {
+            if workspace.plan != Plan::Free && target.kind == MemberKind::Full {
                 let used = seats_used(&mut *tx, ctx.workspace_id).await?;
                 if used >= i64::from(workspace.seats) {
                     return Err(AppError::Conflict(format!(
@@ -379,15 +381,15 @@ pub async fn apply_status(
             // An invitee an identity provider deactivated is invited again
             // (pending), not active: they have no account yet.
             let back = if target.account_id.is_some() {
-                "active"
+                MemberStatus::Active
             } else {
-                "pending"
+                MemberStatus::Pending
             };
             set_status(&mut *tx, ctx, membership_id, back).await?;
             "member.reactivated"
         }
         Change::Delete => {
-            if target.status != "inactive" {
+            if target.status != MemberStatus::Inactive {
                 return Err(AppError::Conflict(format!(
                     "Only an inactive member can be deleted: deactivate {} first.",
                     target.name
@@ -433,7 +435,7 @@ pub(crate) async fn deactivate_invitee(
     membership_id: i64,
 ) -> Result<(), AppError> {
     let target = load_target(&mut *tx, ctx, membership_id).await?;
-    if target.status != "pending" || target.account_id.is_some() {
+    if target.status != MemberStatus::Pending || target.account_id.is_some() {
         return Err(AppError::Conflict(format!(
             "{} has no pending invitation.",
             target.name
@@ -448,7 +450,7 @@ pub(crate) async fn deactivate_invitee(
     .execute(&mut *tx)
     .await?;
     crate::server::outbox::cancel_for_membership(&mut *tx, ctx.workspace_id, membership_id).await?;
-    set_status(&mut *tx, ctx, membership_id, "inactive").await?;
+    set_status(&mut *tx, ctx, membership_id, MemberStatus::Inactive).await?;
     audit::record(
         &mut *tx,
         &ctx.actor(),
@@ -465,13 +467,13 @@ async fn set_status(
     conn: &mut sqlx::PgConnection,
     ctx: &Ctx,
     membership_id: i64,
-    status: &str,
+    status: MemberStatus,
 ) -> Result<(), AppError> {
     sqlx::query!(
         "UPDATE memberships SET status = $3 WHERE workspace_id = $1 AND id = $2",
         ctx.workspace_id,
         membership_id,
-        status
+        status.as_str()
     )
     .execute(conn)
     .await?;
@@ -501,11 +503,13 @@ pub async fn transfer_ownership(membership_id: i64) -> Result<(), AppError> {
     not_yourself(&ctx, &target, "transfer ownership to")?;
     let Some(new_owner) = target
         .account_id
-        .filter(|_| target.kind == "full" && target.status == "active")
+        .filter(|_| target.kind == MemberKind::Full && target.status == MemberStatus::Active)
     else {
         return Err(AppError::Conflict(format!(
             "Ownership goes to an active full member; {} is {} ({}).",
-            target.name, target.status, target.kind
+            target.name,
+            target.status.as_str(),
+            target.kind.as_str()
         )));
     };
     sqlx::query!(
@@ -547,7 +551,7 @@ pub async fn transfer_ownership(membership_id: i64) -> Result<(), AppError> {
 /// The workspace's plan and seats as the settings page shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Seats {
-    pub plan: String,
+    pub plan: Plan,
     pub seats: i32,
     /// Active and pending full members: each holds a seat on paid plans.
     pub used: i64,
@@ -563,7 +567,7 @@ pub async fn seat_usage() -> Result<Seats, AppError> {
     let mut conn = state.pool.acquire().await?;
     Ok(sqlx::query_as!(
         Seats,
-        r#"SELECT w.plan, w.seats,
+        r#"SELECT w.plan AS "plan: Plan", w.seats,
                   (SELECT count(*) FROM memberships m
                     WHERE m.workspace_id = w.id AND m.kind = 'full' AND m.status <> 'inactive') AS "used!"
              FROM workspaces w WHERE w.id = $1"#,
@@ -628,9 +632,5 @@ pub async fn set_plan(plan: String, seats: String) -> Result<Seats, AppError> {
     )
     .await?;
     tx.commit().await?;
-    Ok(Seats {
-        plan: plan.as_str().to_owned(),
-        seats,
-        used,
-    })
+    Ok(Seats { plan, seats, used })
 }

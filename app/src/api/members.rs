@@ -17,7 +17,7 @@ use crate::{
 use crate::{
     domain::{
         directory::{DirectoryParams, MatchNote, MemberCount},
-        Positions,
+        MemberKind, MemberStatus, Positions,
     },
     error::AppError,
 };
@@ -28,8 +28,8 @@ pub struct MemberRow {
     pub name: String,
     pub email: Option<String>,
     pub positions: Positions,
-    pub status: String,
-    pub kind: String,
+    pub status: MemberStatus,
+    pub kind: MemberKind,
     pub groups: Vec<String>,
     pub team_manager: Option<String>,
     pub locked: bool,
@@ -90,9 +90,11 @@ struct MemberDbRow {
 }
 
 #[cfg(feature = "ssr")]
-impl From<MemberDbRow> for MemberRow {
-    fn from(r: MemberDbRow) -> Self {
-        MemberRow {
+impl TryFrom<MemberDbRow> for MemberRow {
+    type Error = AppError;
+
+    fn try_from(r: MemberDbRow) -> Result<Self, AppError> {
+        Ok(MemberRow {
             membership_id: r.membership_id,
             name: r.name,
             email: r.email,
@@ -102,8 +104,9 @@ impl From<MemberDbRow> for MemberRow {
                 project_manager: r.is_project_manager,
                 team_manager: r.is_team_manager,
             },
-            status: r.status,
-            kind: r.kind,
+            status: MemberStatus::parse(&r.status)
+                .map_err(AppError::internal("memberships.status"))?,
+            kind: MemberKind::parse(&r.kind).map_err(AppError::internal("memberships.kind"))?,
             groups: r.groups,
             team_manager: r.team_manager,
             locked: r.locked,
@@ -112,7 +115,7 @@ impl From<MemberDbRow> for MemberRow {
             invite_state: r.invite_state,
             delivery_error: r.delivery_error,
             matched: Vec::new(),
-        }
+        })
     }
 }
 
@@ -166,7 +169,7 @@ pub async fn member_rows(
     )
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows.into_iter().map(MemberRow::from).collect())
+    rows.into_iter().map(MemberRow::try_from).collect()
 }
 
 /// One page of the member list for a view of the Team page. `after` is the

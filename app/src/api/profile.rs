@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use server_fn::codec::Json;
 
-use crate::error::AppError;
+use crate::{domain::MemberKind, error::AppError};
 #[cfg(feature = "ssr")]
 use crate::{
     domain::{
@@ -31,7 +31,7 @@ pub struct ProfileView {
     pub account_id: Option<i64>,
     pub name: String,
     pub email: Option<String>,
-    pub kind: String,
+    pub kind: MemberKind,
     pub is_self: bool,
     /// The viewer may change billing rate and team manager.
     pub admin_fields: bool,
@@ -153,13 +153,14 @@ pub async fn load_profile(
     })
     .collect();
     let admin = is_admin_viewer(ctx);
+    let kind = MemberKind::parse(&row.kind).map_err(AppError::internal("memberships.kind"))?;
     Ok(ProfileView {
         membership_id: row.id,
         account_id: row.account_id,
-        name_editable: is_self || (admin && row.kind == "limited"),
+        name_editable: is_self || (admin && kind == MemberKind::Limited),
         name: row.name,
         email: row.email,
-        kind: row.kind,
+        kind,
         is_self,
         admin_fields: admin,
         week_start: WeekStart::from_iso(row.week_start).iso(),
@@ -303,7 +304,10 @@ pub async fn apply_profile(
         return Err(AppError::Forbidden);
     }
     let renamed = name.as_str() != before.name;
-    if renamed && !(is_self || (admin && before.kind == "limited")) {
+    let limited = MemberKind::parse(&before.kind)
+        .map_err(AppError::internal("memberships.kind"))?
+        == MemberKind::Limited;
+    if renamed && !(is_self || (admin && limited)) {
         return Err(AppError::field(
             "name",
             "This is their account's name, used in every workspace: only they can change it.",

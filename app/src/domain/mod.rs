@@ -2,6 +2,43 @@
 //! way in, and it runs in the browser for instant feedback and again on the
 //! server, from this same code.
 
+// Types stored in `text` columns as their `as_str()` and read back with
+// their `parse`, so a query names the type (`m.status AS "status:
+// MemberStatus"`) and binds a variant directly; an unknown value is a decode
+// error, not a string that compares unequal to everything.
+#[cfg(feature = "ssr")]
+macro_rules! stored_as_text {
+    ($type:ty) => {
+        impl sqlx::Type<sqlx::Postgres> for $type {
+            fn type_info() -> sqlx::postgres::PgTypeInfo {
+                <&str as sqlx::Type<sqlx::Postgres>>::type_info()
+            }
+
+            fn compatible(ty: &sqlx::postgres::PgTypeInfo) -> bool {
+                <&str as sqlx::Type<sqlx::Postgres>>::compatible(ty)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, sqlx::Postgres> for $type {
+            fn decode(
+                value: sqlx::postgres::PgValueRef<'r>,
+            ) -> Result<Self, sqlx::error::BoxDynError> {
+                let text = <&str as sqlx::Decode<sqlx::Postgres>>::decode(value)?;
+                Ok(Self::parse(text)?)
+            }
+        }
+
+        impl sqlx::Encode<'_, sqlx::Postgres> for $type {
+            fn encode_by_ref(
+                &self,
+                buf: &mut sqlx::postgres::PgArgumentBuffer,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <&str as sqlx::Encode<sqlx::Postgres>>::encode(self.as_str(), buf)
+            }
+        }
+    };
+}
+
 pub mod accounts;
 pub mod api_key;
 pub mod audit;
@@ -9,6 +46,7 @@ pub mod directory;
 mod email;
 pub mod invite;
 pub mod limits;
+pub mod member;
 mod name;
 mod password;
 pub mod permission;
@@ -18,6 +56,7 @@ pub mod time;
 pub mod two_factor;
 
 pub use email::EmailAddress;
+pub use member::{MemberKind, MemberStatus};
 pub use name::{DisplayName, LabelName, WorkspaceName};
 pub use password::Password;
 pub use permission::{Access, Permission, Plan, Position, Positions};

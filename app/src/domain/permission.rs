@@ -74,6 +74,9 @@ impl Plan {
     }
 }
 
+#[cfg(feature = "ssr")]
+stored_as_text!(Plan);
+
 /// Everything the permission guard can be asked about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Permission {

@@ -22,6 +22,7 @@ use crate::{
         accounts::{parse_reason, AccountFilter, AccountSearch, TwoFactorMethod, ACCOUNT_FILTERS},
         directory::url_encode,
         time::EntryTimes,
+        MemberStatus,
     },
     error::AppError,
 };
@@ -310,7 +311,7 @@ fn AccountLine(
             t.started_at.format("%Y-%m-%d %H:%M UTC")
         )
     });
-    let status = crate::pages::team::status_label(&row.status);
+    let status = row.status.label();
     view! {
         <tr data-testid="account-row">
             <td data-label="Account">
@@ -418,7 +419,7 @@ fn AccountMenu(
     let has_timer = row.timer.is_some();
     // Who may be viewed as: an active member who is not the Owner (the
     // server checks again, with the workspace's switch).
-    let may_view_as = row.status == "active" && !row.is_owner;
+    let may_view_as = row.status == MemberStatus::Active && !row.is_owner;
     let locked = row.locked_until.is_some();
     let authenticator = row.authenticator;
     let codes = row.recovery_codes_left > 0;

@@ -15,9 +15,9 @@ use crate::{
         members::{member_detail, MemberRow},
     },
     components::layout::{initials, AppShell},
-    domain::Permission,
+    domain::{MemberKind, MemberStatus, Permission},
     error::AppError,
-    pages::team::{kind_label, roles_label, status_label, TeamTabs},
+    pages::team::{roles_label, TeamTabs},
 };
 
 #[component]
@@ -84,7 +84,7 @@ pub fn MemberPage() -> impl IntoView {
                         Ok(detail) => {
                             let row = detail.row.clone();
                             let id = row.membership_id;
-                            let inactive = row.status == "inactive";
+                            let inactive = row.status == MemberStatus::Inactive;
                             view! {
                                 <section class="card member-card" aria-labelledby="member-name">
                                     <div class="member-card-head">
@@ -93,11 +93,11 @@ pub fn MemberPage() -> impl IntoView {
                                             <h2 id="member-name" class:struck=inactive>{row.name.clone()}</h2>
                                             <p class="muted">{row.email.clone().unwrap_or_else(|| "No email (limited member)".to_owned())}</p>
                                         </div>
-                                        <span class=format!("badge badge-{}", row.status)>{status_label(&row.status)}</span>
+                                        <span class=format!("badge badge-{}", row.status.as_str())>{row.status.label()}</span>
                                     </div>
                                     <dl class="details">
                                         <dt>"Roles"</dt><dd>{roles_label(&row)}</dd>
-                                        <dt>"Kind"</dt><dd>{kind_label(&row.kind)}</dd>
+                                        <dt>"Kind"</dt><dd>{row.kind.label()}</dd>
                                         <dt>"Team manager"</dt><dd>{row.team_manager.clone().unwrap_or_else(|| "—".to_owned())}</dd>
                                         <dt>"Last active"</dt><dd>{row.last_active_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "Never".to_owned())}</dd>
                                         <dt>"Added"</dt><dd>{row.created_at.format("%Y-%m-%d").to_string()}</dd>
@@ -108,10 +108,10 @@ pub fn MemberPage() -> impl IntoView {
                                     </dl>
                                 </section>
                                 {can_act().then(|| view! { <MemberActions row=row.clone() version notice session go /> })}
-                                {(can_act() && row.status != "pending").then(|| view! {
+                                {(can_act() && row.status != MemberStatus::Pending).then(|| view! {
                                     <crate::pages::profile::ProfileEditor membership_id=Some(id) />
                                 })}
-                                {(can_act() && row.status != "pending").then(|| view! {
+                                {(can_act() && row.status != MemberStatus::Pending).then(|| view! {
                                     <crate::pages::member_time::MemberTime membership_id=id name=row.name.clone() />
                                 })}
                                 <MemberGroups id groups=row.groups.clone() can_manage=can_manage() version />
@@ -327,7 +327,7 @@ fn MemberActions(
         });
     };
     let is_owner = row.positions.owner;
-    let full = row.kind == "full";
+    let full = row.kind == MemberKind::Full;
     let roles = (!is_owner && full).then(|| {
         let toggles = [
             (RoleName::Admin, row.positions.admin),
@@ -354,8 +354,8 @@ fn MemberActions(
     });
     let status_actions = {
         let (name, email) = (name.clone(), email.clone());
-        match row.status.as_str() {
-            "active" if !is_owner => view! {
+        match row.status {
+            MemberStatus::Active if !is_owner => view! {
                 <button type="button" class="button danger" disabled=move || busy.get() on:click=move |_| {
                     let question = format!("Deactivate {name}? They are signed out of this workspace at once; their time entries stay.");
                     if window().confirm_with_message(&question).unwrap_or(false) {
@@ -363,7 +363,7 @@ fn MemberActions(
                     }
                 }>"Deactivate"</button>
             }.into_any(),
-            "inactive" => {
+            MemberStatus::Inactive => {
                 let run_delete = run;
                 let name_delete = name.clone();
                 view! {
@@ -382,7 +382,7 @@ fn MemberActions(
             _ => ().into_any(),
         }
     };
-    let transfer = (!is_owner && full && row.status == "active").then(|| {
+    let transfer = (!is_owner && full && row.status == MemberStatus::Active).then(|| {
         let (name, email) = (name.clone(), email.clone());
         move || i_am_owner().then(|| {
             let (name, email) = (name.clone(), email.clone());

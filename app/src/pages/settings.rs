@@ -94,7 +94,7 @@ fn PlanAndSeats() -> impl IntoView {
                 None => view! { <p class="muted">"Loading…"</p> }.into_any(),
                 Some(Err(_)) => view! { <p class="muted">"Seat usage is shown to owners and admins."</p> }.into_any(),
                 Some(Ok(u)) => {
-                    let plan = Plan::parse(&u.plan).unwrap_or(Plan::Free);
+                    let plan = u.plan;
                     let summary = if plan == Plan::Free {
                         format!("Free plan: unlimited members, invited up to 5 at a time. {} full members hold a place.", u.used)
                     } else {

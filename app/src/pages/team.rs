@@ -19,20 +19,20 @@ use crate::{
             label_of, url_encode, DirectoryParams, DirectoryQuery, MatchNote, MemberCount, SortDir,
             SortKey, KIND_OPTIONS, ROLE_OPTIONS, SORT_OPTIONS, STATUS_OPTIONS,
         },
-        Permission, Position,
+        MemberKind, MemberStatus, Permission, Position,
     },
     error::AppError,
     pages::invite_dialog::{InviteDialog, LimitedDialog, PendingActions, TeamDialog},
     pages::team_bulk::{BulkBar, RowCheck, RowMenu, RowSelection, SelectAllShown},
 };
 
-/// Pause after a keystroke before the search is sent. None beyond the
-/// current event (the timer still yields, so the letter is drawn first): the
-/// server answers in a few milliseconds and only the latest search's answer
-/// is shown (the list follows the address, and a resource keeps only its
-/// newest load). A 50 ms pause was half of the wait `cargo xtask bench ui`
-/// measured from the last letter to the rows.
-const SEARCH_DEBOUNCE_MS: u64 = 0;
+/// Pause in typing after which the address follows the search box (replacing
+/// the history entry). The list itself follows every keystroke at once: the
+/// server answers in a few milliseconds and a resource keeps only its newest
+/// load. `cargo xtask bench ui` measured a 50 ms pause before each search as
+/// half the wait from the last letter to the rows, and a router navigation
+/// per keystroke as most of the rest.
+const SEARCH_URL_PAUSE_MS: u64 = 300;
 
 #[component]
 pub fn TeamPage() -> impl IntoView {
@@ -42,7 +42,23 @@ pub fn TeamPage() -> impl IntoView {
     // mid-fetch, its fetch failing without context while the page showed
     // the other copy's answer (a hydration failure in the browser).
     let url_query = use_query_map();
-    let params = Memo::new(move |_| url_query.with(params_from_url));
+    // The search as typed, ahead of the address (see SEARCH_URL_PAUSE_MS).
+    // Any change of the address (the search catching up, a filter,
+    // back/forward) makes the address the view again.
+    let typed_search: RwSignal<Option<String>> = RwSignal::new(None);
+    Effect::new(move |_| {
+        url_query.track();
+        if typed_search.get_untracked().is_some() {
+            typed_search.set(None);
+        }
+    });
+    let params = Memo::new(move |_| {
+        let mut params = url_query.with(params_from_url);
+        if let Some(text) = typed_search.get() {
+            params.set("q", &text);
+        }
+        params
+    });
     // Bumped after an invite, resend or revoke, so the list shows it.
     let reload = RwSignal::new(0_u32);
     let first_page = Resource::new(
@@ -53,7 +69,7 @@ pub fn TeamPage() -> impl IntoView {
         <Title text="Team" />
         <AppShell>
             <TeamTabs current="members" />
-            <MembersView params reload first_page />
+            <MembersView params typed_search reload first_page />
         </AppShell>
     }
 }
@@ -78,15 +94,6 @@ pub fn TeamTabs(current: &'static str) -> impl IntoView {
     }
 }
 
-pub fn status_label(status: &str) -> &'static str {
-    match status {
-        "active" => "Active",
-        "pending" => "Pending",
-        "inactive" => "Inactive",
-        _ => "Unknown",
-    }
-}
-
 pub fn roles_label(row: &MemberRow) -> String {
     let labels: Vec<&str> = row
         .positions
@@ -98,14 +105,6 @@ pub fn roles_label(row: &MemberRow) -> String {
         "Member".to_owned()
     } else {
         labels.join(", ")
-    }
-}
-
-pub fn kind_label(kind: &str) -> &'static str {
-    if kind == "limited" {
-        "Limited"
-    } else {
-        "Full"
     }
 }
 
@@ -129,9 +128,11 @@ fn params_from_url(map: &leptos_router::params::ParamsMap) -> DirectoryParams {
 #[component]
 fn MembersView(
     params: Memo<DirectoryParams>,
+    typed_search: RwSignal<Option<String>>,
     reload: RwSignal<u32>,
     first_page: Resource<Result<MemberPage, AppError>>,
 ) -> impl IntoView {
+    let url_query = use_query_map();
     let parsed = Memo::new(move |_| DirectoryQuery::parse(&params.get()));
     // The view the controls show: the parsed URL, or the default view when
     // the URL is broken (its message is shown above the list).
@@ -185,8 +186,9 @@ fn MembersView(
         loading_more.set(false);
     });
 
-    // The search box keeps its own text while typing; the URL follows
-    // (replacing, not pushing, history entries per keystroke).
+    // The search box keeps its own text while typing; the list follows at
+    // once and the URL when typing pauses (replacing, not pushing, history
+    // entries).
     let search_text = RwSignal::new(view_query.get_untracked().search().to_owned());
     Effect::new(move |_| {
         let from_url = view_query.with(|q| q.search().to_owned());
@@ -201,18 +203,23 @@ fn MembersView(
         move |ev: leptos::ev::Event| {
             let text = event_target_value(&ev);
             search_text.set(text.clone());
+            typed_search.set(Some(text));
             if let Some(handle) = pending_search.get_value() {
                 handle.clear();
             }
             let go = go.clone();
             let handle = set_timeout_with_handle(
                 move || {
-                    let next = view_query.get_untracked().with_search(&text);
-                    if next != view_query.get_untracked() {
-                        go(next, true);
+                    // The view with what the box holds now; the address
+                    // catches up only if it differs.
+                    let shown = view_query.get_untracked();
+                    let address = DirectoryQuery::parse(&url_query.with_untracked(params_from_url))
+                        .unwrap_or_default();
+                    if shown != address {
+                        go(shown, true);
                     }
                 },
-                std::time::Duration::from_millis(SEARCH_DEBOUNCE_MS),
+                std::time::Duration::from_millis(SEARCH_URL_PAUSE_MS),
             )
             .ok();
             pending_search.set_value(handle);
@@ -677,8 +684,8 @@ fn member_row(
     selection: Option<RowSelection>,
 ) -> impl IntoView {
     let id = row.membership_id;
-    let inactive = row.status == "inactive";
-    let status = status_label(&row.status);
+    let inactive = row.status == MemberStatus::Inactive;
+    let status = row.status.label();
     let roles = roles_label(&row);
     let groups = if row.groups.is_empty() {
         "—".to_owned()
@@ -706,19 +713,19 @@ fn member_row(
             <td data-label="Roles">{roles}</td>
             <td data-label="Groups">{groups}</td>
             <td data-label="Status">
-                <span class=format!("badge badge-{}", row.status)>{status}</span>
-                {row.delivery_error.clone().filter(|_| row.status == "pending").map(|reason| view! {
+                <span class=format!("badge badge-{}", row.status.as_str())>{status}</span>
+                {row.delivery_error.clone().filter(|_| row.status == MemberStatus::Pending).map(|reason| view! {
                     <span class="delivery-failing" role="note">
                         <span aria-hidden="true">"⚠ "</span>
                         "Delivery failing: "{reason}
                     </span>
                 })}
-                {(row.status == "pending" && row.kind == "full")
+                {(row.status == MemberStatus::Pending && row.kind == MemberKind::Full)
                     .then_some(on_changed)
                     .flatten()
                     .map(|on_done| view! { <PendingActions row=row.clone() on_done /> })}
             </td>
-            <td data-label="Kind">{kind_label(&row.kind)}</td>
+            <td data-label="Kind">{row.kind.label()}</td>
             <td data-label="Last active">{last_active}</td>
             <td data-label="Added">{added}</td>
             {selection.zip(on_changed).map(|(_, on_changed)| view! {

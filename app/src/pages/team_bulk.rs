@@ -9,7 +9,10 @@ use crate::{
         bulk::{bulk_members, BulkOp, BulkSelection, BulkStep, Skipped, BATCH_SIZE},
         lifecycle::RoleName,
     },
-    domain::directory::{DirectoryParams, MemberCount},
+    domain::{
+        directory::{DirectoryParams, MemberCount},
+        MemberKind, MemberStatus,
+    },
     error::AppError,
 };
 
@@ -404,8 +407,8 @@ pub fn RowMenu(row: crate::api::members::MemberRow, on_changed: Callback<String>
             }
         });
     };
-    let status = row.status.clone();
-    let full = row.kind == "full" && status != "pending";
+    let status = row.status;
+    let full = row.kind == MemberKind::Full && status != MemberStatus::Pending;
     let roles = [
         (RoleName::Admin, row.positions.admin),
         (RoleName::ProjectManager, row.positions.project_manager),
@@ -424,10 +427,10 @@ pub fn RowMenu(row: crate::api::members::MemberRow, on_changed: Callback<String>
             <summary class="button button-small button-quiet" aria-label=format!("Actions for {}", row.name)>"⋯"</summary>
             <div class="row-menu-list" role="group" aria-label=format!("Actions for {}", row.name)>
                 <a class="row-menu-item" href=format!("/team/members/{id}")>"Edit profile"</a>
-                {(status == "active" && !is_owner).then(|| view! {
+                {(status == MemberStatus::Active && !is_owner).then(|| view! {
                     <button type="button" class="row-menu-item" on:click=move |_| run(BulkOp::Deactivate)>"Deactivate"</button>
                 })}
-                {(status == "inactive").then(|| view! {
+                {(status == MemberStatus::Inactive).then(|| view! {
                     <button type="button" class="row-menu-item" on:click=move |_| run(BulkOp::Reactivate)>"Reactivate"</button>
                     <Show
                         when=move || confirm_delete.get()

@@ -10,7 +10,10 @@ use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
 use super::directory::like_patterns;
 use crate::{
-    domain::accounts::{AccountFilter, AccountSearch, PAGE_ROWS},
+    domain::{
+        accounts::{AccountFilter, AccountSearch, PAGE_ROWS},
+        MemberStatus,
+    },
     error::AppError,
 };
 
@@ -21,7 +24,7 @@ pub struct AccountRecord {
     pub account_id: i64,
     pub name: String,
     pub email: String,
-    pub status: String,
+    pub status: MemberStatus,
     pub is_owner: bool,
     pub api_keys: i64,
     pub authenticator: bool,

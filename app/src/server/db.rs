@@ -159,7 +159,7 @@ pub async fn two_factor_required(
 pub struct WorkspaceOfAccount {
     pub id: i64,
     pub name: String,
-    pub plan: String,
+    pub plan: Plan,
     pub owner_account_id: i64,
     pub is_admin: bool,
     pub is_project_manager: bool,
@@ -176,10 +176,6 @@ impl WorkspaceOfAccount {
             team_manager: self.is_team_manager,
         }
     }
-
-    pub fn plan(&self) -> Plan {
-        Plan::parse(&self.plan).unwrap_or(Plan::Free)
-    }
 }
 
 /// Workspaces where the account is an active member, most recently used first.
@@ -189,12 +185,12 @@ pub async fn active_workspaces(
 ) -> Result<Vec<WorkspaceOfAccount>, AppError> {
     Ok(sqlx::query_as!(
         WorkspaceOfAccount,
-        "SELECT w.id, w.name, w.plan, w.owner_account_id,
+        r#"SELECT w.id, w.name, w.plan AS "plan: Plan", w.owner_account_id,
                 m.is_admin, m.is_project_manager, m.is_team_manager, w.require_two_factor
            FROM memberships m
            JOIN workspaces w ON w.id = m.workspace_id
           WHERE m.account_id = $1 AND m.status = 'active'
-          ORDER BY m.last_active_at DESC NULLS LAST, w.name, w.id",
+          ORDER BY m.last_active_at DESC NULLS LAST, w.name, w.id"#,
         account_id
     )
     .fetch_all(conn)

@@ -12,7 +12,7 @@ use super::{
     state::{app_state, AppState},
 };
 use crate::{
-    domain::{Access, Permission, Plan, Positions},
+    domain::{Access, MemberStatus, Permission, Plan, Positions},
     error::AppError,
 };
 
@@ -145,12 +145,12 @@ pub async fn require(action: Permission) -> Result<Ctx, AppError> {
 
 struct MembershipRow {
     membership_id: i64,
-    status: String,
+    status: MemberStatus,
     is_admin: bool,
     is_project_manager: bool,
     is_team_manager: bool,
     last_active_at: Option<DateTime<Utc>>,
-    plan: String,
+    plan: Plan,
     owner_account_id: i64,
     /// The workspace asks Owners and Admins for two-factor and this
     /// account has none.
@@ -167,8 +167,9 @@ pub async fn authorize(
     let workspace_id = session.active_workspace_id.ok_or(AppError::Forbidden)?;
     let row = sqlx::query_as!(
         MembershipRow,
-        "SELECT m.id AS membership_id, m.status, m.is_admin, m.is_project_manager,
-                m.is_team_manager, m.last_active_at, w.plan, w.owner_account_id,
+        "SELECT m.id AS membership_id, m.status AS \"status: MemberStatus\", m.is_admin,
+                m.is_project_manager,
+                m.is_team_manager, m.last_active_at, w.plan AS \"plan: Plan\", w.owner_account_id,
                 (w.require_two_factor AND NOT EXISTS (
                     SELECT 1 FROM two_factor t
                      WHERE t.account_id = m.account_id AND t.enabled_at IS NOT NULL)) AS \"lacks_required_two_factor!\"
@@ -182,13 +183,10 @@ pub async fn authorize(
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(AppError::Forbidden)?;
-    if row.status != "active" {
+    if row.status != MemberStatus::Active {
         return Err(AppError::Forbidden);
     }
-    let plan = Plan::parse(&row.plan).map_err(|error| {
-        tracing::error!(%error, workspace_id, "workspace has an unknown plan");
-        AppError::Internal
-    })?;
+    let plan = row.plan;
     let positions = Positions {
         owner: row.owner_account_id == session.account_id,
         admin: row.is_admin,

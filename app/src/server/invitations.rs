@@ -52,7 +52,7 @@ pub fn link_origin(settings: &AuthSettings) -> String {
 
 struct WorkspaceForInvite {
     name: String,
-    plan: String,
+    plan: Plan,
     seats: i32,
     inviter_name: String,
     inviter_email: String,
@@ -66,10 +66,10 @@ async fn lock_workspace(
 ) -> Result<WorkspaceForInvite, AppError> {
     Ok(sqlx::query_as!(
         WorkspaceForInvite,
-        "SELECT w.name, w.plan, w.seats, a.display_name AS inviter_name, a.email AS inviter_email
+        r#"SELECT w.name, w.plan AS "plan: Plan", w.seats, a.display_name AS inviter_name, a.email AS inviter_email
            FROM workspaces w, accounts a
           WHERE w.id = $1 AND a.id = $2
-            FOR UPDATE OF w",
+            FOR UPDATE OF w"#,
         ctx.workspace_id,
         ctx.actor_account_id
     )
@@ -333,7 +333,7 @@ pub async fn invite_batch(
         .filter(|i| outcomes[*i].is_none())
         .collect();
 
-    if Plan::parse(&workspace.plan).unwrap_or(Plan::Free) != Plan::Free {
+    if workspace.plan != Plan::Free {
         let free = i64::from(workspace.seats) - seats_used(conn, ctx.workspace_id).await?;
         let fits = free.max(0) as usize;
         if new_indexes.len() > fits {

@@ -30,7 +30,7 @@ use crate::{
     domain::{
         api_key::ApiKeyName,
         scim::{Filter, Op, Value},
-        Access, DisplayName, EmailAddress, LabelName, Plan, Positions,
+        Access, DisplayName, EmailAddress, LabelName, MemberStatus, Plan, Positions,
     },
     error::AppError,
 };
@@ -184,7 +184,7 @@ pub async fn authenticate(
     let parsed = parse_bearer_with(header_value, TOKEN_PREFIX);
     let hash = hash_token(parsed.unwrap_or(NO_TOKEN));
     let found = sqlx::query!(
-        r#"SELECT k.id, k.workspace_id, k.prefix, k.created_by AS "created_by!", w.plan,
+        r#"SELECT k.id, k.workspace_id, k.prefix, k.created_by AS "created_by!", w.plan AS "plan: Plan",
                   m.id AS membership_id,
                   (k.last_used_at IS NULL OR k.last_used_at < now() - interval '60 seconds') AS "stale!"
              FROM scim_tokens k
@@ -199,7 +199,7 @@ pub async fn authenticate(
     let Some(found) = found.filter(|_| parsed.is_some()) else {
         return Err(AppError::Unauthenticated);
     };
-    if Plan::parse(&found.plan).ok() != Some(Plan::Enterprise) {
+    if found.plan != Plan::Enterprise {
         return Err(AppError::Forbidden);
     }
     if found.stale {
@@ -302,7 +302,7 @@ pub async fn token_for_owner(
 pub struct ScimUser {
     pub id: i64,
     pub account_id: Option<i64>,
-    pub status: String,
+    pub status: MemberStatus,
     pub email: String,
     pub user_name: String,
     /// The workspace's name for them, else their account's (none for an
@@ -837,11 +837,11 @@ pub async fn update_user(
                 "A member of this workspace already has that email.",
             )
         })?;
-        if current.status == "pending" {
+        if current.status == MemberStatus::Pending {
             reinvite(&mut *conn, ctx, settings, current.id, email.as_str()).await?;
         }
     }
-    let active_now = current.status != "inactive";
+    let active_now = current.status != MemberStatus::Inactive;
     if active_now != draft.active {
         set_active(&mut *conn, ctx, settings, current, draft.active).await?;
     }
@@ -898,8 +898,10 @@ async fn set_active(
     current: &ScimUser,
     active: bool,
 ) -> Result<(), AppError> {
-    match (active, current.status.as_str()) {
-        (false, "pending") => lifecycle::deactivate_invitee(&mut *conn, ctx, current.id).await,
+    match (active, current.status) {
+        (false, MemberStatus::Pending) => {
+            lifecycle::deactivate_invitee(&mut *conn, ctx, current.id).await
+        }
         (false, _) => {
             let workspace = lifecycle::lock_workspace(&mut *conn, ctx).await?;
             lifecycle::apply_status(&mut *conn, ctx, &workspace, current.id, Change::Deactivate)
@@ -926,7 +928,7 @@ pub async fn delete_user(
     id: i64,
 ) -> Result<(), AppError> {
     let current = get_user(&mut *conn, ctx.workspace_id, id).await?;
-    if current.status != "inactive" {
+    if current.status != MemberStatus::Inactive {
         set_active(&mut *conn, ctx, settings, &current, false).await?;
     }
     let workspace = lifecycle::lock_workspace(&mut *conn, ctx).await?;

@@ -159,6 +159,10 @@ pub struct Member {
     pub created_at: DateTime<Utc>,
     /// Pending members: their latest invitation's state (`open`, `expired`...).
     pub invite_state: Option<String>,
+    /// Pending members: why their invitation mail has not arrived yet (the
+    /// mail server's answer, e.g. `550 5.1.1 mailbox unavailable`), while
+    /// it is retried or after it was given up on; null otherwise.
+    pub delivery_error: Option<String>,
 }
 
 impl From<MemberRow> for Member {
@@ -179,14 +183,15 @@ impl From<MemberRow> for Member {
             name: row.name,
             email: row.email,
             roles,
-            status: row.status,
-            kind: row.kind,
+            status: row.status.as_str().to_owned(),
+            kind: row.kind.as_str().to_owned(),
             groups: row.groups,
             team_manager: row.team_manager,
             locked: row.locked,
             last_active_at: row.last_active_at,
             created_at: row.created_at,
             invite_state: row.invite_state,
+            delivery_error: row.delivery_error,
         }
     }
 }
@@ -420,7 +425,7 @@ impl From<ProfileView> for Profile {
             id: view.membership_id,
             name: view.name,
             email: view.email,
-            kind: view.kind,
+            kind: view.kind.as_str().to_owned(),
             working_days: (1..=7).filter(|d| days.has(*d)).collect(),
             capacity: Capacity::from_minutes(view.capacity_minutes).hours_text(),
             capacity_minutes: view.capacity_minutes,

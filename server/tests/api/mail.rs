@@ -457,7 +457,8 @@ async fn a_refused_address_shows_on_its_pending_row_and_the_rest_are_sent(pool: 
     assert!(page
         .rows
         .iter()
-        .any(|r| r.email.as_deref() == Some("ghost@example.com") && r.status == "pending"));
+        .any(|r| r.email.as_deref() == Some("ghost@example.com")
+            && r.status == app::domain::MemberStatus::Pending));
 
     // The page itself, as the browser first gets it.
     let html = app
