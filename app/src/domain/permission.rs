@@ -40,7 +40,10 @@ impl Position {
     }
 }
 
+/// On the wire as its stored text (`free`, `pro`, `enterprise`), the
+/// same word `set_plan` takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Plan {
     Free,
     Pro,
@@ -222,6 +225,18 @@ impl Positions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plan_is_its_stored_word_on_the_wire_and_back() {
+        for plan in [Plan::Free, Plan::Pro, Plan::Enterprise] {
+            assert_eq!(Plan::parse(plan.as_str()), Ok(plan));
+            assert_eq!(
+                serde_json::to_value(plan).ok(),
+                Some(serde_json::Value::String(plan.as_str().into()))
+            );
+        }
+        assert!(Plan::parse("Enterprise").is_err());
+    }
 
     /// PRODUCT.md section 2 transcribed by hand, so a change to `MATRIX` that
     /// drifts from the product rules fails here. y = yes, r = read-only
