@@ -110,6 +110,15 @@ async fn all_rows(
     }
 }
 
+/// The form `add_group_members` takes.
+fn add_to_group_form(group_id: i64, membership_ids: &[i64]) -> Vec<(String, String)> {
+    let mut form = vec![("group_id".to_owned(), group_id.to_string())];
+    for (index, id) in membership_ids.iter().enumerate() {
+        form.push((format!("membership_ids[{index}]"), id.to_string()));
+    }
+    form
+}
+
 async fn count(app: &TestApp, as_who: &reqwest::Client, view: &[(&str, &str)]) -> MemberCount {
     let response = as_who
         .post(format!("{}/api/count_members", app.base))
@@ -518,11 +527,7 @@ async fn groups_are_searchable_under_their_current_name(pool: PgPool) {
     .fetch_all(&pool)
     .await
     .expect("members");
-    let mut form = vec![("group_id".to_owned(), group.id.to_string())];
-    for (index, id) in members.iter().enumerate() {
-        form.push((format!("membership_ids[{index}]"), id.to_string()));
-    }
-    let added = call("add_group_members", form).await;
+    let added = call("add_group_members", add_to_group_form(group.id, &members)).await;
     assert!(added.status().is_success(), "{}", added.status());
 
     let found = all_rows(&app, &admin, &[("q", "night shift")]).await;
@@ -644,14 +649,10 @@ async fn a_group_lists_in_name_order_across_pages_and_follows_renames(pool: PgPo
     .fetch_all(&pool)
     .await
     .expect("members");
-    let mut form = vec![("group_id".to_owned(), group.id.to_string())];
-    for (index, id) in chosen.iter().enumerate() {
-        form.push((format!("membership_ids[{index}]"), id.to_string()));
-    }
     let added = admin
         .post(format!("{}/api/add_group_members", app.base))
         .header("accept", "application/json")
-        .form(&form)
+        .form(&add_to_group_form(group.id, &chosen))
         .send()
         .await
         .expect("request");
