@@ -100,6 +100,25 @@ test('typing at a human pace keeps the focus and every letter while the list fol
   await expect(addresses).toBeFocused();
 });
 
+test('the list follows each letter before the address does; leaving at once stays left', async ({ page }) => {
+  await signInAsAdmin(page);
+  const search = page.getByRole('searchbox', { name: 'Search members' });
+  await search.focus();
+  await search.pressSequentially('smith', { delay: 20 });
+  // The rows answer the search while the address still waits for a pause.
+  await expect(rows(page).filter({ hasText: /Smith/ }).first()).toBeVisible();
+  await expect(page).toHaveURL(/[?&]q=smith/);
+  // Type and leave for another page within the pause: the address must not
+  // pull the person back to the Team page afterwards.
+  await search.pressSequentially(' jo', { delay: 20 });
+  await page.getByRole('link', { name: 'Time', exact: true }).click();
+  await expect(page).toHaveURL(/\/time$/);
+  await page.waitForTimeout(800);
+  await expect(page).toHaveURL(/\/time$/);
+  await hydrated(page);
+  await expect(page.getByTestId('timer-bar')).toBeVisible();
+});
+
 test('every match is reachable: load more appends the next page', async ({ page }) => {
   await signInAsAdmin(page);
   await expect(rows(page)).toHaveCount(50);

@@ -212,7 +212,9 @@ fn MembersView(
                 move || {
                     // The view with what the box holds now; the address
                     // catches up only if it differs.
-                    let shown = view_query.get_untracked();
+                    let Some(shown) = view_query.try_get_untracked() else {
+                        return;
+                    };
                     let address = DirectoryQuery::parse(&url_query.with_untracked(params_from_url))
                         .unwrap_or_default();
                     if shown != address {
@@ -225,6 +227,14 @@ fn MembersView(
             pending_search.set_value(handle);
         }
     };
+
+    // Leaving the page while the address is catching up must not bring the
+    // person back to the Team page 300 ms later.
+    on_cleanup(move || {
+        if let Some(Some(handle)) = pending_search.try_get_value() {
+            handle.clear();
+        }
+    });
 
     let search_ref = NodeRef::<leptos::html::Input>::new();
     // Marks the controls as live once this part of the page has hydrated
