@@ -42,9 +42,9 @@ pub fn TeamPage() -> impl IntoView {
     // mid-fetch, its fetch failing without context while the page showed
     // the other copy's answer (a hydration failure in the browser).
     let url_query = use_query_map();
-    // The search as typed, ahead of the address (see SEARCH_URL_PAUSE_MS).
-    // Any change of the address (the search catching up, a filter,
-    // back/forward) makes the address the view again.
+    // The search as typed, ahead of the router's address (see
+    // SEARCH_URL_PAUSE_MS and `show_in_address`). Any navigation (a filter,
+    // a sort, back/forward) makes the address the view again.
     let typed_search: RwSignal<Option<String>> = RwSignal::new(None);
     Effect::new(move |_| {
         url_query.track();
@@ -132,7 +132,6 @@ fn MembersView(
     reload: RwSignal<u32>,
     first_page: Resource<Result<MemberPage, AppError>>,
 ) -> impl IntoView {
-    let url_query = use_query_map();
     let parsed = Memo::new(move |_| DirectoryQuery::parse(&params.get()));
     // The view the controls show: the parsed URL, or the default view when
     // the URL is broken (its message is shown above the list).
@@ -199,7 +198,6 @@ fn MembersView(
     let pending_search: StoredValue<Option<leptos::leptos_dom::helpers::TimeoutHandle>> =
         StoredValue::new(None);
     let on_search_input = {
-        let go = go.clone();
         move |ev: leptos::ev::Event| {
             let text = event_target_value(&ev);
             search_text.set(text.clone());
@@ -207,18 +205,10 @@ fn MembersView(
             if let Some(handle) = pending_search.get_value() {
                 handle.clear();
             }
-            let go = go.clone();
             let handle = set_timeout_with_handle(
                 move || {
-                    // The view with what the box holds now; the address
-                    // catches up only if it differs.
-                    let Some(shown) = view_query.try_get_untracked() else {
-                        return;
-                    };
-                    let address = DirectoryQuery::parse(&url_query.with_untracked(params_from_url))
-                        .unwrap_or_default();
-                    if shown != address {
-                        go(shown, true);
+                    if let Some(shown) = view_query.try_get_untracked() {
+                        show_in_address(&format!("/team{}", shown.to_query_string()));
                     }
                 },
                 std::time::Duration::from_millis(SEARCH_URL_PAUSE_MS),
@@ -578,6 +568,26 @@ fn MembersView(
                 })}
             </Transition>
         }
+}
+
+/// Writes the typed search into the address bar (for reload, sharing and
+/// back/forward) by replacing the history entry, without a router
+/// navigation: the list already shows it, and a navigation here could
+/// overtake one the person just started by clicking a link (a lazy page
+/// still loading its code). Only while the address is still the Team page.
+fn show_in_address(path_and_query: &str) {
+    let window = window();
+    let location = window.location();
+    let (Ok(path), Ok(search)) = (location.pathname(), location.search()) else {
+        return;
+    };
+    if path != "/team" || format!("{path}{search}") == path_and_query {
+        return;
+    }
+    if let Ok(history) = window.history() {
+        let state = history.state().unwrap_or(wasm_bindgen::JsValue::NULL);
+        let _ = history.replace_state_with_url(&state, "", Some(path_and_query));
+    }
 }
 
 /// Moves focus to the row above or below, or opens the focused member.
