@@ -981,6 +981,31 @@ async fn invitations_batch_list_resend_revoke(pool: PgPool) {
         .find(|r| r["email"] == "nina@example.com")
         .and_then(|r| r["id"].as_i64())
         .expect("nina");
+    // A mail server that refuses Nina's address: her member row says why,
+    // as the Team page's row does; Omar's, with nothing failing, says null.
+    sqlx::query(
+        "INSERT INTO outbox (workspace_id, membership_id, kind, recipient, subject, attempts, last_error)
+         VALUES ($1, $2, 'invitation', 'nina@example.com', 'Invitation', 3, '550 5.1.1 mailbox unavailable')",
+    )
+    .bind(w.workspace_id)
+    .bind(nina)
+    .execute(&w.app.pool)
+    .await
+    .expect("failing delivery");
+    let members = w.owner.get("/api/v1/members?status=pending").await;
+    assert_eq!(members.status, 200, "{:?}", members.body);
+    let error_of = |email: &str| {
+        members.body["data"]
+            .as_array()
+            .and_then(|rows| rows.iter().find(|r| r["email"] == email))
+            .map(|r| r["delivery_error"].clone())
+            .expect("listed")
+    };
+    assert_eq!(
+        error_of("nina@example.com"),
+        json!("550 5.1.1 mailbox unavailable")
+    );
+    assert_eq!(error_of("omar@example.com"), Value::Null);
     let sent = w
         .owner
         .send(
