@@ -82,10 +82,24 @@ pub fn leptos_options() -> LeptosOptions {
     }
 }
 
+/// The app's routes, worked out once per process.
+///
+/// Working them out renders the app with resource loading switched off by
+/// a process-wide flag (leptos_server's `SuppressResourceLoad`). A page
+/// another router renders at that moment creates its resources as futures
+/// that never finish, and its response never ends. The server builds one
+/// router, but the integration tests build one per test, in parallel: a CI
+/// run hung for an hour on a 404 page that way.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The whole HTTP surface: pages, server functions, static files.
 pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Router {
     trace::init_executor();
-    let routes = generate_route_list(App);
+    let routes = route_list();
 
     let page_state = state.clone();
     let export_state = state.clone();

@@ -17,6 +17,7 @@ use crate::{
 /// A client with no cookies at all, as a script would be.
 fn script() -> reqwest::Client {
     reqwest::Client::builder()
+        .timeout(crate::helpers::REQUEST_DEADLINE)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client")

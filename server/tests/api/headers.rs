@@ -654,3 +654,59 @@ async fn a_manager_sees_the_same_people_on_the_team_list_and_in_reports(pool: Pg
     }
     let _ = nowhere;
 }
+
+/// Every test builds its own router, in parallel with other tests' pages.
+/// Building one used to list the app's routes by rendering it with
+/// resource loading switched off process-wide, and a page rendered by
+/// another router at that moment never finished (a CI run hung for an hour
+/// on a 404). A 404 and a sign-in page must end while routers are built.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn pages_finish_while_other_routers_are_built(pool: PgPool) {
+    use std::{
+        sync::{
+            atomic::{AtomicBool, AtomicUsize, Ordering},
+            Arc,
+        },
+        time::Duration,
+    };
+    let app = spawn(pool.clone()).await;
+    let done = Arc::new(AtomicBool::new(false));
+    let built = Arc::new(AtomicUsize::new(0));
+    let builder = std::thread::spawn({
+        let (done, built) = (done.clone(), built.clone());
+        move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for the builder");
+            runtime.block_on(async move {
+                while !done.load(Ordering::Relaxed) {
+                    drop(spawn(pool.clone()).await);
+                    built.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    for round in 0..60 {
+        let requests = ["/no-such-page", "/signin", "/no-such-page"].map(|path| {
+            let request = app.client.get(format!("{}{path}", app.base)).send();
+            async move {
+                let body = tokio::time::timeout(Duration::from_secs(10), async {
+                    request.await.expect("page").text().await.expect("body")
+                })
+                .await;
+                (path, body)
+            }
+        });
+        for (path, body) in futures_util::future::join_all(requests).await {
+            let body = body.unwrap_or_else(|_| panic!("round {round}: {path} never finished"));
+            assert!(body.contains("__RESOLVED_RESOURCES"), "{path}: {body}");
+        }
+    }
+    done.store(true, Ordering::Relaxed);
+    builder.join().expect("the builder thread");
+    assert!(
+        built.load(Ordering::Relaxed) > 0,
+        "no router was built meanwhile"
+    );
+}

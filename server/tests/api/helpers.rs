@@ -15,8 +15,14 @@ pub struct TestApp {
     pub client: reqwest::Client,
 }
 
+/// Longest any one test request may take, body included: a response that
+/// never ends fails its test within a minute instead of holding CI for an
+/// hour with nothing said.
+pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
+        .timeout(REQUEST_DEADLINE)
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()

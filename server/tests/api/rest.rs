@@ -32,6 +32,7 @@ impl Api {
             base: app.base.clone(),
             key: key.to_owned(),
             http: reqwest::Client::builder()
+                .timeout(crate::helpers::REQUEST_DEADLINE)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("client"),
@@ -165,7 +166,10 @@ async fn fingerprint(app: &TestApp) -> (i64, i64, i64, i64, i64) {
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn no_key_or_a_key_in_the_wrong_shape_is_401(pool: PgPool) {
     let w = world(pool).await;
-    let http = reqwest::Client::new();
+    let http = reqwest::Client::builder()
+        .timeout(crate::helpers::REQUEST_DEADLINE)
+        .build()
+        .expect("client");
     for path in ["/api/v1/me", "/api/v1/members", "/api/v1/groups"] {
         let plain = answer(
             http.get(format!("{}{path}", w.app.base))
@@ -886,7 +890,10 @@ async fn bad_input_is_a_400_problem_and_changes_nothing(pool: PgPool) {
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn the_openapi_document_and_the_docs_page(pool: PgPool) {
     let w = world(pool).await;
-    let http = reqwest::Client::new();
+    let http = reqwest::Client::builder()
+        .timeout(crate::helpers::REQUEST_DEADLINE)
+        .build()
+        .expect("client");
     let doc: Value = http
         .get(format!("{}/api/v1/openapi.json", w.app.base))
         .send()

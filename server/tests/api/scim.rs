@@ -32,7 +32,11 @@ async fn send(
     body: Option<String>,
     extra: &[(&str, &str)],
 ) -> Answer {
-    let mut request = reqwest::Client::new().request(method, format!("{}/scim/v2{path}", app.base));
+    let mut request = reqwest::Client::builder()
+        .timeout(crate::helpers::REQUEST_DEADLINE)
+        .build()
+        .expect("client")
+        .request(method, format!("{}/scim/v2{path}", app.base));
     if let Some(token) = token {
         request = request.header("authorization", format!("Bearer {token}"));
     }

@@ -47,6 +47,7 @@ async fn serve(pool: PgPool, options: LeptosOptions) -> String {
 fn plain_client() -> reqwest::Client {
     // No automatic decompression: the test reads what went over the wire.
     reqwest::Client::builder()
+        .timeout(crate::helpers::REQUEST_DEADLINE)
         .no_brotli()
         .no_gzip()
         .build()
