@@ -187,9 +187,9 @@ async fn change(state: AppState, request: Request) -> Result<(), Refused> {
         audit::Event::new(
             Some(ctx.workspace_id),
             if png.is_some() {
-                "member.photo_changed"
+                audit::AuditAction::PhotoChanged
             } else {
-                "member.photo_removed"
+                audit::AuditAction::PhotoRemoved
             },
         )
         .target_membership(membership_id)

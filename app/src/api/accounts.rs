@@ -178,14 +178,17 @@ pub async fn stop_timer_of(
     audit::record(
         &mut tx,
         &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), "owner_access.timer_stopped")
-            .target_account(target.account_id)
-            .target_membership(membership_id)
-            .details(serde_json::json!({
-                "entry_id": entry_id,
-                "started_at": entry.started_at,
-                "ended_at": entry.ended_at,
-            })),
+        audit::Event::new(
+            Some(ctx.workspace_id),
+            audit::AuditAction::TimerStoppedByOwner,
+        )
+        .target_account(target.account_id)
+        .target_membership(membership_id)
+        .details(serde_json::json!({
+            "entry_id": entry_id,
+            "started_at": entry.started_at,
+            "ended_at": entry.ended_at,
+        })),
     )
     .await?;
     let zone = timedb::member_zone(&mut tx, ctx.workspace_id, membership_id).await?;
@@ -245,14 +248,17 @@ pub async fn correct_member_entry(
     audit::record(
         &mut tx,
         &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), "owner_access.entry_corrected")
-            .target_account(target.account_id)
-            .target_membership(membership_id)
-            .details(serde_json::json!({
-                "entry_id": entry_id,
-                "before": { "started_at": before.started_at, "ended_at": before.ended_at },
-                "after": { "started_at": started_at, "ended_at": ended_at },
-            })),
+        audit::Event::new(
+            Some(ctx.workspace_id),
+            audit::AuditAction::EntryCorrectedByOwner,
+        )
+        .target_account(target.account_id)
+        .target_membership(membership_id)
+        .details(serde_json::json!({
+            "entry_id": entry_id,
+            "before": { "started_at": before.started_at, "ended_at": before.ended_at },
+            "after": { "started_at": started_at, "ended_at": ended_at },
+        })),
     )
     .await?;
     tx.commit().await?;
@@ -318,16 +324,19 @@ pub async fn remove_member_two_factor(
     audit::record(
         &mut tx,
         &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), "owner_access.two_factor_removed")
-            .target_account(target.account_id)
-            .target_membership(membership_id)
-            .details(serde_json::json!({
-                "method": match method {
-                    TwoFactorMethod::RecoveryCodes => "recovery_codes",
-                    TwoFactorMethod::All => "all",
-                },
-                "sessions_ended": ended,
-            })),
+        audit::Event::new(
+            Some(ctx.workspace_id),
+            audit::AuditAction::TwoFactorRemovedByOwner,
+        )
+        .target_account(target.account_id)
+        .target_membership(membership_id)
+        .details(serde_json::json!({
+            "method": match method {
+                TwoFactorMethod::RecoveryCodes => "recovery_codes",
+                TwoFactorMethod::All => "all",
+            },
+            "sessions_ended": ended,
+        })),
     )
     .await?;
     let owner = db::account_profile(&mut tx, ctx.actor_account_id).await?;
@@ -420,10 +429,13 @@ pub async fn set_member_password(
     audit::record(
         &mut tx,
         &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), "owner_access.password_set")
-            .target_account(target.account_id)
-            .target_membership(membership_id)
-            .details(serde_json::json!({ "sessions_ended": ended })),
+        audit::Event::new(
+            Some(ctx.workspace_id),
+            audit::AuditAction::PasswordSetByOwner,
+        )
+        .target_account(target.account_id)
+        .target_membership(membership_id)
+        .details(serde_json::json!({ "sessions_ended": ended })),
     )
     .await?;
     let owner = db::account_profile(&mut tx, ctx.actor_account_id).await?;

@@ -22,7 +22,7 @@ pub struct AuditFilters {
     /// Part of the target's name or email.
     #[serde(default)]
     pub target: String,
-    /// An action code from `domain::audit::ACTIONS`, or empty for all.
+    /// A workspace `AuditAction`'s code, or empty for all.
     #[serde(default)]
     pub action: String,
     /// First and last day (inclusive), in the viewer's zone; both or none.

@@ -121,13 +121,13 @@ pub async fn sign_up(email: String, name: String, password: String) -> Result<()
     audit::record(
         &mut tx,
         &actor,
-        audit::Event::new(None, "account.signed_up").target_account(account_id),
+        audit::Event::new(None, audit::AuditAction::SignedUp).target_account(account_id),
     )
     .await?;
     audit::record(
         &mut tx,
         &actor,
-        audit::Event::new(Some(workspace_id), "workspace.created")
+        audit::Event::new(Some(workspace_id), audit::AuditAction::WorkspaceCreated)
             .target_membership(membership_id)
             .details(serde_json::json!({ "name": workspace_name.as_str() })),
     )

@@ -227,11 +227,12 @@ async fn group_membership(
     audit::record(
         &mut *tx,
         &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), "group.members_added")
-            .target_membership(membership_id)
-            .details(
-                serde_json::json!({ "group_id": group_id, "membership_ids": [membership_id] }),
-            ),
+        audit::Event::new(
+            Some(ctx.workspace_id),
+            audit::AuditAction::GroupMembersAdded,
+        )
+        .target_membership(membership_id)
+        .details(serde_json::json!({ "group_id": group_id, "membership_ids": [membership_id] })),
     )
     .await?;
     Ok(())

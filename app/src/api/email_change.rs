@@ -102,7 +102,7 @@ pub async fn request_email_change(new_email: String, password: String) -> Result
     audit::record(
         &mut tx,
         &ctx.actor(),
-        audit::Event::new(None, "account.email_change_requested")
+        audit::Event::new(None, audit::AuditAction::EmailChangeRequested)
             .target_account(ctx.account_id)
             .details(serde_json::json!({ "from": account.email, "to": email.as_str() })),
     )
@@ -203,7 +203,7 @@ pub async fn confirm_email_change(token: String) -> Result<String, AppError> {
     audit::record(
         &mut tx,
         &audit::Actor::new(found.account_id, None, &meta),
-        audit::Event::new(None, "account.email_changed")
+        audit::Event::new(None, audit::AuditAction::EmailChanged)
             .target_account(found.account_id)
             .details(serde_json::json!({ "before": { "email": found.old_email }, "after": { "email": found.new_email } })),
     )

@@ -125,7 +125,7 @@ pub(crate) async fn insert_group(
     audit::record(
         &mut *tx,
         &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), "group.created")
+        audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::GroupCreated)
             .details(serde_json::json!({ "group_id": id, "name": name.as_str() })),
     )
     .await?;
@@ -182,7 +182,7 @@ pub(crate) async fn apply_rename(
     audit::record(
         &mut *tx,
         &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), "group.renamed")
+        audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::GroupRenamed)
             .details(serde_json::json!({ "group_id": group_id, "from": old, "to": name.as_str() })),
     )
     .await?;
@@ -230,7 +230,7 @@ pub(crate) async fn apply_delete(
     audit::record(
         &mut *tx,
         &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), "group.deleted").details(
+        audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::GroupDeleted).details(
             serde_json::json!({ "group_id": group_id, "name": name, "members": members.len() }),
         ),
     )
@@ -340,8 +340,11 @@ pub(crate) async fn put_in_group(
     audit::record(
         &mut *tx,
         &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), "group.members_added")
-            .details(serde_json::json!({ "group_id": group_id, "membership_ids": added })),
+        audit::Event::new(
+            Some(ctx.workspace_id),
+            audit::AuditAction::GroupMembersAdded,
+        )
+        .details(serde_json::json!({ "group_id": group_id, "membership_ids": added })),
     )
     .await?;
     Ok(added)
@@ -373,9 +376,12 @@ pub(crate) async fn take_out_of_group(
     audit::record(
         &mut *tx,
         &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), "group.member_removed")
-            .target_membership(membership_id)
-            .details(serde_json::json!({ "group_id": group_id })),
+        audit::Event::new(
+            Some(ctx.workspace_id),
+            audit::AuditAction::GroupMemberRemoved,
+        )
+        .target_membership(membership_id)
+        .details(serde_json::json!({ "group_id": group_id })),
     )
     .await?;
     Ok(true)
@@ -447,7 +453,7 @@ pub async fn create_project(name: String) -> Result<ProjectRow, AppError> {
     audit::record(
         &mut tx,
         &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), "project.created")
+        audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::ProjectCreated)
             .details(serde_json::json!({ "project_id": id, "name": name.as_str() })),
     )
     .await?;
@@ -483,7 +489,7 @@ pub async fn rename_project(project_id: i64, name: String) -> Result<(), AppErro
     audit::record(
         &mut tx,
         &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), "project.renamed").details(
+        audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::ProjectRenamed).details(
             serde_json::json!({ "project_id": project_id, "from": old, "to": name.as_str() }),
         ),
     )
@@ -519,9 +525,9 @@ pub async fn set_project_archived(project_id: i64, archived: bool) -> Result<(),
         audit::Event::new(
             Some(ctx.workspace_id),
             if archived {
-                "project.archived"
+                audit::AuditAction::ProjectArchived
             } else {
-                "project.restored"
+                audit::AuditAction::ProjectRestored
             },
         )
         .details(serde_json::json!({ "project_id": project_id })),
@@ -595,7 +601,7 @@ pub async fn set_member_projects(
     audit::record(
         &mut tx,
         &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), "member.projects_set")
+        audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::ProjectsSet)
             .target_membership(membership_id)
             .details(
                 serde_json::json!({ "all_projects": all_projects, "project_ids": project_ids }),

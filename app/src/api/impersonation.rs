@@ -180,7 +180,7 @@ pub async fn set_impersonation_allowed(allowed: bool) -> Result<(), AppError> {
             &ctx.actor(),
             audit::Event::new(
                 Some(ctx.workspace_id),
-                "workspace.impersonation_policy_changed",
+                audit::AuditAction::ImpersonationPolicyChanged,
             )
             .details(serde_json::json!({ "allowed": allowed })),
         )

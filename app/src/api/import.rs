@@ -287,7 +287,7 @@ pub async fn import_members(
         audit::record(
             &mut tx,
             &ctx.actor(),
-            audit::Event::new(Some(ctx.workspace_id), "group.created")
+            audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::GroupCreated)
                 .details(serde_json::json!({ "group_id": group_id, "via": "csv import" })),
         )
         .await?;

@@ -218,9 +218,12 @@ pub async fn add_limited_member(
     audit::record(
         &mut tx,
         &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), "member.limited_added")
-            .target_membership(id)
-            .details(serde_json::json!({ "name": name.as_str() })),
+        audit::Event::new(
+            Some(ctx.workspace_id),
+            audit::AuditAction::LimitedMemberAdded,
+        )
+        .target_membership(id)
+        .details(serde_json::json!({ "name": name.as_str() })),
     )
     .await?;
     tx.commit().await?;
@@ -303,9 +306,9 @@ pub async fn send_invite_as(
         audit::Event::new(
             Some(ctx.workspace_id),
             if resend {
-                "invitation.resent"
+                audit::AuditAction::InvitationResent
             } else {
-                "invitation.sent"
+                audit::AuditAction::InvitationSent
             },
         )
         .target_membership(membership_id),
@@ -362,9 +365,12 @@ pub async fn revoke_invite_as(
     audit::record(
         &mut tx,
         &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), "invitation.revoked")
-            .target_membership(membership_id)
-            .details(serde_json::json!({ "email": email })),
+        audit::Event::new(
+            Some(ctx.workspace_id),
+            audit::AuditAction::InvitationRevoked,
+        )
+        .target_membership(membership_id)
+        .details(serde_json::json!({ "email": email })),
     )
     .await?;
     tx.commit().await?;
@@ -578,7 +584,7 @@ pub async fn accept_invitation(
             audit::record(
                 &mut tx,
                 &audit::Actor::new(id, None, &meta),
-                audit::Event::new(None, "account.signed_up").target_account(id),
+                audit::Event::new(None, audit::AuditAction::SignedUp).target_account(id),
             )
             .await?;
             id
@@ -667,7 +673,7 @@ async fn claim_account(
     audit::record(
         conn,
         &audit::Actor::new(account_id, None, meta),
-        audit::Event::new(None, "account.claimed").target_account(account_id),
+        audit::Event::new(None, audit::AuditAction::AccountClaimed).target_account(account_id),
     )
     .await?;
     Ok(())
@@ -785,7 +791,7 @@ pub async fn answer_invitation(
         audit::record(
             &mut tx,
             &actor,
-            audit::Event::new(Some(workspace_id), "invitation.declined")
+            audit::Event::new(Some(workspace_id), audit::AuditAction::InvitationDeclined)
                 .target_account(ctx.account_id)
                 .target_membership(membership_id),
         )
@@ -923,7 +929,7 @@ pub async fn verify_email(token: String) -> Result<(), AppError> {
     audit::record(
         &mut tx,
         &actor,
-        audit::Event::new(None, "account.email_verified").target_account(found.account_id),
+        audit::Event::new(None, audit::AuditAction::EmailVerified).target_account(found.account_id),
     )
     .await?;
     if let Some(workspace_id) = joined {

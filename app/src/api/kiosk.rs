@@ -188,7 +188,7 @@ pub async fn launch_kiosk() -> Result<(), AppError> {
     audit::record(
         &mut tx,
         &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), "kiosk.launched")
+        audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::KioskLaunched)
             .details(serde_json::json!({ "kiosk_id": kiosk_id })),
     )
     .await?;
@@ -457,7 +457,7 @@ pub async fn end_kiosk_device(id: i64) -> Result<(), AppError> {
     audit::record(
         &mut tx,
         &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), "kiosk.ended")
+        audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::KioskEnded)
             .details(serde_json::json!({ "kiosk_id": id })),
     )
     .await?;

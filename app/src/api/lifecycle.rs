@@ -200,9 +200,9 @@ pub async fn apply_role(
     let mut event = audit::Event::new(
         Some(ctx.workspace_id),
         if on {
-            "member.role_given"
+            audit::AuditAction::RoleGiven
         } else {
-            "member.role_taken"
+            audit::AuditAction::RoleTaken
         },
     )
     .target_membership(membership_id)
@@ -243,7 +243,7 @@ pub async fn unlock_member(membership_id: i64) -> Result<(), AppError> {
     audit::record(
         &mut tx,
         &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), "member.unlocked")
+        audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::AccountUnlocked)
             .target_account(account.id)
             .target_membership(membership_id),
     )
@@ -360,7 +360,7 @@ pub async fn apply_status(
             // Saved with the deactivation's own time: both use the
             // transaction's now().
             stopped_timer = time::stop_running(&mut *tx, ctx.workspace_id, membership_id).await?;
-            "member.deactivated"
+            audit::AuditAction::MemberDeactivated
         }
         Change::Reactivate => {
             if target.status != MemberStatus::Inactive {
@@ -386,7 +386,7 @@ pub async fn apply_status(
                 MemberStatus::Pending
             };
             set_status(&mut *tx, ctx, membership_id, back).await?;
-            "member.reactivated"
+            audit::AuditAction::MemberReactivated
         }
         Change::Delete => {
             if target.status != MemberStatus::Inactive {
@@ -411,7 +411,7 @@ pub async fn apply_status(
             .execute(&mut *tx)
             .await?;
             db::refresh_member_keys(&mut *tx, ctx.workspace_id, &managed).await?;
-            "member.deleted"
+            audit::AuditAction::MemberDeleted
         }
     };
     let mut event = audit::Event::new(Some(ctx.workspace_id), action)
@@ -454,9 +454,12 @@ pub(crate) async fn deactivate_invitee(
     audit::record(
         &mut *tx,
         &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), "member.deactivated")
-            .target_membership(membership_id)
-            .details(serde_json::json!({ "before": snapshot(&target) })),
+        audit::Event::new(
+            Some(ctx.workspace_id),
+            audit::AuditAction::MemberDeactivated,
+        )
+        .target_membership(membership_id)
+        .details(serde_json::json!({ "before": snapshot(&target) })),
     )
     .await?;
     Ok(())
@@ -535,13 +538,16 @@ pub async fn transfer_ownership(membership_id: i64) -> Result<(), AppError> {
     audit::record(
         &mut tx,
         &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), "workspace.ownership_transferred")
-            .target_membership(membership_id)
-            .target_account(new_owner)
-            .details(serde_json::json!({
-                "from_account_id": ctx.actor_account_id,
-                "to": { "name": target.name, "email": target.email },
-            })),
+        audit::Event::new(
+            Some(ctx.workspace_id),
+            audit::AuditAction::OwnershipTransferred,
+        )
+        .target_membership(membership_id)
+        .target_account(new_owner)
+        .details(serde_json::json!({
+            "from_account_id": ctx.actor_account_id,
+            "to": { "name": target.name, "email": target.email },
+        })),
     )
     .await?;
     tx.commit().await?;
@@ -623,7 +629,7 @@ pub async fn set_plan(plan: String, seats: String) -> Result<Seats, AppError> {
     audit::record(
         &mut tx,
         &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), "workspace.plan_changed").details(
+        audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::PlanChanged).details(
             serde_json::json!({
                 "before": { "plan": before.plan, "seats": before.seats },
                 "after": { "plan": plan.as_str(), "seats": seats },

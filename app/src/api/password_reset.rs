@@ -91,7 +91,8 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
         audit::record(
             &mut tx,
             &audit::Actor::new(account.id, None, &meta),
-            audit::Event::new(None, "account.password_reset_requested").target_account(account.id),
+            audit::Event::new(None, audit::AuditAction::PasswordResetRequested)
+                .target_account(account.id),
         )
         .await?;
     }
@@ -196,7 +197,7 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
     audit::record(
         &mut tx,
         &audit::Actor::new(account_id, None, &meta),
-        audit::Event::new(None, "account.password_reset").target_account(account_id),
+        audit::Event::new(None, audit::AuditAction::PasswordReset).target_account(account_id),
     )
     .await?;
     notices::password_changed(&mut tx, account_id, &meta, true).await?;
@@ -263,7 +264,7 @@ pub async fn change_password(
     audit::record(
         &mut tx,
         &ctx.actor(),
-        audit::Event::new(None, "account.password_changed")
+        audit::Event::new(None, audit::AuditAction::PasswordChanged)
             .target_account(ctx.account_id)
             .details(serde_json::json!({ "other_sessions_ended": ended })),
     )

@@ -78,7 +78,7 @@ pub async fn end_session(session_id: i64) -> Result<(), AppError> {
     audit::record(
         &mut tx,
         &ctx.actor(),
-        audit::Event::new(None, "account.session_ended").target_account(ctx.account_id),
+        audit::Event::new(None, audit::AuditAction::SessionEnded).target_account(ctx.account_id),
     )
     .await?;
     tx.commit().await?;
@@ -98,7 +98,7 @@ pub async fn end_other_sessions() -> Result<u64, AppError> {
     audit::record(
         &mut tx,
         &ctx.actor(),
-        audit::Event::new(None, "account.other_sessions_ended")
+        audit::Event::new(None, audit::AuditAction::OtherSessionsEnded)
             .target_account(ctx.account_id)
             .details(serde_json::json!({ "ended": ended })),
     )

@@ -443,8 +443,8 @@ pub async fn set_kiosk_pin(membership_id: Option<i64>, pin: String) -> Result<()
             &crate::server::throttle::kiosk_pin_key(ctx.workspace_id, target),
         )
         .await?;
-    let mut event =
-        audit::Event::new(Some(ctx.workspace_id), "kiosk.pin_set").target_membership(target);
+    let mut event = audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::KioskPinSet)
+        .target_membership(target);
     if let Some(account) = account {
         event = event.target_account(account);
     }
@@ -514,12 +514,15 @@ pub async fn set_time_permission(
     audit::record(
         &mut tx,
         &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), "member.time_permission_changed")
-            .target_membership(membership_id)
-            .details(serde_json::json!({
-                "before": { "may_edit_own_time": before },
-                "after": { "may_edit_own_time": may_edit_own_time },
-            })),
+        audit::Event::new(
+            Some(ctx.workspace_id),
+            audit::AuditAction::TimePermissionChanged,
+        )
+        .target_membership(membership_id)
+        .details(serde_json::json!({
+            "before": { "may_edit_own_time": before },
+            "after": { "may_edit_own_time": may_edit_own_time },
+        })),
     )
     .await?;
     tx.commit().await?;

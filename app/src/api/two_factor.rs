@@ -102,7 +102,8 @@ pub async fn confirm_two_factor(password: String, code: String) -> Result<Vec<St
     audit::record(
         &mut tx,
         &ctx.actor(),
-        audit::Event::new(None, "account.two_factor_enabled").target_account(ctx.account_id),
+        audit::Event::new(None, audit::AuditAction::TwoFactorEnabled)
+            .target_account(ctx.account_id),
     )
     .await?;
     notices::two_factor_changed(&mut tx, ctx.account_id, &ctx.meta, true).await?;
@@ -161,7 +162,8 @@ pub async fn disable_two_factor(password: String, code: String) -> Result<(), Ap
     audit::record(
         &mut tx,
         &ctx.actor(),
-        audit::Event::new(None, "account.two_factor_disabled").target_account(ctx.account_id),
+        audit::Event::new(None, audit::AuditAction::TwoFactorDisabled)
+            .target_account(ctx.account_id),
     )
     .await?;
     notices::two_factor_changed(&mut tx, ctx.account_id, &ctx.meta, false).await?;
@@ -183,7 +185,7 @@ pub async fn regenerate_recovery_codes(password: String) -> Result<Vec<String>, 
     audit::record(
         &mut tx,
         &ctx.actor(),
-        audit::Event::new(None, "account.recovery_codes_regenerated")
+        audit::Event::new(None, audit::AuditAction::RecoveryCodesRegenerated)
             .target_account(ctx.account_id),
     )
     .await?;
@@ -238,7 +240,7 @@ pub async fn verify_two_factor(code: String) -> Result<(), AppError> {
         audit::record(
             &mut tx,
             &audit::Actor::new(challenge.account_id, None, &meta),
-            audit::Event::new(None, "account.recovery_code_used")
+            audit::Event::new(None, audit::AuditAction::RecoveryCodeUsed)
                 .target_account(challenge.account_id)
                 .details(serde_json::json!({ "left": left })),
         )
@@ -289,7 +291,7 @@ pub async fn set_workspace_two_factor(required: bool) -> Result<(), AppError> {
             &ctx.actor(),
             audit::Event::new(
                 Some(ctx.workspace_id),
-                "workspace.two_factor_policy_changed",
+                audit::AuditAction::TwoFactorPolicyChanged,
             )
             .details(serde_json::json!({ "required": required })),
         )

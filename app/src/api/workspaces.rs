@@ -38,7 +38,7 @@ pub async fn create_workspace(name: String) -> Result<(), AppError> {
     audit::record(
         &mut tx,
         &ctx.actor(),
-        audit::Event::new(Some(workspace_id), "workspace.created")
+        audit::Event::new(Some(workspace_id), audit::AuditAction::WorkspaceCreated)
             .target_membership(membership_id)
             .details(serde_json::json!({ "name": name.as_str() })),
     )

@@ -8,7 +8,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::{
     api::audit::{audit_log, AuditFilters, AuditPage, AuditRow},
     components::layout::AppShell,
-    domain::{audit::ACTIONS, directory::url_encode},
+    domain::{audit::AuditAction, directory::url_encode},
     error::AppError,
 };
 
@@ -109,8 +109,8 @@ fn AuditFilterForm(asked: AuditFilters) -> impl IntoView {
                 <span class="filter-label">"Action"</span>
                 <select on:change=move |ev| action.set(event_target_value(&ev))>
                     <option value="" selected=selected.is_empty()>"All actions"</option>
-                    {ACTIONS.iter().map(|(code, label)| view! {
-                        <option value=*code selected=selected == *code>{*label}</option>
+                    {AuditAction::in_workspace().map(|action| view! {
+                        <option value=action.code() selected=selected == action.code()>{action.label()}</option>
                     }).collect_view()}
                 </select>
             </label>

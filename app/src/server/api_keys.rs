@@ -312,7 +312,7 @@ pub async fn create(
         audit::record(
             conn,
             &ctx.actor(),
-            audit::Event::new(Some(ctx.workspace_id), "api_key.created")
+            audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::ApiKeyCreated)
                 .target_account(ctx.subject_account_id)
                 .target_membership(ctx.membership_id)
                 .details(serde_json::json!({
@@ -358,7 +358,7 @@ pub async fn revoke_own(conn: &mut PgConnection, ctx: &Ctx, key_id: i64) -> Resu
     audit::record(
         conn,
         &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), "api_key.revoked")
+        audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::ApiKeyRevoked)
             .target_account(ctx.subject_account_id)
             .target_membership(ctx.membership_id)
             .details(serde_json::json!({
@@ -404,15 +404,16 @@ pub async fn revoke_all(
     .await?
     .rows_affected();
     if revoked > 0 || reason == RevokeAllReason::Owner {
-        let mut event = audit::Event::new(Some(workspace_id), "api_key.revoked_all")
-            .target_membership(membership_id)
-            .details(serde_json::json!({
-                "count": revoked,
-                "reason": match reason {
-                    RevokeAllReason::Owner => "owner",
-                    RevokeAllReason::Deactivated => "deactivated",
-                },
-            }));
+        let mut event =
+            audit::Event::new(Some(workspace_id), audit::AuditAction::ApiKeysDeactivated)
+                .target_membership(membership_id)
+                .details(serde_json::json!({
+                    "count": revoked,
+                    "reason": match reason {
+                        RevokeAllReason::Owner => "owner",
+                        RevokeAllReason::Deactivated => "deactivated",
+                    },
+                }));
         if let Some(account) = target_account_id {
             event = event.target_account(account);
         }

@@ -4,6 +4,7 @@ use serde_json::Value;
 use sqlx::PgConnection;
 
 use super::session::RequestMeta;
+pub use crate::domain::audit::AuditAction;
 use crate::error::AppError;
 
 /// Who did it, and from where.
@@ -31,14 +32,14 @@ impl Actor {
 #[derive(Debug, Clone)]
 pub struct Event {
     pub workspace_id: Option<i64>,
-    pub action: &'static str,
+    pub action: AuditAction,
     pub target_account_id: Option<i64>,
     pub target_membership_id: Option<i64>,
     pub details: Value,
 }
 
 impl Event {
-    pub fn new(workspace_id: Option<i64>, action: &'static str) -> Self {
+    pub fn new(workspace_id: Option<i64>, action: AuditAction) -> Self {
         Self {
             workspace_id,
             action,
@@ -72,7 +73,7 @@ pub async fn record(conn: &mut PgConnection, actor: &Actor, event: Event) -> Res
         event.workspace_id,
         actor.account_id,
         actor.acting_as,
-        event.action,
+        event.action.code(),
         event.target_account_id,
         event.target_membership_id,
         event.details,
@@ -90,7 +91,7 @@ pub async fn record_many(
     conn: &mut PgConnection,
     actor: &Actor,
     workspace_id: i64,
-    action: &'static str,
+    action: AuditAction,
     membership_ids: &[i64],
     details: Value,
 ) -> Result<(), AppError> {
@@ -104,7 +105,7 @@ pub async fn record_many(
         workspace_id,
         actor.account_id,
         actor.acting_as,
-        action,
+        action.code(),
         membership_ids,
         details,
         actor.ip.as_deref(),

@@ -200,13 +200,16 @@ pub async fn start(
     audit::record(
         conn,
         &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), "owner_access.impersonation_started")
-            .target_account(subject)
-            .target_membership(membership_id)
-            .details(serde_json::json!({
-                "reason": reason,
-                "ends_at": ends_at.to_rfc3339(),
-            })),
+        audit::Event::new(
+            Some(ctx.workspace_id),
+            audit::AuditAction::ImpersonationStarted,
+        )
+        .target_account(subject)
+        .target_membership(membership_id)
+        .details(serde_json::json!({
+            "reason": reason,
+            "ends_at": ends_at.to_rfc3339(),
+        })),
     )
     .await?;
     Ok(token)
@@ -393,14 +396,17 @@ async fn record_end(
     .fetch_one(&mut *conn)
     .await?;
     let ended_at = Utc::now();
-    let mut event = audit::Event::new(Some(row.workspace_id), "owner_access.impersonation_ended")
-        .target_account(row.subject_account_id)
-        .details(serde_json::json!({
-            "ended_by": reason.as_str(),
-            "reason": row.reason,
-            "started_at": row.started_at.to_rfc3339(),
-            "ended_at": ended_at.to_rfc3339(),
-        }));
+    let mut event = audit::Event::new(
+        Some(row.workspace_id),
+        audit::AuditAction::ImpersonationEnded,
+    )
+    .target_account(row.subject_account_id)
+    .details(serde_json::json!({
+        "ended_by": reason.as_str(),
+        "reason": row.reason,
+        "started_at": row.started_at.to_rfc3339(),
+        "ended_at": ended_at.to_rfc3339(),
+    }));
     if let Some(membership_id) = facts.membership_id {
         event = event.target_membership(membership_id);
     }

@@ -503,7 +503,7 @@ pub async fn invite_batch(
         conn,
         &ctx.actor(),
         ctx.workspace_id,
-        "member.invited",
+        audit::AuditAction::MemberInvited,
         &membership_ids,
         serde_json::json!({ "emailed": options.send_email }),
     )
@@ -771,7 +771,7 @@ pub async fn join(
     audit::record(
         conn,
         actor,
-        audit::Event::new(Some(workspace_id), "invitation.accepted")
+        audit::Event::new(Some(workspace_id), audit::AuditAction::InvitationAccepted)
             .target_account(account_id)
             .target_membership(membership_id),
     )

@@ -111,7 +111,7 @@ pub async fn create_token(
         audit::record(
             conn,
             &ctx.actor(),
-            audit::Event::new(Some(ctx.workspace_id), "workspace.scim_token_created").details(
+            audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::ScimTokenCreated).details(
                 serde_json::json!({ "token_id": row.id, "name": name.as_str(), "prefix": token.prefix }),
             ),
         )
@@ -154,7 +154,7 @@ pub async fn revoke_token(conn: &mut PgConnection, ctx: &Ctx, id: i64) -> Result
     audit::record(
         conn,
         &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), "workspace.scim_token_revoked").details(
+        audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::ScimTokenRevoked).details(
             serde_json::json!({ "token_id": id, "name": revoked.name, "prefix": revoked.prefix }),
         ),
     )
@@ -806,7 +806,7 @@ pub async fn update_user(
         audit::record(
             &mut *conn,
             &ctx.actor(),
-            audit::Event::new(Some(ctx.workspace_id), "member.profile_changed")
+            audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::ProfileChanged)
                 .target_membership(current.id)
                 .details(serde_json::json!({
                     "via": "scim",

@@ -401,7 +401,8 @@ pub async fn start(
     super::audit::record(
         conn,
         &super::audit::Actor::new(account_id, None, meta),
-        super::audit::Event::new(None, "account.signed_in").target_account(account_id),
+        super::audit::Event::new(None, super::audit::AuditAction::SignedIn)
+            .target_account(account_id),
     )
     .await?;
     Ok(Started {

@@ -141,7 +141,8 @@ impl Modify for Conventions {
                         ObjectBuilder::new()
                             .schema_type(Type::String)
                             .enum_values(Some(
-                                app::domain::audit::ACTIONS.iter().map(|(code, _)| *code),
+                                app::domain::audit::AuditAction::in_workspace()
+                                    .map(app::domain::audit::AuditAction::code),
                             ))
                             .into(),
                     );
