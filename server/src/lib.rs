@@ -177,11 +177,15 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
             move || provide_context(fallback_state.clone()),
             shell,
         ))
-        // The per-route limits are the body_limit middleware's (64 KB unless
+        // The per-route limits are `middleware::body_limit_for` (64 KB unless
         // the route takes files); this ceiling is only a backstop for
         // whatever reads bodies through axum, server functions included.
         .layer(DefaultBodyLimit::max(
             app::domain::limits::IMPORT_BODY_BYTES,
+        ))
+        // After the session gate: a stranger's body is never read.
+        .layer(axum::middleware::from_fn(
+            middleware::read_body_within_limit,
         ))
         .layer(from_fn_with_state(
             state.clone(),
@@ -193,8 +197,11 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
             middleware::OriginPolicy::new(Some(config.public_origin.clone())),
             middleware::same_origin_only,
         ))
-        // Before sessions and the database: an oversized body costs nothing.
-        .layer(axum::middleware::from_fn(middleware::body_limit))
+        // Before sessions and the database: a body declared too big costs
+        // nothing.
+        .layer(axum::middleware::from_fn(
+            middleware::refuse_declared_oversize,
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

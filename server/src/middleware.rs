@@ -343,12 +343,12 @@ pub fn body_limit_for(path: &str) -> Option<usize> {
     }
 }
 
-/// Enforces [`body_limit_for`] on every request: the body is read here,
-/// at most the limit, and handed on; a bigger one is a 413 with a message
-/// the page can show, before any session or database work (axum's
-/// `DefaultBodyLimit` is one number for the whole router, and its refusal
-/// reaches a server function as an unreadable transport error).
-pub async fn body_limit(request: Request, next: Next) -> Response {
+/// Before sessions and the database: a body that declares more than
+/// [`body_limit_for`] allows is a 413 at once, with a message the page can
+/// show (axum's `DefaultBodyLimit` is one number for the whole router, and
+/// its refusal reaches a server function as an unreadable transport error).
+/// Nothing is read here: see [`read_body_within_limit`].
+pub async fn refuse_declared_oversize(request: Request, next: Next) -> Response {
     let Some(limit) = body_limit_for(request.uri().path()) else {
         return next.run(request).await;
     };
@@ -360,8 +360,18 @@ pub async fn body_limit(request: Request, next: Next) -> Response {
     if declared.is_some_and(|length| length > limit as u64) {
         return too_large(limit);
     }
+    next.run(request).await
+}
+
+/// After the session gate: reads the body, at most [`body_limit_for`] (a
+/// chunked body has no length, so reading stops one byte past the limit),
+/// and hands it on. Reading after the gate means a stranger cannot make
+/// the server take in 7.5 MB of "import" before being told to sign in.
+pub async fn read_body_within_limit(request: Request, next: Next) -> Response {
+    let Some(limit) = body_limit_for(request.uri().path()) else {
+        return next.run(request).await;
+    };
     let (parts, body) = request.into_parts();
-    // Chunked bodies have no length: reading stops one byte past the limit.
     match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => {
             next.run(Request::from_parts(parts, Body::from(bytes)))

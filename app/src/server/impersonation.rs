@@ -23,7 +23,7 @@ use super::{
     state::AuthSettings,
     time as timedb, Ctx,
 };
-use crate::error::AppError;
+use crate::{domain::MemberStatus, error::AppError};
 
 /// The Owner's own session cookie value, parked while they view as someone.
 pub const OWNER_COOKIE: &str = "teamroom_owner_session";
@@ -138,8 +138,8 @@ pub async fn start(
         ));
     }
     let target = sqlx::query!(
-        r#"SELECT m.account_id, m.status, m.kind,
-                  coalesce(a.display_name, m.display_name, m.invited_email, 'This member') AS "name!",
+        r#"SELECT m.account_id, m.status AS "status: MemberStatus",
+                  coalesce(m.display_name, a.display_name, m.invited_email, 'This member') AS "name!",
                   w.owner_account_id
              FROM memberships m
              JOIN workspaces w ON w.id = m.workspace_id
@@ -152,13 +152,13 @@ pub async fn start(
     .await?
     .ok_or(AppError::NotFound)?;
     let name = &target.name;
-    let subject = match (target.status.as_str(), target.account_id) {
-        ("pending", _) => {
+    let subject = match (target.status, target.account_id) {
+        (MemberStatus::Pending, _) => {
             return Err(AppError::Conflict(format!(
                 "{name} has not joined yet: there is no account to view as."
             )))
         }
-        ("inactive", _) => {
+        (MemberStatus::Inactive, _) => {
             return Err(AppError::Conflict(format!(
                 "{name} is deactivated. Reactivate them first to view as them."
             )))

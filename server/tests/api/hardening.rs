@@ -22,7 +22,7 @@ use sqlx::{
 };
 
 use crate::{
-    helpers::{error_of, settings, spawn_with, TestApp},
+    helpers::{error_of, settings, spawn, spawn_with, TestApp},
     lifecycle::{member, other_workspace, owner_app},
 };
 
@@ -246,6 +246,37 @@ async fn big_bodies_are_refused_with_413_except_where_files_come_in(pool: PgPool
             .await,
         2
     );
+}
+
+/// The import takes 7.5 MB bodies. A stranger is told to sign in before
+/// any of theirs is read: the body here sends 64 KB and then never ends, so
+/// a server that read first would never answer.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_strangers_big_body_is_refused_before_it_is_read(pool: PgPool) {
+    use futures_util::StreamExt;
+    let app = spawn(pool).await;
+    for path in [
+        "/api/import_members",
+        "/api/preview_import",
+        "/api/create_group",
+    ] {
+        let first: Result<Vec<u8>, std::io::Error> = Ok(vec![b'x'; 64 * 1024]);
+        let endless = futures_util::stream::iter([first]).chain(futures_util::stream::pending());
+        let answer = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            app.client
+                .post(format!("{}{path}", app.base))
+                .header("accept", "application/json")
+                .header("content-type", "application/json")
+                .body(reqwest::Body::wrap_stream(endless))
+                .send(),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{path}: the server waited for a stranger's body"))
+        .expect("an answer");
+        assert_eq!(answer.status(), 401, "{path}");
+    }
+    assert_eq!(app.count("SELECT count(*) FROM memberships").await, 0);
 }
 
 fn png_of(width: u32, height: u32) -> Vec<u8> {
