@@ -1443,12 +1443,7 @@ async fn create(
             let draft = user_draft(&body)?;
             // Under the workspace lock (as invitations are), so two creates
             // of one userName cannot both pass its uniqueness check.
-            sqlx::query_scalar!(
-                "SELECT id FROM workspaces WHERE id = $1 FOR UPDATE",
-                auth.ctx.workspace_id
-            )
-            .fetch_one(&mut *tx)
-            .await?;
+            app::server::workspace::lock(&mut tx, auth.ctx.workspace_id).await?;
             rules::create_user(&mut tx, &auth.ctx, &state.auth, &draft).await?
         }
         Kind::Group => {
@@ -1530,12 +1525,7 @@ async fn lock(
         Kind::User => {
             // The workspace row first, as the Team page's deactivation and
             // invitations take it: the same order everywhere, no deadlock.
-            sqlx::query_scalar!(
-                "SELECT id FROM workspaces WHERE id = $1 FOR UPDATE",
-                workspace_id
-            )
-            .fetch_one(&mut *conn)
-            .await?;
+            app::server::workspace::lock(&mut *conn, workspace_id).await?;
             sqlx::query_scalar!(
                 "SELECT id FROM memberships WHERE workspace_id = $1 AND id = $2 AND kind = 'full' FOR UPDATE",
                 workspace_id,

@@ -117,11 +117,11 @@ pub async fn bulk_members(op: BulkOp, selection: BulkSelection) -> Result<BulkSt
 
 #[cfg(feature = "ssr")]
 async fn apply(ctx: &Ctx, op: BulkOp, ids: &[i64]) -> Result<BulkStep, AppError> {
-    use super::lifecycle::{apply_role, apply_status, lock_workspace, Change};
+    use super::lifecycle::{apply_role, apply_status, Change};
 
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
-    let workspace = lock_workspace(&mut tx, ctx).await?;
+    let workspace = crate::server::workspace::lock(&mut tx, ctx.workspace_id).await?;
     if let BulkOp::AddToGroup(group) | BulkOp::RemoveFromGroup(group) = op {
         super::groups::require_group(&mut tx, ctx.workspace_id, group).await?;
     }

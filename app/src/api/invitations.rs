@@ -253,15 +253,7 @@ pub async fn send_invite_as(
 ) -> Result<(), AppError> {
     let origin = inv::link_origin(&state.auth);
     let mut tx = state.pool.begin().await?;
-    let sender = sqlx::query_as!(
-        inv::Sender,
-        "SELECT w.name AS workspace_name, a.display_name AS inviter_name, a.email AS inviter_email
-           FROM workspaces w, accounts a WHERE w.id = $1 AND a.id = $2 FOR UPDATE OF w",
-        ctx.workspace_id,
-        ctx.actor_account_id
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    let (_, sender) = inv::lock_for_invitations(&mut tx, ctx).await?;
     let member = sqlx::query!(
         r#"SELECT m.invited_email AS "email!",
                   EXISTS (SELECT 1 FROM invitations i

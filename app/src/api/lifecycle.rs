@@ -9,7 +9,13 @@ use crate::{domain::Plan, error::AppError};
 #[cfg(feature = "ssr")]
 use crate::{
     domain::{Access, MemberKind, MemberStatus, Permission},
-    server::{app_state, audit, db, invitations::seats_used, require, time, Ctx},
+    server::{
+        app_state, audit, db,
+        invitations::seats_used,
+        require, time,
+        workspace::{self, LockedWorkspace},
+        Ctx,
+    },
 };
 
 /// The roles the "+Role" control gives or takes.
@@ -278,32 +284,10 @@ async fn change_status(membership_id: i64, change: Change) -> Result<(), AppErro
     let ctx = require(Permission::ManageMembers).await?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
-    let workspace = lock_workspace(&mut tx, &ctx).await?;
+    let workspace = workspace::lock(&mut tx, ctx.workspace_id).await?;
     apply_status(&mut tx, &ctx, &workspace, membership_id, change).await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// The workspace's plan and seats, its row locked: seats are counted under
-/// this lock, like invitations.
-#[cfg(feature = "ssr")]
-pub struct LockedWorkspace {
-    plan: Plan,
-    seats: i32,
-}
-
-#[cfg(feature = "ssr")]
-pub async fn lock_workspace(
-    tx: &mut sqlx::PgConnection,
-    ctx: &Ctx,
-) -> Result<LockedWorkspace, AppError> {
-    Ok(sqlx::query_as!(
-        LockedWorkspace,
-        r#"SELECT plan AS "plan: Plan", seats FROM workspaces WHERE id = $1 FOR UPDATE"#,
-        ctx.workspace_id
-    )
-    .fetch_one(&mut *tx)
-    .await?)
 }
 
 /// Deactivates, reactivates or deletes one member inside the caller's
@@ -491,12 +475,9 @@ pub async fn transfer_ownership(membership_id: i64) -> Result<(), AppError> {
     let ctx = require(Permission::TransferOwnership).await?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
-    let owner: i64 = sqlx::query_scalar!(
-        "SELECT owner_account_id FROM workspaces WHERE id = $1 FOR UPDATE",
-        ctx.workspace_id
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    let owner = workspace::lock(&mut tx, ctx.workspace_id)
+        .await?
+        .owner_account_id;
     if owner != ctx.actor_account_id {
         return Err(AppError::Conflict(
             "You are no longer the Owner of this workspace.".into(),
@@ -602,12 +583,7 @@ pub async fn set_plan(plan: String, seats: String) -> Result<Seats, AppError> {
         })?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
-    let before = sqlx::query!(
-        "SELECT plan, seats FROM workspaces WHERE id = $1 FOR UPDATE",
-        ctx.workspace_id
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    let before = workspace::lock(&mut tx, ctx.workspace_id).await?;
     let used = seats_used(&mut tx, ctx.workspace_id).await?;
     if plan != Plan::Free && i64::from(seats) < used {
         return Err(AppError::field(
@@ -631,7 +607,7 @@ pub async fn set_plan(plan: String, seats: String) -> Result<Seats, AppError> {
         &ctx.actor(),
         audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::PlanChanged).details(
             serde_json::json!({
-                "before": { "plan": before.plan, "seats": before.seats },
+                "before": { "plan": before.plan.as_str(), "seats": before.seats },
                 "after": { "plan": plan.as_str(), "seats": seats },
             }),
         ),

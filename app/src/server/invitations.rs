@@ -10,6 +10,7 @@ use super::{
     db,
     outbox::{self, MailKind, OutgoingMail},
     session::{hash_token, SessionToken},
+    workspace::{self, LockedWorkspace},
     AuthSettings, Ctx,
 };
 use crate::{
@@ -50,31 +51,26 @@ pub fn link_origin(settings: &AuthSettings) -> String {
     settings.public_origin.clone()
 }
 
-struct WorkspaceForInvite {
-    name: String,
-    plan: Plan,
-    seats: i32,
-    inviter_name: String,
-    inviter_email: String,
-}
-
-/// Locks the workspace row for the rest of the transaction, so concurrent
-/// invitations count seats and the hourly limit one after the other.
-async fn lock_workspace(
+/// Locks the workspace row (`server::workspace::lock`), so concurrent
+/// invitations count seats and the hourly limit one after the other, and
+/// reads who the mail says the invitation is from.
+pub async fn lock_for_invitations(
     conn: &mut PgConnection,
     ctx: &Ctx,
-) -> Result<WorkspaceForInvite, AppError> {
-    Ok(sqlx::query_as!(
-        WorkspaceForInvite,
-        r#"SELECT w.name, w.plan AS "plan: Plan", w.seats, a.display_name AS inviter_name, a.email AS inviter_email
-           FROM workspaces w, accounts a
-          WHERE w.id = $1 AND a.id = $2
-            FOR UPDATE OF w"#,
-        ctx.workspace_id,
+) -> Result<(LockedWorkspace, Sender), AppError> {
+    let workspace = workspace::lock(&mut *conn, ctx.workspace_id).await?;
+    let inviter = sqlx::query!(
+        "SELECT display_name, email FROM accounts WHERE id = $1",
         ctx.actor_account_id
     )
-    .fetch_one(conn)
-    .await?)
+    .fetch_one(&mut *conn)
+    .await?;
+    let sender = Sender {
+        workspace_name: workspace.name.clone(),
+        inviter_name: inviter.display_name,
+        inviter_email: inviter.email,
+    };
+    Ok((workspace, sender))
 }
 
 /// Lower-cased addresses among `emails` that already belong to a member of
@@ -318,7 +314,7 @@ pub async fn invite_batch(
     invitees: &[Invitee],
     options: &BatchOptions,
 ) -> Result<Vec<Outcome>, AppError> {
-    let workspace = lock_workspace(conn, ctx).await?;
+    let (workspace, sender) = lock_for_invitations(conn, ctx).await?;
     let lowered: Vec<String> = invitees.iter().map(|i| i.email.normalized()).collect();
     let existing: std::collections::HashSet<String> =
         existing_member_emails(conn, ctx.workspace_id, &lowered)
@@ -492,11 +488,6 @@ pub async fn invite_batch(
                 email: invitees[*index].email.as_str().to_owned(),
             })
             .collect();
-        let sender = Sender {
-            workspace_name: workspace.name.clone(),
-            inviter_name: workspace.inviter_name.clone(),
-            inviter_email: workspace.inviter_email.clone(),
-        };
         issue_links(conn, ctx, settings, origin, &sender, &pending).await?;
     }
     audit::record_many(

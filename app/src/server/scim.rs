@@ -74,12 +74,7 @@ pub async fn create_token(
     ctx: &Ctx,
     name: &ApiKeyName,
 ) -> Result<CreatedScimToken, AppError> {
-    sqlx::query!(
-        "SELECT id FROM workspaces WHERE id = $1 FOR UPDATE",
-        ctx.workspace_id
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+    super::workspace::lock(&mut *conn, ctx.workspace_id).await?;
     let live: i64 = sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM scim_tokens WHERE workspace_id = $1 AND revoked_at IS NULL"#,
         ctx.workspace_id
@@ -903,12 +898,12 @@ async fn set_active(
             lifecycle::deactivate_invitee(&mut *conn, ctx, current.id).await
         }
         (false, _) => {
-            let workspace = lifecycle::lock_workspace(&mut *conn, ctx).await?;
+            let workspace = super::workspace::lock(&mut *conn, ctx.workspace_id).await?;
             lifecycle::apply_status(&mut *conn, ctx, &workspace, current.id, Change::Deactivate)
                 .await
         }
         (true, _) => {
-            let workspace = lifecycle::lock_workspace(&mut *conn, ctx).await?;
+            let workspace = super::workspace::lock(&mut *conn, ctx.workspace_id).await?;
             lifecycle::apply_status(&mut *conn, ctx, &workspace, current.id, Change::Reactivate)
                 .await?;
             if current.account_id.is_none() {
@@ -931,7 +926,7 @@ pub async fn delete_user(
     if current.status != MemberStatus::Inactive {
         set_active(&mut *conn, ctx, settings, &current, false).await?;
     }
-    let workspace = lifecycle::lock_workspace(&mut *conn, ctx).await?;
+    let workspace = super::workspace::lock(&mut *conn, ctx.workspace_id).await?;
     lifecycle::apply_status(&mut *conn, ctx, &workspace, id, Change::Delete).await
 }
 

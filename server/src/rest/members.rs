@@ -274,7 +274,7 @@ async fn change(state: &AppState, caller: &Caller, id: i64, what: Change) -> Api
     let (ctx, conn) = caller.ctx(state, Permission::ManageMembers).await?;
     drop(conn);
     let mut tx = state.pool.begin().await?;
-    let workspace = lifecycle::lock_workspace(&mut tx, &ctx).await?;
+    let workspace = app::server::workspace::lock(&mut tx, ctx.workspace_id).await?;
     lifecycle::apply_status(&mut tx, &ctx, &workspace, id, what)
         .await
         .map_err(refused)?;
