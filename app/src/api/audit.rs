@@ -8,7 +8,7 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
     domain::{audit, time::DateRange, Permission},
-    server::{app_state, require, time as timedb, Ctx},
+    server::{app_state, directory, require, time as timedb, Ctx},
 };
 
 pub const PAGE_SIZE: i64 = 50;
@@ -128,13 +128,7 @@ pub async fn page(
         if text.is_empty() {
             return String::new();
         }
-        format!(
-            "%{}%",
-            text.to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        )
+        directory::like_anywhere(&text)
     };
     let owner_view = ctx.positions.owner;
     let hidden_prefix = format!("{}%", audit::OWNER_ONLY_PREFIX.replace('_', "\\_"));
@@ -157,9 +151,11 @@ pub async fn page(
               AND ($3 = '' OR e.action = $3)
               AND ($4::timestamptz IS NULL OR e.occurred_at >= $4)
               AND ($5::timestamptz IS NULL OR e.occurred_at < $5)
-              AND ($6 = '' OR lower(coalesce(actor.display_name, '') || ' ' || coalesce(actor.email, '')) LIKE $6)
-              AND ($7 = '' OR lower(concat_ws(' ', tm.display_name, ta.display_name, ta.email, tm.invited_email,
-                                                 e.details -> 'before' ->> 'name', e.details -> 'before' ->> 'email')) LIKE $7)
+              AND ($6 = '' OR teamroom_fold(coalesce(actor.display_name, '') || ' ' || coalesce(actor.email, ''))
+                              LIKE teamroom_fold($6))
+              AND ($7 = '' OR teamroom_fold(concat_ws(' ', tm.display_name, ta.display_name, ta.email, tm.invited_email,
+                                                 e.details -> 'before' ->> 'name', e.details -> 'before' ->> 'email'))
+                              LIKE teamroom_fold($7))
               AND ($8 OR e.action NOT LIKE $9)
             ORDER BY e.id DESC
             LIMIT $10"#,

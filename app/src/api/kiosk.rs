@@ -227,13 +227,7 @@ pub async fn kiosk_people(search: String) -> Result<Vec<KioskPerson>, AppError> 
     let mut conn = state.pool.acquire().await?;
     let device = device(&mut conn).await?;
     let search: String = search.trim().chars().take(100).collect();
-    let pattern = format!(
-        "% {}%",
-        search
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
+    let pattern = crate::server::directory::like_word_start(&search);
     let rows = sqlx::query!(
         r#"SELECT m.id, coalesce(m.display_name, a.display_name) AS "name!",
                   m.kiosk_pin_hash IS NOT NULL AS "has_pin!",

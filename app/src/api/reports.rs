@@ -113,14 +113,7 @@ pub async fn summarise(
     let pattern = if person.is_empty() {
         String::new()
     } else {
-        let escaped = person
-            .chars()
-            .take(100)
-            .collect::<String>()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        format!("%{escaped}%")
+        directory::like_anywhere(&person.chars().take(100).collect::<String>())
     };
     let scoped = ctx.access == Access::Scoped;
     // One statement, built from fixed fragments and bound values: the

@@ -327,17 +327,34 @@ fn patterns_of(words: &[String]) -> Vec<String> {
     words
         .iter()
         .map(|word| {
-            let escaped = word
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
             if word.chars().count() <= 2 {
-                format!("% {escaped}%")
+                like_word_start(word)
             } else {
-                format!("%{escaped}%")
+                like_anywhere(word)
             }
         })
         .collect()
+}
+
+/// `text` for a LIKE pattern, taken literally: `\`, `%` and `_` escaped
+/// (PostgreSQL's default escape character is the backslash). Every search
+/// in the app builds its patterns through this, so a typed `%` never
+/// matches everything.
+pub fn like_escaped(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// A LIKE pattern for `text` anywhere.
+pub fn like_anywhere(text: &str) -> String {
+    format!("%{}%", like_escaped(text))
+}
+
+/// A LIKE pattern for `text` at the start of a word, matched against the
+/// text with a space put in front (`' ' || name LIKE …`).
+pub fn like_word_start(text: &str) -> String {
+    format!("% {}%", like_escaped(text))
 }
 
 /// The texts of one listed row that the search covers.

@@ -41,7 +41,7 @@ fn actions(page: &serde_json::Value) -> Vec<String> {
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn changes_are_logged_with_who_what_and_to_whom_and_can_be_filtered(pool: PgPool) {
     let (app, workspace_id, _) = owner_app(pool).await;
-    let ada = member(&app, workspace_id, "ada@example.com", "Ada Admin").await;
+    let ada = member(&app, workspace_id, "ada@example.com", "Adá Admin").await;
     let max = member(&app, workspace_id, "max@example.com", "Max Member").await;
     let id = |p: &crate::lifecycle::Person| p.membership_id.to_string();
     for (endpoint, form) in [
@@ -89,6 +89,30 @@ async fn changes_are_logged_with_who_what_and_to_whom_and_can_be_filtered(pool: 
     assert_eq!(actions(&by_target), ["member.deactivated"]);
     let by_actor = log(&app, &app.client, &[("actor", "nobody-like-this")]).await;
     assert!(actions(&by_actor).is_empty());
+    // Case and accents fold as on the Team page, both ways; a typed `%` or
+    // `_` is that character, not a wildcard.
+    let by_folded_target = log(&app, &app.client, &[("target", "ADA ADM")]).await;
+    let folded = actions(&by_folded_target);
+    assert!(
+        folded.iter().any(|a| a == "member.role_given"),
+        "{folded:?}"
+    );
+    assert!(
+        !folded.iter().any(|a| a == "member.deactivated"),
+        "{folded:?}"
+    );
+    let by_accented_actor = log(&app, &app.client, &[("actor", "ÓLIVE")]).await;
+    let accented = actions(&by_accented_actor);
+    for action in ["member.role_given", "member.deactivated"] {
+        assert!(
+            accented.iter().any(|a| a == action),
+            "{action}: {accented:?}"
+        );
+    }
+    for wildcard in ["%", "_"] {
+        let literal = log(&app, &app.client, &[("target", wildcard)]).await;
+        assert!(actions(&literal).is_empty(), "{wildcard} matched");
+    }
     let future = log(
         &app,
         &app.client,
