@@ -669,8 +669,16 @@ async fn pages_finish_while_other_routers_are_built(pool: PgPool) {
         },
         time::Duration,
     };
+    /// Stops the builder however the test ends, a failed round included.
+    struct StopOnDrop(Arc<AtomicBool>);
+    impl Drop for StopOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
     let app = spawn(pool.clone()).await;
     let done = Arc::new(AtomicBool::new(false));
+    let stop = StopOnDrop(done.clone());
     let built = Arc::new(AtomicUsize::new(0));
     let builder = std::thread::spawn({
         let (done, built) = (done.clone(), built.clone());
@@ -703,7 +711,7 @@ async fn pages_finish_while_other_routers_are_built(pool: PgPool) {
             assert!(body.contains("__RESOLVED_RESOURCES"), "{path}: {body}");
         }
     }
-    done.store(true, Ordering::Relaxed);
+    drop(stop);
     builder.join().expect("the builder thread");
     assert!(
         built.load(Ordering::Relaxed) > 0,
