@@ -137,7 +137,7 @@ pub async fn page(
                   coalesce(actor.display_name || ' <' || actor.email || '>', 'System') AS "actor!",
                   acting.display_name || ' <' || acting.email || '>' AS acting_as,
                   coalesce(
-                      coalesce(tm.display_name, ta.display_name) || coalesce(' <' || coalesce(ta.email, tm.invited_email) || '>', ''),
+                      teamroom_member_name(tm, ta) || coalesce(' <' || coalesce(ta.email, tm.invited_email) || '>', ''),
                       e.details -> 'before' ->> 'name',
                       e.details ->> 'name',
                       '') AS "target!"

@@ -158,7 +158,7 @@ async fn apply(ctx: &Ctx, op: BulkOp, ids: &[i64]) -> Result<BulkStep, AppError>
                     .execute(&mut *tx)
                     .await?;
                 let name: Option<String> = sqlx::query_scalar!(
-                    "SELECT coalesce(m.display_name, a.display_name, m.invited_email) AS name
+                    "SELECT teamroom_member_name(m, a) AS name
                        FROM memberships m LEFT JOIN accounts a ON a.id = m.account_id
                       WHERE m.workspace_id = $1 AND m.id = $2",
                     ctx.workspace_id,

@@ -229,7 +229,7 @@ pub async fn kiosk_people(search: String) -> Result<Vec<KioskPerson>, AppError> 
     let search: String = search.trim().chars().take(100).collect();
     let pattern = crate::server::directory::like_word_start(&search);
     let rows = sqlx::query!(
-        r#"SELECT m.id, coalesce(m.display_name, a.display_name) AS "name!",
+        r#"SELECT m.id, teamroom_member_name(m, a) AS "name!",
                   m.kiosk_pin_hash IS NOT NULL AS "has_pin!",
                   EXISTS (SELECT 1 FROM time_entries e
                            WHERE e.workspace_id = m.workspace_id AND e.membership_id = m.id
@@ -237,7 +237,7 @@ pub async fn kiosk_people(search: String) -> Result<Vec<KioskPerson>, AppError> 
              FROM memberships m
              LEFT JOIN accounts a ON a.id = m.account_id
             WHERE m.workspace_id = $1 AND m.status = 'active'
-              AND ($2 = '' OR ' ' || teamroom_fold(coalesce(m.display_name, a.display_name)) LIKE teamroom_fold($3))
+              AND ($2 = '' OR ' ' || teamroom_fold(teamroom_member_name(m, a)) LIKE teamroom_fold($3))
             ORDER BY m.sort_name, m.id
             LIMIT 60"#,
         device.workspace_id,
@@ -269,7 +269,7 @@ pub async fn kiosk_punch(membership_id: i64, pin: String) -> Result<Punch, AppEr
     // Only an active member of this Kiosk's workspace; anyone else,
     // including a member of another workspace, is not found.
     let member = sqlx::query!(
-        r#"SELECT coalesce(m.display_name, a.display_name) AS "name!", m.kiosk_pin_hash
+        r#"SELECT teamroom_member_name(m, a) AS "name!", m.kiosk_pin_hash
              FROM memberships m
              LEFT JOIN accounts a ON a.id = m.account_id
             WHERE m.workspace_id = $1 AND m.id = $2 AND m.status = 'active'"#,

@@ -65,7 +65,7 @@ async fn load_target(
                   m.is_admin, m.is_project_manager,
                   m.is_team_manager,
                   (w.owner_account_id = m.account_id) IS TRUE AS "is_owner!",
-                  coalesce(m.display_name, a.display_name, m.invited_email, '') AS "name!",
+                  teamroom_member_name(m, a) AS "name!",
                   coalesce(a.email, m.invited_email) AS email
              FROM memberships m
              JOIN workspaces w ON w.id = m.workspace_id

@@ -132,7 +132,7 @@ pub async fn member_rows(
     let rows = sqlx::query_as!(
         MemberDbRow,
         "SELECT m.id AS membership_id,
-                coalesce(m.display_name, a.display_name, m.invited_email, '') AS \"name!\",
+                teamroom_member_name(m, a) AS \"name!\",
                 coalesce(a.email, m.invited_email) AS email,
                 m.role_rank, m.is_admin, m.is_project_manager, m.is_team_manager,
                 m.status, m.kind,
@@ -141,7 +141,7 @@ pub async fn member_rows(
                             JOIN groups g ON g.workspace_id = gm.workspace_id AND g.id = gm.group_id
                            WHERE gm.workspace_id = m.workspace_id AND gm.membership_id = m.id),
                          '{}') AS \"groups!\",
-                (SELECT coalesce(tm.display_name, ta.display_name)
+                (SELECT teamroom_member_name(tm, ta)
                    FROM memberships tm
                    LEFT JOIN accounts ta ON ta.id = tm.account_id
                   WHERE tm.workspace_id = m.workspace_id AND tm.id = m.team_manager_id) AS team_manager,

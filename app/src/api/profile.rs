@@ -120,7 +120,7 @@ pub async fn load_profile(
 ) -> Result<ProfileView, AppError> {
     let is_self = id == ctx.membership_id;
     let row = sqlx::query!(
-        r#"SELECT m.id, m.account_id, coalesce(m.display_name, a.display_name, m.invited_email) AS "name!",
+        r#"SELECT m.id, m.account_id, teamroom_member_name(m, a) AS "name!",
                   coalesce(a.email, m.invited_email) AS email, m.kind, m.week_start, m.time_zone,
                   m.working_days, m.daily_capacity_minutes, m.team_manager_id,
                   m.billing_rate_cents, m.billing_currency, m.notify_weekly_summary,
@@ -137,7 +137,7 @@ pub async fn load_profile(
     .await?
     .ok_or(AppError::NotFound)?;
     let team_managers = sqlx::query!(
-        r#"SELECT m.id, coalesce(m.display_name, a.display_name) AS "name!"
+        r#"SELECT m.id, teamroom_member_name(m, a) AS "name!"
              FROM memberships m JOIN accounts a ON a.id = m.account_id
             WHERE m.workspace_id = $1 AND m.is_team_manager AND m.status = 'active' AND m.id <> $2
             ORDER BY m.sort_name LIMIT 500"#,
@@ -275,7 +275,7 @@ pub async fn apply_profile(
     } = change;
     let before = sqlx::query!(
         r#"SELECT m.account_id, m.kind,
-                  coalesce(m.display_name, a.display_name, m.invited_email, '') AS "name!",
+                  teamroom_member_name(m, a) AS "name!",
                   m.working_days, m.daily_capacity_minutes, m.week_start, m.team_manager_id,
                   m.billing_rate_cents, m.billing_currency, m.notify_weekly_summary,
                   m.notify_timer_reminders

@@ -120,7 +120,7 @@ pub async fn summarise(
     // manager's scope is the Team list's (`directory::push_managed`).
     let mut sql = sqlx::QueryBuilder::<sqlx::Postgres>::new(
         r#"SELECT e.membership_id,
-                  max(coalesce(m.display_name, a.display_name, m.invited_email)) AS name,
+                  max(teamroom_member_name(m, a)) AS name,
                   max(a.email) AS email,
                   coalesce(bool_or(m.status = 'inactive'), false) AS inactive,
                   count(*) AS entries,
@@ -171,7 +171,7 @@ pub async fn summarise(
     }
     sql.push(
         " GROUP BY e.membership_id
-          ORDER BY (e.membership_id IS NULL), lower(max(coalesce(m.display_name, a.display_name))), e.membership_id",
+          ORDER BY (e.membership_id IS NULL), lower(max(teamroom_member_name(m, a))), e.membership_id",
     );
     #[derive(sqlx::FromRow)]
     struct Row {

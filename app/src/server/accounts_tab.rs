@@ -91,7 +91,7 @@ const LOCKED_UNTIL: &str = "(SELECT t.blocked_until FROM auth_throttles t
 fn select_rows(sql: &mut QueryBuilder<Postgres>) {
     sql.push(format_args!(
         "SELECT m.id AS membership_id, a.id AS account_id,
-                coalesce(m.display_name, a.display_name) AS name, a.email, m.status,
+                teamroom_member_name(m, a) AS name, a.email, m.status,
                 (w.owner_account_id = a.id) AS is_owner, m.sort_name,
                 {LIVE_API_KEYS} AS api_keys,
                 (tf.enabled_at IS NOT NULL) AS authenticator,
@@ -268,7 +268,7 @@ pub async fn target(
     membership_id: i64,
 ) -> Result<Target, AppError> {
     let mut sql = QueryBuilder::new(format!(
-        "SELECT m.id, a.id AS account_id, coalesce(m.display_name, a.display_name) AS name, a.email,
+        "SELECT m.id, a.id AS account_id, teamroom_member_name(m, a) AS name, a.email,
                 (w.owner_account_id = a.id) AS is_owner, {WITHIN_REACH} AS within_reach
            FROM memberships m
            JOIN accounts a ON a.id = m.account_id

@@ -701,7 +701,7 @@ pub async fn count(
 /// Every matching row for the CSV export, in order, streamed.
 pub fn export_statement(listing: &Listing<'_>) -> QueryBuilder<Postgres> {
     let mut sql = QueryBuilder::new(
-        "SELECT coalesce(m.display_name, a.display_name, m.invited_email, '') AS name,
+        "SELECT teamroom_member_name(m, a) AS name,
                 coalesce(a.email, m.invited_email, '') AS email,
                 m.role_rank, m.is_admin, m.is_project_manager, m.is_team_manager,
                 m.status, m.kind,

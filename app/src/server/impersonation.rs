@@ -139,7 +139,7 @@ pub async fn start(
     }
     let target = sqlx::query!(
         r#"SELECT m.account_id, m.status AS "status: MemberStatus",
-                  coalesce(m.display_name, a.display_name, m.invited_email, 'This member') AS "name!",
+                  teamroom_member_name(m, a) AS "name!",
                   w.owner_account_id
              FROM memberships m
              JOIN workspaces w ON w.id = m.workspace_id

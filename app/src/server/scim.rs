@@ -315,7 +315,7 @@ pub struct ScimUser {
 const USER_SELECT: &str = "SELECT m.id, m.account_id, m.status,
         coalesce(a.email, m.invited_email, '') AS email,
         coalesce(m.scim_user_name, a.email, m.invited_email, '') AS user_name,
-        coalesce(m.display_name, a.display_name) AS display_name,
+        teamroom_member_name(m, a) AS display_name,
         m.display_name AS own_display_name,
         m.scim_given_name AS given_name, m.scim_family_name AS family_name,
         m.scim_formatted_name AS formatted_name, m.external_id, m.created_at
@@ -344,7 +344,7 @@ fn user_column(attribute: &str) -> (&'static str, bool) {
         "userName" => ("coalesce(m.scim_user_name, a.email, m.invited_email)", true),
         "emails.value" | "emails" => ("coalesce(a.email, m.invited_email)", true),
         "externalId" => ("m.external_id", false),
-        "displayName" => ("coalesce(m.display_name, a.display_name)", true),
+        "displayName" => ("teamroom_member_name(m, a)", true),
         "name.givenName" => ("m.scim_given_name", true),
         "name.familyName" => ("m.scim_family_name", true),
         "id" => ("m.id::text", false),
@@ -947,7 +947,7 @@ pub async fn group_members(
     group_id: i64,
 ) -> Result<Vec<(i64, String)>, AppError> {
     Ok(sqlx::query!(
-        r#"SELECT m.id, coalesce(m.display_name, a.display_name, m.invited_email, '') AS "name!"
+        r#"SELECT m.id, teamroom_member_name(m, a) AS "name!"
              FROM group_members gm
              JOIN memberships m ON m.workspace_id = gm.workspace_id AND m.id = gm.membership_id
              LEFT JOIN accounts a ON a.id = m.account_id
