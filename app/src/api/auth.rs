@@ -114,7 +114,7 @@ pub async fn sign_up(email: String, name: String, password: String) -> Result<()
     .await?;
     // Invitations to this address wait until it is confirmed from this
     // account's own session, so typing someone else's address claims nothing.
-    let origin = crate::server::invitations::link_origin(&state.auth);
+    let origin = crate::server::mail::link_origin(&state.auth);
     crate::server::invitations::queue_verification(&mut tx, account_id, email.as_str(), &origin)
         .await?;
     let actor = audit::Actor::new(account_id, None, &meta);

@@ -12,7 +12,7 @@ use crate::{
     error::FieldErrors,
     server::{
         app_state, audit, credentials, db,
-        invitations::{escape_html, link_origin},
+        mail::{link_origin, Letter},
         outbox::{self, MailKind, OutgoingMail},
         require_account, session, throttle,
     },
@@ -71,21 +71,15 @@ pub async fn request_email_change(new_email: String, password: String) -> Result
     .execute(&mut *tx)
     .await?;
     let link = format!("{}/email-change/{}", link_origin(&state.auth), token.value);
-    let text = format!(
-        "Hello,\n\nSomeone (we hope you) asked to use {new} for a Teamroom account instead of {old}.\n\
-         Confirm it here:\n{link}\n\nThe link works for {LINK_HOURS} hours. If this was not you, ignore this email.\n",
-        new = email.as_str(),
-        old = account.email,
-    );
-    let html = format!(
-        "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5\">\
-         <p>Hello,</p><p>Someone (we hope you) asked to use {new} for a Teamroom account instead of {old}.</p>\
-         <p><a href=\"{link}\">Confirm my new address</a></p>\
-         <p>The link works for {LINK_HOURS} hours. If this was not you, ignore this email.</p></body></html>",
-        new = escape_html(email.as_str()),
-        old = escape_html(&account.email),
-        link = escape_html(&link),
-    );
+    let (text, html) = Letter::new()
+        .paragraph(&format!(
+            "Someone (we hope you) asked to use {} for a Teamroom account instead of {}.",
+            email.as_str(),
+            account.email
+        ))
+        .button("Confirm my new address", &link)
+        .paragraph(&format!("The link works for {LINK_HOURS} hours."))
+        .closing("If this was not you, ignore this email.");
     outbox::enqueue(
         &mut tx,
         &OutgoingMail {
@@ -174,19 +168,14 @@ pub async fn confirm_email_change(token: String) -> Result<String, AppError> {
     }))?;
     // The address is in the search keys of every workspace they are in.
     db::refresh_account_keys(&mut tx, found.account_id).await?;
-    let text = format!(
-        "Hello,\n\nThe email address of your Teamroom account is now {new} instead of this one ({old}).\n\
-         If you did not do this, reply to this email or ask your workspace owner for help at once.\n",
-        new = found.new_email,
-        old = found.old_email,
-    );
-    let html = format!(
-        "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5\">\
-         <p>Hello,</p><p>The email address of your Teamroom account is now {new} instead of this one ({old}).</p>\
-         <p>If you did not do this, reply to this email or ask your workspace owner for help at once.</p></body></html>",
-        new = escape_html(&found.new_email),
-        old = escape_html(&found.old_email),
-    );
+    let (text, html) = Letter::new()
+        .paragraph(&format!(
+            "The email address of your Teamroom account is now {} instead of this one ({}).",
+            found.new_email, found.old_email
+        ))
+        .closing(
+            "If you did not do this, reply to this email or ask your workspace owner for help at once.",
+        );
     outbox::enqueue(
         &mut tx,
         &OutgoingMail {

@@ -261,7 +261,7 @@ pub async fn import_members(
     }
 
     let state = app_state()?;
-    let origin = inv::link_origin(&state.auth);
+    let origin = crate::server::mail::link_origin(&state.auth);
     let mut tx = state.pool.begin().await?;
 
     // Groups named in the file are created when missing.

@@ -134,7 +134,7 @@ pub async fn invite_members_as(
             ),
         ));
     }
-    let origin = inv::link_origin(&state.auth);
+    let origin = crate::server::mail::link_origin(&state.auth);
     let mut tx = state.pool.begin().await?;
     // Every group must be this workspace's before a single pair is built.
     inv::require_groups(&mut tx, ctx.workspace_id, &group_ids).await?;
@@ -251,7 +251,7 @@ pub async fn send_invite_as(
     ctx: &crate::server::Ctx,
     membership_id: i64,
 ) -> Result<(), AppError> {
-    let origin = inv::link_origin(&state.auth);
+    let origin = crate::server::mail::link_origin(&state.auth);
     let mut tx = state.pool.begin().await?;
     let (_, sender) = inv::lock_for_invitations(&mut tx, ctx).await?;
     let member = sqlx::query!(
@@ -798,7 +798,7 @@ pub async fn answer_invitation(
 pub async fn resend_verification() -> Result<(), AppError> {
     let ctx = require_account().await?;
     let state = app_state()?;
-    let origin = inv::link_origin(&state.auth);
+    let origin = crate::server::mail::link_origin(&state.auth);
     let mut tx = state.pool.begin().await?;
     throttle::RESEND_VERIFICATION_IP
         .hit(&mut tx, throttle::ip_key(ctx.meta.ip.as_deref()))

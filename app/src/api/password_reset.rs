@@ -11,7 +11,7 @@ use crate::{
     domain::{invite::LinkToken, EmailAddress, Password},
     server::{
         app_state, audit, credentials, db,
-        invitations::link_origin,
+        mail::{link_origin, Letter},
         notices,
         outbox::{self, MailKind, OutgoingMail},
         password, session, throttle,
@@ -60,21 +60,16 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
             link_origin(&state.auth),
             token.value
         );
-        let text = format!(
-            "Hello,\n\nSomeone (we hope you) asked to choose a new password for the Teamroom account \
-             {email}.\nChoose it here:\n{link}\n\nThe link works once, for {RESET_LINK_MINUTES} minutes. \
-             If this was not you, ignore this email: your password stays as it is.\n",
-            email = account.email,
-        );
-        let html = format!(
-            "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5\">\
-             <p>Hello,</p><p>Someone (we hope you) asked to choose a new password for the Teamroom \
-             account {email}.</p><p><a href=\"{link}\">Choose a new password</a></p>\
-             <p>The link works once, for {RESET_LINK_MINUTES} minutes. If this was not you, ignore \
-             this email: your password stays as it is.</p></body></html>",
-            email = crate::server::invitations::escape_html(&account.email),
-            link = crate::server::invitations::escape_html(&link),
-        );
+        let (text, html) = Letter::new()
+            .paragraph(&format!(
+                "Someone (we hope you) asked to choose a new password for the Teamroom account {}.",
+                account.email
+            ))
+            .button("Choose a new password", &link)
+            .paragraph(&format!(
+                "The link works once, for {RESET_LINK_MINUTES} minutes."
+            ))
+            .closing("If this was not you, ignore this email: your password stays as it is.");
         outbox::enqueue(
             &mut tx,
             &OutgoingMail {

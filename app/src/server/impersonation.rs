@@ -458,7 +458,7 @@ async fn record_end(
         &bell,
     )
     .await?;
-    let origin = super::invitations::link_origin(settings);
+    let origin = super::mail::link_origin(settings);
     notices::viewed_as_you(
         conn,
         row.subject_account_id,

@@ -8,6 +8,7 @@ use sqlx::PgConnection;
 use super::{
     audit::{self, Actor},
     db,
+    mail::{Letter, Part},
     outbox::{self, MailKind, OutgoingMail},
     session::{hash_token, SessionToken},
     workspace::{self, LockedWorkspace},
@@ -43,12 +44,6 @@ pub enum Outcome {
     Invited { membership_id: i64, emailed: bool },
     AlreadyMember,
     NoSeat,
-}
-
-/// The origin links in mail point at: `PUBLIC_URL`, and nothing a request
-/// says (a forged Host header must not reach anyone's mailbox).
-pub fn link_origin(settings: &AuthSettings) -> String {
-    settings.public_origin.clone()
 }
 
 /// Locks the workspace row (`server::workspace::lock`), so concurrent
@@ -601,22 +596,6 @@ pub async fn issue_links(
     Ok(())
 }
 
-/// Escapes text for HTML element content and attribute values.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 fn long_date(at: DateTime<Utc>) -> String {
     at.format("%-d %B %Y").to_string()
 }
@@ -632,32 +611,22 @@ pub fn invitation_mail(
         sender.inviter_name, sender.workspace_name
     );
     let expiry = long_date(expires_at);
-    let text = format!(
-        "Hello,\n\n{inviter} ({inviter_email}) invited you to join the workspace \
-         \"{workspace}\" on Teamroom, where the team tracks its time.\n\n\
-         Accept the invitation:\n{link}\n\n\
-         The link works once and until {expiry}. If it has expired, ask {inviter} \
-         for a new one.\n\nIf you did not expect this, you can ignore this email.\n",
-        inviter = sender.inviter_name,
-        inviter_email = sender.inviter_email,
-        workspace = sender.workspace_name,
-    );
-    let html = format!(
-        "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5;color:#1f2933\">\
-         <p>Hello,</p>\
-         <p><strong>{inviter}</strong> ({inviter_email}) invited you to join the workspace \
-         <strong>{workspace}</strong> on Teamroom, where the team tracks its time.</p>\
-         <p><a href=\"{link}\" style=\"display:inline-block;padding:12px 20px;background:#2557d6;color:#fff;\
-         border-radius:6px;text-decoration:none\">Accept the invitation</a></p>\
-         <p>Or open this address: <br><a href=\"{link}\">{link}</a></p>\
-         <p>The link works once and until {expiry}. If it has expired, ask {inviter} for a new one.</p>\
-         <p style=\"color:#52606d\">If you did not expect this, you can ignore this email.</p>\
-         </body></html>",
-        inviter = escape_html(&sender.inviter_name),
-        inviter_email = escape_html(&sender.inviter_email),
-        workspace = escape_html(&sender.workspace_name),
-        link = escape_html(link),
-    );
+    let (text, html) = Letter::new()
+        .parts(&[
+            Part::Strong(&sender.inviter_name),
+            Part::Plain(&format!(
+                " ({}) invited you to join the workspace ",
+                sender.inviter_email
+            )),
+            Part::Strong(&sender.workspace_name),
+            Part::Plain(" on Teamroom, where the team tracks its time."),
+        ])
+        .button("Accept the invitation", link)
+        .paragraph(&format!(
+            "The link works once and until {expiry}. If it has expired, ask {} for a new one.",
+            sender.inviter_name
+        ))
+        .closing("If you did not expect this, you can ignore this email.");
     (subject, text, html)
 }
 
@@ -679,21 +648,16 @@ pub async fn queue_verification(
     .execute(&mut *conn)
     .await?;
     let link = format!("{origin}/verify-email/{}", token.value);
-    let text = format!(
-        "Hello,\n\nConfirm that {email} is your address on Teamroom:\n{link}\n\n\
-         Invitations sent to this address are shown to you once it is confirmed. \
-         The link works for 3 days.\n\nIf you did not create a Teamroom account, ignore this email.\n"
-    );
-    let html = format!(
-        "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5\">\
-         <p>Hello,</p><p>Confirm that {email} is your address on Teamroom:</p>\
-         <p><a href=\"{link}\">Confirm my email address</a></p>\
-         <p>Invitations sent to this address are shown to you once it is confirmed. \
-         The link works for 3 days.</p>\
-         <p>If you did not create a Teamroom account, ignore this email.</p></body></html>",
-        email = escape_html(email),
-        link = escape_html(&link),
-    );
+    let (text, html) = Letter::new()
+        .paragraph(&format!(
+            "Confirm that {email} is your address on Teamroom."
+        ))
+        .button("Confirm my email address", &link)
+        .paragraph(
+            "Invitations sent to this address are shown to you once it is confirmed. \
+             The link works for 3 days.",
+        )
+        .closing("If you did not create a Teamroom account, ignore this email.");
     outbox::enqueue(
         conn,
         &OutgoingMail {

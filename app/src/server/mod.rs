@@ -13,6 +13,7 @@ pub mod directory;
 pub mod guard;
 pub mod impersonation;
 pub mod invitations;
+pub mod mail;
 pub mod notices;
 pub mod outbox;
 pub mod password;

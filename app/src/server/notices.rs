@@ -4,7 +4,7 @@
 use sqlx::PgConnection;
 
 use super::{
-    invitations::escape_html,
+    mail::Letter,
     outbox::{self, MailKind, OutgoingMail},
     session::RequestMeta,
 };
@@ -13,17 +13,12 @@ use crate::error::AppError;
 /// Plain text and HTML of a short account mail: paragraphs, then a closing
 /// line telling the person what to do if it was not them.
 fn bodies(paragraphs: &[String], if_not_you: &str) -> (String, String) {
-    let mut text = String::from("Hello,\n\n");
-    let mut html = String::from(
-        "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5\"><p>Hello,</p>",
-    );
-    for paragraph in paragraphs.iter().map(String::as_str).chain([if_not_you]) {
-        text.push_str(paragraph);
-        text.push_str("\n\n");
-        html.push_str(&format!("<p>{}</p>", escape_html(paragraph)));
-    }
-    html.push_str("</body></html>");
-    (text, html)
+    paragraphs
+        .iter()
+        .fold(Letter::new(), |letter, paragraph| {
+            letter.paragraph(paragraph)
+        })
+        .closing(if_not_you)
 }
 
 async fn account_email(conn: &mut PgConnection, account_id: i64) -> Result<String, AppError> {

@@ -694,7 +694,7 @@ pub async fn create_user(
         email.as_str(),
     )
     .await?;
-    let origin = inv::link_origin(settings);
+    let origin = crate::server::mail::link_origin(settings);
     let outcomes = inv::invite_batch(
         &mut *conn,
         ctx,
@@ -873,7 +873,7 @@ async fn reinvite(
         &mut *conn,
         ctx,
         settings,
-        &inv::link_origin(settings),
+        &crate::server::mail::link_origin(settings),
         &sender,
         &[inv::PendingInvite {
             membership_id: id,
