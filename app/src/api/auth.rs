@@ -115,8 +115,13 @@ pub async fn sign_up(email: String, name: String, password: String) -> Result<()
     // Invitations to this address wait until it is confirmed from this
     // account's own session, so typing someone else's address claims nothing.
     let origin = crate::server::mail::link_origin(&state.auth);
-    crate::server::invitations::queue_verification(&mut tx, account_id, email.as_str(), &origin)
-        .await?;
+    crate::server::email_verification::queue_verification(
+        &mut tx,
+        account_id,
+        email.as_str(),
+        &origin,
+    )
+    .await?;
     let actor = audit::Actor::new(account_id, None, &meta);
     audit::record(
         &mut tx,

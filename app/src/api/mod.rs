@@ -2,12 +2,15 @@
 //! under `/api/`: each starts with the guard (`server::require*`), except
 //! the few listed in `PUBLIC_ENDPOINTS`, which a signed-out person must reach.
 
+pub mod accept;
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod bell;
 pub mod bulk;
 pub mod email_change;
+pub mod email_verification;
 pub mod groups;
 pub mod impersonation;
 pub mod import;

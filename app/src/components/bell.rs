@@ -7,7 +7,8 @@ use leptos::prelude::*;
 
 use crate::{
     api::{
-        invitations::{answer_invitation, my_invitations, resend_verification, Bell},
+        bell::{answer_invitation, my_invitations, Bell},
+        email_verification::resend_verification,
         notices::{dismiss_notice, my_notices, BellNotice},
     },
     components::session::use_session,

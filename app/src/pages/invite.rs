@@ -8,8 +8,9 @@ use leptos_router::hooks::use_params_map;
 use server_fn::ServerFn;
 
 use crate::{
-    api::invitations::{
-        invitation_preview, link_problem, AcceptInvitation, InvitePreview, LinkState, VerifyEmail,
+    api::{
+        accept::{invitation_preview, link_problem, AcceptInvitation, InvitePreview, LinkState},
+        email_verification::VerifyEmail,
     },
     components::form::{
         field_error, new_password_problem, track_action_errors, typed_before_hydration, Field,

@@ -1,16 +1,17 @@
 //! Invitations on the server: batches of pending members written set-based
 //! (a 10,000-row import is a handful of statements), link tokens stored
-//! hashed, and the invitation mail queued in the same transaction.
+//! hashed, and the invitation mail queued in the same transaction. Using a
+//! link (accepting, declining) is `server::joining`.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
 use super::{
-    audit::{self, Actor},
+    audit::{self},
     db,
     mail::{Letter, Part},
-    outbox::{self, MailKind, OutgoingMail},
-    session::{hash_token, SessionToken},
+    outbox::{self},
+    session::SessionToken,
     workspace::{self, LockedWorkspace},
     AuthSettings, Ctx,
 };
@@ -628,165 +629,6 @@ pub fn invitation_mail(
         ))
         .closing("If you did not expect this, you can ignore this email.");
     (subject, text, html)
-}
-
-/// Queues the "confirm your address" mail for an account.
-pub async fn queue_verification(
-    conn: &mut PgConnection,
-    account_id: i64,
-    email: &str,
-    origin: &str,
-) -> Result<(), AppError> {
-    let token = SessionToken::generate();
-    sqlx::query!(
-        "INSERT INTO email_verifications (token_hash, account_id, email, expires_at)
-         VALUES ($1, $2, $3, now() + interval '3 days')",
-        token.hash.as_slice(),
-        account_id,
-        email
-    )
-    .execute(&mut *conn)
-    .await?;
-    let link = format!("{origin}/verify-email/{}", token.value);
-    let (text, html) = Letter::new()
-        .paragraph(&format!(
-            "Confirm that {email} is your address on Teamroom."
-        ))
-        .button("Confirm my email address", &link)
-        .paragraph(
-            "Invitations sent to this address are shown to you once it is confirmed. \
-             The link works for 3 days.",
-        )
-        .closing("If you did not create a Teamroom account, ignore this email.");
-    outbox::enqueue(
-        conn,
-        &OutgoingMail {
-            kind: MailKind::VerifyEmail,
-            workspace_id: None,
-            membership_id: None,
-            recipient: email.to_owned(),
-            subject: "Confirm your email address for Teamroom".into(),
-            body_text: text,
-            body_html: html,
-        },
-    )
-    .await?;
-    Ok(())
-}
-
-/// Makes a pending membership active for an account, in the caller's
-/// transaction; ends the invitation. Returns false when the account is
-/// already a member there (the pending row is then removed instead).
-pub async fn join(
-    conn: &mut PgConnection,
-    workspace_id: i64,
-    membership_id: i64,
-    invitation_id: Option<i64>,
-    account_id: i64,
-    actor: &Actor,
-) -> Result<bool, AppError> {
-    if let Some(invitation_id) = invitation_id {
-        end_invitation(conn, workspace_id, invitation_id, "accepted").await?;
-    }
-    let already: bool = sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM memberships WHERE workspace_id = $1 AND account_id = $2) AS "e!""#,
-        workspace_id,
-        account_id
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    if already {
-        sqlx::query!(
-            "DELETE FROM memberships WHERE workspace_id = $1 AND id = $2 AND status = 'pending'",
-            workspace_id,
-            membership_id
-        )
-        .execute(&mut *conn)
-        .await?;
-        return Ok(false);
-    }
-    let updated = sqlx::query!(
-        "UPDATE memberships
-            SET account_id = $3, status = 'active', invited_email = NULL, display_name = NULL,
-                last_active_at = now()
-          WHERE workspace_id = $1 AND id = $2 AND status = 'pending' AND kind = 'full'",
-        workspace_id,
-        membership_id,
-        account_id
-    )
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if updated == 0 {
-        return Err(AppError::Conflict(
-            "This invitation is no longer open. Ask for a new one.".into(),
-        ));
-    }
-    db::refresh_member_keys(conn, workspace_id, &[membership_id]).await?;
-    audit::record(
-        conn,
-        actor,
-        audit::Event::new(Some(workspace_id), audit::AuditAction::InvitationAccepted)
-            .target_account(account_id)
-            .target_membership(membership_id),
-    )
-    .await?;
-    Ok(true)
-}
-
-/// Closes one invitation (`accepted` or `declined`): its link stops working.
-pub async fn end_invitation(
-    conn: &mut PgConnection,
-    workspace_id: i64,
-    invitation_id: i64,
-    state: &str,
-) -> Result<(), AppError> {
-    sqlx::query!(
-        "UPDATE invitations SET state = $3, ended_at = now() WHERE workspace_id = $1 AND id = $2",
-        workspace_id,
-        invitation_id,
-        state
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// An invitation looked up by its link, locked for the transaction.
-#[derive(Debug, Clone)]
-pub struct LinkedInvitation {
-    pub workspace_id: i64,
-    pub id: i64,
-    pub membership_id: Option<i64>,
-    pub email: String,
-    pub state: String,
-    pub expires_at: DateTime<Utc>,
-    pub workspace_name: String,
-    pub inviter_name: Option<String>,
-    pub inviter_email: Option<String>,
-}
-
-/// The invitation behind a link, locked until the caller's transaction ends
-/// (outside one, the lock is released at once), so two tabs cannot both
-/// use the same link.
-pub async fn by_token(
-    conn: &mut PgConnection,
-    token: &str,
-) -> Result<Option<LinkedInvitation>, AppError> {
-    let hash = hash_token(token);
-    Ok(sqlx::query_as!(
-        LinkedInvitation,
-        "SELECT i.workspace_id, i.id, i.membership_id, i.email, i.state, i.expires_at,
-                w.name AS workspace_name, a.display_name AS \"inviter_name?\", a.email AS \"inviter_email?\"
-           FROM invitations i
-           JOIN workspaces w ON w.id = i.workspace_id
-           LEFT JOIN accounts a ON a.id = i.invited_by_account_id
-          WHERE i.token_hash = $1
-            FOR UPDATE OF i",
-        hash.as_slice()
-    )
-    .fetch_optional(conn)
-    .await?)
 }
 
 #[cfg(test)]

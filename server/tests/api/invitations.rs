@@ -4,8 +4,9 @@
 
 use app::{
     api::{
+        bell::Bell,
         import::{ImportPreview, RowOutcome},
-        invitations::{Bell, InviteReport},
+        invitations::InviteReport,
     },
     error::AppError,
     server::AuthSettings,
