@@ -141,6 +141,19 @@ impl From<sqlx::Error> for AppError {
     #[track_caller]
     fn from(error: sqlx::Error) -> Self {
         let at = std::panic::Location::caller();
+        // Two writes that waited on each other (PostgreSQL picked one to
+        // fail) or a serialization failure: nothing was changed, and the
+        // same click again is answered on the state the other one left.
+        let code = error
+            .as_database_error()
+            .and_then(|db| db.code())
+            .map(|code| code.into_owned());
+        if matches!(code.as_deref(), Some("40P01" | "40001")) {
+            tracing::warn!(%error, %at, "concurrent write refused");
+            return AppError::Conflict(
+                "Someone changed this at the same moment. Nothing was changed; try again.".into(),
+            );
+        }
         tracing::error!(%error, %at, "database error");
         AppError::Internal
     }

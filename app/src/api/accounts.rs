@@ -67,6 +67,18 @@ pub(crate) async fn require_tab() -> Result<Ctx, AppError> {
         })
 }
 
+/// `require_tab` again as the first statement of the write's transaction
+/// (`guard::require_in`): the Owner still owns the workspace at commit.
+#[cfg(feature = "ssr")]
+async fn require_tab_in(tx: &mut sqlx::PgConnection, ctx: &Ctx) -> Result<Ctx, AppError> {
+    crate::server::require_in(tx, ctx, Permission::AccountsTab)
+        .await
+        .map_err(|error| match error {
+            AppError::Forbidden => AppError::NotFound,
+            other => other,
+        })
+}
+
 /// One page of accounts, searched by name or email and filtered.
 #[server(prefix = "/api", endpoint = "list_accounts")]
 pub async fn list_accounts(
@@ -159,6 +171,7 @@ pub async fn stop_timer_of(
     use crate::server::time as timedb;
 
     let mut tx = pool.begin().await?;
+    let ctx = &require_tab_in(&mut tx, ctx).await?;
     let target = accounts_tab::target(&mut tx, ctx.workspace_id, membership_id).await?;
     let entry_id = timedb::stop_running(&mut tx, ctx.workspace_id, membership_id)
         .await?
@@ -221,6 +234,7 @@ pub async fn correct_member_entry(
     let times = EntryTimes::parse(&start, &end).map_err(AppError::Validation)?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
+    let ctx = require_tab_in(&mut tx, &ctx).await?;
     let target = accounts_tab::target(&mut tx, ctx.workspace_id, membership_id).await?;
     let zone = timedb::member_zone(&mut tx, ctx.workspace_id, membership_id).await?;
     let (started_at, ended_at) = timedb::entry_to_utc(zone.tz, times)?;
@@ -278,6 +292,7 @@ pub async fn remove_member_two_factor(
     let ctx = require_tab().await?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
+    let ctx = require_tab_in(&mut tx, &ctx).await?;
     let target = accounts_tab::target(&mut tx, ctx.workspace_id, membership_id).await?;
     accounts_tab::account_wide_allowed(&target, "two-factor authentication")?;
     if !two_factor::is_enabled(&mut tx, target.account_id).await? {
@@ -412,6 +427,7 @@ pub async fn set_member_password(
     }
     let hash = password::hash(&state, &new_password).await?;
     let mut tx = state.pool.begin().await?;
+    let ctx = require_tab_in(&mut tx, &ctx).await?;
     // Checked again under the lock: the account may have joined another
     // Owner's workspace while the hash was made.
     let target = accounts_tab::target(&mut tx, ctx.workspace_id, membership_id).await?;

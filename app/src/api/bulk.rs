@@ -121,6 +121,7 @@ async fn apply(ctx: &Ctx, op: BulkOp, ids: &[i64]) -> Result<BulkStep, AppError>
 
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
+    let ctx = &crate::server::require_in(&mut tx, ctx, op.action()).await?;
     let workspace = crate::server::workspace::lock(&mut tx, ctx.workspace_id).await?;
     if let BulkOp::AddToGroup(group) | BulkOp::RemoveFromGroup(group) = op {
         super::groups::require_group(&mut tx, ctx.workspace_id, group).await?;

@@ -12,7 +12,7 @@ use crate::{
     server::{
         app_state, audit, db,
         invitations::seats_used,
-        require, time,
+        require, require_in, time,
         workspace::{self, LockedWorkspace},
         Ctx,
     },
@@ -131,6 +131,7 @@ pub async fn set_member_role(membership_id: i64, role: RoleName, on: bool) -> Re
     let ctx = require(role_action(role, on)).await?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
+    let ctx = require_in(&mut tx, &ctx, role_action(role, on)).await?;
     apply_role(&mut tx, &ctx, membership_id, role, on).await?;
     tx.commit().await?;
     Ok(())
@@ -236,6 +237,7 @@ pub async fn unlock_member(membership_id: i64) -> Result<(), AppError> {
     let ctx = require(Permission::UnlockAccount).await?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
+    let ctx = require_in(&mut tx, &ctx, Permission::UnlockAccount).await?;
     let account = sqlx::query!(
         "SELECT a.id, a.email FROM memberships m JOIN accounts a ON a.id = m.account_id
           WHERE m.workspace_id = $1 AND m.id = $2",
@@ -284,6 +286,7 @@ async fn change_status(membership_id: i64, change: Change) -> Result<(), AppErro
     let ctx = require(Permission::ManageMembers).await?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
+    let ctx = require_in(&mut tx, &ctx, Permission::ManageMembers).await?;
     let workspace = workspace::lock(&mut tx, ctx.workspace_id).await?;
     apply_status(&mut tx, &ctx, &workspace, membership_id, change).await?;
     tx.commit().await?;
@@ -475,6 +478,7 @@ pub async fn transfer_ownership(membership_id: i64) -> Result<(), AppError> {
     let ctx = require(Permission::TransferOwnership).await?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
+    let ctx = require_in(&mut tx, &ctx, Permission::TransferOwnership).await?;
     let owner = workspace::lock(&mut tx, ctx.workspace_id)
         .await?
         .owner_account_id;
@@ -583,6 +587,7 @@ pub async fn set_plan(plan: String, seats: String) -> Result<Seats, AppError> {
         })?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
+    let ctx = require_in(&mut tx, &ctx, Permission::ManageWorkspace).await?;
     let before = workspace::lock(&mut tx, ctx.workspace_id).await?;
     let used = seats_used(&mut tx, ctx.workspace_id).await?;
     if plan != Plan::Free && i64::from(seats) < used {

@@ -157,12 +157,71 @@ struct MembershipRow {
     lacks_required_two_factor: bool,
 }
 
+/// `require` again inside the write's own transaction, for writes whose
+/// permission must still hold when they commit: roles, deactivation and
+/// deletion, ownership, the plan, bulk actions, the Owner's account
+/// actions. It locks the workspace row (`workspace::lock`), then the
+/// actor's membership row `FOR SHARE`, then checks: a demotion,
+/// deactivation or ownership transfer of the actor that committed
+/// meanwhile is seen and the write refused; one still running is waited
+/// for, then seen; one that starts later waits until this write commits.
+/// Always the workspace first, so two such writes queue instead of
+/// deadlocking (two Admins deactivating each other: the second is refused).
+/// Call it first in the transaction, with the `Ctx` from `require` (or an
+/// API key), which kept "last active" current outside the lock.
+pub async fn require_in(
+    conn: &mut PgConnection,
+    ctx: &Ctx,
+    action: Permission,
+) -> Result<Ctx, AppError> {
+    super::workspace::lock(&mut *conn, ctx.workspace_id).await?;
+    sqlx::query_scalar!(
+        "SELECT id FROM memberships WHERE workspace_id = $1 AND id = $2 FOR SHARE",
+        ctx.workspace_id,
+        ctx.membership_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(AppError::Forbidden)?;
+    let fresh = check(
+        conn,
+        ctx.session.clone(),
+        ctx.meta.clone(),
+        action,
+        LastActive::Leave,
+    )
+    .await?;
+    // The account's membership was replaced (deleted, invited again) in
+    // between: not the member the first check let in.
+    if fresh.membership_id != ctx.membership_id || fresh.workspace_id != ctx.workspace_id {
+        return Err(AppError::Forbidden);
+    }
+    Ok(fresh)
+}
+
+/// Whether a check writes "last active" (see `require_in`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LastActive {
+    Touch,
+    Leave,
+}
+
 /// The database half of `require`, callable from tests with any session.
 pub async fn authorize(
     conn: &mut PgConnection,
     session: SessionRow,
     meta: RequestMeta,
     action: Permission,
+) -> Result<Ctx, AppError> {
+    check(conn, session, meta, action, LastActive::Touch).await
+}
+
+async fn check(
+    conn: &mut PgConnection,
+    session: SessionRow,
+    meta: RequestMeta,
+    action: Permission,
+    last_active: LastActive,
 ) -> Result<Ctx, AppError> {
     let workspace_id = session.active_workspace_id.ok_or(AppError::Forbidden)?;
     let row = sqlx::query_as!(
@@ -206,9 +265,10 @@ pub async fn authorize(
         return Err(AppError::Conflict(TWO_FACTOR_REQUIRED.into()));
     }
     // "Last active" on the Team page; written at most every five minutes.
-    let stale = row
-        .last_active_at
-        .is_none_or(|seen| Utc::now() - seen > chrono::Duration::minutes(5));
+    let stale = last_active == LastActive::Touch
+        && row
+            .last_active_at
+            .is_none_or(|seen| Utc::now() - seen > chrono::Duration::minutes(5));
     if stale {
         sqlx::query!(
             "UPDATE memberships SET last_active_at = now() WHERE workspace_id = $1 AND id = $2",

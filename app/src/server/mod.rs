@@ -28,5 +28,7 @@ pub mod two_factor;
 pub mod user_agent;
 pub mod workspace;
 
-pub use guard::{require, require_account, require_account_even_impersonating, AccountCtx, Ctx};
+pub use guard::{
+    require, require_account, require_account_even_impersonating, require_in, AccountCtx, Ctx,
+};
 pub use state::{app_state, AppState, AuthSettings};

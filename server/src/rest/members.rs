@@ -274,6 +274,7 @@ async fn change(state: &AppState, caller: &Caller, id: i64, what: Change) -> Api
     let (ctx, conn) = caller.ctx(state, Permission::ManageMembers).await?;
     drop(conn);
     let mut tx = state.pool.begin().await?;
+    let ctx = app::server::require_in(&mut tx, &ctx, Permission::ManageMembers).await?;
     let workspace = app::server::workspace::lock(&mut tx, ctx.workspace_id).await?;
     lifecycle::apply_status(&mut tx, &ctx, &workspace, id, what)
         .await
@@ -354,6 +355,7 @@ async fn set_role(
     let (ctx, conn) = caller.ctx(state, lifecycle::role_action(role, on)).await?;
     drop(conn);
     let mut tx = state.pool.begin().await?;
+    let ctx = app::server::require_in(&mut tx, &ctx, lifecycle::role_action(role, on)).await?;
     lifecycle::apply_role(&mut tx, &ctx, id, role, on)
         .await
         .map_err(refused)?;

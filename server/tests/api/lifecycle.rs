@@ -617,3 +617,69 @@ async fn the_owner_sets_plan_and_seats_but_never_below_the_seats_in_use(pool: Pg
         .field_message("addresses")
         .is_some_and(|m| m.contains("Only 0 seats are free")));
 }
+
+/// An Admin whose demotion commits while their own change is on its way is
+/// refused, and the change is not made: the permission is checked again
+/// under a lock inside the change's transaction (`guard::require_in`), so
+/// nothing commits on the strength of a role its author no longer holds.
+/// Without that second check the change went through (200) while the
+/// demotion was still open, and stood after it committed.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_change_racing_its_authors_demotion_is_refused(pool: PgPool) {
+    let (app, workspace_id, _) = owner_app(pool).await;
+    let ada = member(&app, workspace_id, "ada@example.com", "Ada Admin").await;
+    let bo = member(&app, workspace_id, "bo@example.com", "Bo Member").await;
+    sqlx::query("UPDATE memberships SET is_admin = true WHERE id = $1")
+        .bind(ada.membership_id)
+        .execute(&app.pool)
+        .await
+        .expect("make Ada an Admin");
+    // Ada has just been active, so the guard's "last active" write (kept
+    // outside the lock) has nothing to do and cannot be what waits below.
+    let seen = act(&app, &ada.browser, "count_members", &[]).await;
+    assert!(seen.status().is_success(), "{}", seen.status());
+
+    // The Owner takes Admin from Ada; that change is under way.
+    let mut demotion = app.pool.begin().await.expect("begin");
+    sqlx::query("UPDATE memberships SET is_admin = false WHERE id = $1")
+        .bind(ada.membership_id)
+        .execute(&mut *demotion)
+        .await
+        .expect("demote Ada");
+    let bo_id = id(&bo);
+    let form = [("membership_id", bo_id.as_str())];
+    let deactivation = act(&app, &ada.browser, "deactivate_member", &form);
+    tokio::pin!(deactivation);
+    let early =
+        tokio::time::timeout(std::time::Duration::from_millis(700), &mut deactivation).await;
+    assert!(
+        early.is_err(),
+        "Ada's deactivation must wait for her demotion under way, not answer {:?}",
+        early.map(|r| r.status())
+    );
+    demotion.commit().await.expect("commit the demotion");
+    let answer = deactivation.await;
+    assert_eq!(answer.status(), 403, "no longer an Admin when it commits");
+    let status: String = sqlx::query_scalar("SELECT status FROM memberships WHERE id = $1")
+        .bind(bo.membership_id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("Bo");
+    assert_eq!(status, "active", "Bo stays active");
+
+    // The control: the refusal was the demotion's doing. An Admin again,
+    // Ada deactivates Bo.
+    sqlx::query("UPDATE memberships SET is_admin = true WHERE id = $1")
+        .bind(ada.membership_id)
+        .execute(&app.pool)
+        .await
+        .expect("Ada is an Admin again");
+    let ok = act(
+        &app,
+        &ada.browser,
+        "deactivate_member",
+        &[("membership_id", bo_id.as_str())],
+    )
+    .await;
+    assert!(ok.status().is_success(), "{}", ok.status());
+}
