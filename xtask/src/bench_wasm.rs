@@ -148,7 +148,143 @@ pub fn command(root: &Path, args: &[String]) -> Result<()> {
             kb(total.brotli)
         );
     }
+    contributors(root)
+}
+
+/// Items of the split-off main module that are not shipped: the names
+/// (wasm-opt strips them), wasm-bindgen's own section and its `describe`
+/// functions (wasm-bindgen runs them to learn the types, then drops them).
+fn shipped(name: &str) -> bool {
+    !(name.starts_with("custom section")
+        || name.contains("subsection")
+        || name.contains("__wbindgen_describe"))
+}
+
+/// What takes the room in the shared core, by crate and by item. twiggy
+/// reads the main module as cargo-leptos split it off
+/// (`frontend_split.wasm`), before wasm-bindgen and `wasm-opt -Oz`, which
+/// strip the names: the bytes are before optimisation, so the shares are
+/// what carries over to the shipped file, not the bytes.
+fn contributors(root: &Path) -> Result<()> {
+    tools::ensure_twiggy()?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let module = target.join("front/wasm32-unknown-unknown/wasm-release/frontend_split.wasm");
+    let output = std::process::Command::new("twiggy")
+        .args(["top", "-n", "1000000", "-f", "csv"])
+        .arg(&module)
+        .output()
+        .map_err(|error| format!("running twiggy: {error}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "twiggy top {} failed: {}",
+            module.display(),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let items: Vec<(String, u64)> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields = csv_fields(line);
+            Some((fields.first()?.clone(), fields.get(1)?.parse().ok()?))
+        })
+        .filter(|(name, _)| shipped(name) && !name.starts_with('Σ') && !name.starts_with("..."))
+        .collect();
+    let total: u64 = items.iter().map(|(_, size)| size).sum();
+    let share = |size: u64| format!("{:.1} %", size as f64 * 100.0 / total.max(1) as f64);
+    let mut by_crate: Vec<(String, u64)> = Vec::new();
+    for (name, size) in &items {
+        let owner = crate_of(name);
+        match by_crate.iter_mut().find(|(known, _)| *known == owner) {
+            Some((_, sum)) => *sum += size,
+            None => by_crate.push((owner, *size)),
+        }
+    }
+    by_crate.sort_by_key(|(_, size)| std::cmp::Reverse(*size));
+    println!(
+        "\nWhat takes the room in the shared core (twiggy on `frontend_split.wasm`, \
+         {} of code and data before wasm-opt; a generic function counts for the crate \
+         named first in its path, e.g. `<T as tachys::...>` for tachys):\n",
+        kb(total)
+    );
+    println!("| crate | share | bytes before wasm-opt |");
+    println!("|---|---:|---:|");
+    for (owner, size) in by_crate.iter().take(15) {
+        println!("| {owner} | {} | {} |", share(*size), kb(*size));
+    }
+    println!("\nLargest single items:\n");
+    println!("| item | share | bytes before wasm-opt |");
+    println!("|---|---:|---:|");
+    for (name, size) in items.iter().take(10) {
+        let short: String = name.chars().take(110).collect();
+        println!(
+            "| `{}` | {} | {} |",
+            short.replace('|', "\\|"),
+            share(*size),
+            kb(*size)
+        );
+    }
     Ok(())
+}
+
+/// The fields of one CSV line as twiggy writes it (RFC 4180 quoting).
+fn csv_fields(line: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                if let Some(field) = fields.last_mut() {
+                    field.push('"');
+                }
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(String::new()),
+            (c, _) => {
+                if let Some(field) = fields.last_mut() {
+                    field.push(c);
+                }
+            }
+        }
+    }
+    fields
+}
+
+/// The crate an item belongs to: the first lower-case path segment
+/// followed by `::` (a hash in brackets after it is skipped), so
+/// `core[c593...]::num::flt2dec` is core and `<&mut serde_json::de::...`
+/// is serde_json. Sections, data and tables have no path.
+fn crate_of(name: &str) -> String {
+    let bytes = name.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts_word = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+        if starts_word && (bytes[i].is_ascii_lowercase() || bytes[i] == b'_') {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            let word = &name[start..i];
+            let mut rest = &name[i..];
+            if rest.starts_with('[') {
+                rest = rest.find(']').map_or("", |end| &rest[end + 1..]);
+            }
+            if rest.starts_with("::") && !matches!(word, "impl" | "dyn" | "mut" | "as") {
+                return word.to_owned();
+            }
+        } else {
+            i += 1;
+        }
+    }
+    if name.starts_with("data segment") || name.starts_with("elem[") || name.contains("table") {
+        "(data and tables)".to_owned()
+    } else {
+        "(no path)".to_owned()
+    }
 }
 
 fn kb(bytes: u64) -> String {
@@ -233,6 +369,37 @@ mod tests {
         assert_eq!(entries[0].0, "__team_route_view_1");
         assert_eq!(entries[0].1, vec!["chunk_2", "chunk_9"]);
         assert!(entries[1].1.is_empty());
+    }
+
+    #[test]
+    fn an_item_belongs_to_the_crate_named_first_in_its_path() {
+        use super::crate_of;
+        assert_eq!(
+            crate_of("core[c5930c85a12de822]::num::flt2dec::strategy::dragon::format_shortest"),
+            "core"
+        );
+        assert_eq!(
+            crate_of(
+                "<T as tachys::view::any_view::IntoAny>::into_any::hydrate_async::{{closure}}::h1"
+            ),
+            "tachys"
+        );
+        assert_eq!(crate_of("<&mut serde_json::de::Deserializer<R> as serde_core::de::Deserializer>::deserialize_struct"), "serde_json");
+        assert_eq!(crate_of("app::pages::team::TeamPage"), "app");
+        assert_eq!(crate_of("data segment \".rodata\""), "(data and tables)");
+        assert_eq!(crate_of("code[123]"), "(no path)");
+    }
+
+    #[test]
+    fn csv_fields_keep_quoted_commas_and_quotes() {
+        assert_eq!(
+            super::csv_fields("\"\"\"function names\"\" subsection\",1736988,41.6,,"),
+            vec!["\"function names\" subsection", "1736988", "41.6", "", ""]
+        );
+        assert_eq!(
+            super::csv_fields("\"<A, B as x::Y>::f\",12,0.1,,")[..2],
+            ["<A, B as x::Y>::f", "12"]
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::{run_command, Result};
 pub const CARGO_LEPTOS_VERSION: &str = "0.3.10";
 pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
 pub const SQLX_CLI_VERSION: &str = "0.9.0";
+pub const TWIGGY_VERSION: &str = "0.8.0";
 
 /// The stdout of a command, if it ran and succeeded.
 pub fn output_of(program: &str, args: &[&str]) -> Option<String> {
@@ -149,6 +150,15 @@ pub fn ensure_build_tools(root: &Path) -> Result<()> {
         &["wasm-bindgen-cli", "--version", WASM_BINDGEN_VERSION],
     )?;
     ensure_npm_packages(root)
+}
+
+/// Only for `cargo xtask bench wasm`'s list of what takes the room.
+pub fn ensure_twiggy() -> Result<()> {
+    ensure_cargo_install(
+        &["twiggy", "--version"],
+        TWIGGY_VERSION,
+        &[&format!("twiggy@{TWIGGY_VERSION}"), "--locked"],
+    )
 }
 
 /// Only for regenerating `.sqlx/`; builds and tests never need it.
