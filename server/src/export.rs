@@ -68,7 +68,7 @@ async fn prepare(state: AppState, request: Request) -> Result<Response, Refused>
         authorized::<DirectoryParams>(&state, request, Permission::ViewTeam).await?;
     let slot = export_slot(&state)?;
     let query = DirectoryQuery::parse(&params).map_err(AppError::Validation)?;
-    let scope = app::api::members::scope_of(&ctx);
+    let scope = app::server::directory::Scope::of(&ctx);
     drop(conn);
 
     let workspace_id = ctx.workspace_id;

@@ -47,8 +47,8 @@ impl BulkOp {
     fn action(self) -> Permission {
         match self {
             BulkOp::Deactivate | BulkOp::Reactivate => Permission::ManageMembers,
-            BulkOp::GiveRole(role) => super::lifecycle::role_action(role, true),
-            BulkOp::TakeRole(role) => super::lifecycle::role_action(role, false),
+            BulkOp::GiveRole(role) => crate::server::lifecycle::role_action(role, true),
+            BulkOp::TakeRole(role) => crate::server::lifecycle::role_action(role, false),
             BulkOp::AddToGroup(_) | BulkOp::RemoveFromGroup(_) => {
                 Permission::ManageGroupsAndProjects
             }
@@ -102,7 +102,7 @@ pub async fn bulk_members(op: BulkOp, selection: BulkSelection) -> Result<BulkSt
         }
         BulkSelection::Matching { view, after } => {
             let query = DirectoryQuery::parse(&view)?;
-            let scope = super::members::scope_of(&ctx);
+            let scope = crate::server::directory::Scope::of(&ctx);
             let listing =
                 directory::Listing::prepare(&mut conn, ctx.workspace_id, scope, &query).await?;
             let page = directory::page_ids(&mut conn, &listing, after.as_deref()).await?;
@@ -117,7 +117,7 @@ pub async fn bulk_members(op: BulkOp, selection: BulkSelection) -> Result<BulkSt
 
 #[cfg(feature = "ssr")]
 async fn apply(ctx: &Ctx, op: BulkOp, ids: &[i64]) -> Result<BulkStep, AppError> {
-    use super::lifecycle::{apply_role, apply_status, Change};
+    use crate::server::lifecycle::{apply_role, apply_status, Change};
 
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;

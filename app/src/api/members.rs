@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use crate::{
-    domain::{directory::DirectoryQuery, Access, Permission},
+    domain::{directory::DirectoryQuery, Permission},
     server::{
         app_state,
         directory::{self, Listing, RowText, Scope},
@@ -52,21 +52,6 @@ pub struct MemberPage {
     pub rows: Vec<MemberRow>,
     /// Pass back as `after` for the next page; `None` on the last page.
     pub next: Option<String>,
-}
-
-/// Whose members the caller may see: everyone for Owners and Admins, a
-/// manager's own people otherwise (defined by `directory::push_managed`).
-#[cfg(feature = "ssr")]
-pub fn scope_of(ctx: &Ctx) -> Scope {
-    if ctx.access == Access::Scoped {
-        Scope::Managed {
-            membership_id: ctx.membership_id,
-            team: ctx.positions.team_manager,
-            projects: ctx.positions.project_manager,
-        }
-    } else {
-        Scope::Everyone
-    }
 }
 
 #[cfg(feature = "ssr")]
@@ -195,7 +180,7 @@ pub async fn member_page(
     after: Option<&str>,
 ) -> Result<MemberPage, AppError> {
     let query = DirectoryQuery::parse(view)?;
-    let listing = Listing::prepare(&mut *conn, ctx.workspace_id, scope_of(ctx), &query).await?;
+    let listing = Listing::prepare(&mut *conn, ctx.workspace_id, Scope::of(ctx), &query).await?;
     let page = directory::page_ids(&mut *conn, &listing, after).await?;
     let mut rows = member_rows(&mut *conn, ctx.workspace_id, &page.ids).await?;
     let texts: Vec<RowText<'_>> = rows
@@ -226,7 +211,7 @@ pub async fn count_members(
     let query = DirectoryQuery::parse(&view)?;
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
-    let listing = Listing::prepare(&mut conn, ctx.workspace_id, scope_of(&ctx), &query).await?;
+    let listing = Listing::prepare(&mut conn, ctx.workspace_id, Scope::of(&ctx), &query).await?;
     directory::count(&mut conn, &listing).await
 }
 
@@ -291,7 +276,7 @@ pub async fn ensure_visible(
     ctx: &Ctx,
     membership_id: i64,
 ) -> Result<(), AppError> {
-    let scope = scope_of(ctx);
+    let scope = Scope::of(ctx);
     if scope != Scope::Everyone
         && !crate::server::directory::may_see(conn, ctx.workspace_id, scope, membership_id).await?
     {

@@ -146,7 +146,7 @@ pub async fn summarise(
             .push(")");
     }
     if scoped {
-        let scope = super::members::scope_of(ctx);
+        let scope = crate::server::directory::Scope::of(ctx);
         // The people: whom the manager may see at all. Their time: a
         // Team manager's people and the manager's own in full, a Project
         // manager's only on their projects.

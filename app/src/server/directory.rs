@@ -19,8 +19,8 @@ use crate::{
     error::AppError,
 };
 
-/// Whose rows a caller may see (`api::members::scope_of` makes it from the
-/// guard's answer; `push_managed` says in SQL who `Managed` covers).
+/// Whose rows a caller may see (`Scope::of` makes it from the guard's
+/// answer; `push_managed` says in SQL who `Managed` covers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     Everyone,
@@ -31,6 +31,22 @@ pub enum Scope {
         team: bool,
         projects: bool,
     },
+}
+
+impl Scope {
+    /// Whose members the caller may see: everyone for Owners and Admins, a
+    /// manager's own people otherwise (defined by `push_managed`).
+    pub fn of(ctx: &super::Ctx) -> Scope {
+        if ctx.access == crate::domain::Access::Scoped {
+            Scope::Managed {
+                membership_id: ctx.membership_id,
+                team: ctx.positions.team_manager,
+                projects: ctx.positions.project_manager,
+            }
+        } else {
+            Scope::Everyone
+        }
+    }
 }
 
 /// Whom a manager may see: the one definition, used by the Team list and

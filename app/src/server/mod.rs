@@ -15,6 +15,7 @@ pub mod guard;
 pub mod impersonation;
 pub mod invitations;
 pub mod joining;
+pub mod lifecycle;
 pub mod mail;
 pub mod notices;
 pub mod outbox;

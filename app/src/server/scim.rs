@@ -18,13 +18,13 @@ use super::{
     api_keys::{parse_bearer_with, NewKey},
     audit, db,
     invitations::{self as inv, BatchOptions, Invitee, Outcome},
+    lifecycle::{self, Change},
     session::{hash_token, RequestMeta, SessionRow},
     AuthSettings, Ctx,
 };
 use crate::{
     api::{
         groups as group_rules,
-        lifecycle::{self, Change},
         scim::{CreatedScimToken, ScimTokenInfo},
     },
     domain::{

@@ -4,7 +4,7 @@
 
 use app::{
     api::{
-        lifecycle::{self, Change, RoleName},
+        lifecycle::RoleName,
         members::{self as team, MemberRow},
         profile::{self as profile_rules, ProfileChange, ProfileForm, ProfileView},
     },
@@ -14,7 +14,10 @@ use app::{
         Permission,
     },
     error::{AppError, FieldErrors},
-    server::AppState,
+    server::{
+        lifecycle::{self, Change},
+        AppState,
+    },
 };
 use axum::{extract::State, response::Response};
 use chrono::{DateTime, Utc};
