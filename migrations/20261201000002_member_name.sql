@@ -1,8 +1,9 @@
 -- How a member is named, in one place: the name set in this workspace,
 -- else the account's own name, else the address they were invited at.
--- Every list, card, mail, report, export, SCIM answer and search key reads
--- it through this function (the rule was written out about twenty times,
--- in three variants that disagreed on pending members). A member always
+-- Every list, card, mail, report, export and search key reads it through
+-- this function (the rule was written out about twenty times, in three
+-- variants that disagreed on pending members). SCIM's displayName is not
+-- this: it is a person's name, absent for an invitee without one. A member always
 -- has one of the three (memberships_identity), so the result is NULL only
 -- for a missing row (a LEFT JOIN that found no member). Takes the rows, so
 -- a caller cannot pass the columns in the wrong order; `a` may be the NULL

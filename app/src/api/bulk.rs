@@ -124,7 +124,7 @@ async fn apply(ctx: &Ctx, op: BulkOp, ids: &[i64]) -> Result<BulkStep, AppError>
     let ctx = &crate::server::require_in(&mut tx, ctx, op.action()).await?;
     let workspace = crate::server::workspace::lock(&mut tx, ctx.workspace_id).await?;
     if let BulkOp::AddToGroup(group) | BulkOp::RemoveFromGroup(group) = op {
-        super::groups::require_group(&mut tx, ctx.workspace_id, group).await?;
+        crate::server::groups::require_group(&mut tx, ctx.workspace_id, group).await?;
     }
     let mut step = BulkStep::default();
     for &id in ids {
@@ -205,7 +205,9 @@ async fn group_membership(
         return Err(AppError::NotFound);
     }
     if !add {
-        return if super::groups::take_out_of_group(&mut *tx, ctx, group_id, membership_id).await? {
+        return if crate::server::groups::take_out_of_group(&mut *tx, ctx, group_id, membership_id)
+            .await?
+        {
             Ok(())
         } else {
             Err(AppError::Conflict("Not in the group.".into()))

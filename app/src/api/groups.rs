@@ -10,7 +10,14 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
     domain::{LabelName, Permission},
-    server::{app_state, audit, db, require, Ctx},
+    server::{
+        app_state, audit,
+        groups::{
+            add_group_members_as, create_group_as, delete_group_as, groups_of, name_conflict,
+            projects_of, remove_group_member_as, rename_group_as,
+        },
+        require,
+    },
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,53 +39,11 @@ pub struct ProjectRow {
 /// Most members added to a group in one call.
 pub const MAX_GROUP_BATCH: usize = 1000;
 
-#[cfg(feature = "ssr")]
-#[track_caller]
-fn name_conflict(kind: &str) -> impl FnOnce(sqlx::Error) -> AppError + '_ {
-    crate::server::db::on_constraint(move |constraint| {
-        matches!(constraint, "groups_name_key" | "projects_name_key")
-            .then(|| AppError::field("name", format!("A {kind} with that name already exists.")))
-    })
-}
-
-#[cfg(feature = "ssr")]
-async fn group_member_ids(
-    conn: &mut sqlx::PgConnection,
-    ctx: &Ctx,
-    group_id: i64,
-) -> Result<Vec<i64>, AppError> {
-    Ok(sqlx::query_scalar!(
-        "SELECT membership_id FROM group_members WHERE workspace_id = $1 AND group_id = $2",
-        ctx.workspace_id,
-        group_id
-    )
-    .fetch_all(conn)
-    .await?)
-}
-
 #[server(prefix = "/api", endpoint = "list_groups")]
 pub async fn list_groups() -> Result<Vec<GroupRow>, AppError> {
     let ctx = require(Permission::ViewTeam).await?;
     let state = app_state()?;
     groups_of(&state.pool, &ctx).await
-}
-
-/// The workspace's groups with their sizes (the Groups page and the REST API).
-#[cfg(feature = "ssr")]
-pub async fn groups_of(pool: &sqlx::PgPool, ctx: &Ctx) -> Result<Vec<GroupRow>, AppError> {
-    let mut conn = pool.acquire().await?;
-    Ok(sqlx::query_as!(
-        GroupRow,
-        "SELECT g.id, g.name,
-                (SELECT count(*) FROM group_members gm
-                  WHERE gm.workspace_id = g.workspace_id AND gm.group_id = g.id) AS \"member_count!\"
-           FROM groups g
-          WHERE g.workspace_id = $1
-          ORDER BY lower(g.name), g.id",
-        ctx.workspace_id
-    )
-    .fetch_all(&mut *conn)
-    .await?)
 }
 
 #[server(prefix = "/api", endpoint = "create_group")]
@@ -88,50 +53,6 @@ pub async fn create_group(name: String) -> Result<GroupRow, AppError> {
     create_group_as(&state.pool, &ctx, &name).await
 }
 
-/// Creates a group in its own transaction (the Groups page and the REST API).
-#[cfg(feature = "ssr")]
-pub async fn create_group_as(
-    pool: &sqlx::PgPool,
-    ctx: &Ctx,
-    name: &str,
-) -> Result<GroupRow, AppError> {
-    let name = LabelName::parse_group(name).map_err(|m| AppError::field("name", m))?;
-    let mut tx = pool.begin().await?;
-    let id = insert_group(&mut tx, ctx, &name).await?;
-    tx.commit().await?;
-    Ok(GroupRow {
-        id,
-        name: name.as_str().to_owned(),
-        member_count: 0,
-    })
-}
-
-/// Makes a group in the caller's transaction, audited; a taken name is a
-/// field error. Shared by the Groups page and SCIM.
-#[cfg(feature = "ssr")]
-pub(crate) async fn insert_group(
-    tx: &mut sqlx::PgConnection,
-    ctx: &Ctx,
-    name: &LabelName,
-) -> Result<i64, AppError> {
-    let id = sqlx::query_scalar!(
-        "INSERT INTO groups (workspace_id, name) VALUES ($1, $2) RETURNING id",
-        ctx.workspace_id,
-        name.as_str()
-    )
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(name_conflict("group"))?;
-    audit::record(
-        &mut *tx,
-        &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::GroupCreated)
-            .details(serde_json::json!({ "group_id": id, "name": name.as_str() })),
-    )
-    .await?;
-    Ok(id)
-}
-
 #[server(prefix = "/api", endpoint = "rename_group")]
 pub async fn rename_group(group_id: i64, name: String) -> Result<(), AppError> {
     let ctx = require(Permission::ManageGroupsAndProjects).await?;
@@ -139,125 +60,11 @@ pub async fn rename_group(group_id: i64, name: String) -> Result<(), AppError> {
     rename_group_as(&state.pool, &ctx, group_id, &name).await
 }
 
-/// Renames a group in its own transaction (the Groups page and the REST API).
-#[cfg(feature = "ssr")]
-pub async fn rename_group_as(
-    pool: &sqlx::PgPool,
-    ctx: &Ctx,
-    group_id: i64,
-    name: &str,
-) -> Result<(), AppError> {
-    let name = LabelName::parse_group(name).map_err(|m| AppError::field("name", m))?;
-    let mut tx = pool.begin().await?;
-    apply_rename(&mut tx, ctx, group_id, &name).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Renames a group in the caller's transaction (search keys refreshed,
-/// audited); NotFound outside the workspace. Shared with SCIM.
-#[cfg(feature = "ssr")]
-pub(crate) async fn apply_rename(
-    tx: &mut sqlx::PgConnection,
-    ctx: &Ctx,
-    group_id: i64,
-    name: &LabelName,
-) -> Result<(), AppError> {
-    let old = sqlx::query_scalar!(
-        "UPDATE groups g SET name = $3
-           FROM groups old
-          WHERE g.workspace_id = $1 AND g.id = $2
-            AND old.workspace_id = g.workspace_id AND old.id = g.id
-          RETURNING old.name",
-        ctx.workspace_id,
-        group_id,
-        name.as_str()
-    )
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(name_conflict("group"))?
-    .ok_or(AppError::NotFound)?;
-    let members = group_member_ids(&mut *tx, ctx, group_id).await?;
-    db::refresh_member_keys(&mut *tx, ctx.workspace_id, &members).await?;
-    audit::record(
-        &mut *tx,
-        &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::GroupRenamed)
-            .details(serde_json::json!({ "group_id": group_id, "from": old, "to": name.as_str() })),
-    )
-    .await?;
-    Ok(())
-}
-
 #[server(prefix = "/api", endpoint = "delete_group")]
 pub async fn delete_group(group_id: i64) -> Result<(), AppError> {
     let ctx = require(Permission::ManageGroupsAndProjects).await?;
     let state = app_state()?;
     delete_group_as(&state.pool, &ctx, group_id).await
-}
-
-/// Deletes a group in its own transaction (the Groups page and the REST API).
-#[cfg(feature = "ssr")]
-pub async fn delete_group_as(
-    pool: &sqlx::PgPool,
-    ctx: &Ctx,
-    group_id: i64,
-) -> Result<(), AppError> {
-    let mut tx = pool.begin().await?;
-    apply_delete(&mut tx, ctx, group_id).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Deletes a group in the caller's transaction (its members' search keys
-/// refreshed, audited); NotFound outside the workspace. Shared with SCIM.
-#[cfg(feature = "ssr")]
-pub(crate) async fn apply_delete(
-    tx: &mut sqlx::PgConnection,
-    ctx: &Ctx,
-    group_id: i64,
-) -> Result<(), AppError> {
-    let members = group_member_ids(&mut *tx, ctx, group_id).await?;
-    let name = sqlx::query_scalar!(
-        "DELETE FROM groups WHERE workspace_id = $1 AND id = $2 RETURNING name",
-        ctx.workspace_id,
-        group_id
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    db::refresh_member_keys(&mut *tx, ctx.workspace_id, &members).await?;
-    audit::record(
-        &mut *tx,
-        &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::GroupDeleted).details(
-            serde_json::json!({ "group_id": group_id, "name": name, "members": members.len() }),
-        ),
-    )
-    .await?;
-    Ok(())
-}
-
-/// NotFound unless the group is one of this workspace's (another
-/// workspace's id looks the same as no group at all).
-#[cfg(feature = "ssr")]
-pub(crate) async fn require_group(
-    conn: &mut sqlx::PgConnection,
-    workspace_id: i64,
-    group_id: i64,
-) -> Result<(), AppError> {
-    let exists = sqlx::query_scalar!(
-        "SELECT EXISTS (SELECT 1 FROM groups WHERE workspace_id = $1 AND id = $2) AS \"exists!\"",
-        workspace_id,
-        group_id
-    )
-    .fetch_one(conn)
-    .await?;
-    if exists {
-        Ok(())
-    } else {
-        Err(AppError::NotFound)
-    }
 }
 
 /// Adds members to a group; members already in it are left alone. Returns
@@ -269,124 +76,6 @@ pub async fn add_group_members(group_id: i64, membership_ids: Vec<i64>) -> Resul
     add_group_members_as(&state.pool, &ctx, group_id, &membership_ids).await
 }
 
-/// Adds members in its own transaction, bounded (the Groups page and the
-/// REST API).
-#[cfg(feature = "ssr")]
-pub async fn add_group_members_as(
-    pool: &sqlx::PgPool,
-    ctx: &Ctx,
-    group_id: i64,
-    membership_ids: &[i64],
-) -> Result<u64, AppError> {
-    if membership_ids.is_empty() {
-        return Err(AppError::field("members", "Choose at least one member."));
-    }
-    if membership_ids.len() > MAX_GROUP_BATCH {
-        return Err(AppError::field(
-            "members",
-            format!("Add at most {MAX_GROUP_BATCH} members at a time."),
-        ));
-    }
-    let mut tx = pool.begin().await?;
-    let added = put_in_group(&mut tx, ctx, group_id, membership_ids).await?;
-    tx.commit().await?;
-    Ok(added.len() as u64)
-}
-
-/// Adds members to a group in the caller's transaction; those already in
-/// it are left alone, unknown ids refuse the whole call (nothing half
-/// applied). Answers the ids added. Shared with SCIM.
-#[cfg(feature = "ssr")]
-pub(crate) async fn put_in_group(
-    tx: &mut sqlx::PgConnection,
-    ctx: &Ctx,
-    group_id: i64,
-    membership_ids: &[i64],
-) -> Result<Vec<i64>, AppError> {
-    require_group(&mut *tx, ctx.workspace_id, group_id).await?;
-    // Only memberships of this workspace; unknown ids are refused as a whole
-    // so a typo does not half-apply.
-    let mut distinct = membership_ids.to_vec();
-    distinct.sort_unstable();
-    distinct.dedup();
-    let known: i64 = sqlx::query_scalar!(
-        "SELECT count(*) AS \"count!\" FROM memberships
-          WHERE workspace_id = $1 AND id = ANY ($2)",
-        ctx.workspace_id,
-        &distinct
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    if known != distinct.len() as i64 {
-        return Err(AppError::field(
-            "members",
-            "Some of those members are not in this workspace.",
-        ));
-    }
-    let added = sqlx::query_scalar!(
-        "WITH added AS (
-            INSERT INTO group_members (workspace_id, group_id, membership_id)
-            SELECT $1, $2, id FROM unnest($3::bigint[]) AS id
-            ON CONFLICT DO NOTHING
-            RETURNING membership_id)
-         SELECT coalesce(array_agg(membership_id), '{}') AS \"ids!\" FROM added",
-        ctx.workspace_id,
-        group_id,
-        &distinct
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    db::refresh_member_keys(&mut *tx, ctx.workspace_id, &added).await?;
-    audit::record(
-        &mut *tx,
-        &ctx.actor(),
-        audit::Event::new(
-            Some(ctx.workspace_id),
-            audit::AuditAction::GroupMembersAdded,
-        )
-        .details(serde_json::json!({ "group_id": group_id, "membership_ids": added })),
-    )
-    .await?;
-    Ok(added)
-}
-
-/// Takes one member out of a group inside the caller's transaction, with
-/// their search keys and the audit row; false when they were not in it.
-/// Shared by the member card and bulk actions.
-#[cfg(feature = "ssr")]
-pub(crate) async fn take_out_of_group(
-    tx: &mut sqlx::PgConnection,
-    ctx: &Ctx,
-    group_id: i64,
-    membership_id: i64,
-) -> Result<bool, AppError> {
-    let removed = sqlx::query!(
-        "DELETE FROM group_members WHERE workspace_id = $1 AND group_id = $2 AND membership_id = $3",
-        ctx.workspace_id,
-        group_id,
-        membership_id
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if removed == 0 {
-        return Ok(false);
-    }
-    db::refresh_member_keys(&mut *tx, ctx.workspace_id, &[membership_id]).await?;
-    audit::record(
-        &mut *tx,
-        &ctx.actor(),
-        audit::Event::new(
-            Some(ctx.workspace_id),
-            audit::AuditAction::GroupMemberRemoved,
-        )
-        .target_membership(membership_id)
-        .details(serde_json::json!({ "group_id": group_id })),
-    )
-    .await?;
-    Ok(true)
-}
-
 #[server(prefix = "/api", endpoint = "remove_group_member")]
 pub async fn remove_group_member(group_id: i64, membership_id: i64) -> Result<(), AppError> {
     let ctx = require(Permission::ManageGroupsAndProjects).await?;
@@ -394,46 +83,11 @@ pub async fn remove_group_member(group_id: i64, membership_id: i64) -> Result<()
     remove_group_member_as(&state.pool, &ctx, group_id, membership_id).await
 }
 
-/// Takes one member out in its own transaction (the Groups page and the
-/// REST API); NotFound when they were not in it.
-#[cfg(feature = "ssr")]
-pub async fn remove_group_member_as(
-    pool: &sqlx::PgPool,
-    ctx: &Ctx,
-    group_id: i64,
-    membership_id: i64,
-) -> Result<(), AppError> {
-    let mut tx = pool.begin().await?;
-    if !take_out_of_group(&mut tx, ctx, group_id, membership_id).await? {
-        return Err(AppError::NotFound);
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
 #[server(prefix = "/api", endpoint = "list_projects")]
 pub async fn list_projects() -> Result<Vec<ProjectRow>, AppError> {
     let ctx = require(Permission::ViewTeam).await?;
     let state = app_state()?;
     projects_of(&state.pool, &ctx).await
-}
-
-/// The workspace's projects (the page and the REST API).
-#[cfg(feature = "ssr")]
-pub async fn projects_of(pool: &sqlx::PgPool, ctx: &Ctx) -> Result<Vec<ProjectRow>, AppError> {
-    let mut conn = pool.acquire().await?;
-    Ok(sqlx::query_as!(
-        ProjectRow,
-        "SELECT p.id, p.name, p.archived_at IS NOT NULL AS \"archived!\",
-                (SELECT count(*) FROM project_members pm
-                  WHERE pm.workspace_id = p.workspace_id AND pm.project_id = p.id) AS \"member_count!\"
-           FROM projects p
-          WHERE p.workspace_id = $1
-          ORDER BY p.archived_at IS NOT NULL, lower(p.name), p.id",
-        ctx.workspace_id
-    )
-    .fetch_all(&mut *conn)
-    .await?)
 }
 
 #[server(prefix = "/api", endpoint = "create_project")]

@@ -16,17 +16,14 @@ use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use super::{
     api_keys::{parse_bearer_with, NewKey},
-    audit, db,
+    audit, db, groups as group_rules,
     invitations::{self as inv, BatchOptions, Invitee, Outcome},
     lifecycle::{self, Change},
     session::{hash_token, RequestMeta, SessionRow},
     AuthSettings, Ctx,
 };
 use crate::{
-    api::{
-        groups as group_rules,
-        scim::{CreatedScimToken, ScimTokenInfo},
-    },
+    api::scim::{CreatedScimToken, ScimTokenInfo},
     domain::{
         api_key::ApiKeyName,
         scim::{Filter, Op, Value},
@@ -312,16 +309,30 @@ pub struct ScimUser {
     pub created_at: DateTime<Utc>,
 }
 
-const USER_SELECT: &str = "SELECT m.id, m.account_id, m.status,
+/// SCIM's `displayName` is a person's name: an invitee who has none has no
+/// `displayName` (removing it must leave it absent, RFC 7644 3.5.2.2),
+/// where the Team page falls back to the invited address
+/// (`teamroom_member_name`).
+macro_rules! scim_display_name {
+    () => {
+        "coalesce(m.display_name, a.display_name)"
+    };
+}
+
+const USER_SELECT: &str = concat!(
+    "SELECT m.id, m.account_id, m.status,
         coalesce(a.email, m.invited_email, '') AS email,
         coalesce(m.scim_user_name, a.email, m.invited_email, '') AS user_name,
-        teamroom_member_name(m, a) AS display_name,
+        ",
+    scim_display_name!(),
+    " AS display_name,
         m.display_name AS own_display_name,
         m.scim_given_name AS given_name, m.scim_family_name AS family_name,
         m.scim_formatted_name AS formatted_name, m.external_id, m.created_at
    FROM memberships m
    LEFT JOIN accounts a ON a.id = m.account_id
-  WHERE m.kind = 'full' AND m.workspace_id = ";
+  WHERE m.kind = 'full' AND m.workspace_id = "
+);
 
 /// The attributes a Users filter may name.
 pub const USER_FILTER_ATTRIBUTES: &[&str] = &[
@@ -344,7 +355,7 @@ fn user_column(attribute: &str) -> (&'static str, bool) {
         "userName" => ("coalesce(m.scim_user_name, a.email, m.invited_email)", true),
         "emails.value" | "emails" => ("coalesce(a.email, m.invited_email)", true),
         "externalId" => ("m.external_id", false),
-        "displayName" => ("teamroom_member_name(m, a)", true),
+        "displayName" => (scim_display_name!(), true),
         "name.givenName" => ("m.scim_given_name", true),
         "name.familyName" => ("m.scim_family_name", true),
         "id" => ("m.id::text", false),

@@ -1,11 +1,11 @@
 //! `/api/v1/groups` and `/api/v1/projects`: the rules of the Team page's
-//! group and project menus (`app::api::groups`).
+//! group and project menus (`app::server::groups`).
 
 use app::{
-    api::groups::{self as rules, GroupRow, ProjectRow, MAX_GROUP_BATCH},
+    api::groups::{GroupRow, ProjectRow, MAX_GROUP_BATCH},
     domain::{LabelName, Permission},
     error::AppError,
-    server::AppState,
+    server::{groups as rules, AppState},
 };
 use axum::{extract::State, response::Response};
 use http::StatusCode;

@@ -6,7 +6,7 @@ use app::{
     api::{
         lifecycle::RoleName,
         members::{self as team, MemberRow},
-        profile::{self as profile_rules, ProfileChange, ProfileForm, ProfileView},
+        profile::{ProfileForm, ProfileView},
     },
     domain::{
         directory::{DirectoryParams, DirectoryQuery},
@@ -16,6 +16,7 @@ use app::{
     error::{AppError, FieldErrors},
     server::{
         lifecycle::{self, Change},
+        profile::{self as profile_rules, ProfileChange},
         AppState,
     },
 };

@@ -1154,3 +1154,54 @@ async fn bad_input_is_a_400_scim_error_and_changes_nothing(pool: PgPool) {
     );
     assert_eq!(membership_count(&app, workspace_id).await, before);
 }
+
+/// Removing an invitee's `displayName` leaves it absent (RFC 7644 3.5.2.2):
+/// SCIM's `displayName` is a person's name, never the invited address the
+/// Team page falls back to. scim2-tester caught the address coming back
+/// when the two rules were one.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_removed_display_name_stays_absent_while_the_team_page_shows_the_address(pool: PgPool) {
+    let (app, _, _, token) = enterprise_with_token(pool).await;
+    let created = post(
+        &app,
+        &token,
+        "/Users",
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "rita@example.com",
+            "displayName": "Rita Remove",
+            "emails": [{ "value": "rita@example.com", "type": "work", "primary": true }],
+        }),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.raw);
+    assert_eq!(created.body["displayName"], "Rita Remove");
+    let path = format!("/Users/{}", created.body["id"].as_str().expect("id"));
+    let removed = patch(
+        &app,
+        &token,
+        &path,
+        json!([{ "op": "remove", "path": "displayName" }]),
+    )
+    .await;
+    assert_eq!(removed.status, 200, "{}", removed.raw);
+    assert!(
+        removed.body.get("displayName").is_none(),
+        "displayName removed, got {}",
+        removed.raw
+    );
+    assert!(get(&app, &token, &path)
+        .await
+        .body
+        .get("displayName")
+        .is_none());
+    // The Team list still names (and sorts) the invitee, by their address.
+    let name: String = sqlx::query_scalar(
+        "SELECT teamroom_member_name(m, a) FROM memberships m
+           LEFT JOIN accounts a ON a.id = m.account_id WHERE m.invited_email = 'rita@example.com'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("Rita");
+    assert_eq!(name, "rita@example.com");
+}
