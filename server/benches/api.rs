@@ -11,10 +11,10 @@
 use std::time::Instant;
 
 use app::{
-    api::members::member_rows,
     domain::directory::{DirectoryParams, DirectoryQuery},
     server::{
         directory::{self, Listing, Scope},
+        members::member_rows,
         AppState, AuthSettings,
     },
 };

@@ -11,10 +11,11 @@
 use std::time::Instant;
 
 use app::{
-    api::members::{member_rows, MemberPage},
+    api::members::MemberPage,
     domain::directory::{DirectoryParams, DirectoryQuery},
     server::{
         directory::{self, Listing, Scope},
+        members::member_rows,
         AppState, AuthSettings,
     },
 };

@@ -50,7 +50,7 @@ impl Scope {
 }
 
 /// Whom a manager may see: the one definition, used by the Team list and
-/// its export, a member's card (`api::members::ensure_visible`), the
+/// its export, a member's card (`members::ensure_visible`), the
 /// reports and the REST API. Pushes a condition, true when the membership
 /// in `column` is, in workspace `workspace_id`:
 /// - the manager themselves;

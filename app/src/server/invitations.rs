@@ -1,7 +1,9 @@
 //! Invitations on the server: batches of pending members written set-based
 //! (a 10,000-row import is a handful of statements), link tokens stored
 //! hashed, and the invitation mail queued in the same transaction. Using a
-//! link (accepting, declining) is `server::joining`.
+//! link (accepting, declining) is `server::joining`. The invite dialog's,
+//! Resend's and Revoke's rules (`invite_members_as`, `send_invite_as`,
+//! `revoke_invite_as`) are shared by the pages and the REST API.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
@@ -16,7 +18,12 @@ use super::{
     AuthSettings, Ctx,
 };
 use crate::{
-    domain::{invite::ImportRoles, DisplayName, EmailAddress, Plan},
+    api::invitations::{InviteReport, RESEND_COOLDOWN_SECS},
+    domain::{
+        invite::{check_addresses, AddressVerdict, ImportRoles, FREE_PLAN_BATCH, MAX_DIALOG_BATCH},
+        limits::{distinct_ids, MAX_GROUPS_PER_INVITE, MAX_PROJECTS_PER_INVITE},
+        DisplayName, EmailAddress, Plan,
+    },
     error::AppError,
 };
 
@@ -226,7 +233,7 @@ pub async fn reserve_mail(
     let cooldown = if refusal == MailRefusal::Provisioning {
         0
     } else {
-        crate::api::invitations::RESEND_COOLDOWN_SECS
+        RESEND_COOLDOWN_SECS
     };
     let recent = sqlx::query!(
         r#"SELECT lower(email) AS "email!",
@@ -629,6 +636,230 @@ pub fn invitation_mail(
         ))
         .closing("If you did not expect this, you can ignore this email.");
     (subject, text, html)
+}
+
+/// The invite dialog's rule, for the page and the REST API: addresses as
+/// typed (one per line or comma-separated).
+pub async fn invite_members_as(
+    state: &crate::server::AppState,
+    ctx: &crate::server::Ctx,
+    addresses: &str,
+    send_email: bool,
+    group_ids: Vec<i64>,
+    all_projects: bool,
+    project_ids: Vec<i64>,
+) -> Result<InviteReport, AppError> {
+    // Lists first: bounded and without repeats before anything is read or
+    // built from them (each invitee gets every group and project).
+    let group_ids = distinct_ids(group_ids, MAX_GROUPS_PER_INVITE, "groups")
+        .map_err(|m| AppError::field("groups", m))?;
+    let project_ids = if all_projects {
+        Vec::new()
+    } else {
+        distinct_ids(project_ids, MAX_PROJECTS_PER_INVITE, "projects")
+            .map_err(|m| AppError::field("projects", m))?
+    };
+    let checks = check_addresses(addresses, |_| false);
+    let invalid: Vec<String> = checks
+        .iter()
+        .filter_map(|c| match &c.verdict {
+            AddressVerdict::Invalid(reason) => Some(format!("{} ({reason})", c.text)),
+            _ => None,
+        })
+        .collect();
+    if !invalid.is_empty() {
+        return Err(AppError::field(
+            "addresses",
+            format!("Fix or remove: {}", invalid.join("; ")),
+        ));
+    }
+    let emails: Vec<EmailAddress> = checks
+        .iter()
+        .filter(|c| c.verdict == AddressVerdict::Valid)
+        .filter_map(|c| EmailAddress::parse(&c.text).ok())
+        .collect();
+    if emails.is_empty() {
+        return Err(AppError::field(
+            "addresses",
+            "Enter at least one email address.",
+        ));
+    }
+    if ctx.plan == Plan::Free && emails.len() > FREE_PLAN_BATCH {
+        return Err(AppError::field(
+            "addresses",
+            format!(
+                "On the Free plan you can invite up to {FREE_PLAN_BATCH} people at a time; this list has {}. \
+                 Send them in smaller batches.",
+                emails.len()
+            ),
+        ));
+    }
+    if emails.len() > MAX_DIALOG_BATCH {
+        return Err(AppError::field(
+            "addresses",
+            format!(
+                "Invite up to {MAX_DIALOG_BATCH} people at a time here; use Import CSV for longer lists."
+            ),
+        ));
+    }
+    let origin = crate::server::mail::link_origin(&state.auth);
+    let mut tx = state.pool.begin().await?;
+    // Every group must be this workspace's before a single pair is built.
+    require_groups(&mut tx, ctx.workspace_id, &group_ids).await?;
+    let invitees: Vec<Invitee> = emails
+        .iter()
+        .map(|email| Invitee {
+            email: email.clone(),
+            name: None,
+            roles: Default::default(),
+            group_ids: group_ids.clone(),
+        })
+        .collect();
+    let outcomes = invite_batch(
+        &mut tx,
+        ctx,
+        &state.auth,
+        &origin,
+        &invitees,
+        &BatchOptions {
+            send_email,
+            all_projects,
+            project_ids,
+            partial_seats: false,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+
+    let mut report = InviteReport {
+        invited: Vec::new(),
+        already_members: Vec::new(),
+        emailed: send_email,
+    };
+    for (email, outcome) in emails.iter().zip(outcomes) {
+        match outcome {
+            Outcome::Invited { .. } => report.invited.push(email.to_string()),
+            Outcome::AlreadyMember | Outcome::NoSeat => {
+                report.already_members.push(email.to_string())
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Sends (or resends) a pending member's invitation; the page's and the
+/// REST API's rule.
+pub async fn send_invite_as(
+    state: &crate::server::AppState,
+    ctx: &crate::server::Ctx,
+    membership_id: i64,
+) -> Result<(), AppError> {
+    let origin = crate::server::mail::link_origin(&state.auth);
+    let mut tx = state.pool.begin().await?;
+    let (_, sender) = lock_for_invitations(&mut tx, ctx).await?;
+    let member = sqlx::query!(
+        r#"SELECT m.invited_email AS "email!",
+                  EXISTS (SELECT 1 FROM invitations i
+                           WHERE i.workspace_id = m.workspace_id AND i.membership_id = m.id) AS "resend!"
+             FROM memberships m
+            WHERE m.workspace_id = $1 AND m.id = $2 AND m.status = 'pending'
+              AND m.invited_email IS NOT NULL
+              FOR UPDATE OF m"#,
+        ctx.workspace_id,
+        membership_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let resend = member.resend;
+    check_rate(&mut tx, ctx.workspace_id, 1, &state.auth).await?;
+    // The cool-down (by address: a revoke and re-invite does not reset it)
+    // and the per-account and per-address limits.
+    reserve_mail(
+        &mut tx,
+        ctx,
+        &state.auth,
+        std::slice::from_ref(&member.email),
+        MailRefusal::Message,
+    )
+    .await?;
+    issue_links(
+        &mut tx,
+        ctx,
+        &state.auth,
+        &origin,
+        &sender,
+        &[PendingInvite {
+            membership_id,
+            email: member.email,
+        }],
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        &ctx.actor(),
+        audit::Event::new(
+            Some(ctx.workspace_id),
+            if resend {
+                audit::AuditAction::InvitationResent
+            } else {
+                audit::AuditAction::InvitationSent
+            },
+        )
+        .target_membership(membership_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Takes back a pending member's invitation; the page's and the REST API's
+/// rule.
+pub async fn revoke_invite_as(
+    pool: &sqlx::PgPool,
+    ctx: &crate::server::Ctx,
+    membership_id: i64,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let email: String = sqlx::query_scalar!(
+        r#"SELECT invited_email AS "email!" FROM memberships
+            WHERE workspace_id = $1 AND id = $2 AND status = 'pending' AND invited_email IS NOT NULL
+              FOR UPDATE"#,
+        ctx.workspace_id,
+        membership_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    sqlx::query!(
+        "UPDATE invitations SET state = 'revoked', ended_at = now()
+          WHERE workspace_id = $1 AND membership_id = $2 AND state = 'open'",
+        ctx.workspace_id,
+        membership_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    crate::server::outbox::cancel_for_membership(&mut tx, ctx.workspace_id, membership_id).await?;
+    sqlx::query!(
+        "DELETE FROM memberships WHERE workspace_id = $1 AND id = $2",
+        ctx.workspace_id,
+        membership_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        &ctx.actor(),
+        audit::Event::new(
+            Some(ctx.workspace_id),
+            audit::AuditAction::InvitationRevoked,
+        )
+        .target_membership(membership_id)
+        .details(serde_json::json!({ "email": email })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 #[cfg(test)]

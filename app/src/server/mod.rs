@@ -18,6 +18,7 @@ pub mod invitations;
 pub mod joining;
 pub mod lifecycle;
 pub mod mail;
+pub mod members;
 pub mod notices;
 pub mod outbox;
 pub mod password;

@@ -2,16 +2,13 @@
 //! revoke, through the invite dialog's and the Team page's rules.
 
 use app::{
-    api::{
-        invitations::{self as rules, InviteReport},
-        members as team,
-    },
+    api::invitations::InviteReport,
     domain::{
         directory::{DirectoryParams, DirectoryQuery},
         invite::MAX_DIALOG_BATCH,
         Permission,
     },
-    server::AppState,
+    server::{invitations as rules, members as team, AppState},
 };
 use axum::{extract::State, response::Response};
 use http::StatusCode;

@@ -5,7 +5,7 @@
 use app::{
     api::{
         lifecycle::RoleName,
-        members::{self as team, MemberRow},
+        members::MemberRow,
         profile::{ProfileForm, ProfileView},
     },
     domain::{
@@ -16,6 +16,7 @@ use app::{
     error::{AppError, FieldErrors},
     server::{
         lifecycle::{self, Change},
+        members as team,
         profile::{self as profile_rules, ProfileChange},
         AppState,
     },

@@ -5,13 +5,12 @@
 use app::{
     api::{
         accounts::stop_timer_of,
-        members::ensure_visible,
         reports::{self, SummaryParams},
         time::stop_own_timer,
     },
     domain::Permission,
     error::AppError,
-    server::{time as timedb, AppState},
+    server::{members::ensure_visible, time as timedb, AppState},
 };
 use axum::{extract::State, response::Response};
 use chrono::{DateTime, Duration, Utc};
