@@ -604,6 +604,27 @@ pub async fn issue_links(
     Ok(())
 }
 
+/// Takes back a pending member's open invitation: its link stops working
+/// and an invitation mail not yet sent is cancelled. Revoke (which then
+/// removes the member) and an identity provider's deactivation of an
+/// invitee (which keeps them, inactive) share it.
+pub async fn revoke_open_invitation(
+    conn: &mut PgConnection,
+    workspace_id: i64,
+    membership_id: i64,
+) -> Result<(), AppError> {
+    sqlx::query!(
+        "UPDATE invitations SET state = 'revoked', ended_at = now()
+          WHERE workspace_id = $1 AND membership_id = $2 AND state = 'open'",
+        workspace_id,
+        membership_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    outbox::cancel_for_membership(conn, workspace_id, membership_id).await?;
+    Ok(())
+}
+
 fn long_date(at: DateTime<Utc>) -> String {
     at.format("%-d %B %Y").to_string()
 }
@@ -831,15 +852,7 @@ pub async fn revoke_invite_as(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    sqlx::query!(
-        "UPDATE invitations SET state = 'revoked', ended_at = now()
-          WHERE workspace_id = $1 AND membership_id = $2 AND state = 'open'",
-        ctx.workspace_id,
-        membership_id
-    )
-    .execute(&mut *tx)
-    .await?;
-    crate::server::outbox::cancel_for_membership(&mut tx, ctx.workspace_id, membership_id).await?;
+    revoke_open_invitation(&mut tx, ctx.workspace_id, membership_id).await?;
     sqlx::query!(
         "DELETE FROM memberships WHERE workspace_id = $1 AND id = $2",
         ctx.workspace_id,

@@ -322,15 +322,7 @@ pub async fn deactivate_invitee(
             target.name
         )));
     }
-    sqlx::query!(
-        "UPDATE invitations SET state = 'revoked', ended_at = now()
-          WHERE workspace_id = $1 AND membership_id = $2 AND state = 'open'",
-        ctx.workspace_id,
-        membership_id
-    )
-    .execute(&mut *tx)
-    .await?;
-    crate::server::outbox::cancel_for_membership(&mut *tx, ctx.workspace_id, membership_id).await?;
+    super::invitations::revoke_open_invitation(&mut *tx, ctx.workspace_id, membership_id).await?;
     set_status(&mut *tx, ctx, membership_id, MemberStatus::Inactive).await?;
     audit::record(
         &mut *tx,

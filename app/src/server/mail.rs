@@ -54,7 +54,7 @@ impl Letter {
             text: String::from("Hello,\n\n"),
             html: String::from(
                 "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;\
-                 line-height:1.5;color:#1f2933\"><p>Hello,</p>",
+                 line-height:1.5;color:#1f2933;max-width:36em\"><p>Hello,</p>",
             ),
         }
     }
