@@ -15,18 +15,15 @@ use app::{
     error::AppError,
     server::{guard, session, time::TIMER_CHANNEL, AppState},
 };
-use axum::{
-    extract::Request,
-    response::{
-        sse::{Event, KeepAlive, Sse},
-        IntoResponse, Response,
-    },
+use axum::response::{
+    sse::{Event, KeepAlive, Sse},
+    IntoResponse, Response,
 };
 use futures_util::stream::{self, Stream};
 use sqlx::postgres::PgListener;
 use tokio::sync::broadcast;
 
-use crate::middleware::error_response;
+use crate::middleware::{error_response, SignedIn};
 
 /// A timer change: (workspace id, membership id).
 type TimerChange = (i64, i64);
@@ -128,13 +125,12 @@ fn parse(payload: &str) -> Option<TimerChange> {
 /// session; the guard checks the membership as every server function does,
 /// and again every `RECHECK_EVERY`, so a signed-out or deactivated member's
 /// stream ends.
-pub async fn timer_stream(events: TimerEvents, request: Request) -> Response {
+pub async fn timer_stream(events: TimerEvents, signed_in: SignedIn) -> Response {
     let state = events.state.clone();
-    let (parts, _) = request.into_parts();
-    let Some(session_row) = parts.extensions.get::<session::SessionRow>().cloned() else {
-        return error_response(AppError::Unauthenticated);
-    };
-    let meta = session::RequestMeta::from_parts(&parts, &state.auth);
+    let SignedIn {
+        session: session_row,
+        meta,
+    } = signed_in;
     let ctx = match authorize(&state, session_row.clone(), meta.clone()).await {
         Ok(ctx) => ctx,
         Err(error) => return error_response(error),

@@ -8,17 +8,16 @@ use app::{
     server::{
         directory::{self, Listing, Scope},
         guard::authorize,
-        session::{RequestMeta, SessionRow},
         AppState, Ctx,
     },
 };
 use axum::{
     body::{Body, Bytes},
-    extract::{Query, Request},
+    extract::Query,
     response::Response,
 };
 use futures_util::StreamExt;
-use http::{header, HeaderValue};
+use http::{header, HeaderValue, Uri};
 use sqlx::Row;
 use std::{
     sync::{
@@ -29,43 +28,36 @@ use std::{
 };
 use tokio::sync::{mpsc, OwnedSemaphorePermit};
 
-use crate::middleware::{busy_response, error_response};
+use crate::middleware::{busy_response, error_response, SignedIn};
 
 /// Rows buffered before a chunk is sent to the client.
 const ROWS_PER_CHUNK: usize = 500;
 
-pub async fn members_csv(state: AppState, request: Request) -> Response {
-    match prepare(state, request).await {
+pub async fn members_csv(state: AppState, signed_in: SignedIn, uri: Uri) -> Response {
+    match prepare(state, signed_in, uri).await {
         Ok(response) => response,
         Err(refused) => refusal(refused),
     }
 }
 
-/// The guard of an export: the session the middleware loaded, the query
-/// string parsed, and the member allowed `action`.
+/// The guard of an export: the signed-in session, the query string
+/// parsed, and the member allowed `action`.
 async fn authorized<P: serde::de::DeserializeOwned>(
     state: &AppState,
-    request: Request,
+    signed_in: SignedIn,
+    uri: &Uri,
     action: Permission,
 ) -> Result<(Ctx, P, sqlx::pool::PoolConnection<sqlx::Postgres>), AppError> {
-    // Only the head: a body is not Sync, so it may not be held across awaits.
-    let (request, _) = request.into_parts();
-    let session = request
-        .extensions
-        .get::<SessionRow>()
-        .cloned()
-        .ok_or(AppError::Unauthenticated)?;
-    let meta = RequestMeta::from_parts(&request, &state.auth);
-    let Query(params) = Query::<P>::try_from_uri(&request.uri)
+    let Query(params) = Query::<P>::try_from_uri(uri)
         .map_err(|_| AppError::field("view", "The export link is malformed."))?;
     let mut conn = state.pool.acquire().await?;
-    let ctx = authorize(&mut conn, session, meta, action).await?;
+    let ctx = authorize(&mut conn, signed_in.session, signed_in.meta, action).await?;
     Ok((ctx, params, conn))
 }
 
-async fn prepare(state: AppState, request: Request) -> Result<Response, Refused> {
+async fn prepare(state: AppState, signed_in: SignedIn, uri: Uri) -> Result<Response, Refused> {
     let (ctx, params, conn) =
-        authorized::<DirectoryParams>(&state, request, Permission::ViewTeam).await?;
+        authorized::<DirectoryParams>(&state, signed_in, &uri, Permission::ViewTeam).await?;
     let slot = export_slot(&state)?;
     let query = DirectoryQuery::parse(&params).map_err(AppError::Validation)?;
     let scope = app::server::directory::Scope::of(&ctx);
@@ -357,21 +349,21 @@ async fn stream_rows(
 /// `GET /api/summary.csv?from&to&inactive&person`: the summary report as
 /// CSV, every row (the page shows the first thousand). One row per member
 /// ("Deleted user" last) and a total.
-pub async fn summary_csv(state: AppState, request: Request) -> Response {
-    match summary_file(state, request).await {
+pub async fn summary_csv(state: AppState, signed_in: SignedIn, uri: Uri) -> Response {
+    match summary_file(state, signed_in, uri).await {
         Ok(response) => response,
         Err(refused) => refusal(refused),
     }
 }
 
-async fn summary_file(state: AppState, request: Request) -> Result<Response, Refused> {
+async fn summary_file(state: AppState, signed_in: SignedIn, uri: Uri) -> Result<Response, Refused> {
     use app::{
         api::reports::{summarise, SummaryParams},
         domain::time::{decimal_hours, hours_minutes},
     };
     // Held while the report is computed (one row per member, in memory).
     let (ctx, params, mut conn) =
-        authorized::<SummaryParams>(&state, request, Permission::ViewReports).await?;
+        authorized::<SummaryParams>(&state, signed_in, &uri, Permission::ViewReports).await?;
     let _slot = export_slot(&state)?;
     let summary = summarise(&mut conn, &ctx, &params).await?;
     let csv_error = |error: csv::Error| {
@@ -433,8 +425,8 @@ async fn summary_file(state: AppState, request: Request) -> Result<Response, Ref
 /// first, read in keyset pages of 1,000 inside one snapshot and streamed a
 /// page at a time, like the members file: memory stays flat however long
 /// the log is.
-pub async fn audit_csv(state: AppState, request: Request) -> Response {
-    match audit_file(state, request).await {
+pub async fn audit_csv(state: AppState, signed_in: SignedIn, uri: Uri) -> Response {
+    match audit_file(state, signed_in, uri).await {
         Ok(response) => response,
         Err(refused) => refusal(refused),
     }
@@ -443,10 +435,10 @@ pub async fn audit_csv(state: AppState, request: Request) -> Response {
 /// Audit events per page (and per chunk sent).
 const AUDIT_PAGE: i64 = 1000;
 
-async fn audit_file(state: AppState, request: Request) -> Result<Response, Refused> {
+async fn audit_file(state: AppState, signed_in: SignedIn, uri: Uri) -> Result<Response, Refused> {
     use app::api::audit::{page, AuditFilters};
     let (ctx, filters, mut conn) =
-        authorized::<AuditFilters>(&state, request, Permission::ViewAuditLog).await?;
+        authorized::<AuditFilters>(&state, signed_in, &uri, Permission::ViewAuditLog).await?;
     let slot = export_slot(&state)?;
     // The filters are checked now, so a bad one is a 400, not a cut file.
     page(&mut conn, &ctx, &filters, None, 1).await?;

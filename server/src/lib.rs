@@ -1,6 +1,10 @@
 //! The Teamroom server: configuration, the HTTP router with its security
 //! middleware, and start-up tasks. `main.rs` is a thin command-line front.
 
+// The signed-in pages nest in a parent route; rendering that route tree
+// builds view types deeper than the default limit of 128.
+#![recursion_limit = "256"]
+
 pub mod config;
 pub mod events;
 pub mod export;
@@ -120,31 +124,47 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
         )
         .route(
             "/api/events",
-            get(move |request| events::timer_stream(timer_events.clone(), request)),
+            get(move |signed_in: middleware::SignedIn| {
+                events::timer_stream(timer_events.clone(), signed_in)
+            }),
         )
         .route(
             "/api/members.csv",
-            get(move |request| export::members_csv(export_state.clone(), request)),
+            get(move |signed_in: middleware::SignedIn, uri: http::Uri| {
+                export::members_csv(export_state.clone(), signed_in, uri)
+            }),
         )
         .route(
             "/api/summary.csv",
-            get(move |request| export::summary_csv(summary_state.clone(), request)),
+            get(move |signed_in: middleware::SignedIn, uri: http::Uri| {
+                export::summary_csv(summary_state.clone(), signed_in, uri)
+            }),
         )
         .route(
             "/api/photo",
             axum::routing::post({
                 let state = photo_state.clone();
-                move |request| photos::upload_or_remove(state.clone(), request)
+                move |signed_in: middleware::SignedIn, request: axum::extract::Request| {
+                    photos::upload_or_remove(state.clone(), signed_in, request)
+                }
             })
-            .delete(move |request| photos::upload_or_remove(photo_state.clone(), request)),
+            .delete(
+                move |signed_in: middleware::SignedIn, request: axum::extract::Request| {
+                    photos::upload_or_remove(photo_state.clone(), signed_in, request)
+                },
+            ),
         )
         .route(
             "/api/photos/{file}",
-            get(move |file, request| photos::serve(photo_serve_state.clone(), file, request)),
+            get(move |file, signed_in: middleware::SignedIn| {
+                photos::serve(photo_serve_state.clone(), file, signed_in)
+            }),
         )
         .route(
             "/api/audit.csv",
-            get(move |request| export::audit_csv(audit_state.clone(), request)),
+            get(move |signed_in: middleware::SignedIn, uri: http::Uri| {
+                export::audit_csv(audit_state.clone(), signed_in, uri)
+            }),
         )
         .nest_service("/pkg", static_files::pkg_service(&options))
         // The REST API: API keys only (see `rest`), and its reference page.

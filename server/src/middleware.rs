@@ -5,17 +5,17 @@ use app::{
     error::AppError,
     server::{
         impersonation::{self, Verdict},
-        session::{self, RequestMeta},
+        session::{self, RequestMeta, SessionRow},
         AppState,
     },
 };
 use axum::{
     body::Body,
-    extract::{Request, State},
+    extract::{FromRequestParts, Request, State},
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use http::{header, HeaderMap, Method, StatusCode};
+use http::{header, request::Parts, HeaderMap, Method, StatusCode};
 use server_fn::error::FromServerFnError;
 use sqlx::PgPool;
 
@@ -35,6 +35,29 @@ pub fn error_response(error: AppError) -> Response {
         );
     }
     response
+}
+
+/// The session the gate loaded and where the request came from: what an
+/// axum handler behind the session gate (the exports, photos, the timer
+/// stream) takes instead of reading the request's extensions itself, as
+/// `rest::Caller` is for API keys. The handler's guard still checks the
+/// workspace and the action.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub session: SessionRow,
+    pub meta: RequestMeta,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<SignedIn>()
+            .cloned()
+            .ok_or_else(|| error_response(AppError::Unauthenticated))
+    }
 }
 
 fn accepts_html(headers: &HeaderMap) -> bool {
@@ -105,7 +128,7 @@ pub async fn same_origin_only(
 /// gate means a server function that forgot its guard is still not public.
 pub async fn api_session_gate(
     State(state): State<AppState>,
-    mut request: Request,
+    request: Request,
     next: Next,
 ) -> Response {
     let path = request.uri().path();
@@ -137,8 +160,15 @@ pub async fn api_session_gate(
     };
     match loaded {
         Ok(Some(row)) => {
-            request.extensions_mut().insert(row);
-            with_error_status(next.run(request).await).await
+            let (mut parts, body) = request.into_parts();
+            let meta = RequestMeta::from_parts(&parts, &state.auth);
+            parts.extensions.insert(SignedIn {
+                session: row.clone(),
+                meta,
+            });
+            // Server functions read the session row (`guard`).
+            parts.extensions.insert(row);
+            with_error_status(next.run(Request::from_parts(parts, body)).await).await
         }
         Ok(None) => refuse(request.headers()),
         Err(error) => error_response(error),

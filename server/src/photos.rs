@@ -8,9 +8,12 @@
 use std::io::Cursor;
 
 use app::{
-    domain::{Access, Permission},
     error::AppError,
-    server::{audit, guard::authorize, session::RequestMeta, session::SessionRow, AppState},
+    server::{
+        audit,
+        guard::{authorize_subject, MyselfOr, Subject},
+        AppState,
+    },
 };
 use axum::{
     body::{to_bytes, Body},
@@ -20,7 +23,7 @@ use axum::{
 use http::{header, HeaderValue, Method};
 use image::{imageops::FilterType, ImageFormat, ImageReader, Limits};
 
-use crate::middleware::{busy_response, error_response};
+use crate::middleware::{busy_response, error_response, SignedIn};
 
 /// Largest upload accepted.
 pub const MAX_PHOTO_BYTES: usize = 2 * 1024 * 1024;
@@ -36,8 +39,8 @@ pub struct PhotoTarget {
     member: Option<i64>,
 }
 
-pub async fn upload_or_remove(state: AppState, request: Request) -> Response {
-    match change(state, request).await {
+pub async fn upload_or_remove(state: AppState, signed_in: SignedIn, request: Request) -> Response {
+    match change(state, signed_in, request).await {
         Ok(()) => Response::new(Body::from("{}")),
         Err(Refused::App(error)) => error_response(error),
         Err(Refused::Busy) => busy_response(
@@ -65,26 +68,25 @@ impl From<sqlx::Error> for Refused {
 }
 
 /// The account whose photo the request changes, after the guard: one's
-/// own with EditOwnProfile. A photo belongs to the account, which may be in
-/// other workspaces too, so nobody else changes it: not an Owner or Admin
-/// of one of them, nor an Owner in "Log in as user".
+/// own (`guard::MyselfOr::PROFILE`). A photo belongs to the account, which
+/// may be in other workspaces too, so nobody else changes it: not an Owner
+/// or Admin of one of them, nor an Owner in "Log in as user".
 async fn target_account(
     state: &AppState,
-    session: SessionRow,
-    meta: RequestMeta,
+    signed_in: SignedIn,
     member: Option<i64>,
 ) -> Result<(app::server::Ctx, i64, i64), AppError> {
     let mut conn = state.pool.acquire().await?;
-    let ctx = authorize(&mut conn, session, meta, Permission::EditOwnProfile).await?;
-    let membership_id = member.unwrap_or(ctx.membership_id);
-    if membership_id != ctx.membership_id
-        && ctx
-            .positions
-            .access(Permission::EditMemberProfile, ctx.plan)
-            != Access::Allowed
-    {
-        return Err(AppError::Forbidden);
-    }
+    let Subject {
+        ctx, membership_id, ..
+    } = authorize_subject(
+        &mut conn,
+        signed_in.session,
+        signed_in.meta,
+        member,
+        MyselfOr::PROFILE,
+    )
+    .await?;
     let account: Option<Option<i64>> = sqlx::query_scalar!(
         "SELECT account_id FROM memberships WHERE workspace_id = $1 AND id = $2",
         ctx.workspace_id,
@@ -130,20 +132,13 @@ pub async fn with_slot<T: Send + 'static>(
     .map_err(|_| Busy)
 }
 
-async fn change(state: AppState, request: Request) -> Result<(), Refused> {
+async fn change(state: AppState, signed_in: SignedIn, request: Request) -> Result<(), Refused> {
     let (parts, body) = request.into_parts();
-    let session = parts
-        .extensions
-        .get::<SessionRow>()
-        .cloned()
-        .ok_or(AppError::Unauthenticated)?;
-    let meta = RequestMeta::from_parts(&parts, &state.auth);
     let Query(target) = Query::<PhotoTarget>::try_from_uri(&parts.uri)
         .map_err(|_| AppError::field("photo", "The upload address is malformed."))?;
     // The guard first: nobody waits for a decoding slot, or has their
     // bytes read, for a change they may not make.
-    let (ctx, membership_id, account) =
-        target_account(&state, session, meta, target.member).await?;
+    let (ctx, membership_id, account) = target_account(&state, signed_in, target.member).await?;
     let png = if parts.method == Method::DELETE {
         None
     } else {
@@ -238,19 +233,15 @@ pub fn normalise(bytes: &[u8]) -> Result<Vec<u8>, AppError> {
     Ok(out)
 }
 
-pub async fn serve(state: AppState, Path(file): Path<String>, request: Request) -> Response {
-    match photo(state, &file, request).await {
+pub async fn serve(state: AppState, Path(file): Path<String>, signed_in: SignedIn) -> Response {
+    match photo(state, &file, signed_in).await {
         Ok(response) => response,
         Err(error) => error_response(error),
     }
 }
 
-async fn photo(state: AppState, file: &str, request: Request) -> Result<Response, AppError> {
-    let viewer = request
-        .extensions()
-        .get::<SessionRow>()
-        .map(|s| s.account_id)
-        .ok_or(AppError::Unauthenticated)?;
+async fn photo(state: AppState, file: &str, signed_in: SignedIn) -> Result<Response, AppError> {
+    let viewer = signed_in.session.account_id;
     let account: i64 = file
         .strip_suffix(".png")
         .and_then(|id| id.parse().ok())

@@ -7,12 +7,13 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use server_fn::codec::Json;
 
-use crate::{domain::MemberKind, error::AppError};
 #[cfg(feature = "ssr")]
-use crate::{
-    domain::Permission,
-    server::{app_state, profile as rules, require, Ctx},
+use crate::server::{
+    app_state,
+    guard::{require_subject, MyselfOr},
+    profile as rules,
 };
+use crate::{domain::MemberKind, error::AppError};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManagerChoice {
@@ -62,33 +63,21 @@ pub struct ProfileForm {
     pub notify_timer_reminders: bool,
 }
 
-/// The guard for reading or changing a profile: one's own needs
-/// EditOwnProfile, anyone else's EditMemberProfile.
-#[cfg(feature = "ssr")]
-async fn guard(membership_id: Option<i64>) -> Result<(Ctx, i64, bool), AppError> {
-    let own = require(Permission::EditOwnProfile).await?;
-    let id = membership_id.unwrap_or(own.membership_id);
-    match rules::profile_action(own.membership_id, id) {
-        Permission::EditOwnProfile => Ok((own, id, true)),
-        other => Ok((require(other).await?, id, false)),
-    }
-}
-
 #[server(prefix = "/api", endpoint = "profile_of")]
 pub async fn profile_of(membership_id: Option<i64>) -> Result<ProfileView, AppError> {
-    let (ctx, id, _) = guard(membership_id).await?;
+    let subject = require_subject(membership_id, MyselfOr::PROFILE).await?;
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
-    rules::load_profile(&mut conn, &ctx, id).await
+    rules::load_profile(&mut conn, &subject.ctx, subject.membership_id).await
 }
 
 #[server(prefix = "/api", endpoint = "save_profile", input = Json)]
 pub async fn save_profile(membership_id: Option<i64>, form: ProfileForm) -> Result<(), AppError> {
-    let (ctx, id, _) = guard(membership_id).await?;
+    let subject = require_subject(membership_id, MyselfOr::PROFILE).await?;
     let change = rules::ProfileChange::parse(&form)?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
-    rules::apply_profile(&mut tx, &ctx, id, &form, change).await?;
+    rules::apply_profile(&mut tx, &subject.ctx, subject.membership_id, &form, change).await?;
     tx.commit().await?;
     Ok(())
 }

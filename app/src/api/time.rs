@@ -414,13 +414,17 @@ pub async fn set_time_settings(time_zone: String, week_start: String) -> Result<
 /// None), or, for Owners and Admins, anyone's in the workspace.
 #[server(prefix = "/api", endpoint = "set_kiosk_pin")]
 pub async fn set_kiosk_pin(membership_id: Option<i64>, pin: String) -> Result<(), AppError> {
-    let ctx = match membership_id {
-        None => require(Permission::EditOwnProfile).await?,
-        Some(_) => require(Permission::EditMemberProfile).await?,
-    };
+    let crate::server::guard::Subject {
+        ctx,
+        membership_id: target,
+        ..
+    } = crate::server::guard::require_subject(
+        membership_id,
+        crate::server::guard::MyselfOr::PROFILE,
+    )
+    .await?;
     crate::server::guard::refuse_while_impersonating(&ctx.session, "set Kiosk PINs").await?;
     let pin = KioskPin::parse(&pin).map_err(|m| AppError::field("pin", m))?;
-    let target = membership_id.unwrap_or(ctx.membership_id);
     let state = app_state()?;
     let hash = password::hash_secret(&state, pin.expose().to_owned()).await?;
     let mut tx = state.pool.begin().await?;

@@ -199,6 +199,99 @@ pub async fn require_in(
     Ok(fresh)
 }
 
+/// The two permissions of a request about "myself or someone I may
+/// manage": `own` for the caller's own record, `others` for anyone else's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MyselfOr {
+    pub own: Permission,
+    pub others: Permission,
+}
+
+impl MyselfOr {
+    /// A profile: one's own with EditOwnProfile, anyone else's with
+    /// EditMemberProfile (the editor, its photo, the Kiosk PIN, REST).
+    pub const PROFILE: Self = Self {
+        own: Permission::EditOwnProfile,
+        others: Permission::EditMemberProfile,
+    };
+    /// Time entries: one's own with TrackOwnTime, anyone else's with
+    /// ViewReports (a manager sees only their own people).
+    pub const TIME: Self = Self {
+        own: Permission::TrackOwnTime,
+        others: Permission::ViewReports,
+    };
+
+    /// The permission a request about `target` needs from `caller`.
+    pub fn permission(self, caller: i64, target: i64) -> Permission {
+        if caller == target {
+            self.own
+        } else {
+            self.others
+        }
+    }
+}
+
+/// Whom a request is about, once "myself or someone I may manage" holds.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    /// The caller, checked for the permission this subject needs.
+    pub ctx: Ctx,
+    pub membership_id: i64,
+    pub is_self: bool,
+}
+
+/// The one guard for a request that names a member or, without one, means
+/// the caller: their own record needs `rule.own`; another member's needs
+/// `rule.others` and that member within the caller's reach (`NotFound`
+/// for a manager asking about someone outside their people, as for a
+/// member of another workspace).
+pub async fn authorize_subject(
+    conn: &mut PgConnection,
+    session: SessionRow,
+    meta: RequestMeta,
+    target: Option<i64>,
+    rule: MyselfOr,
+) -> Result<Subject, AppError> {
+    let ctx = authorize(conn, session.clone(), meta.clone(), rule.own).await?;
+    let membership_id = target.unwrap_or(ctx.membership_id);
+    if membership_id == ctx.membership_id {
+        return Ok(Subject {
+            ctx,
+            membership_id,
+            is_self: true,
+        });
+    }
+    let ctx = check(conn, session, meta, rule.others, LastActive::Leave).await?;
+    reach(conn, ctx, membership_id).await
+}
+
+/// `authorize_subject` for the signed-in session of a server function.
+pub async fn require_subject(target: Option<i64>, rule: MyselfOr) -> Result<Subject, AppError> {
+    let state = app_state()?;
+    let (session, meta) = current_session(&state).await?;
+    let mut conn = state.pool.acquire().await?;
+    authorize_subject(&mut conn, session, meta, target, rule).await
+}
+
+/// Another member as the subject of `ctx`, which already holds the
+/// `others` permission (an API key's caller): NotFound unless the member
+/// is in `ctx`'s workspace and, for a manager, one of their own people.
+pub async fn reach(
+    conn: &mut PgConnection,
+    ctx: Ctx,
+    membership_id: i64,
+) -> Result<Subject, AppError> {
+    let scope = super::directory::Scope::of(&ctx);
+    if !super::directory::may_see(conn, ctx.workspace_id, scope, membership_id).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(Subject {
+        ctx,
+        membership_id,
+        is_self: false,
+    })
+}
+
 /// Whether a check writes "last active" (see `require_in`).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum LastActive {

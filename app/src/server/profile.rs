@@ -21,20 +21,9 @@ fn is_admin_viewer(ctx: &Ctx) -> bool {
         == Access::Allowed
 }
 
-/// The action a change to `membership_id`'s profile needs: one's own is
-/// EditOwnProfile, anyone else's EditMemberProfile (the REST API's guard;
-/// the pages, `api::profile`'s guard).
-pub fn profile_action(ctx_membership_id: i64, membership_id: i64) -> Permission {
-    if ctx_membership_id == membership_id {
-        Permission::EditOwnProfile
-    } else {
-        Permission::EditMemberProfile
-    }
-}
-
 /// A profile to show in the editor: `None` is the caller's own.
 /// Member `id`'s profile as `ctx` sees it (NotFound outside `ctx`'s
-/// workspace). The caller has checked `profile_action` already.
+/// workspace). The caller has checked `guard::MyselfOr::PROFILE` already.
 pub async fn load_profile(
     conn: &mut sqlx::PgConnection,
     ctx: &Ctx,
@@ -163,7 +152,7 @@ impl From<&ProfileView> for ProfileForm {
 /// Saves member `id`'s profile in the caller's transaction, with its audit
 /// row: the rules of who may change what (billing rate and team manager:
 /// Owners and Admins; a full member's name: only they), for the page and
-/// the REST API alike. The caller has checked `profile_action` already.
+/// the REST API alike. The caller has checked `guard::MyselfOr::PROFILE` already.
 pub async fn apply_profile(
     tx: &mut sqlx::PgConnection,
     ctx: &Ctx,

@@ -15,6 +15,7 @@ use app::{
     },
     error::{AppError, FieldErrors},
     server::{
+        guard::{MyselfOr, Subject},
         lifecycle::{self, Change},
         members as team,
         profile::{self as profile_rules, ProfileChange},
@@ -620,9 +621,8 @@ pub async fn profile(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
-    let action = profile_rules::profile_action(caller.key.membership_id, id);
-    let (ctx, mut conn) = caller.ctx(&state, action).await?;
-    let view = profile_rules::load_profile(&mut conn, &ctx, id).await?;
+    let (subject, mut conn) = caller.subject(&state, Some(id), MyselfOr::PROFILE).await?;
+    let view = profile_rules::load_profile(&mut conn, &subject.ctx, id).await?;
     Ok(ok(StatusCode::OK, &Profile::from(view)))
 }
 
@@ -641,8 +641,8 @@ pub async fn update_profile(
     ApiPath(id): ApiPath<i64>,
     ApiJson(patch): ApiJson<ProfilePatch>,
 ) -> ApiResult<Response> {
-    let action = profile_rules::profile_action(caller.key.membership_id, id);
-    let (ctx, mut conn) = caller.ctx(&state, action).await?;
+    let (Subject { ctx, .. }, mut conn) =
+        caller.subject(&state, Some(id), MyselfOr::PROFILE).await?;
     let current = profile_rules::load_profile(&mut conn, &ctx, id).await?;
     drop(conn);
     let form = patch.over(&current)?;

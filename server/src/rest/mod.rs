@@ -19,7 +19,7 @@ use app::{
     error::{AppError, FieldErrors},
     server::{
         api_keys::{self, ApiKeyCtx},
-        guard,
+        guard::{self, MyselfOr, Subject},
         session::RequestMeta,
         throttle, AppState, Ctx,
     },
@@ -221,6 +221,30 @@ impl Caller {
         let mut conn = state.pool.acquire().await?;
         let ctx = guard::authorize_api_key(&mut conn, &self.key, self.meta.clone(), action).await?;
         Ok((ctx, conn))
+    }
+
+    /// "Myself or someone I may manage" for a key: `target` (the key's
+    /// own member when `None`) with `rule`'s permission for it, and
+    /// another member only within the key's reach (404 otherwise).
+    pub async fn subject(
+        &self,
+        state: &AppState,
+        target: Option<i64>,
+        rule: MyselfOr,
+    ) -> ApiResult<(Subject, PoolConnection<Postgres>)> {
+        let target = target.unwrap_or(self.key.membership_id);
+        let permission = rule.permission(self.key.membership_id, target);
+        let (ctx, mut conn) = self.ctx(state, permission).await?;
+        let subject = if target == ctx.membership_id {
+            Subject {
+                ctx,
+                membership_id: target,
+                is_self: true,
+            }
+        } else {
+            guard::reach(&mut conn, ctx, target).await?
+        };
+        Ok((subject, conn))
     }
 }
 

@@ -10,7 +10,10 @@ use app::{
     },
     domain::Permission,
     error::AppError,
-    server::{members::ensure_visible, time as timedb, AppState},
+    server::{
+        guard::{MyselfOr, Subject},
+        time as timedb, AppState,
+    },
 };
 use axum::{extract::State, response::Response};
 use chrono::{DateTime, Duration, Utc};
@@ -83,16 +86,16 @@ pub async fn entries(
     caller: Caller,
     ApiQuery(query): ApiQuery<EntryQuery>,
 ) -> ApiResult<Response> {
-    let own = query
-        .member_id
-        .is_none_or(|id| id == caller.key.membership_id);
-    let action = if own {
-        Permission::TrackOwnTime
-    } else {
-        Permission::ViewReports
-    };
-    let (ctx, mut conn) = caller.ctx(&state, action).await?;
-    let member = query.member_id.unwrap_or(ctx.membership_id);
+    let (
+        Subject {
+            ctx,
+            membership_id: member,
+            ..
+        },
+        mut conn,
+    ) = caller
+        .subject(&state, query.member_id, MyselfOr::TIME)
+        .await?;
     let limit = query.limit.unwrap_or(50);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(bad_request(
@@ -110,9 +113,6 @@ pub async fn entries(
     };
     let range = date_range(Some(&query.from), Some(&query.to))?
         .ok_or_else(|| AppError::bug("a range with both ends came back empty"))?;
-    if !own {
-        ensure_visible(&mut conn, &ctx, member).await?;
-    }
     // NotFound for a member of another workspace.
     let zone = timedb::member_zone(&mut conn, ctx.workspace_id, member).await?;
     let bounds = (

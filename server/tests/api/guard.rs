@@ -5,7 +5,7 @@ use app::{
     error::AppError,
     server::{
         db,
-        guard::authorize,
+        guard::{authorize, authorize_subject, MyselfOr},
         session::{self, RequestMeta, SessionRow},
         AuthSettings,
     },
@@ -153,5 +153,106 @@ async fn inactive_pending_and_foreign_members_are_refused_everything(pool: PgPoo
             let got = authorize(&mut conn, session.clone(), RequestMeta::default(), action).await;
             assert_eq!(got.err(), Some(AppError::Forbidden), "{action:?}");
         }
+    }
+}
+
+async fn membership_of(conn: &mut PgConnection, workspace_id: i64, account_id: i64) -> i64 {
+    sqlx::query_scalar("SELECT id FROM memberships WHERE workspace_id = $1 AND account_id = $2")
+        .bind(workspace_id)
+        .bind(account_id)
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
+
+/// "Myself or someone I may manage": one's own record with the own
+/// permission, another's only with the other permission and within reach.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_request_about_someone_else_needs_the_permission_and_the_reach(pool: PgPool) {
+    let mut conn = pool.acquire().await.unwrap();
+    let owner = account(&mut conn, "owner@example.com").await;
+    let workspace_id = workspace(&mut conn, owner, "enterprise").await;
+    let mut people = Vec::new();
+    for (email, position) in [
+        ("tess@example.com", Position::TeamManager),
+        ("ann@example.com", Position::Member),
+        ("bob@example.com", Position::Member),
+    ] {
+        let id = account(&mut conn, email).await;
+        member(&mut conn, workspace_id, id, position, "active").await;
+        people.push((id, membership_of(&mut conn, workspace_id, id).await));
+    }
+    let [(tess, tess_member), (ann, ann_member), (_, bob_member)] = people[..] else {
+        unreachable!()
+    };
+    // Ann is on Tess's team; Bob is not.
+    sqlx::query("UPDATE memberships SET team_manager_id = $2 WHERE id = $1")
+        .bind(ann_member)
+        .bind(tess_member)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let stranger_owner = account(&mut conn, "stranger@example.com").await;
+    let stranger_workspace = workspace(&mut conn, stranger_owner, "enterprise").await;
+    let stranger_member = membership_of(&mut conn, stranger_workspace, stranger_owner).await;
+
+    let tess_session = session_for(&mut conn, tess, workspace_id).await;
+    let ann_session = session_for(&mut conn, ann, workspace_id).await;
+    let owner_session = session_for(&mut conn, owner, workspace_id).await;
+    let ask = |session: &SessionRow, target: Option<i64>, rule: MyselfOr| {
+        let session = session.clone();
+        let pool = pool.clone();
+        async move {
+            let mut conn = pool.acquire().await.unwrap();
+            authorize_subject(&mut conn, session, RequestMeta::default(), target, rule)
+                .await
+                .map(|subject| (subject.membership_id, subject.is_self))
+        }
+    };
+
+    // Oneself, named or not.
+    assert_eq!(
+        ask(&tess_session, None, MyselfOr::TIME).await,
+        Ok((tess_member, true))
+    );
+    assert_eq!(
+        ask(&tess_session, Some(tess_member), MyselfOr::TIME).await,
+        Ok((tess_member, true))
+    );
+    // A team manager sees their own people's time, and nobody else's.
+    assert_eq!(
+        ask(&tess_session, Some(ann_member), MyselfOr::TIME).await,
+        Ok((ann_member, false))
+    );
+    assert_eq!(
+        ask(&tess_session, Some(bob_member), MyselfOr::TIME).await,
+        Err(AppError::NotFound)
+    );
+    // A team manager may not edit profiles, not even their team's.
+    assert_eq!(
+        ask(&tess_session, Some(ann_member), MyselfOr::PROFILE).await,
+        Err(AppError::Forbidden)
+    );
+    // A member has only themself.
+    assert_eq!(
+        ask(&ann_session, None, MyselfOr::PROFILE).await,
+        Ok((ann_member, true))
+    );
+    for rule in [MyselfOr::TIME, MyselfOr::PROFILE] {
+        assert_eq!(
+            ask(&ann_session, Some(bob_member), rule).await,
+            Err(AppError::Forbidden)
+        );
+    }
+    // The Owner reaches everyone in the workspace, and nobody outside it.
+    assert_eq!(
+        ask(&owner_session, Some(bob_member), MyselfOr::PROFILE).await,
+        Ok((bob_member, false))
+    );
+    for target in [stranger_member, i64::MAX] {
+        assert_eq!(
+            ask(&owner_session, Some(target), MyselfOr::PROFILE).await,
+            Err(AppError::NotFound)
+        );
     }
 }
