@@ -358,8 +358,9 @@ pub async fn summary_csv(state: AppState, signed_in: SignedIn, uri: Uri) -> Resp
 
 async fn summary_file(state: AppState, signed_in: SignedIn, uri: Uri) -> Result<Response, Refused> {
     use app::{
-        api::reports::{summarise, SummaryParams},
+        api::reports::SummaryParams,
         domain::time::{decimal_hours, hours_minutes},
+        server::reports::summarise,
     };
     // Held while the report is computed (one row per member, in memory).
     let (ctx, params, mut conn) =
@@ -436,7 +437,7 @@ pub async fn audit_csv(state: AppState, signed_in: SignedIn, uri: Uri) -> Respon
 const AUDIT_PAGE: i64 = 1000;
 
 async fn audit_file(state: AppState, signed_in: SignedIn, uri: Uri) -> Result<Response, Refused> {
-    use app::api::audit::{page, AuditFilters};
+    use app::{api::audit::AuditFilters, server::audit::page};
     let (ctx, filters, mut conn) =
         authorized::<AuditFilters>(&state, signed_in, &uri, Permission::ViewAuditLog).await?;
     let slot = export_slot(&state)?;

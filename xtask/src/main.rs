@@ -330,6 +330,8 @@ fn test(args: &[String]) -> Result<()> {
     let e2e_only = args.iter().any(|a| a == "--e2e-only");
     let no_protocol = args.iter().any(|a| a == "--no-protocol");
     let no_drill = args.iter().any(|a| a == "--no-drill");
+    // After `--`: cargo test's arguments, or with --e2e-only Playwright's
+    // (a spec file, `-g "a title"`, `--repeat-each=3`).
     let cargo_test_args: Vec<&String> = args.iter().skip_while(|a| *a != "--").skip(1).collect();
     let started = Instant::now();
     let _interrupted = interrupted_flag()?;
@@ -401,6 +403,7 @@ fn test(args: &[String]) -> Result<()> {
             let outcome = run_command(
                 Command::new("npx")
                     .args(["playwright", "test"])
+                    .args(if e2e_only { &cargo_test_args[..] } else { &[] })
                     .current_dir(root.join("end2end"))
                     .env("DATABASE_URL", &url)
                     .env("MAIL_SINK_DIR", &mail_dir)

@@ -67,18 +67,6 @@ pub(crate) async fn require_tab() -> Result<Ctx, AppError> {
         })
 }
 
-/// `require_tab` again as the first statement of the write's transaction
-/// (`guard::require_in`): the Owner still owns the workspace at commit.
-#[cfg(feature = "ssr")]
-async fn require_tab_in(tx: &mut sqlx::PgConnection, ctx: &Ctx) -> Result<Ctx, AppError> {
-    crate::server::require_in(tx, ctx, Permission::AccountsTab)
-        .await
-        .map_err(|error| match error {
-            AppError::Forbidden => AppError::NotFound,
-            other => other,
-        })
-}
-
 /// One page of accounts, searched by name or email and filtered.
 #[server(prefix = "/api", endpoint = "list_accounts")]
 pub async fn list_accounts(
@@ -154,69 +142,7 @@ pub struct StoppedEntry {
 pub async fn stop_member_timer(membership_id: i64) -> Result<StoppedEntry, AppError> {
     let ctx = require_tab().await?;
     let state = app_state()?;
-    stop_timer_of(&state.pool, &ctx, membership_id).await
-}
-
-/// The Owner's "Stop timer" on member `membership_id` of `ctx`'s workspace,
-/// with its audit row, for the Accounts tab and the REST API alike. The
-/// caller has checked `Permission::AccountsTab` (the tab through its session,
-/// the API through the key: no re-entered password either way). The stop
-/// is announced on the timer channel when the transaction commits.
-#[cfg(feature = "ssr")]
-pub async fn stop_timer_of(
-    pool: &sqlx::PgPool,
-    ctx: &Ctx,
-    membership_id: i64,
-) -> Result<StoppedEntry, AppError> {
-    use crate::server::time as timedb;
-
-    let mut tx = pool.begin().await?;
-    let ctx = &require_tab_in(&mut tx, ctx).await?;
-    let target = accounts_tab::target(&mut tx, ctx.workspace_id, membership_id).await?;
-    let entry_id = timedb::stop_running(&mut tx, ctx.workspace_id, membership_id)
-        .await?
-        .ok_or_else(|| {
-            AppError::Conflict(format!(
-                "{} has no timer running any more: it may have been stopped already.",
-                target.name
-            ))
-        })?;
-    let entry = sqlx::query!(
-        "SELECT started_at, ended_at AS \"ended_at!\" FROM time_entries WHERE workspace_id = $1 AND id = $2",
-        ctx.workspace_id,
-        entry_id
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    audit::record(
-        &mut tx,
-        &ctx.actor(),
-        audit::Event::new(
-            Some(ctx.workspace_id),
-            audit::AuditAction::TimerStoppedByOwner,
-        )
-        .target_account(target.account_id)
-        .target_membership(membership_id)
-        .details(serde_json::json!({
-            "entry_id": entry_id,
-            "started_at": entry.started_at,
-            "ended_at": entry.ended_at,
-        })),
-    )
-    .await?;
-    let zone = timedb::member_zone(&mut tx, ctx.workspace_id, membership_id).await?;
-    tx.commit().await?;
-    let local = |at: DateTime<Utc>| {
-        at.with_timezone(&zone.tz)
-            .format("%Y-%m-%dT%H:%M")
-            .to_string()
-    };
-    Ok(StoppedEntry {
-        entry_id,
-        start: local(entry.started_at),
-        end: local(entry.ended_at),
-        time_zone: zone.tz.to_string(),
-    })
+    accounts_tab::stop_timer_of(&state.pool, &ctx, membership_id).await
 }
 
 /// Corrects the times of an entry the Owner stopped (or any finished entry
@@ -234,7 +160,7 @@ pub async fn correct_member_entry(
     let times = EntryTimes::parse(&start, &end).map_err(AppError::Validation)?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
-    let ctx = require_tab_in(&mut tx, &ctx).await?;
+    let ctx = accounts_tab::require_in(&mut tx, &ctx).await?;
     let target = accounts_tab::target(&mut tx, ctx.workspace_id, membership_id).await?;
     let zone = timedb::member_zone(&mut tx, ctx.workspace_id, membership_id).await?;
     let (started_at, ended_at) = timedb::entry_to_utc(zone.tz, times)?;
@@ -292,7 +218,7 @@ pub async fn remove_member_two_factor(
     let ctx = require_tab().await?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
-    let ctx = require_tab_in(&mut tx, &ctx).await?;
+    let ctx = accounts_tab::require_in(&mut tx, &ctx).await?;
     let target = accounts_tab::target(&mut tx, ctx.workspace_id, membership_id).await?;
     accounts_tab::account_wide_allowed(&target, "two-factor authentication")?;
     if !two_factor::is_enabled(&mut tx, target.account_id).await? {
@@ -427,7 +353,7 @@ pub async fn set_member_password(
     }
     let hash = password::hash(&state, &new_password).await?;
     let mut tx = state.pool.begin().await?;
-    let ctx = require_tab_in(&mut tx, &ctx).await?;
+    let ctx = accounts_tab::require_in(&mut tx, &ctx).await?;
     // Checked again under the lock: the account may have joined another
     // Owner's workspace while the hash was made.
     let target = accounts_tab::target(&mut tx, ctx.workspace_id, membership_id).await?;

@@ -139,19 +139,8 @@ pub async fn stop_timer() -> Result<(), AppError> {
     let ctx = require(Permission::TrackOwnTime).await?;
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
-    stop_own_timer(&mut conn, &ctx).await?;
+    timedb::stop_own(&mut conn, &ctx).await?;
     Ok(())
-}
-
-/// Stops the caller's own running timer; the id of the saved entry. The
-/// Time page's and the REST API's rule.
-#[cfg(feature = "ssr")]
-pub async fn stop_own_timer(conn: &mut sqlx::PgConnection, ctx: &Ctx) -> Result<i64, AppError> {
-    timedb::stop_running(conn, ctx.workspace_id, ctx.membership_id)
-        .await?
-        .ok_or_else(|| {
-            AppError::Conflict("No timer is running: it may have been stopped elsewhere.".into())
-        })
 }
 
 /// The member's week `offset` weeks from this one, in their zone.

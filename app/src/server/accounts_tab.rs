@@ -9,10 +9,12 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
 use super::directory::like_patterns;
+use super::Ctx;
 use crate::{
+    api::accounts::StoppedEntry,
     domain::{
         accounts::{AccountFilter, AccountSearch, PAGE_ROWS},
-        MemberStatus,
+        MemberStatus, Permission,
     },
     error::AppError,
 };
@@ -345,4 +347,75 @@ pub async fn reauthenticated_until(
     .fetch_optional(conn)
     .await?
     .flatten())
+}
+
+/// The Accounts tab's guard again as the first statement of a write's
+/// transaction (`guard::require_in`): the Owner still owns the workspace
+/// at commit. A refusal is 404, as for the tab itself.
+pub async fn require_in(tx: &mut PgConnection, ctx: &Ctx) -> Result<Ctx, AppError> {
+    super::require_in(tx, ctx, Permission::AccountsTab)
+        .await
+        .map_err(|error| match error {
+            AppError::Forbidden => AppError::NotFound,
+            other => other,
+        })
+}
+
+/// The Owner's "Stop timer" on member `membership_id` of `ctx`'s workspace,
+/// with its audit row, for the Accounts tab and the REST API alike. The
+/// caller has checked `Permission::AccountsTab` (the tab through its session,
+/// the API through the key: no re-entered password either way). The stop
+/// is announced on the timer channel when the transaction commits.
+pub async fn stop_timer_of(
+    pool: &sqlx::PgPool,
+    ctx: &Ctx,
+    membership_id: i64,
+) -> Result<StoppedEntry, AppError> {
+    let mut tx = pool.begin().await?;
+    let ctx = &require_in(&mut tx, ctx).await?;
+    let target = target(&mut tx, ctx.workspace_id, membership_id).await?;
+    let entry_id = super::time::stop_running(&mut tx, ctx.workspace_id, membership_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::Conflict(format!(
+                "{} has no timer running any more: it may have been stopped already.",
+                target.name
+            ))
+        })?;
+    let entry = sqlx::query!(
+        "SELECT started_at, ended_at AS \"ended_at!\" FROM time_entries WHERE workspace_id = $1 AND id = $2",
+        ctx.workspace_id,
+        entry_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    super::audit::record(
+        &mut tx,
+        &ctx.actor(),
+        super::audit::Event::new(
+            Some(ctx.workspace_id),
+            super::audit::AuditAction::TimerStoppedByOwner,
+        )
+        .target_account(target.account_id)
+        .target_membership(membership_id)
+        .details(serde_json::json!({
+            "entry_id": entry_id,
+            "started_at": entry.started_at,
+            "ended_at": entry.ended_at,
+        })),
+    )
+    .await?;
+    let zone = super::time::member_zone(&mut tx, ctx.workspace_id, membership_id).await?;
+    tx.commit().await?;
+    let local = |at: DateTime<Utc>| {
+        at.with_timezone(&zone.tz)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
+    Ok(StoppedEntry {
+        entry_id,
+        start: local(entry.started_at),
+        end: local(entry.ended_at),
+        time_zone: zone.tz.to_string(),
+    })
 }

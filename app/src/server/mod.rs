@@ -23,6 +23,7 @@ pub mod notices;
 pub mod outbox;
 pub mod password;
 pub mod profile;
+pub mod reports;
 pub mod scim;
 pub mod session;
 pub mod state;

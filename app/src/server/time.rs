@@ -320,3 +320,13 @@ pub async fn member_entries(
     .fetch_all(conn)
     .await?)
 }
+
+/// Stops the caller's own running timer; the id of the saved entry. The
+/// Time page's and the REST API's rule.
+pub async fn stop_own(conn: &mut PgConnection, ctx: &super::Ctx) -> Result<i64, AppError> {
+    stop_running(conn, ctx.workspace_id, ctx.membership_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::Conflict("No timer is running: it may have been stopped elsewhere.".into())
+        })
+}

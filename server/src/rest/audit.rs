@@ -1,10 +1,10 @@
 //! `/api/v1/audit-events`: the audit log page's filters and keyset
-//! (`app::api::audit::page`).
+//! (`app::server::audit::page`).
 
 use app::{
-    api::audit::{self as log, AuditFilters},
+    api::audit::AuditFilters,
     domain::{audit::is_known_action, Permission},
-    server::AppState,
+    server::{audit as log, AppState},
 };
 use axum::{extract::State, response::Response};
 use http::StatusCode;

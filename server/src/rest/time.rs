@@ -3,16 +3,13 @@
 //! the report's rules.
 
 use app::{
-    api::{
-        accounts::stop_timer_of,
-        reports::{self, SummaryParams},
-        time::stop_own_timer,
-    },
+    api::reports::{SummaryParams, ROWS_SHOWN},
     domain::Permission,
     error::AppError,
     server::{
+        accounts_tab::stop_timer_of,
         guard::{MyselfOr, Subject},
-        time as timedb, AppState,
+        reports, time as timedb, AppState,
     },
 };
 use axum::{extract::State, response::Response};
@@ -181,7 +178,7 @@ pub struct StoppedTimer {
     responses((status = 200, description = "Stopped", body = StoppedTimer)))]
 pub async fn stop_my_timer(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
     let (ctx, mut conn) = caller.ctx(&state, Permission::TrackOwnTime).await?;
-    let entry_id = stop_own_timer(&mut conn, &ctx).await?;
+    let entry_id = timedb::stop_own(&mut conn, &ctx).await?;
     Ok(ok(StatusCode::OK, &StoppedTimer { entry_id }))
 }
 
@@ -295,7 +292,7 @@ pub async fn summary(
     let mut summary = reports::summarise(&mut conn, &ctx, &params)
         .await
         .map_err(refused)?;
-    summary.rows.truncate(reports::ROWS_SHOWN);
+    summary.rows.truncate(ROWS_SHOWN);
     Ok(ok(
         StatusCode::OK,
         &Summary {
