@@ -15,12 +15,12 @@ pub mod server;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, Meta, MetaTags, Title};
 use leptos_router::{
-    components::{Route, Router, Routes},
+    components::{ParentRoute, Route, Router, Routes},
     lazy_route, path, Lazy, LazyRoute, SsrMode,
 };
 
 use crate::{
-    components::session::provide_session,
+    components::{layout::SignedInFrame, session::provide_session},
     pages::{
         accounts::AccountsPage,
         audit::AuditPage,
@@ -123,20 +123,24 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/reset-password/:token") view={Lazy::<ResetPasswordRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/invite/:token") view={Lazy::<AcceptInviteRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/verify-email/:token") view={Lazy::<VerifyEmailRoute>::new()} />
-                <Route path=path!("/team/import") view={Lazy::<ImportRoute>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/workspaces/new") view={Lazy::<NewWorkspaceRoute>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/team") view={Lazy::<TeamRoute>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/team/groups") view={Lazy::<GroupsRoute>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/team/projects") view={Lazy::<ProjectsRoute>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/team/members/:id") view={Lazy::<MemberRoute>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/time") view={Lazy::<TimeRoute>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/reports") view={Lazy::<ReportsRoute>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/profile") view={Lazy::<ProfileRoute>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/email-change/:token") view={Lazy::<EmailChangeRoute>::new()} />
+                // Every signed-in page sits in the frame: the header and the
+                // session's redirects are the parent's, the page its Outlet.
+                <ParentRoute path=path!("") view=SignedInFrame ssr=SsrMode::Async>
+                    <Route path=path!("/team/import") view={Lazy::<ImportRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/workspaces/new") view={Lazy::<NewWorkspaceRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/team") view={Lazy::<TeamRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/team/groups") view={Lazy::<GroupsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/team/projects") view={Lazy::<ProjectsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/team/members/:id") view={Lazy::<MemberRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/time") view={Lazy::<TimeRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/reports") view={Lazy::<ReportsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/profile") view={Lazy::<ProfileRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/accounts") view={Lazy::<AccountsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()} ssr=SsrMode::Async />
+                </ParentRoute>
                 <Route path=path!("/kiosk") view={Lazy::<KioskRoute>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/accounts") view={Lazy::<AccountsRoute>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()} ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -3,8 +3,8 @@
 
 use leptos::prelude::*;
 use leptos_router::{
-    components::{Redirect, A},
-    hooks::use_navigate,
+    components::{Outlet, Redirect, A},
+    hooks::{use_location, use_navigate},
 };
 use server_fn::ServerFn;
 
@@ -27,43 +27,63 @@ pub fn initials(name: &str) -> String {
         .collect()
 }
 
-/// Wraps a signed-in page. `needs_workspace` pages send people without one
-/// to "create a workspace".
+/// Where a signed-in page sends the person instead, if anywhere: people
+/// without a workspace create one first, and an Owner or Admin who must
+/// turn on two-factor sees only their profile until they do.
+pub fn frame_redirect(me: &Me, path: &str) -> Option<&'static str> {
+    const CREATE_WORKSPACE: &str = "/workspaces/new";
+    const PROFILE: &str = "/profile";
+    if me.workspace.is_none() && path != CREATE_WORKSPACE {
+        Some(CREATE_WORKSPACE)
+    } else if me.must_enrol_two_factor && path != PROFILE {
+        Some(PROFILE)
+    } else {
+        None
+    }
+}
+
+/// The signed-in frame, a parent route around every signed-in page: the
+/// header and the session's redirects wait for the session, while the
+/// page itself sits in `<main>` outside any of the frame's `Suspense`, so
+/// a page's resources and `Suspense` are its own (a page inside the
+/// frame's `Suspend` hydrated out of step). The header stays mounted
+/// while people move between pages.
 #[component]
-pub fn AppShell(
-    #[prop(default = true)] needs_workspace: bool,
-    /// The profile stays open to an Owner or Admin who must still turn on
-    /// two-factor; every other page sends them there.
-    #[prop(default = false)]
-    open_without_two_factor: bool,
-    children: ChildrenFn,
-) -> impl IntoView {
+pub fn SignedInFrame() -> impl IntoView {
     let session = use_session();
-    Effect::new(move |_| session.recheck_after_navigation());
-    let children = StoredValue::new(children);
+    let location = use_location();
+    Effect::new(move |_| {
+        location.pathname.track();
+        session.recheck_after_navigation();
+    });
     view! {
-        <Suspense fallback=|| view! { <div class="page-loading" aria-busy="true">"Loading…"</div> }>
+        <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                match session.me.await {
-                    Err(AppError::Unauthenticated) => view! { <Redirect path="/signin" /> }.into_any(),
-                    Err(error) => view! {
-                        <main class="centered-page">
-                            <div class="alert alert-error" role="alert">{error.to_string()}</div>
-                        </main>
-                    }.into_any(),
-                    Ok(me) if needs_workspace && me.workspace.is_none() => {
-                        view! { <Redirect path="/workspaces/new" /> }.into_any()
-                    }
-                    Ok(me) if me.must_enrol_two_factor && !open_without_two_factor => {
-                        view! { <Redirect path="/profile" /> }.into_any()
-                    }
-                    Ok(me) => view! {
-                        <Header me=me.clone() />
-                        <main id="main" class="content">{children.with_value(|c| c())}</main>
-                    }.into_any(),
-                }
+                session.me.await.ok().map(|me| view! { <Header me /> })
             })}
+        </Transition>
+        <Suspense fallback=|| ()>
+            {move || {
+                let path = location.pathname.get();
+                Suspend::new(async move {
+                    match session.me.await {
+                        Err(AppError::Unauthenticated) => {
+                            view! { <Redirect path="/signin" /> }.into_any()
+                        }
+                        Err(error) => view! {
+                            <div class="content">
+                                <div class="alert alert-error" role="alert">{error.to_string()}</div>
+                            </div>
+                        }.into_any(),
+                        Ok(me) => match frame_redirect(&me, &path) {
+                            Some(to) => view! { <Redirect path=to /> }.into_any(),
+                            None => ().into_any(),
+                        },
+                    }
+                })
+            }}
         </Suspense>
+        <main id="main" class="content"><Outlet /></main>
     }
 }
 
@@ -159,7 +179,58 @@ fn Header(me: Me) -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use super::initials;
+    use super::{frame_redirect, initials};
+    use crate::{
+        api::auth::{CurrentWorkspace, Me},
+        domain::{Plan, Positions},
+    };
+
+    fn me(workspace: bool, must_enrol_two_factor: bool) -> Me {
+        Me {
+            account_id: 1,
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            workspace: workspace.then(|| CurrentWorkspace {
+                id: 1,
+                name: "Acme".into(),
+                plan: Plan::Free,
+                positions: Positions {
+                    admin: true,
+                    ..Positions::default()
+                },
+                require_two_factor: must_enrol_two_factor,
+            }),
+            workspaces: Vec::new(),
+            must_enrol_two_factor,
+            viewing_as: None,
+        }
+    }
+
+    #[test]
+    fn the_frame_sends_people_without_a_workspace_to_create_one() {
+        let no_workspace = me(false, false);
+        assert_eq!(
+            frame_redirect(&no_workspace, "/team"),
+            Some("/workspaces/new")
+        );
+        assert_eq!(
+            frame_redirect(&no_workspace, "/profile"),
+            Some("/workspaces/new")
+        );
+        assert_eq!(frame_redirect(&no_workspace, "/workspaces/new"), None);
+    }
+
+    #[test]
+    fn an_admin_who_must_enrol_two_factor_sees_only_the_profile() {
+        let must_enrol = me(true, true);
+        assert_eq!(frame_redirect(&must_enrol, "/team"), Some("/profile"));
+        assert_eq!(
+            frame_redirect(&must_enrol, "/workspaces/new"),
+            Some("/profile")
+        );
+        assert_eq!(frame_redirect(&must_enrol, "/profile"), None);
+        assert_eq!(frame_redirect(&me(true, false), "/team"), None);
+    }
 
     #[test]
     fn initials_take_the_first_letters_of_two_words() {

@@ -17,7 +17,6 @@ use crate::{
         impersonation::start_impersonation,
         lifecycle::unlock_member,
     },
-    components::layout::AppShell,
     domain::{
         accounts::{parse_reason, AccountFilter, AccountSearch, TwoFactorMethod, ACCOUNT_FILTERS},
         directory::url_encode,
@@ -53,8 +52,6 @@ impl View {
 
 #[component]
 pub fn AccountsPage() -> impl IntoView {
-    // Created outside the signed-in frame, which the server may rebuild
-    // while rendering (see TeamPage).
     let url = use_query_map();
     let view = Memo::new(move |_| {
         url.with(|q| View {
@@ -69,11 +66,9 @@ pub fn AccountsPage() -> impl IntoView {
     );
     view! {
         <Title text="Accounts" />
-        <AppShell>
             <div class="page-head"><h1>"Accounts"</h1></div>
             <p class="muted">"The accounts behind this workspace's members. Only you, the Owner, see this tab; what you do here is in the audit log."</p>
             <AccountsView view reload first_page />
-        </AppShell>
     }
 }
 

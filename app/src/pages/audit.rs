@@ -7,7 +7,6 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::{
     api::audit::{audit_log, AuditFilters, AuditPage, AuditRow},
-    components::layout::AppShell,
     domain::{audit::AuditAction, directory::url_encode},
     error::AppError,
 };
@@ -40,14 +39,12 @@ pub fn AuditPage() -> impl IntoView {
             to: q.get("to").unwrap_or_default(),
         })
     });
-    // Created here, outside the signed-in frame (see README: resources).
     let first = Resource::new(
         move || filters.get(),
         |f| audit_log(f.actor, f.target, f.action, f.from, f.to, None),
     );
     view! {
         <Title text="Audit log" />
-        <AppShell>
             <div class="page-head"><h1>"Audit log"</h1></div>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -68,7 +65,6 @@ pub fn AuditPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-        </AppShell>
     }
 }
 

@@ -12,7 +12,6 @@ use crate::{
         },
         members::list_members,
     },
-    components::layout::AppShell,
     domain::{directory::DirectoryParams, LabelName, Permission},
     error::AppError,
     pages::team::{group_members_href, TeamTabs},
@@ -91,12 +90,13 @@ pub fn GroupsPage() -> impl IntoView {
     });
     view! {
         <Title text="Groups" />
-        <AppShell>
             <TeamTabs current="groups" />
             <p class="lede">"Groups are named sets of members, such as a department or an office. Filter the member list by group, and add new people to groups when you invite them."</p>
-            {move || manage.get().then(|| view! {
-                <CreateForm label="Group" parse=LabelName::parse_group on_create error />
-            })}
+            <Suspense fallback=|| ()>
+                {move || manage.get().then(|| view! {
+                    <CreateForm label="Group" parse=LabelName::parse_group on_create error />
+                })}
+            </Suspense>
             {error_view(error)}
             <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading groups…"</p> }>
                 {move || groups.get().map(|answer| match answer {
@@ -123,7 +123,6 @@ pub fn GroupsPage() -> impl IntoView {
                     Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }.into_any(),
                 })}
             </Transition>
-        </AppShell>
     }
 }
 
@@ -288,12 +287,13 @@ pub fn ProjectsPage() -> impl IntoView {
     });
     view! {
         <Title text="Projects" />
-        <AppShell>
             <TeamTabs current="projects" />
             <p class="lede">"Members can be given every project or only some. Set a member's projects on their page."</p>
-            {move || manage.get().then(|| view! {
-                <CreateForm label="Project" parse=LabelName::parse_project on_create error />
-            })}
+            <Suspense fallback=|| ()>
+                {move || manage.get().then(|| view! {
+                    <CreateForm label="Project" parse=LabelName::parse_project on_create error />
+                })}
+            </Suspense>
             {error_view(error)}
             <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading projects…"</p> }>
                 {move || projects.get().map(|answer| match answer {
@@ -320,7 +320,6 @@ pub fn ProjectsPage() -> impl IntoView {
                     Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }.into_any(),
                 })}
             </Transition>
-        </AppShell>
     }
 }
 

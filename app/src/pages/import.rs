@@ -7,7 +7,6 @@ use leptos_meta::Title;
 
 use crate::{
     api::import::{import_members, preview_import, ImportPreview, PreviewRow, RowOutcome},
-    components::layout::AppShell,
     domain::{
         invite::{IMPORT_CHUNK_ROWS, MAX_IMPORT_BYTES},
         spreadsheet_safe,
@@ -194,7 +193,6 @@ pub fn ImportPage() -> impl IntoView {
 
     view! {
         <Title text="Import members" />
-        <AppShell>
             <TeamTabs current="members" />
             <p><a href="/team">"← Back to members"</a></p>
             <section class="card import" aria-labelledby="import-title">
@@ -286,7 +284,6 @@ pub fn ImportPage() -> impl IntoView {
                     }
                 }}
             </section>
-        </AppShell>
     }
 }
 

@@ -14,7 +14,7 @@ use crate::{
         },
         members::{member_detail, MemberRow},
     },
-    components::layout::{initials, AppShell},
+    components::layout::initials,
     domain::{MemberKind, MemberStatus, Permission},
     error::AppError,
     pages::team::{roles_label, TeamTabs},
@@ -62,7 +62,6 @@ pub fn MemberPage() -> impl IntoView {
     };
     view! {
         <Title text="Member" />
-        <AppShell>
             <TeamTabs current="members" />
             <p><a href="/team" on:click=|ev| {
                 // Back to the exact list view (search, filters, scroll) when
@@ -80,6 +79,9 @@ pub fn MemberPage() -> impl IntoView {
             })}
             <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Loading member…"</p> }>
                 {move || Suspend::new(async move {
+                    // Who is looking decides the buttons: known before the
+                    // card renders, on the server as in the browser.
+                    let _ = session.me.await;
                     match detail.await {
                         Ok(detail) => {
                             let row = detail.row.clone();
@@ -127,7 +129,6 @@ pub fn MemberPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-        </AppShell>
     }
 }
 

@@ -7,7 +7,7 @@ use leptos_meta::Title;
 
 use crate::{
     api::profile::{profile_of, save_profile, ProfileForm, ProfileView},
-    components::layout::{initials, AppShell},
+    components::layout::initials,
     domain::{
         profile::{BillingRate, Capacity, WorkingDays, CURRENCIES},
         time::WeekStart,
@@ -24,11 +24,9 @@ const MAX_PHOTO_BYTES: f64 = 2.0 * 1024.0 * 1024.0;
 pub fn ProfilePage() -> impl IntoView {
     view! {
         <Title text="Your profile" />
-        <AppShell open_without_two_factor=true>
             <div class="page-head"><h1>"Your profile"</h1></div>
             <ProfileEditor membership_id=None />
-            <CredentialCards />
-        </AppShell>
+            <Suspense fallback=|| ()><CredentialCards /></Suspense>
     }
 }
 

@@ -7,7 +7,6 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::{
     api::reports::{summary_report, Summary, ROWS_SHOWN},
-    components::layout::AppShell,
     domain::{
         directory::url_encode,
         time::{hours_minutes, DateRange},
@@ -45,14 +44,12 @@ pub fn ReportsPage() -> impl IntoView {
             person: q.get("person").unwrap_or_default(),
         })
     });
-    // Created here, outside the signed-in frame (see README: resources).
     let report = Resource::new(
         move || filters.get(),
         |f| summary_report(f.from, f.to, f.inactive, f.person),
     );
     view! {
         <Title text="Reports" />
-        <AppShell>
             <div class="page-head"><h1>"Summary report"</h1></div>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -72,7 +69,6 @@ pub fn ReportsPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-        </AppShell>
     }
 }
 

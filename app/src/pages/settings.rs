@@ -3,7 +3,7 @@ use leptos_meta::Title;
 
 use crate::{
     api::lifecycle::{seat_usage, SetPlan},
-    components::{layout::AppShell, session::use_session},
+    components::session::use_session,
     domain::{Permission, Plan},
     error::AppError,
 };
@@ -12,15 +12,17 @@ use crate::{
 pub fn SettingsPage() -> impl IntoView {
     view! {
         <Title text="Settings" />
-        <AppShell>
-            <div class="page-head"><h1>"Settings"</h1></div>
+        <div class="page-head"><h1>"Settings"</h1></div>
+        // Every card reads who is signed in: inside a Suspense the server
+        // renders them once the session is known, as the browser hydrates.
+        <Suspense fallback=|| ()>
             <WorkspaceDetails />
             <TwoFactorPolicy />
             <crate::components::impersonation::ImpersonationPolicy />
             <PlanAndSeats />
             <crate::pages::scim::ScimCard />
             <KioskDevicesCard />
-        </AppShell>
+        </Suspense>
     }
 }
 

@@ -10,10 +10,7 @@ use crate::{
         groups::list_groups,
         members::{count_members, list_members, MemberPage, MemberRow},
     },
-    components::{
-        fetched::fetched,
-        layout::{initials, AppShell},
-    },
+    components::{fetched::fetched, layout::initials},
     domain::{
         directory::{
             label_of, url_encode, DirectoryParams, DirectoryQuery, MatchNote, MemberCount, SortDir,
@@ -36,11 +33,6 @@ const SEARCH_URL_PAUSE_MS: u64 = 300;
 
 #[component]
 pub fn TeamPage() -> impl IntoView {
-    // The list's resource lives here, outside the signed-in frame: the
-    // frame's content can be rebuilt while the server renders (when the
-    // session resolves), and a resource created inside it would be dropped
-    // mid-fetch, its fetch failing without context while the page showed
-    // the other copy's answer (a hydration failure in the browser).
     let url_query = use_query_map();
     // The search as typed, ahead of the router's address (see
     // SEARCH_URL_PAUSE_MS and `show_in_address`). Any navigation (a filter,
@@ -67,10 +59,8 @@ pub fn TeamPage() -> impl IntoView {
     );
     view! {
         <Title text="Team" />
-        <AppShell>
             <TeamTabs current="members" />
             <MembersView params typed_search reload first_page />
-        </AppShell>
     }
 }
 
@@ -481,11 +471,15 @@ fn MembersView(
                     }}
                 </p>
                 <div class="result-actions">
-                    {move || can_invite().then(|| view! {
-                        <button type="button" class="button button-primary" on:click=move |_| dialog.set(TeamDialog::Invite)>"Invite members"</button>
-                        <button type="button" class="button" on:click=move |_| dialog.set(TeamDialog::Limited)>"Add limited member"</button>
-                        <a class="button" href="/team/import">"Import CSV"</a>
-                    })}
+                    // Read inside a Suspense: the server renders it once
+                    // the session is known, as the browser hydrates it.
+                    <Suspense fallback=|| ()>
+                        {move || can_invite().then(|| view! {
+                            <button type="button" class="button button-primary" on:click=move |_| dialog.set(TeamDialog::Invite)>"Invite members"</button>
+                            <button type="button" class="button" on:click=move |_| dialog.set(TeamDialog::Limited)>"Add limited member"</button>
+                            <a class="button" href="/team/import">"Import CSV"</a>
+                        })}
+                    </Suspense>
                     <a class="button button-quiet" href=export_href download="members.csv">"Export CSV"</a>
                 </div>
             </div>
@@ -499,9 +493,11 @@ fn MembersView(
                 TeamDialog::Invite => view! { <InviteDialog dialog on_done=on_changed /> }.into_any(),
                 TeamDialog::Limited => view! { <LimitedDialog dialog on_done=on_changed /> }.into_any(),
             }}
-            {move || can_invite().then(|| view! {
-                <BulkBar selection params count=shown_count group_options on_done=after_bulk />
-            })}
+            <Suspense fallback=|| ()>
+                {move || can_invite().then(|| view! {
+                    <BulkBar selection params count=shown_count group_options on_done=after_bulk />
+                })}
+            </Suspense>
             <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading members…"</p> }>
                 {move || first_page.get().map(|answer| match answer {
                     Ok(page) => {

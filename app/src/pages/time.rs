@@ -15,7 +15,6 @@ use crate::{
         },
     },
     components::{
-        layout::AppShell,
         session::use_session,
         timer::{tick_while_mounted, use_timer},
     },
@@ -37,7 +36,6 @@ pub fn TimePage() -> impl IntoView {
             .unwrap_or(0)
     });
     let version = RwSignal::new(0_u32);
-    // Created here, outside the signed-in frame (see README: resources).
     let week = Resource::new(
         move || (offset.get(), version.get()),
         |(offset, _)| my_week(offset),
@@ -51,7 +49,6 @@ pub fn TimePage() -> impl IntoView {
     let reload = Callback::new(move |_: ()| version.update(|v| *v += 1));
     view! {
         <Title text="Time" />
-        <AppShell>
             <div class="page-head"><h1>"Time"</h1></div>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -63,7 +60,6 @@ pub fn TimePage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-        </AppShell>
     }
 }
 
@@ -157,7 +153,7 @@ fn TimeBody(week: TimeWeek, reload: Callback<()>) -> impl IntoView {
             has_pin=week.has_pin
             reload
         />
-        <KioskLauncher />
+        <Suspense fallback=|| ()><KioskLauncher /></Suspense>
     }
 }
 

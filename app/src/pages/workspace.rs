@@ -6,7 +6,6 @@ use crate::{
     api::workspaces::CreateWorkspace,
     components::{
         form::{field_error, track_action_errors, Field, FormAlert, ServerErrors},
-        layout::AppShell,
         session::use_session,
     },
     domain::WorkspaceName,
@@ -16,9 +15,7 @@ use crate::{
 pub fn NewWorkspacePage() -> impl IntoView {
     view! {
         <Title text="Create a workspace" />
-        <AppShell needs_workspace=false>
-            <NewWorkspaceForm />
-        </AppShell>
+            <Suspense fallback=|| ()><NewWorkspaceForm /></Suspense>
     }
 }
 
