@@ -176,17 +176,13 @@ async fn change(state: AppState, signed_in: SignedIn, request: Request) -> Resul
                 .await?;
         }
     }
-    audit::record(
+    ctx.record(
         &mut tx,
-        &ctx.actor(),
-        audit::Event::new(
-            Some(ctx.workspace_id),
-            if png.is_some() {
-                audit::AuditAction::PhotoChanged
-            } else {
-                audit::AuditAction::PhotoRemoved
-            },
-        )
+        ctx.event(if png.is_some() {
+            audit::AuditAction::PhotoChanged
+        } else {
+            audit::AuditAction::PhotoRemoved
+        })
         .target_membership(membership_id)
         .target_account(account),
     )

@@ -185,20 +185,16 @@ pub async fn correct_member_entry(
     )
     .execute(&mut *tx)
     .await?;
-    audit::record(
+    ctx.record(
         &mut tx,
-        &ctx.actor(),
-        audit::Event::new(
-            Some(ctx.workspace_id),
-            audit::AuditAction::EntryCorrectedByOwner,
-        )
-        .target_account(target.account_id)
-        .target_membership(membership_id)
-        .details(serde_json::json!({
-            "entry_id": entry_id,
-            "before": { "started_at": before.started_at, "ended_at": before.ended_at },
-            "after": { "started_at": started_at, "ended_at": ended_at },
-        })),
+        ctx.event(audit::AuditAction::EntryCorrectedByOwner)
+            .target_account(target.account_id)
+            .target_membership(membership_id)
+            .details(serde_json::json!({
+                "entry_id": entry_id,
+                "before": { "started_at": before.started_at, "ended_at": before.ended_at },
+                "after": { "started_at": started_at, "ended_at": ended_at },
+            })),
     )
     .await?;
     tx.commit().await?;
@@ -262,22 +258,18 @@ pub async fn remove_member_two_factor(
     .execute(&mut *tx)
     .await?;
     let ended = session::end_all(&mut tx, target.account_id, None).await?;
-    audit::record(
+    ctx.record(
         &mut tx,
-        &ctx.actor(),
-        audit::Event::new(
-            Some(ctx.workspace_id),
-            audit::AuditAction::TwoFactorRemovedByOwner,
-        )
-        .target_account(target.account_id)
-        .target_membership(membership_id)
-        .details(serde_json::json!({
-            "method": match method {
-                TwoFactorMethod::RecoveryCodes => "recovery_codes",
-                TwoFactorMethod::All => "all",
-            },
-            "sessions_ended": ended,
-        })),
+        ctx.event(audit::AuditAction::TwoFactorRemovedByOwner)
+            .target_account(target.account_id)
+            .target_membership(membership_id)
+            .details(serde_json::json!({
+                "method": match method {
+                    TwoFactorMethod::RecoveryCodes => "recovery_codes",
+                    TwoFactorMethod::All => "all",
+                },
+                "sessions_ended": ended,
+            })),
     )
     .await?;
     let owner = db::account_profile(&mut tx, ctx.actor_account_id).await?;
@@ -368,16 +360,12 @@ pub async fn set_member_password(
     accounts::end_pending_links(&mut tx, target.account_id).await?;
     let ended = session::end_all(&mut tx, target.account_id, None).await?;
     credentials::clear_all_locks(&mut tx, target.account_id, &target.email).await?;
-    audit::record(
+    ctx.record(
         &mut tx,
-        &ctx.actor(),
-        audit::Event::new(
-            Some(ctx.workspace_id),
-            audit::AuditAction::PasswordSetByOwner,
-        )
-        .target_account(target.account_id)
-        .target_membership(membership_id)
-        .details(serde_json::json!({ "sessions_ended": ended })),
+        ctx.event(audit::AuditAction::PasswordSetByOwner)
+            .target_account(target.account_id)
+            .target_membership(membership_id)
+            .details(serde_json::json!({ "sessions_ended": ended })),
     )
     .await?;
     let owner = db::account_profile(&mut tx, ctx.actor_account_id).await?;

@@ -227,15 +227,13 @@ async fn group_membership(
         return Err(AppError::Conflict("Already in the group.".into()));
     }
     db::refresh_member_keys(&mut *tx, ctx.workspace_id, &[membership_id]).await?;
-    audit::record(
+    ctx.record(
         &mut *tx,
-        &ctx.actor(),
-        audit::Event::new(
-            Some(ctx.workspace_id),
-            audit::AuditAction::GroupMembersAdded,
-        )
-        .target_membership(membership_id)
-        .details(serde_json::json!({ "group_id": group_id, "membership_ids": [membership_id] })),
+        ctx.event(audit::AuditAction::GroupMembersAdded)
+            .target_membership(membership_id)
+            .details(
+                serde_json::json!({ "group_id": group_id, "membership_ids": [membership_id] }),
+            ),
     )
     .await?;
     Ok(())

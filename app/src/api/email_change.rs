@@ -93,9 +93,8 @@ pub async fn request_email_change(new_email: String, password: String) -> Result
         },
     )
     .await?;
-    audit::record(
+    ctx.record(
         &mut tx,
-        &ctx.actor(),
         audit::Event::new(None, audit::AuditAction::EmailChangeRequested)
             .target_account(ctx.account_id)
             .details(serde_json::json!({ "from": account.email, "to": email.as_str() })),

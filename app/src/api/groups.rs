@@ -104,10 +104,9 @@ pub async fn create_project(name: String) -> Result<ProjectRow, AppError> {
     .fetch_one(&mut *tx)
     .await
     .map_err(name_conflict("project"))?;
-    audit::record(
+    ctx.record(
         &mut tx,
-        &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::ProjectCreated)
+        ctx.event(audit::AuditAction::ProjectCreated)
             .details(serde_json::json!({ "project_id": id, "name": name.as_str() })),
     )
     .await?;
@@ -140,10 +139,9 @@ pub async fn rename_project(project_id: i64, name: String) -> Result<(), AppErro
     .await
     .map_err(name_conflict("project"))?
     .ok_or(AppError::NotFound)?;
-    audit::record(
+    ctx.record(
         &mut tx,
-        &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::ProjectRenamed).details(
+        ctx.event(audit::AuditAction::ProjectRenamed).details(
             serde_json::json!({ "project_id": project_id, "from": old, "to": name.as_str() }),
         ),
     )
@@ -173,17 +171,13 @@ pub async fn set_project_archived(project_id: i64, archived: bool) -> Result<(),
     if changed == 0 {
         return Err(AppError::NotFound);
     }
-    audit::record(
+    ctx.record(
         &mut tx,
-        &ctx.actor(),
-        audit::Event::new(
-            Some(ctx.workspace_id),
-            if archived {
-                audit::AuditAction::ProjectArchived
-            } else {
-                audit::AuditAction::ProjectRestored
-            },
-        )
+        ctx.event(if archived {
+            audit::AuditAction::ProjectArchived
+        } else {
+            audit::AuditAction::ProjectRestored
+        })
         .details(serde_json::json!({ "project_id": project_id })),
     )
     .await?;
@@ -252,10 +246,9 @@ pub async fn set_member_projects(
     )
     .execute(&mut *tx)
     .await?;
-    audit::record(
+    ctx.record(
         &mut tx,
-        &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::ProjectsSet)
+        ctx.event(audit::AuditAction::ProjectsSet)
             .target_membership(membership_id)
             .details(
                 serde_json::json!({ "all_projects": all_projects, "project_ids": project_ids }),

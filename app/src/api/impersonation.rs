@@ -175,14 +175,10 @@ pub async fn set_impersonation_allowed(allowed: bool) -> Result<(), AppError> {
     .await?
     .rows_affected();
     if changed > 0 {
-        audit::record(
+        ctx.record(
             &mut tx,
-            &ctx.actor(),
-            audit::Event::new(
-                Some(ctx.workspace_id),
-                audit::AuditAction::ImpersonationPolicyChanged,
-            )
-            .details(serde_json::json!({ "allowed": allowed })),
+            ctx.event(audit::AuditAction::ImpersonationPolicyChanged)
+                .details(serde_json::json!({ "allowed": allowed })),
         )
         .await?;
     }

@@ -284,10 +284,9 @@ pub async fn import_members(
     .fetch_all(&mut *tx)
     .await?;
     for group_id in &created {
-        audit::record(
+        ctx.record(
             &mut tx,
-            &ctx.actor(),
-            audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::GroupCreated)
+            ctx.event(audit::AuditAction::GroupCreated)
                 .details(serde_json::json!({ "group_id": group_id, "via": "csv import" })),
         )
         .await?;

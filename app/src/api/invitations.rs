@@ -103,15 +103,11 @@ pub async fn add_limited_member(
         ));
     }
     db::refresh_member_keys(&mut tx, ctx.workspace_id, &[id]).await?;
-    audit::record(
+    ctx.record(
         &mut tx,
-        &ctx.actor(),
-        audit::Event::new(
-            Some(ctx.workspace_id),
-            audit::AuditAction::LimitedMemberAdded,
-        )
-        .target_membership(id)
-        .details(serde_json::json!({ "name": name.as_str() })),
+        ctx.event(audit::AuditAction::LimitedMemberAdded)
+            .target_membership(id)
+            .details(serde_json::json!({ "name": name.as_str() })),
     )
     .await?;
     tx.commit().await?;

@@ -182,15 +182,13 @@ pub async fn set_plan(plan: String, seats: String) -> Result<Seats, AppError> {
     )
     .execute(&mut *tx)
     .await?;
-    audit::record(
+    ctx.record(
         &mut tx,
-        &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::PlanChanged).details(
-            serde_json::json!({
+        ctx.event(audit::AuditAction::PlanChanged)
+            .details(serde_json::json!({
                 "before": { "plan": before.plan.as_str(), "seats": before.seats },
                 "after": { "plan": plan.as_str(), "seats": seats },
-            }),
-        ),
+            })),
     )
     .await?;
     tx.commit().await?;

@@ -9,13 +9,7 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
     domain::{invite::LinkToken, EmailAddress, Password},
-    server::{
-        app_state, audit, credentials, db,
-        mail::{link_origin, Letter},
-        notices,
-        outbox::{self, MailKind, OutgoingMail},
-        password, session, throttle,
-    },
+    server::{app_state, credentials, db, password, password_reset as resets, session},
 };
 
 /// Minutes a reset link works.
@@ -30,67 +24,7 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     let state = app_state()?;
     let (meta, _) = super::request_meta(&state)?;
     let mut tx = state.pool.begin().await?;
-    throttle::RESET_GLOBAL.hit(&mut tx, "all").await?;
-    throttle::RESET_IP
-        .hit(&mut tx, throttle::ip_key(meta.ip.as_deref()))
-        .await?;
-    // Counted for unknown addresses too, so the limit tells nothing.
-    throttle::RESET_EMAIL
-        .hit(&mut tx, &email.normalized())
-        .await?;
-    let account = sqlx::query!(
-        "SELECT id, email FROM accounts WHERE lower(email) = $1",
-        email.normalized()
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some(account) = account {
-        let token = session::SessionToken::generate();
-        sqlx::query!(
-            "INSERT INTO password_resets (token_hash, account_id, expires_at)
-             VALUES ($1, $2, now() + make_interval(mins => $3))",
-            token.hash.as_slice(),
-            account.id,
-            RESET_LINK_MINUTES as i32
-        )
-        .execute(&mut *tx)
-        .await?;
-        let link = format!(
-            "{}/reset-password/{}",
-            link_origin(&state.auth),
-            token.value
-        );
-        let (text, html) = Letter::new()
-            .paragraph(&format!(
-                "Someone (we hope you) asked to choose a new password for the Teamroom account {}.",
-                account.email
-            ))
-            .button("Choose a new password", &link)
-            .paragraph(&format!(
-                "The link works once, for {RESET_LINK_MINUTES} minutes."
-            ))
-            .closing("If this was not you, ignore this email: your password stays as it is.");
-        outbox::enqueue(
-            &mut tx,
-            &OutgoingMail {
-                kind: MailKind::PasswordReset,
-                workspace_id: None,
-                membership_id: None,
-                recipient: account.email.clone(),
-                subject: "Choose a new Teamroom password".into(),
-                body_text: text,
-                body_html: html,
-            },
-        )
-        .await?;
-        audit::record(
-            &mut tx,
-            &audit::Actor::new(account.id, None, &meta),
-            audit::Event::new(None, audit::AuditAction::PasswordResetRequested)
-                .target_account(account.id),
-        )
-        .await?;
-    }
+    resets::request_reset(&mut tx, &state, &meta, &email).await?;
     tx.commit().await?;
     // A form posted without JavaScript lands on the "check your mail" view.
     leptos_axum::redirect("/forgot-password?sent");
@@ -105,13 +39,7 @@ pub async fn password_reset_state(token: String) -> Result<bool, AppError> {
     };
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
-    Ok(sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM password_resets
-                           WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()) AS "open!""#,
-        session::hash_token(token.as_str())
-    )
-    .fetch_one(&mut *conn)
-    .await?)
+    resets::reset_link_open(&mut conn, &session::hash_token(token.as_str())).await
 }
 
 /// The message for a link that cannot be used (any reason: used, expired,
@@ -133,13 +61,7 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
     // Cheap refusal of a dead link before the hashing.
     let open = {
         let mut conn = state.pool.acquire().await?;
-        sqlx::query_scalar!(
-            r#"SELECT EXISTS (SELECT 1 FROM password_resets
-                               WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()) AS "open!""#,
-            hash_of_token.as_slice()
-        )
-        .fetch_one(&mut *conn)
-        .await?
+        resets::reset_link_open(&mut conn, &hash_of_token).await?
     };
     if !open {
         return Err(AppError::field("form", RESET_LINK_DEAD));
@@ -147,55 +69,7 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
     let hash = password::hash(&state, &new_password).await?;
 
     let mut tx = state.pool.begin().await?;
-    // Claimed under a row lock: two tabs cannot both use the link.
-    let found = sqlx::query!(
-        r#"UPDATE password_resets SET used_at = now()
-            WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
-        RETURNING account_id, set_by_owner"#,
-        hash_of_token.as_slice()
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| AppError::field("form", RESET_LINK_DEAD))?;
-    let account_id = found.account_id;
-    let account = sqlx::query!(
-        r#"SELECT email, email_verified_at IS NULL AS "was_unverified!"
-             FROM accounts WHERE id = $1 FOR UPDATE"#,
-        account_id
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    // A mailed link came to this mailbox: the address is proven too. One
-    // opened by signing in with an Owner-set password proves only that.
-    sqlx::query!(
-        "UPDATE accounts
-            SET password_hash = $2, must_change_password = false,
-                email_verified_at = CASE WHEN $3 THEN email_verified_at
-                                         ELSE coalesce(email_verified_at, now()) END
-          WHERE id = $1",
-        account_id,
-        hash,
-        found.set_by_owner
-    )
-    .execute(&mut *tx)
-    .await?;
-    session::end_all(&mut tx, account_id, None).await?;
-    if account.was_unverified && !found.set_by_owner {
-        // Whoever made the account without owning the mailbox loses the
-        // browsers it knew and any second factor it set up, as when an
-        // invitation link claims it.
-        crate::server::accounts::forget_previous_holder(&mut tx, account_id).await?;
-    }
-    // Every other link of the account dies with this one.
-    crate::server::accounts::end_pending_links(&mut tx, account_id).await?;
-    credentials::clear_lock(&mut tx, &account.email).await?;
-    audit::record(
-        &mut tx,
-        &audit::Actor::new(account_id, None, &meta),
-        audit::Event::new(None, audit::AuditAction::PasswordReset).target_account(account_id),
-    )
-    .await?;
-    notices::password_changed(&mut tx, account_id, &meta, true).await?;
+    let account_id = resets::use_reset_link(&mut tx, &meta, &hash_of_token, &hash).await?;
     let workspaces = db::active_workspaces(&mut tx, account_id).await?;
     let workspace_id = workspaces.first().map(|w| w.id);
     // A reset proves the mailbox, not the second factor: with two-factor on,
@@ -242,29 +116,7 @@ pub async fn change_password(
     }
     let hash = password::hash(&state, &new_password).await?;
     let mut tx = state.pool.begin().await?;
-    sqlx::query!(
-        "UPDATE accounts SET password_hash = $2 WHERE id = $1",
-        ctx.account_id,
-        hash
-    )
-    .execute(&mut *tx)
-    .await?;
-    // Links asked for with the old password (reset, email change) die.
-    crate::server::accounts::end_pending_links(&mut tx, ctx.account_id).await?;
-    let ended = if end_other_sessions {
-        session::end_all(&mut tx, ctx.account_id, Some(&ctx.session.token_hash)).await?
-    } else {
-        0
-    };
-    audit::record(
-        &mut tx,
-        &ctx.actor(),
-        audit::Event::new(None, audit::AuditAction::PasswordChanged)
-            .target_account(ctx.account_id)
-            .details(serde_json::json!({ "other_sessions_ended": ended })),
-    )
-    .await?;
-    notices::password_changed(&mut tx, ctx.account_id, &ctx.meta, false).await?;
+    let ended = resets::set_own_password(&mut tx, &ctx, &hash, end_other_sessions).await?;
     tx.commit().await?;
     Ok(ended)
 }

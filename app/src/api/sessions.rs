@@ -75,9 +75,8 @@ pub async fn end_session(session_id: i64) -> Result<(), AppError> {
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    audit::record(
+    ctx.record(
         &mut tx,
-        &ctx.actor(),
         audit::Event::new(None, audit::AuditAction::SessionEnded).target_account(ctx.account_id),
     )
     .await?;
@@ -95,9 +94,8 @@ pub async fn end_other_sessions() -> Result<u64, AppError> {
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
     let ended = session::end_all(&mut tx, ctx.account_id, Some(&ctx.session.token_hash)).await?;
-    audit::record(
+    ctx.record(
         &mut tx,
-        &ctx.actor(),
         audit::Event::new(None, audit::AuditAction::OtherSessionsEnded)
             .target_account(ctx.account_id)
             .details(serde_json::json!({ "ended": ended })),

@@ -99,9 +99,8 @@ pub async fn confirm_two_factor(password: String, code: String) -> Result<Vec<St
     throttle::TWO_FACTOR
         .give_back(&mut tx, &ctx.account_id.to_string())
         .await?;
-    audit::record(
+    ctx.record(
         &mut tx,
-        &ctx.actor(),
         audit::Event::new(None, audit::AuditAction::TwoFactorEnabled)
             .target_account(ctx.account_id),
     )
@@ -159,9 +158,8 @@ pub async fn disable_two_factor(password: String, code: String) -> Result<(), Ap
     throttle::TWO_FACTOR
         .give_back(&mut tx, &ctx.account_id.to_string())
         .await?;
-    audit::record(
+    ctx.record(
         &mut tx,
-        &ctx.actor(),
         audit::Event::new(None, audit::AuditAction::TwoFactorDisabled)
             .target_account(ctx.account_id),
     )
@@ -182,9 +180,8 @@ pub async fn regenerate_recovery_codes(password: String) -> Result<Vec<String>, 
         return Err(AppError::Conflict("Two-factor is not on.".into()));
     }
     let codes = tf::new_recovery_codes(&mut tx, ctx.account_id).await?;
-    audit::record(
+    ctx.record(
         &mut tx,
-        &ctx.actor(),
         audit::Event::new(None, audit::AuditAction::RecoveryCodesRegenerated)
             .target_account(ctx.account_id),
     )
@@ -286,14 +283,10 @@ pub async fn set_workspace_two_factor(required: bool) -> Result<(), AppError> {
     .await?
     .rows_affected();
     if changed > 0 {
-        audit::record(
+        ctx.record(
             &mut tx,
-            &ctx.actor(),
-            audit::Event::new(
-                Some(ctx.workspace_id),
-                audit::AuditAction::TwoFactorPolicyChanged,
-            )
-            .details(serde_json::json!({ "required": required })),
+            ctx.event(audit::AuditAction::TwoFactorPolicyChanged)
+                .details(serde_json::json!({ "required": required })),
         )
         .await?;
     }

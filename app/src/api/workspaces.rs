@@ -35,9 +35,8 @@ pub async fn create_workspace(name: String) -> Result<(), AppError> {
     let (workspace_id, membership_id) =
         db::insert_workspace(&mut tx, ctx.account_id, &name).await?;
     session::set_active_workspace(&mut tx, &ctx.session.token_hash, Some(workspace_id)).await?;
-    audit::record(
+    ctx.record(
         &mut tx,
-        &ctx.actor(),
         audit::Event::new(Some(workspace_id), audit::AuditAction::WorkspaceCreated)
             .target_membership(membership_id)
             .details(serde_json::json!({ "name": name.as_str() })),

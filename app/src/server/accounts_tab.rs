@@ -389,20 +389,16 @@ pub async fn stop_timer_of(
     )
     .fetch_one(&mut *tx)
     .await?;
-    super::audit::record(
+    ctx.record(
         &mut tx,
-        &ctx.actor(),
-        super::audit::Event::new(
-            Some(ctx.workspace_id),
-            super::audit::AuditAction::TimerStoppedByOwner,
-        )
-        .target_account(target.account_id)
-        .target_membership(membership_id)
-        .details(serde_json::json!({
-            "entry_id": entry_id,
-            "started_at": entry.started_at,
-            "ended_at": entry.ended_at,
-        })),
+        ctx.event(super::audit::AuditAction::TimerStoppedByOwner)
+            .target_account(target.account_id)
+            .target_membership(membership_id)
+            .details(serde_json::json!({
+                "entry_id": entry_id,
+                "started_at": entry.started_at,
+                "ended_at": entry.ended_at,
+            })),
     )
     .await?;
     let zone = super::time::member_zone(&mut tx, ctx.workspace_id, membership_id).await?;

@@ -309,10 +309,9 @@ pub async fn create(
         .fetch_optional(&mut *conn)
         .await?;
         let Some(row) = row else { continue };
-        audit::record(
+        ctx.record(
             conn,
-            &ctx.actor(),
-            audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::ApiKeyCreated)
+            ctx.event(audit::AuditAction::ApiKeyCreated)
                 .target_account(ctx.subject_account_id)
                 .target_membership(ctx.membership_id)
                 .details(serde_json::json!({
@@ -355,10 +354,9 @@ pub async fn revoke_own(conn: &mut PgConnection, ctx: &Ctx, key_id: i64) -> Resu
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(AppError::NotFound)?;
-    audit::record(
+    ctx.record(
         conn,
-        &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::ApiKeyRevoked)
+        ctx.event(audit::AuditAction::ApiKeyRevoked)
             .target_account(ctx.subject_account_id)
             .target_membership(ctx.membership_id)
             .details(serde_json::json!({

@@ -82,10 +82,9 @@ pub async fn insert_group(
     .fetch_one(&mut *tx)
     .await
     .map_err(name_conflict("group"))?;
-    audit::record(
+    ctx.record(
         &mut *tx,
-        &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::GroupCreated)
+        ctx.event(audit::AuditAction::GroupCreated)
             .details(serde_json::json!({ "group_id": id, "name": name.as_str() })),
     )
     .await?;
@@ -130,10 +129,9 @@ pub async fn apply_rename(
     .ok_or(AppError::NotFound)?;
     let members = group_member_ids(&mut *tx, ctx, group_id).await?;
     db::refresh_member_keys(&mut *tx, ctx.workspace_id, &members).await?;
-    audit::record(
+    ctx.record(
         &mut *tx,
-        &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::GroupRenamed)
+        ctx.event(audit::AuditAction::GroupRenamed)
             .details(serde_json::json!({ "group_id": group_id, "from": old, "to": name.as_str() })),
     )
     .await?;
@@ -169,10 +167,9 @@ pub async fn apply_delete(
     .await?
     .ok_or(AppError::NotFound)?;
     db::refresh_member_keys(&mut *tx, ctx.workspace_id, &members).await?;
-    audit::record(
+    ctx.record(
         &mut *tx,
-        &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::GroupDeleted).details(
+        ctx.event(audit::AuditAction::GroupDeleted).details(
             serde_json::json!({ "group_id": group_id, "name": name, "members": members.len() }),
         ),
     )
@@ -267,14 +264,10 @@ pub async fn put_in_group(
     .fetch_one(&mut *tx)
     .await?;
     db::refresh_member_keys(&mut *tx, ctx.workspace_id, &added).await?;
-    audit::record(
+    ctx.record(
         &mut *tx,
-        &ctx.actor(),
-        audit::Event::new(
-            Some(ctx.workspace_id),
-            audit::AuditAction::GroupMembersAdded,
-        )
-        .details(serde_json::json!({ "group_id": group_id, "membership_ids": added })),
+        ctx.event(audit::AuditAction::GroupMembersAdded)
+            .details(serde_json::json!({ "group_id": group_id, "membership_ids": added })),
     )
     .await?;
     Ok(added)
@@ -302,15 +295,11 @@ pub async fn take_out_of_group(
         return Ok(false);
     }
     db::refresh_member_keys(&mut *tx, ctx.workspace_id, &[membership_id]).await?;
-    audit::record(
+    ctx.record(
         &mut *tx,
-        &ctx.actor(),
-        audit::Event::new(
-            Some(ctx.workspace_id),
-            audit::AuditAction::GroupMemberRemoved,
-        )
-        .target_membership(membership_id)
-        .details(serde_json::json!({ "group_id": group_id })),
+        ctx.event(audit::AuditAction::GroupMemberRemoved)
+            .target_membership(membership_id)
+            .details(serde_json::json!({ "group_id": group_id })),
     )
     .await?;
     Ok(true)

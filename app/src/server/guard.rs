@@ -7,7 +7,7 @@ use leptos::prelude::use_context;
 use sqlx::PgConnection;
 
 use super::{
-    audit::Actor,
+    audit::{self, Actor, AuditAction, Event},
     session::{self, RequestMeta, SessionRow},
     state::{app_state, AppState},
 };
@@ -35,6 +35,12 @@ impl AccountCtx {
             Some(owner) => Actor::new(owner, Some(self.account_id), &self.meta),
             None => Actor::new(self.account_id, None, &self.meta),
         }
+    }
+
+    /// Records `event` as done by this account, in the transaction of the
+    /// change it describes.
+    pub async fn record(&self, conn: &mut PgConnection, event: Event) -> Result<(), AppError> {
+        audit::record(conn, &self.actor(), event).await
     }
 }
 
@@ -65,6 +71,17 @@ impl Ctx {
         let acting_as =
             (self.subject_account_id != self.actor_account_id).then_some(self.subject_account_id);
         Actor::new(self.actor_account_id, acting_as, &self.meta)
+    }
+
+    /// An audit event in this workspace.
+    pub fn event(&self, action: AuditAction) -> Event {
+        Event::new(Some(self.workspace_id), action)
+    }
+
+    /// Records `event` as done by this caller (and whom they view as), in
+    /// the transaction of the change it describes.
+    pub async fn record(&self, conn: &mut PgConnection, event: Event) -> Result<(), AppError> {
+        audit::record(conn, &self.actor(), event).await
     }
 }
 

@@ -197,19 +197,15 @@ pub async fn start(
     )
     .fetch_one(&mut *conn)
     .await?;
-    audit::record(
+    ctx.record(
         conn,
-        &ctx.actor(),
-        audit::Event::new(
-            Some(ctx.workspace_id),
-            audit::AuditAction::ImpersonationStarted,
-        )
-        .target_account(subject)
-        .target_membership(membership_id)
-        .details(serde_json::json!({
-            "reason": reason,
-            "ends_at": ends_at.to_rfc3339(),
-        })),
+        ctx.event(audit::AuditAction::ImpersonationStarted)
+            .target_account(subject)
+            .target_membership(membership_id)
+            .details(serde_json::json!({
+                "reason": reason,
+                "ends_at": ends_at.to_rfc3339(),
+            })),
     )
     .await?;
     Ok(token)

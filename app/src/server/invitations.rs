@@ -816,17 +816,13 @@ pub async fn send_invite_as(
         }],
     )
     .await?;
-    audit::record(
+    ctx.record(
         &mut tx,
-        &ctx.actor(),
-        audit::Event::new(
-            Some(ctx.workspace_id),
-            if resend {
-                audit::AuditAction::InvitationResent
-            } else {
-                audit::AuditAction::InvitationSent
-            },
-        )
+        ctx.event(if resend {
+            audit::AuditAction::InvitationResent
+        } else {
+            audit::AuditAction::InvitationSent
+        })
         .target_membership(membership_id),
     )
     .await?;
@@ -860,15 +856,11 @@ pub async fn revoke_invite_as(
     )
     .execute(&mut *tx)
     .await?;
-    audit::record(
+    ctx.record(
         &mut tx,
-        &ctx.actor(),
-        audit::Event::new(
-            Some(ctx.workspace_id),
-            audit::AuditAction::InvitationRevoked,
-        )
-        .target_membership(membership_id)
-        .details(serde_json::json!({ "email": email })),
+        ctx.event(audit::AuditAction::InvitationRevoked)
+            .target_membership(membership_id)
+            .details(serde_json::json!({ "email": email })),
     )
     .await?;
     tx.commit().await?;

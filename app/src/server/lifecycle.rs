@@ -165,20 +165,18 @@ pub async fn apply_role(
     }
     db::refresh_member_keys(&mut *tx, ctx.workspace_id, &touched).await?;
     let after = serde_json::json!({ "admin": admin, "project_manager": pm, "team_manager": tm });
-    let mut event = audit::Event::new(
-        Some(ctx.workspace_id),
-        if on {
+    let mut event = ctx
+        .event(if on {
             audit::AuditAction::RoleGiven
         } else {
             audit::AuditAction::RoleTaken
-        },
-    )
-    .target_membership(membership_id)
-    .details(serde_json::json!({ "role": role.label(), "before": before, "after": after }));
+        })
+        .target_membership(membership_id)
+        .details(serde_json::json!({ "role": role.label(), "before": before, "after": after }));
     if let Some(account) = target.account_id {
         event = event.target_account(account);
     }
-    audit::record(&mut *tx, &ctx.actor(), event).await?;
+    ctx.record(&mut *tx, event).await?;
     Ok(())
 }
 
@@ -296,13 +294,14 @@ pub async fn apply_status(
             audit::AuditAction::MemberDeleted
         }
     };
-    let mut event = audit::Event::new(Some(ctx.workspace_id), action)
+    let mut event = ctx
+        .event(action)
         .target_membership(membership_id)
         .details(serde_json::json!({ "before": before, "stopped_timer_entry": stopped_timer }));
     if let Some(account) = target.account_id {
         event = event.target_account(account);
     }
-    audit::record(&mut *tx, &ctx.actor(), event).await?;
+    ctx.record(&mut *tx, event).await?;
     Ok(())
 }
 
@@ -324,15 +323,11 @@ pub async fn deactivate_invitee(
     }
     super::invitations::revoke_open_invitation(&mut *tx, ctx.workspace_id, membership_id).await?;
     set_status(&mut *tx, ctx, membership_id, MemberStatus::Inactive).await?;
-    audit::record(
+    ctx.record(
         &mut *tx,
-        &ctx.actor(),
-        audit::Event::new(
-            Some(ctx.workspace_id),
-            audit::AuditAction::MemberDeactivated,
-        )
-        .target_membership(membership_id)
-        .details(serde_json::json!({ "before": snapshot(&target) })),
+        ctx.event(audit::AuditAction::MemberDeactivated)
+            .target_membership(membership_id)
+            .details(serde_json::json!({ "before": snapshot(&target) })),
     )
     .await?;
     Ok(())
@@ -369,10 +364,9 @@ pub async fn unlock(tx: &mut PgConnection, ctx: &Ctx, membership_id: i64) -> Res
     .await?
     .ok_or(AppError::NotFound)?;
     crate::server::credentials::clear_all_locks(&mut *tx, account.id, &account.email).await?;
-    audit::record(
+    ctx.record(
         &mut *tx,
-        &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::AccountUnlocked)
+        ctx.event(audit::AuditAction::AccountUnlocked)
             .target_account(account.id)
             .target_membership(membership_id),
     )
@@ -430,19 +424,15 @@ pub async fn transfer(
         &[ctx.membership_id, membership_id],
     )
     .await?;
-    audit::record(
+    ctx.record(
         &mut *tx,
-        &ctx.actor(),
-        audit::Event::new(
-            Some(ctx.workspace_id),
-            audit::AuditAction::OwnershipTransferred,
-        )
-        .target_membership(membership_id)
-        .target_account(new_owner)
-        .details(serde_json::json!({
-            "from_account_id": ctx.actor_account_id,
-            "to": { "name": target.name, "email": target.email },
-        })),
+        ctx.event(audit::AuditAction::OwnershipTransferred)
+            .target_membership(membership_id)
+            .target_account(new_owner)
+            .details(serde_json::json!({
+                "from_account_id": ctx.actor_account_id,
+                "to": { "name": target.name, "email": target.email },
+            })),
     )
     .await?;
     Ok(())

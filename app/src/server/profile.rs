@@ -322,14 +322,14 @@ pub async fn apply_profile(
             .iter()
             .map(|(k, v)| ((k.clone(), v[0].clone()), (k.clone(), v[1].clone())))
             .unzip();
-        let mut event =
-            audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::ProfileChanged)
-                .target_membership(id)
-                .details(serde_json::json!({ "before": old, "after": new }));
+        let mut event = ctx
+            .event(audit::AuditAction::ProfileChanged)
+            .target_membership(id)
+            .details(serde_json::json!({ "before": old, "after": new }));
         if let Some(account) = before.account_id {
             event = event.target_account(account);
         }
-        audit::record(&mut *tx, &ctx.actor(), event).await?;
+        ctx.record(&mut *tx, event).await?;
     }
     Ok(())
 }

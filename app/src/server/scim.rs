@@ -100,10 +100,7 @@ pub async fn create_token(
         .fetch_optional(&mut *conn)
         .await?;
         let Some(row) = row else { continue };
-        audit::record(
-            conn,
-            &ctx.actor(),
-            audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::ScimTokenCreated).details(
+        ctx.record(conn, ctx.event(audit::AuditAction::ScimTokenCreated).details(
                 serde_json::json!({ "token_id": row.id, "name": name.as_str(), "prefix": token.prefix }),
             ),
         )
@@ -143,10 +140,9 @@ pub async fn revoke_token(conn: &mut PgConnection, ctx: &Ctx, id: i64) -> Result
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(AppError::NotFound)?;
-    audit::record(
+    ctx.record(
         conn,
-        &ctx.actor(),
-        audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::ScimTokenRevoked).details(
+        ctx.event(audit::AuditAction::ScimTokenRevoked).details(
             serde_json::json!({ "token_id": id, "name": revoked.name, "prefix": revoked.prefix }),
         ),
     )
@@ -809,10 +805,7 @@ pub async fn update_user(
             name.as_ref(),
         )
         .await?;
-        audit::record(
-            &mut *conn,
-            &ctx.actor(),
-            audit::Event::new(Some(ctx.workspace_id), audit::AuditAction::ProfileChanged)
+        ctx.record(&mut *conn, ctx.event(audit::AuditAction::ProfileChanged)
                 .target_membership(current.id)
                 .details(serde_json::json!({
                     "via": "scim",

@@ -1,12 +1,15 @@
-//! Timers and entries in the database, shared by the Time page, the Kiosk,
-//! deactivation and the summary report.
+//! Timers, entries and time settings in the database: the Time page's
+//! rules (its server functions only guard and commit), and what the Kiosk,
+//! deactivation, the summary report and the REST API share.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use sqlx::PgConnection;
 
+use super::{audit::AuditAction, Ctx};
 use crate::{
-    domain::time::{EntryTimes, WeekStart, MAX_ENTRY_HOURS},
+    api::time::{DayEntries, EntryRow, MemberTimeSettings, ProjectChoice, RunningTimer, TimeWeek},
+    domain::time::{Description, EntryTimes, WeekStart, MAX_ENTRY_HOURS},
     error::AppError,
 };
 
@@ -97,18 +100,29 @@ pub async fn start(
     }
 }
 
+/// A timer just stopped.
+#[derive(Debug, Clone, Copy)]
+pub struct StoppedEntry {
+    pub id: i64,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+}
+
 /// Stops the member's running timer at the transaction's `now()` (so a
-/// deactivation and the stop it causes carry the same time). Returns the
-/// entry stopped, if one was running.
-pub async fn stop_running(
+/// deactivation and the stop it causes carry the same time) and tells their
+/// open pages. Returns the entry stopped, if one was running. Every stop
+/// (the Time page, the Kiosk, the Owner's "Stop timer", deactivation, REST)
+/// goes through here.
+pub async fn stop_running_entry(
     conn: &mut PgConnection,
     workspace_id: i64,
     membership_id: i64,
-) -> Result<Option<i64>, AppError> {
-    let stopped = sqlx::query_scalar!(
-        "UPDATE time_entries SET ended_at = greatest(now(), started_at), updated_at = now()
-          WHERE workspace_id = $1 AND membership_id = $2 AND ended_at IS NULL
-          RETURNING id",
+) -> Result<Option<StoppedEntry>, AppError> {
+    let stopped = sqlx::query_as!(
+        StoppedEntry,
+        r#"UPDATE time_entries SET ended_at = greatest(now(), started_at), updated_at = now()
+            WHERE workspace_id = $1 AND membership_id = $2 AND ended_at IS NULL
+            RETURNING id, started_at, ended_at AS "ended_at!""#,
         workspace_id,
         membership_id
     )
@@ -118,6 +132,17 @@ pub async fn stop_running(
         announce(conn, workspace_id, membership_id).await?;
     }
     Ok(stopped)
+}
+
+/// `stop_running_entry`, for callers that need only the entry's id.
+pub async fn stop_running(
+    conn: &mut PgConnection,
+    workspace_id: i64,
+    membership_id: i64,
+) -> Result<Option<i64>, AppError> {
+    Ok(stop_running_entry(conn, workspace_id, membership_id)
+        .await?
+        .map(|stopped| stopped.id))
 }
 
 /// Local wall time to UTC. A time the clocks skip (spring forward) is an
@@ -323,10 +348,373 @@ pub async fn member_entries(
 
 /// Stops the caller's own running timer; the id of the saved entry. The
 /// Time page's and the REST API's rule.
-pub async fn stop_own(conn: &mut PgConnection, ctx: &super::Ctx) -> Result<i64, AppError> {
+pub async fn stop_own(conn: &mut PgConnection, ctx: &Ctx) -> Result<i64, AppError> {
     stop_running(conn, ctx.workspace_id, ctx.membership_id)
         .await?
         .ok_or_else(|| {
             AppError::Conflict("No timer is running: it may have been stopped elsewhere.".into())
         })
+}
+
+/// A member's running timer, if any, with the server's clock (the header
+/// and the Time page correct for the browser's clock with it).
+pub async fn running_of(
+    conn: &mut PgConnection,
+    workspace_id: i64,
+    membership_id: i64,
+) -> Result<Option<RunningTimer>, AppError> {
+    let row = sqlx::query!(
+        "SELECT e.id, e.description, p.name AS \"project?\", e.started_at, now() AS \"now!\"
+           FROM time_entries e
+           LEFT JOIN projects p ON p.workspace_id = e.workspace_id AND p.id = e.project_id
+          WHERE e.workspace_id = $1 AND e.membership_id = $2 AND e.ended_at IS NULL",
+        workspace_id,
+        membership_id
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|row| RunningTimer {
+        entry_id: row.id,
+        description: row.description,
+        project: row.project,
+        started_at_ms: row.started_at.timestamp_millis(),
+        server_now_ms: row.now.timestamp_millis(),
+    }))
+}
+
+/// Starts the caller's own timer; what the header then shows.
+pub async fn start_own(
+    conn: &mut PgConnection,
+    ctx: &Ctx,
+    description: &Description,
+    project_id: Option<i64>,
+) -> Result<RunningTimer, AppError> {
+    check_project(conn, ctx.workspace_id, ctx.membership_id, project_id).await?;
+    start(
+        conn,
+        ctx.workspace_id,
+        ctx.membership_id,
+        description.as_str(),
+        project_id,
+        "timer",
+    )
+    .await?;
+    running_of(conn, ctx.workspace_id, ctx.membership_id)
+        .await?
+        .ok_or_else(|| AppError::bug("the timer just started is not running"))
+}
+
+/// The caller's week `offset` weeks from this one, in their zone: finished
+/// entries by day (newest first), the running timer and what they may do.
+pub async fn week_of(
+    conn: &mut PgConnection,
+    ctx: &Ctx,
+    offset: i32,
+) -> Result<TimeWeek, AppError> {
+    let offset = offset.clamp(-520, 520);
+    let zone = member_zone(conn, ctx.workspace_id, ctx.membership_id).await?;
+    let today = Utc::now().with_timezone(&zone.tz).date_naive();
+    let first = week_first_day(today, zone.week_start, offset);
+    let last = first + Duration::days(6);
+    let from = day_start(zone.tz, first);
+    let to = day_start(zone.tz, last + Duration::days(1));
+    let rows = sqlx::query!(
+        "SELECT e.id, e.description, e.project_id, p.name AS \"project?\", e.started_at,
+                e.ended_at AS \"ended_at!\", e.source
+           FROM time_entries e
+           LEFT JOIN projects p ON p.workspace_id = e.workspace_id AND p.id = e.project_id
+          WHERE e.workspace_id = $1 AND e.membership_id = $2
+            AND e.started_at >= $3 AND e.started_at < $4 AND e.ended_at IS NOT NULL
+          ORDER BY e.started_at DESC, e.id DESC",
+        ctx.workspace_id,
+        ctx.membership_id,
+        from,
+        to
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut days: Vec<DayEntries> = Vec::new();
+    let mut day_of: Vec<NaiveDate> = Vec::new();
+    for row in rows {
+        let start = row.started_at.with_timezone(&zone.tz);
+        let end = row.ended_at.with_timezone(&zone.tz);
+        let date = start.date_naive();
+        let span_label = if end.date_naive() == date {
+            format!("{} – {}", start.format("%H:%M"), end.format("%H:%M"))
+        } else {
+            format!(
+                "{} – {}",
+                start.format("%H:%M"),
+                end.format("%a %-d %b %H:%M")
+            )
+        };
+        let entry = EntryRow {
+            id: row.id,
+            description: row.description,
+            project_id: row.project_id,
+            project: row.project,
+            start_local: start.format("%Y-%m-%dT%H:%M").to_string(),
+            end_local: end.format("%Y-%m-%dT%H:%M").to_string(),
+            span_label,
+            seconds: (row.ended_at - row.started_at).num_seconds(),
+            source: row.source,
+        };
+        if day_of.last() != Some(&date) {
+            day_of.push(date);
+            days.push(DayEntries {
+                label: date.format("%A %-d %b").to_string(),
+                entries: Vec::new(),
+                total_seconds: 0,
+            });
+        }
+        if let Some(day) = days.last_mut() {
+            day.total_seconds += entry.seconds;
+            day.entries.push(entry);
+        }
+    }
+    let label = if first.format("%Y%m").to_string() == last.format("%Y%m").to_string() {
+        format!("{} – {}", first.format("%-d"), last.format("%-d %b %Y"))
+    } else {
+        format!("{} – {}", first.format("%-d %b"), last.format("%-d %b %Y"))
+    };
+    let settings = sqlx::query!(
+        "SELECT may_edit_own_time, kiosk_pin_hash IS NOT NULL AS \"has_pin!\"
+           FROM memberships WHERE workspace_id = $1 AND id = $2",
+        ctx.workspace_id,
+        ctx.membership_id
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let projects = trackable_projects(conn, ctx.workspace_id, ctx.membership_id)
+        .await?
+        .into_iter()
+        .map(|(id, name)| ProjectChoice { id, name })
+        .collect();
+    Ok(TimeWeek {
+        offset,
+        label,
+        total_seconds: days.iter().map(|d| d.total_seconds).sum(),
+        days,
+        running: running_of(conn, ctx.workspace_id, ctx.membership_id).await?,
+        projects,
+        time_zone: zone.tz.name().to_owned(),
+        week_start: zone.week_start.iso(),
+        may_edit: settings.may_edit_own_time,
+        has_pin: settings.has_pin,
+    })
+}
+
+/// Refuses unless an admin left the caller free to edit and delete their
+/// own entries (starting and stopping the timer is always allowed).
+async fn may_edit_own(conn: &mut PgConnection, ctx: &Ctx) -> Result<(), AppError> {
+    let allowed: bool = sqlx::query_scalar!(
+        "SELECT may_edit_own_time FROM memberships WHERE workspace_id = $1 AND id = $2",
+        ctx.workspace_id,
+        ctx.membership_id
+    )
+    .fetch_one(conn)
+    .await?;
+    if allowed {
+        Ok(())
+    } else {
+        Err(AppError::Conflict(
+            "Your admin has turned off editing your own time entries.".into(),
+        ))
+    }
+}
+
+/// Adds a finished entry of the caller's (`entry_id` None) or changes one
+/// of their finished entries; times are in their zone, as typed. Another
+/// member's entry, or a running one, is NotFound.
+pub async fn save_own_entry(
+    tx: &mut PgConnection,
+    ctx: &Ctx,
+    entry_id: Option<i64>,
+    description: &Description,
+    project_id: Option<i64>,
+    times: EntryTimes,
+) -> Result<(), AppError> {
+    may_edit_own(tx, ctx).await?;
+    let zone = member_zone(tx, ctx.workspace_id, ctx.membership_id).await?;
+    let (started_at, ended_at) = entry_to_utc(zone.tz, times)?;
+    check_project(tx, ctx.workspace_id, ctx.membership_id, project_id).await?;
+    match entry_id {
+        None => {
+            sqlx::query!(
+                "INSERT INTO time_entries (workspace_id, membership_id, project_id, description,
+                                           started_at, ended_at, source)
+                 VALUES ($1, $2, $3, $4, $5, $6, 'manual')",
+                ctx.workspace_id,
+                ctx.membership_id,
+                project_id,
+                description.as_str(),
+                started_at,
+                ended_at
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        Some(entry_id) => {
+            sqlx::query!(
+                "UPDATE time_entries
+                    SET project_id = $4, description = $5, started_at = $6, ended_at = $7,
+                        updated_at = now()
+                  WHERE workspace_id = $1 AND id = $2 AND membership_id = $3
+                    AND ended_at IS NOT NULL",
+                ctx.workspace_id,
+                entry_id,
+                ctx.membership_id,
+                project_id,
+                description.as_str(),
+                started_at,
+                ended_at
+            )
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            .eq(&1)
+            .then_some(())
+            .ok_or(AppError::NotFound)?;
+        }
+    }
+    Ok(())
+}
+
+/// Deletes one of the caller's finished entries.
+pub async fn delete_own_entry(
+    tx: &mut PgConnection,
+    ctx: &Ctx,
+    entry_id: i64,
+) -> Result<(), AppError> {
+    may_edit_own(tx, ctx).await?;
+    let deleted = sqlx::query!(
+        "DELETE FROM time_entries
+          WHERE workspace_id = $1 AND id = $2 AND membership_id = $3 AND ended_at IS NOT NULL",
+        ctx.workspace_id,
+        entry_id,
+        ctx.membership_id
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if deleted == 1 {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// The caller's own time zone and first day of the week.
+pub async fn set_own_zone(
+    conn: &mut PgConnection,
+    ctx: &Ctx,
+    tz: Tz,
+    week_start: WeekStart,
+) -> Result<(), AppError> {
+    sqlx::query!(
+        "UPDATE memberships SET time_zone = $3, week_start = $4 WHERE workspace_id = $1 AND id = $2",
+        ctx.workspace_id,
+        ctx.membership_id,
+        tz.name(),
+        i16::from(week_start.iso())
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Stores a member's Kiosk PIN (already hashed): not an invitee's, whose
+/// membership is not theirs yet. The PIN's failure count starts again and
+/// the change is audited.
+pub async fn set_kiosk_pin_hash(
+    tx: &mut PgConnection,
+    ctx: &Ctx,
+    membership_id: i64,
+    hash: &str,
+) -> Result<(), AppError> {
+    let account: Option<Option<i64>> = sqlx::query_scalar!(
+        "UPDATE memberships
+            SET kiosk_pin_hash = $3
+          WHERE workspace_id = $1 AND id = $2 AND status <> 'pending'
+          RETURNING account_id",
+        ctx.workspace_id,
+        membership_id,
+        hash
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let account = account.ok_or(AppError::NotFound)?;
+    super::throttle::KIOSK_PIN
+        .succeeded(
+            tx,
+            &super::throttle::kiosk_pin_key(ctx.workspace_id, membership_id),
+        )
+        .await?;
+    let mut event = ctx
+        .event(AuditAction::KioskPinSet)
+        .target_membership(membership_id);
+    if let Some(account) = account {
+        event = event.target_account(account);
+    }
+    ctx.record(tx, event).await
+}
+
+/// What an admin sees about someone's time on their card.
+pub async fn settings_of(
+    conn: &mut PgConnection,
+    ctx: &Ctx,
+    membership_id: i64,
+) -> Result<MemberTimeSettings, AppError> {
+    let row = sqlx::query!(
+        "SELECT may_edit_own_time, kiosk_pin_hash IS NOT NULL AS \"has_pin!\",
+                teamroom_kiosk_pin_blocked(workspace_id, id) AS \"pin_locked!\"
+           FROM memberships WHERE workspace_id = $1 AND id = $2",
+        ctx.workspace_id,
+        membership_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    Ok(MemberTimeSettings {
+        may_edit_own_time: row.may_edit_own_time,
+        has_pin: row.has_pin,
+        pin_locked: row.pin_locked,
+        running: running_of(conn, ctx.workspace_id, membership_id).await?,
+    })
+}
+
+/// Whether a member may edit and delete their own entries, audited with
+/// the value before and after.
+pub async fn set_edit_permission(
+    tx: &mut PgConnection,
+    ctx: &Ctx,
+    membership_id: i64,
+    may_edit_own_time: bool,
+) -> Result<(), AppError> {
+    let before: Option<bool> = sqlx::query_scalar!(
+        "SELECT may_edit_own_time FROM memberships WHERE workspace_id = $1 AND id = $2 FOR UPDATE",
+        ctx.workspace_id,
+        membership_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let before = before.ok_or(AppError::NotFound)?;
+    sqlx::query!(
+        "UPDATE memberships SET may_edit_own_time = $3 WHERE workspace_id = $1 AND id = $2",
+        ctx.workspace_id,
+        membership_id,
+        may_edit_own_time
+    )
+    .execute(&mut *tx)
+    .await?;
+    ctx.record(
+        tx,
+        ctx.event(AuditAction::TimePermissionChanged)
+            .target_membership(membership_id)
+            .details(serde_json::json!({
+                "before": { "may_edit_own_time": before },
+                "after": { "may_edit_own_time": may_edit_own_time },
+            })),
+    )
+    .await
 }

@@ -8,19 +8,20 @@ use app::{error::AppError, server::AuthSettings};
 use sqlx::PgPool;
 
 use crate::{
-    helpers::{error_of, settings, spawn_with, TestApp, GOOD_PASSWORD},
+    helpers::{error_of, fns, settings, spawn_with, TestApp, GOOD_PASSWORD},
     lifecycle::{member, other_workspace, owner_app, Person},
 };
 
 async fn invite(app: &TestApp, who: &reqwest::Client, addresses: &str) -> reqwest::Response {
-    app.call_with(
+    app.run_as(
         who,
-        "invite_members",
-        &[
-            ("addresses", addresses),
-            ("send_email", "true"),
-            ("all_projects", "true"),
-        ],
+        fns::InviteMembers {
+            addresses: addresses.to_owned(),
+            send_email: true,
+            group_ids: Default::default(),
+            all_projects: true,
+            project_ids: Default::default(),
+        },
     )
     .await
 }
@@ -31,8 +32,13 @@ async fn invitation_mails(app: &TestApp) -> i64 {
 }
 
 async fn create_workspace(app: &TestApp, who: &reqwest::Client, name: &str) -> reqwest::Response {
-    app.call_with(who, "create_workspace", &[("name", name)])
-        .await
+    app.run_as(
+        who,
+        fns::CreateWorkspace {
+            name: name.to_owned(),
+        },
+    )
+    .await
 }
 
 fn ok(response: &reqwest::Response) {
@@ -95,7 +101,9 @@ async fn an_account_spraying_invitations_over_its_workspaces_hits_its_own_limit(
             .await
             .expect("pending member");
     let resend = app
-        .call("send_invite", &[("membership_id", &pending.to_string())])
+        .run(fns::SendInvite {
+            membership_id: pending,
+        })
         .await;
     match error_of(resend).await {
         AppError::Conflict(message) => assert!(message.contains("at most 5"), "{message}"),
@@ -125,14 +133,13 @@ async fn one_address_invited_by_many_workspaces_hits_its_daily_limit(pool: PgPoo
     {
         let owner = crate::helpers::client();
         ok(&app
-            .call_with(
+            .run_as(
                 &owner,
-                "sign_up",
-                &[
-                    ("email", &format!("owner{n}@example.com")),
-                    ("name", &format!("Owner {n}")),
-                    ("password", GOOD_PASSWORD),
-                ],
+                fns::SignUp {
+                    email: format!("owner{n}@example.com"),
+                    name: format!("Owner {n}"),
+                    password: GOOD_PASSWORD.to_owned(),
+                },
             )
             .await);
         let response = invite(&app, &owner, &format!("{spelled}, friend{n}@example.com")).await;
@@ -201,14 +208,13 @@ async fn an_account_creates_only_so_many_workspaces_a_day(pool: PgPool) {
     // Another account has its own allowance.
     let other = crate::helpers::client();
     ok(&app
-        .call_with(
+        .run_as(
             &other,
-            "sign_up",
-            &[
-                ("email", "otto@example.com"),
-                ("name", "Otto Other"),
-                ("password", GOOD_PASSWORD),
-            ],
+            fns::SignUp {
+                email: "otto@example.com".into(),
+                name: "Otto Other".into(),
+                password: GOOD_PASSWORD.to_owned(),
+            },
         )
         .await);
     ok(&create_workspace(&app, &other, "Otto's second").await);
@@ -232,7 +238,9 @@ async fn revoking_and_inviting_again_does_not_reset_the_resend_cooldown(pool: Pg
     ok(&invite(&app, &app.client, "pat@example.com").await);
     let first = pending("pat@example.com").await;
     ok(&app
-        .call("revoke_invite", &[("membership_id", &first.to_string())])
+        .run(fns::RevokeInvite {
+            membership_id: first,
+        })
         .await);
     // Invited again with the mail at once: refused by the address box.
     let again = invite(&app, &app.client, "pat@example.com").await;
@@ -243,20 +251,21 @@ async fn revoking_and_inviting_again_does_not_reset_the_resend_cooldown(pool: Pg
     assert!(message.contains("less than a minute ago"), "{message}");
     // Invited again without the mail, then "Send invite": still waiting.
     let quiet = app
-        .call(
-            "invite_members",
-            &[
-                ("addresses", "pat@example.com"),
-                ("send_email", "false"),
-                ("all_projects", "true"),
-            ],
-        )
+        .run(fns::InviteMembers {
+            addresses: "pat@example.com".into(),
+            send_email: false,
+            group_ids: Default::default(),
+            all_projects: true,
+            project_ids: Default::default(),
+        })
         .await;
     ok(&quiet);
     let second = pending("pat@example.com").await;
     assert_ne!(first, second);
     let send = app
-        .call("send_invite", &[("membership_id", &second.to_string())])
+        .run(fns::SendInvite {
+            membership_id: second,
+        })
         .await;
     assert!(matches!(
         error_of(send).await,
@@ -273,7 +282,9 @@ async fn revoking_and_inviting_again_does_not_reset_the_resend_cooldown(pool: Pg
         .await
         .expect("age the invitation");
     ok(&app
-        .call("send_invite", &[("membership_id", &second.to_string())])
+        .run(fns::SendInvite {
+            membership_id: second,
+        })
         .await);
     assert_eq!(
         app.count("SELECT count(*) FROM outbox WHERE recipient = 'pat@example.com'")
@@ -286,7 +297,12 @@ async fn revoking_and_inviting_again_does_not_reset_the_resend_cooldown(pool: Pg
 
 async fn kiosk_works(app: &TestApp, device: &reqwest::Client) -> bool {
     let response = app
-        .call_with(device, "kiosk_people", &[("search", "")])
+        .run_as(
+            device,
+            fns::KioskPeople {
+                search: String::new(),
+            },
+        )
         .await;
     if response.status().is_success() {
         return true;
@@ -318,7 +334,7 @@ async fn manager_launches(
 ) -> (Person, i64) {
     let pam = member(app, workspace_id, email, name).await;
     set_role(app, &pam, "ProjectManager", true).await;
-    ok(&app.call_with(&pam.browser, "launch_kiosk", &[]).await);
+    ok(&app.run_as(&pam.browser, fns::LaunchKiosk {}).await);
     assert!(kiosk_works(app, &pam.browser).await);
     let id: i64 = sqlx::query_scalar("SELECT id FROM kiosks WHERE launched_by = $1")
         .bind(pam.account_id)
@@ -398,10 +414,9 @@ async fn a_kiosk_stops_when_its_launcher_loses_the_right_to_launch_it(pool: PgPo
     // The launcher deactivated.
     let (dan, _) = manager_launches(&app, workspace_id, "dan@example.com", "Dan Deact").await;
     ok(&app
-        .call(
-            "deactivate_member",
-            &[("membership_id", &dan.membership_id.to_string())],
-        )
+        .run(fns::DeactivateMember {
+            membership_id: dan.membership_id,
+        })
         .await);
     assert!(!kiosk_works(&app, &dan.browser).await);
     // The launcher removed from the workspace.
@@ -414,7 +429,7 @@ async fn a_kiosk_stops_when_its_launcher_loses_the_right_to_launch_it(pool: PgPo
     assert!(!kiosk_works(&app, &rob.browser).await);
     // None of them is listed any more.
     let listed: serde_json::Value = app
-        .call("list_kiosk_devices", &[])
+        .run(fns::ListKioskDevices {})
         .await
         .json()
         .await
@@ -431,32 +446,28 @@ async fn an_admin_lists_and_ends_a_kiosk_and_others_cannot(pool: PgPool) {
     let mel = member(&app, workspace_id, "mel@example.com", "Mel Member").await;
 
     // A plain member: refused outright (403), and the device works on.
-    let listed = app.call_with(&mel.browser, "list_kiosk_devices", &[]).await;
+    let listed = app.run_as(&mel.browser, fns::ListKioskDevices {}).await;
     assert_eq!(listed.status(), 403);
-    let ended = app
-        .call_with(&mel.browser, "end_kiosk_device", &[("id", &id.to_string())])
-        .await;
+    let ended = app.run_as(&mel.browser, fns::EndKioskDevice { id }).await;
     assert_eq!(ended.status(), 403);
     assert!(kiosk_works(&app, &pam.browser).await);
 
     // Another workspace's Owner: this device is not theirs to see or end.
     let (other, _, _) = other_workspace(&app).await;
     let theirs: serde_json::Value = other
-        .call("list_kiosk_devices", &[])
+        .run(fns::ListKioskDevices {})
         .await
         .json()
         .await
         .expect("their list");
     assert_eq!(theirs.as_array().map(Vec::len), Some(0), "{theirs}");
-    let foreign = other
-        .call("end_kiosk_device", &[("id", &id.to_string())])
-        .await;
+    let foreign = other.run(fns::EndKioskDevice { id }).await;
     assert_eq!(error_of(foreign).await, AppError::NotFound);
     assert!(kiosk_works(&app, &pam.browser).await);
 
     // The Admin sees who launched it and when, and ends it.
     let listed: serde_json::Value = app
-        .call_with(&ada.browser, "list_kiosk_devices", &[])
+        .run_as(&ada.browser, fns::ListKioskDevices {})
         .await
         .json()
         .await
@@ -465,21 +476,17 @@ async fn an_admin_lists_and_ends_a_kiosk_and_others_cannot(pool: PgPool) {
     assert_eq!(listed[0]["id"].as_i64(), Some(id));
     assert_eq!(listed[0]["launched_by"].as_str(), Some("Pam Projects"));
     assert!(listed[0]["last_used_at"].is_string());
-    ok(&app
-        .call_with(&ada.browser, "end_kiosk_device", &[("id", &id.to_string())])
-        .await);
+    ok(&app.run_as(&ada.browser, fns::EndKioskDevice { id }).await);
     assert!(!kiosk_works(&app, &pam.browser).await);
     let after: serde_json::Value = app
-        .call_with(&ada.browser, "list_kiosk_devices", &[])
+        .run_as(&ada.browser, fns::ListKioskDevices {})
         .await
         .json()
         .await
         .expect("list");
     assert_eq!(after.as_array().map(Vec::len), Some(0));
     // Ending it twice: not found (nothing live to end).
-    let again = app
-        .call_with(&ada.browser, "end_kiosk_device", &[("id", &id.to_string())])
-        .await;
+    let again = app.run_as(&ada.browser, fns::EndKioskDevice { id }).await;
     assert_eq!(error_of(again).await, AppError::NotFound);
     // Recorded, as Ada's.
     let audited: i64 = sqlx::query_scalar(
@@ -498,7 +505,7 @@ async fn an_admin_lists_and_ends_a_kiosk_and_others_cannot(pool: PgPool) {
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn the_kiosk_cookie_lives_thirty_days_not_a_year(pool: PgPool) {
     let (app, _, _) = owner_app(pool).await;
-    let launched = app.call("launch_kiosk", &[]).await;
+    let launched = app.run(fns::LaunchKiosk {}).await;
     ok(&launched);
     let cookie = launched
         .headers()

@@ -5,7 +5,7 @@
 use app::error::AppError;
 use sqlx::PgPool;
 
-use crate::helpers::{client, error_of, spawn, spawn_with, TestApp, GOOD_PASSWORD};
+use crate::helpers::{client, error_of, fns, spawn, spawn_with, TestApp, GOOD_PASSWORD};
 
 const NEW_PASSWORD: &str = "a brand new harbour light";
 
@@ -66,7 +66,7 @@ async fn the_owners_known_browser_signs_in_while_a_stranger_has_the_address_lock
     let app = spawn(pool).await;
     // Ada's own browser: it signed up, so it carries a device cookie.
     app.sign_up("ada@example.com", "Ada", GOOD_PASSWORD).await;
-    let signed_out = app.call("sign_out", &[]).await;
+    let signed_out = app.run(fns::SignOut {}).await;
     assert!(signed_out.status().is_success() || signed_out.status().is_redirection());
     let (_, refused, _) = burst(&app, "ada@example.com", 40).await;
     assert!(refused >= 35, "the stranger's burst locked the address");
@@ -76,12 +76,7 @@ async fn the_owners_known_browser_signs_in_while_a_stranger_has_the_address_lock
         "Ada's browser was locked out: {}",
         own.status()
     );
-    let me: serde_json::Value = app
-        .call("current_user", &[])
-        .await
-        .json()
-        .await
-        .expect("me");
+    let me: serde_json::Value = app.run(fns::CurrentUser {}).await.json().await.expect("me");
     assert_eq!(me["email"].as_str(), Some("ada@example.com"));
     // A device cookie copied onto another account does not help there.
     let stolen = app.sign_in("bob@example.com", "guess").await;
@@ -184,7 +179,10 @@ async fn forty_concurrent_kiosk_pins_get_only_the_free_tries_checked(pool: PgPoo
     app.sign_up("olive@example.com", "Olive Owner", GOOD_PASSWORD)
         .await;
     let added = app
-        .call("add_limited_member", &[("name", "Lena Limited")])
+        .run(fns::AddLimitedMember {
+            name: "Lena Limited".into(),
+            group_ids: Default::default(),
+        })
         .await;
     assert!(added.status().is_success(), "{}", added.status());
     let lena: i64 =
@@ -193,23 +191,23 @@ async fn forty_concurrent_kiosk_pins_get_only_the_free_tries_checked(pool: PgPoo
             .await
             .expect("limited member");
     let set = app
-        .call(
-            "set_kiosk_pin",
-            &[("membership_id", &lena.to_string()), ("pin", "8642")],
-        )
+        .run(fns::SetKioskPin {
+            membership_id: Some(lena),
+            pin: "8642".into(),
+        })
         .await;
     assert!(set.status().is_success());
-    let launched = app.call("launch_kiosk", &[]).await;
+    let launched = app.run(fns::LaunchKiosk {}).await;
     assert!(launched.status().is_success());
     // Forty wrong guesses at once from the Kiosk.
     let guesses = (0..40).map(|i| {
         let pin = format!("{:04}", 1000 + i);
         let app = &app;
         async move {
-            app.call(
-                "kiosk_punch",
-                &[("membership_id", &lena.to_string()), ("pin", &pin)],
-            )
+            app.run(fns::KioskPunch {
+                membership_id: lena,
+                pin: pin.to_owned(),
+            })
             .await
         }
     });
@@ -221,10 +219,10 @@ async fn forty_concurrent_kiosk_pins_get_only_the_free_tries_checked(pool: PgPoo
         .all(|r| [200, 400, 429].contains(&r.status().as_u16())));
     // Then even the right PIN waits.
     let right = app
-        .call(
-            "kiosk_punch",
-            &[("membership_id", &lena.to_string()), ("pin", "8642")],
-        )
+        .run(fns::KioskPunch {
+            membership_id: lena,
+            pin: "8642".into(),
+        })
         .await;
     assert_eq!(right.status(), 429);
     assert!(right.headers().contains_key("retry-after"));
@@ -302,25 +300,23 @@ async fn a_stranger_who_pre_claims_an_invited_address_loses_it_to_the_invitation
         .await;
     // The stranger signs up first with B's address.
     let stranger = client();
-    app.call_with(
+    app.run_as(
         &stranger,
-        "sign_up",
-        &[
-            ("email", "bea@example.com"),
-            ("name", "Not Bea"),
-            ("password", "the strangers own secret"),
-        ],
+        fns::SignUp {
+            email: "bea@example.com".into(),
+            name: "Not Bea".into(),
+            password: "the strangers own secret".into(),
+        },
     )
     .await;
     let invited = app
-        .call(
-            "invite_members",
-            &[
-                ("addresses", "bea@example.com"),
-                ("send_email", "true"),
-                ("all_projects", "true"),
-            ],
-        )
+        .run(fns::InviteMembers {
+            addresses: "bea@example.com".into(),
+            send_email: true,
+            group_ids: Default::default(),
+            all_projects: true,
+            project_ids: Default::default(),
+        })
         .await;
     assert!(invited.status().is_success());
     // B clicks the confirmation mail (which was for the stranger's account)
@@ -328,7 +324,12 @@ async fn a_stranger_who_pre_claims_an_invited_address_loses_it_to_the_invitation
     let bea = client();
     let verify_token = mailed_link(&app, "bea@example.com", "verify_email", "/verify-email/").await;
     let click = app
-        .call_with(&bea, "verify_email", &[("token", &verify_token)])
+        .run_as(
+            &bea,
+            fns::VerifyEmail {
+                token: verify_token.to_owned(),
+            },
+        )
         .await;
     assert!(error_of(click).await.field_message("form").is_some());
     assert_eq!(
@@ -340,21 +341,25 @@ async fn a_stranger_who_pre_claims_an_invited_address_loses_it_to_the_invitation
     // name and password, and she owns the account.
     let token = mailed_link(&app, "bea@example.com", "invitation", "/invite/").await;
     let preview: serde_json::Value = app
-        .call_with(&bea, "invitation_preview", &[("token", &token)])
+        .run_as(
+            &bea,
+            fns::InvitationPreview {
+                token: token.to_owned(),
+            },
+        )
         .await
         .json()
         .await
         .expect("preview");
     assert_eq!(preview["has_account"].as_bool(), Some(false));
     let accepted = app
-        .call_with(
+        .run_as(
             &bea,
-            "accept_invitation",
-            &[
-                ("token", &token),
-                ("name", "Bea Real"),
-                ("password", NEW_PASSWORD),
-            ],
+            fns::AcceptInvitation {
+                token: token.to_owned(),
+                name: "Bea Real".into(),
+                password: NEW_PASSWORD.to_owned(),
+            },
         )
         .await;
     assert!(
@@ -363,21 +368,20 @@ async fn a_stranger_who_pre_claims_an_invited_address_loses_it_to_the_invitation
         accepted.status()
     );
     // The stranger's session is dead and their password no longer works.
-    let stale = app.call_with(&stranger, "current_user", &[]).await;
+    let stale = app.run_as(&stranger, fns::CurrentUser {}).await;
     assert_eq!(error_of(stale).await, AppError::Unauthenticated);
     let old = app
-        .call_with(
+        .run_as(
             &client(),
-            "sign_in",
-            &[
-                ("email", "bea@example.com"),
-                ("password", "the strangers own secret"),
-            ],
+            fns::SignIn {
+                email: "bea@example.com".into(),
+                password: "the strangers own secret".into(),
+            },
         )
         .await;
     assert_eq!(old.status(), 400);
     let me: serde_json::Value = app
-        .call_with(&bea, "current_user", &[])
+        .run_as(&bea, fns::CurrentUser {})
         .await
         .json()
         .await
@@ -401,10 +405,12 @@ async fn a_reset_link_works_once_ends_every_session_and_expires(pool: PgPool) {
     app.sign_up("ada@example.com", "Ada", GOOD_PASSWORD).await;
     let laptop = client();
     assert!(app
-        .call_with(
+        .run_as(
             &laptop,
-            "sign_in",
-            &[("email", "ada@example.com"), ("password", GOOD_PASSWORD)]
+            fns::SignIn {
+                email: "ada@example.com".into(),
+                password: GOOD_PASSWORD.to_owned()
+            }
         )
         .await
         .status()
@@ -412,7 +418,12 @@ async fn a_reset_link_works_once_ends_every_session_and_expires(pool: PgPool) {
     // The same answer for an unknown address, and no mail for it.
     for email in ["ada@example.com", "nobody@example.com"] {
         let asked = app
-            .call_with(&client(), "request_password_reset", &[("email", email)])
+            .run_as(
+                &client(),
+                fns::RequestPasswordReset {
+                    email: email.to_owned(),
+                },
+            )
             .await;
         assert_eq!(asked.status(), 200, "{email}");
     }
@@ -439,18 +450,22 @@ async fn a_reset_link_works_once_ends_every_session_and_expires(pool: PgPool) {
     assert_eq!(stored, 1);
     let phone = client();
     let short = app
-        .call_with(
+        .run_as(
             &phone,
-            "reset_password",
-            &[("token", &token), ("password", "short")],
+            fns::ResetPassword {
+                token: token.to_owned(),
+                password: "short".into(),
+            },
         )
         .await;
     assert!(error_of(short).await.field_message("password").is_some());
     let done = app
-        .call_with(
+        .run_as(
             &phone,
-            "reset_password",
-            &[("token", &token), ("password", NEW_PASSWORD)],
+            fns::ResetPassword {
+                token: token.to_owned(),
+                password: NEW_PASSWORD.to_owned(),
+            },
         )
         .await;
     assert!(
@@ -460,20 +475,22 @@ async fn a_reset_link_works_once_ends_every_session_and_expires(pool: PgPool) {
     );
     // Signed in on the phone; every other session ended.
     assert!(app
-        .call_with(&phone, "current_user", &[])
+        .run_as(&phone, fns::CurrentUser {})
         .await
         .status()
         .is_success());
     for old in [&app.client, &laptop] {
-        let stale = app.call_with(old, "current_user", &[]).await;
+        let stale = app.run_as(old, fns::CurrentUser {}).await;
         assert_eq!(error_of(stale).await, AppError::Unauthenticated);
     }
     // Used once: a second use is refused and changes nothing.
     let again = app
-        .call_with(
+        .run_as(
             &client(),
-            "reset_password",
-            &[("token", &token), ("password", "yet another long one")],
+            fns::ResetPassword {
+                token: token.to_owned(),
+                password: "yet another long one".into(),
+            },
         )
         .await;
     assert!(error_of(again)
@@ -497,10 +514,11 @@ async fn a_reset_link_works_once_ends_every_session_and_expires(pool: PgPool) {
         1
     );
     // An expired link is refused.
-    app.call_with(
+    app.run_as(
         &client(),
-        "request_password_reset",
-        &[("email", "ada@example.com")],
+        fns::RequestPasswordReset {
+            email: "ada@example.com".into(),
+        },
     )
     .await;
     let late = mailed_link(
@@ -517,10 +535,12 @@ async fn a_reset_link_works_once_ends_every_session_and_expires(pool: PgPool) {
     .await
     .expect("expire");
     let expired = app
-        .call_with(
+        .run_as(
             &client(),
-            "reset_password",
-            &[("token", &late), ("password", "yet another long one")],
+            fns::ResetPassword {
+                token: late.to_owned(),
+                password: "yet another long one".into(),
+            },
         )
         .await;
     assert!(error_of(expired).await.field_message("form").is_some());
@@ -538,10 +558,11 @@ async fn reset_requests_are_limited_per_address_and_bad_input_costs_nothing(pool
     let mut statuses = Vec::new();
     for _ in 0..5 {
         statuses.push(
-            app.call_with(
+            app.run_as(
                 &client(),
-                "request_password_reset",
-                &[("email", "ada@example.com")],
+                fns::RequestPasswordReset {
+                    email: "ada@example.com".into(),
+                },
             )
             .await
             .status()
@@ -567,13 +588,12 @@ async fn reset_requests_are_limited_per_address_and_bad_input_costs_nothing(pool
         "a refused input is not a try"
     );
     let bad_link = app
-        .call_with(
+        .run_as(
             &client(),
-            "reset_password",
-            &[
-                ("token", &"x".repeat(10 * 1024)),
-                ("password", NEW_PASSWORD),
-            ],
+            fns::ResetPassword {
+                token: "x".repeat(10 * 1024).to_owned(),
+                password: NEW_PASSWORD.to_owned(),
+            },
         )
         .await;
     assert!(error_of(bad_link).await.field_message("form").is_some());
@@ -589,14 +609,13 @@ async fn sign_ups_per_client_address_are_limited(pool: PgPool) {
     let mut statuses = Vec::new();
     for i in 0..4 {
         statuses.push(
-            app.call_with(
+            app.run_as(
                 &client(),
-                "sign_up",
-                &[
-                    ("email", format!("p{i}@example.com").as_str()),
-                    ("name", "Pat"),
-                    ("password", GOOD_PASSWORD),
-                ],
+                fns::SignUp {
+                    email: format!("p{i}@example.com").as_str().to_owned(),
+                    name: "Pat".into(),
+                    password: GOOD_PASSWORD.to_owned(),
+                },
             )
             .await
             .status()
@@ -611,10 +630,12 @@ async fn sign_ups_per_client_address_are_limited(pool: PgPool) {
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn a_forged_forwarded_for_is_ignored_unless_it_comes_through_a_trusted_proxy(pool: PgPool) {
     let app = spawn(pool.clone()).await;
-    app.call_with(
+    app.run_as(
         &client(),
-        "sign_in",
-        &[("email", "x@example.com"), ("password", "guess")],
+        fns::SignIn {
+            email: "x@example.com".into(),
+            password: "guess".into(),
+        },
     )
     .await;
     let forged = client()
@@ -684,21 +705,19 @@ async fn an_email_change_asked_for_before_a_reset_dies_with_the_old_password(poo
     app.sign_up("victim@example.com", "Not Victim", GOOD_PASSWORD)
         .await;
     let asked = app
-        .call(
-            "request_email_change",
-            &[
-                ("new_email", "thief@example.com"),
-                ("password", GOOD_PASSWORD),
-            ],
-        )
+        .run(fns::RequestEmailChange {
+            new_email: "thief@example.com".into(),
+            password: GOOD_PASSWORD.to_owned(),
+        })
         .await;
     assert!(asked.status().is_success(), "{}", asked.status());
     let held = mailed_link(&app, "thief@example.com", "email_change", "/email-change/").await;
     // The victim resets the password from their mailbox.
-    app.call_with(
+    app.run_as(
         &client(),
-        "request_password_reset",
-        &[("email", "victim@example.com")],
+        fns::RequestPasswordReset {
+            email: "victim@example.com".into(),
+        },
     )
     .await;
     let token = mailed_link(
@@ -709,16 +728,23 @@ async fn an_email_change_asked_for_before_a_reset_dies_with_the_old_password(poo
     )
     .await;
     let reset = app
-        .call_with(
+        .run_as(
             &client(),
-            "reset_password",
-            &[("token", &token), ("password", NEW_PASSWORD)],
+            fns::ResetPassword {
+                token: token.to_owned(),
+                password: NEW_PASSWORD.to_owned(),
+            },
         )
         .await;
     assert!(reset.status().is_success() || reset.status().is_redirection());
     // The held link no longer moves the account.
     let late = app
-        .call_with(&client(), "confirm_email_change", &[("token", &held)])
+        .run_as(
+            &client(),
+            fns::ConfirmEmailChange {
+                token: held.to_owned(),
+            },
+        )
         .await;
     assert!(error_of(late).await.field_message("form").is_some());
     assert_eq!(
@@ -735,17 +761,19 @@ async fn ending_all_other_sessions_leaves_only_this_one(pool: PgPool) {
     let others: Vec<reqwest::Client> = (0..3).map(|_| client()).collect();
     for other in &others {
         assert!(app
-            .call_with(
+            .run_as(
                 other,
-                "sign_in",
-                &[("email", "ada@example.com"), ("password", GOOD_PASSWORD)]
+                fns::SignIn {
+                    email: "ada@example.com".into(),
+                    password: GOOD_PASSWORD.to_owned()
+                }
             )
             .await
             .status()
             .is_success());
     }
     let listed: serde_json::Value = app
-        .call("my_sessions", &[])
+        .run(fns::MySessions {})
         .await
         .json()
         .await
@@ -766,7 +794,7 @@ async fn ending_all_other_sessions_leaves_only_this_one(pool: PgPool) {
         .is_success());
     assert_eq!(app.count("SELECT count(*) FROM sessions").await, 3);
     let ended: u64 = app
-        .call("end_other_sessions", &[])
+        .run(fns::EndOtherSessions {})
         .await
         .json()
         .await
@@ -774,32 +802,29 @@ async fn ending_all_other_sessions_leaves_only_this_one(pool: PgPool) {
     assert_eq!(ended, 2);
     assert_eq!(app.count("SELECT count(*) FROM sessions").await, 1);
     for other in &others {
-        let stale = app.call_with(other, "current_user", &[]).await;
+        let stale = app.run_as(other, fns::CurrentUser {}).await;
         assert_eq!(error_of(stale).await, AppError::Unauthenticated);
     }
-    assert!(app.call("current_user", &[]).await.status().is_success());
+    assert!(app.run(fns::CurrentUser {}).await.status().is_success());
     // Someone else's session id is not found, not ended.
     let bob = client();
-    app.call_with(
+    app.run_as(
         &bob,
-        "sign_up",
-        &[
-            ("email", "bob@example.com"),
-            ("name", "Bob"),
-            ("password", GOOD_PASSWORD),
-        ],
+        fns::SignUp {
+            email: "bob@example.com".into(),
+            name: "Bob".into(),
+            password: GOOD_PASSWORD.to_owned(),
+        },
     )
     .await;
     let bobs: i64 = sqlx::query_scalar("SELECT s.id FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE a.email = 'bob@example.com'")
         .fetch_one(&app.pool)
         .await
         .expect("bob's session");
-    let foreign = app
-        .call("end_session", &[("session_id", &bobs.to_string())])
-        .await;
+    let foreign = app.run(fns::EndSession { session_id: bobs }).await;
     assert_eq!(error_of(foreign).await, AppError::NotFound);
     assert!(app
-        .call_with(&bob, "current_user", &[])
+        .run_as(&bob, fns::CurrentUser {})
         .await
         .status()
         .is_success());
@@ -809,14 +834,13 @@ async fn ending_all_other_sessions_leaves_only_this_one(pool: PgPool) {
 async fn unconfirmed_idle_accounts_are_removed_after_their_time(pool: PgPool) {
     let app = spawn(pool).await;
     app.sign_up("idle@example.com", "Idle", GOOD_PASSWORD).await;
-    app.call_with(
+    app.run_as(
         &client(),
-        "sign_up",
-        &[
-            ("email", "fresh@example.com"),
-            ("name", "Fresh"),
-            ("password", GOOD_PASSWORD),
-        ],
+        fns::SignUp {
+            email: "fresh@example.com".into(),
+            name: "Fresh".into(),
+            password: GOOD_PASSWORD.to_owned(),
+        },
     )
     .await;
     sqlx::query(
@@ -854,52 +878,45 @@ async fn changing_the_password_needs_the_current_one_and_can_end_the_other_sessi
     let app = spawn(pool).await;
     app.sign_up("ada@example.com", "Ada", GOOD_PASSWORD).await;
     let laptop = client();
-    app.call_with(
+    app.run_as(
         &laptop,
-        "sign_in",
-        &[("email", "ada@example.com"), ("password", GOOD_PASSWORD)],
+        fns::SignIn {
+            email: "ada@example.com".into(),
+            password: GOOD_PASSWORD.to_owned(),
+        },
     )
     .await;
     let wrong = app
-        .call(
-            "change_password",
-            &[
-                ("current_password", "not it at all"),
-                ("new_password", NEW_PASSWORD),
-                ("end_other_sessions", "true"),
-            ],
-        )
+        .run(fns::ChangePassword {
+            current_password: "not it at all".into(),
+            new_password: NEW_PASSWORD.to_owned(),
+            end_other_sessions: true,
+        })
         .await;
     assert!(error_of(wrong)
         .await
         .field_message("current_password")
         .is_some());
     let weak = app
-        .call(
-            "change_password",
-            &[
-                ("current_password", GOOD_PASSWORD),
-                ("new_password", "password123"),
-                ("end_other_sessions", "true"),
-            ],
-        )
+        .run(fns::ChangePassword {
+            current_password: GOOD_PASSWORD.to_owned(),
+            new_password: "password123".into(),
+            end_other_sessions: true,
+        })
         .await;
     assert!(error_of(weak).await.field_message("new_password").is_some());
     let changed = app
-        .call(
-            "change_password",
-            &[
-                ("current_password", GOOD_PASSWORD),
-                ("new_password", NEW_PASSWORD),
-                ("end_other_sessions", "true"),
-            ],
-        )
+        .run(fns::ChangePassword {
+            current_password: GOOD_PASSWORD.to_owned(),
+            new_password: NEW_PASSWORD.to_owned(),
+            end_other_sessions: true,
+        })
         .await;
     assert!(changed.status().is_success(), "{}", changed.status());
     let ended: u64 = changed.json().await.expect("count");
     assert_eq!(ended, 1);
-    assert!(app.call("current_user", &[]).await.status().is_success());
-    let stale = app.call_with(&laptop, "current_user", &[]).await;
+    assert!(app.run(fns::CurrentUser {}).await.status().is_success());
+    let stale = app.run_as(&laptop, fns::CurrentUser {}).await;
     assert_eq!(error_of(stale).await, AppError::Unauthenticated);
     assert_eq!(
         app.sign_in("ada@example.com", GOOD_PASSWORD).await.status(),
@@ -920,26 +937,24 @@ async fn an_owner_unlocks_a_members_locked_account_and_no_one_else_can(pool: PgP
     app.sign_up("olive@example.com", "Olive Owner", GOOD_PASSWORD)
         .await;
     let invited = app
-        .call(
-            "invite_members",
-            &[
-                ("addresses", "mia@example.com"),
-                ("send_email", "true"),
-                ("all_projects", "true"),
-            ],
-        )
+        .run(fns::InviteMembers {
+            addresses: "mia@example.com".into(),
+            send_email: true,
+            group_ids: Default::default(),
+            all_projects: true,
+            project_ids: Default::default(),
+        })
         .await;
     assert!(invited.status().is_success());
     let token = mailed_link(&app, "mia@example.com", "invitation", "/invite/").await;
     let mia = client();
-    app.call_with(
+    app.run_as(
         &mia,
-        "accept_invitation",
-        &[
-            ("token", &token),
-            ("name", "Mia Member"),
-            ("password", GOOD_PASSWORD),
-        ],
+        fns::AcceptInvitation {
+            token: token.to_owned(),
+            name: "Mia Member".into(),
+            password: GOOD_PASSWORD.to_owned(),
+        },
     )
     .await;
     let membership: i64 = sqlx::query_scalar(
@@ -952,54 +967,58 @@ async fn an_owner_unlocks_a_members_locked_account_and_no_one_else_can(pool: PgP
     assert!(refused >= 5);
     // A plain member may not unlock (403, not 404 or 400).
     let own = app
-        .call_with(
+        .run_as(
             &mia,
-            "unlock_member",
-            &[("membership_id", &membership.to_string())],
+            fns::UnlockMember {
+                membership_id: membership,
+            },
         )
         .await;
     assert_eq!(own.status(), 403);
     // Another workspace's owner does not find her.
     let stranger = client();
-    app.call_with(
+    app.run_as(
         &stranger,
-        "sign_up",
-        &[
-            ("email", "sam@example.com"),
-            ("name", "Sam Stranger"),
-            ("password", GOOD_PASSWORD),
-        ],
+        fns::SignUp {
+            email: "sam@example.com".into(),
+            name: "Sam Stranger".into(),
+            password: GOOD_PASSWORD.to_owned(),
+        },
     )
     .await;
     let foreign = app
-        .call_with(
+        .run_as(
             &stranger,
-            "unlock_member",
-            &[("membership_id", &membership.to_string())],
+            fns::UnlockMember {
+                membership_id: membership,
+            },
         )
         .await;
     assert_eq!(foreign.status(), 404);
     let still = app
-        .call_with(
+        .run_as(
             &client(),
-            "sign_in",
-            &[("email", "mia@example.com"), ("password", GOOD_PASSWORD)],
+            fns::SignIn {
+                email: "mia@example.com".into(),
+                password: GOOD_PASSWORD.to_owned(),
+            },
         )
         .await;
     assert_eq!(still.status(), 429);
     // The owner unlocks: a new browser signs in with the right password.
     let unlocked = app
-        .call(
-            "unlock_member",
-            &[("membership_id", &membership.to_string())],
-        )
+        .run(fns::UnlockMember {
+            membership_id: membership,
+        })
         .await;
     assert!(unlocked.status().is_success(), "{}", unlocked.status());
     let now = app
-        .call_with(
+        .run_as(
             &client(),
-            "sign_in",
-            &[("email", "mia@example.com"), ("password", GOOD_PASSWORD)],
+            fns::SignIn {
+                email: "mia@example.com".into(),
+                password: GOOD_PASSWORD.to_owned(),
+            },
         )
         .await;
     assert!(

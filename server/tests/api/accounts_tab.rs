@@ -11,7 +11,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 use crate::{
-    helpers::{client, error_of, TestApp, GOOD_PASSWORD},
+    helpers::{client, error_of, fns, TestApp, GOOD_PASSWORD},
     lifecycle::{member, other_workspace, owner_app, Person},
 };
 
@@ -36,10 +36,13 @@ async fn only_in(app: &TestApp, person: &Person, workspace_id: i64) {
 
 async fn list(app: &TestApp, who: &reqwest::Client, search: &str, filter: &str) -> Value {
     let response = app
-        .call_with(
+        .run_as(
             who,
-            "list_accounts",
-            &[("search", search), ("filter", filter)],
+            fns::ListAccounts {
+                search: search.to_owned(),
+                filter: filter.to_owned(),
+                cursor: None,
+            },
         )
         .await;
     assert_eq!(response.status(), 200, "list_accounts");
@@ -65,10 +68,12 @@ async fn scalar_i64(app: &TestApp, sql: &'static str, id: i64) -> i64 {
 
 async fn start_timer(app: &TestApp, person: &Person) {
     let started = app
-        .call_with(
+        .run_as(
             &person.browser,
-            "start_timer",
-            &[("description", "Forgotten over the weekend")],
+            fns::StartTimer {
+                description: "Forgotten over the weekend".into(),
+                project_id: None,
+            },
         )
         .await;
     assert!(started.status().is_success(), "{}", started.status());
@@ -90,7 +95,11 @@ async fn only_the_enterprise_owner_reaches_the_tab_and_everyone_else_gets_not_fo
 
     // Pro plan: not even the Owner.
     let response = app
-        .call("list_accounts", &[("search", ""), ("filter", "")])
+        .run(fns::ListAccounts {
+            search: String::new(),
+            filter: String::new(),
+            cursor: None,
+        })
         .await;
     assert_eq!(response.status(), 404);
     assert_eq!(error_of(response).await, AppError::NotFound);
@@ -144,7 +153,9 @@ async fn only_the_enterprise_owner_reaches_the_tab_and_everyone_else_gets_not_fo
     let (other, other_workspace_id, _) = other_workspace(&app).await;
     enterprise(&app, other_workspace_id).await;
     let response = other
-        .call("stop_member_timer", &[("membership_id", &mia_id)])
+        .run(fns::StopMemberTimer {
+            membership_id: mia.membership_id,
+        })
         .await;
     assert_eq!(response.status(), 404);
     let running = scalar_i64(
@@ -304,7 +315,11 @@ async fn search_filters_and_pages_walk_every_account_exactly_once(pool: PgPool) 
         (String::new(), "admins".to_owned(), "filter"),
     ] {
         let response = app
-            .call("list_accounts", &[("search", &search), ("filter", &filter)])
+            .run(fns::ListAccounts {
+                search: search.to_owned(),
+                filter: filter.to_owned(),
+                cursor: None,
+            })
             .await;
         assert_eq!(response.status(), 400);
         assert!(
@@ -313,10 +328,11 @@ async fn search_filters_and_pages_walk_every_account_exactly_once(pool: PgPool) 
         );
     }
     let response = app
-        .call(
-            "list_accounts",
-            &[("search", ""), ("filter", ""), ("cursor", "not-a-cursor")],
-        )
+        .run(fns::ListAccounts {
+            search: String::new(),
+            filter: String::new(),
+            cursor: Some("not-a-cursor".into()),
+        })
         .await;
     assert_eq!(response.status(), 400);
     assert!(error_of(response).await.field_message("cursor").is_some());
@@ -324,7 +340,11 @@ async fn search_filters_and_pages_walk_every_account_exactly_once(pool: PgPool) 
     let (other, other_workspace_id, _) = other_workspace(&app).await;
     enterprise(&app, other_workspace_id).await;
     let first: Value = app
-        .call("list_accounts", &[("search", ""), ("filter", "")])
+        .run(fns::ListAccounts {
+            search: String::new(),
+            filter: String::new(),
+            cursor: None,
+        })
         .await
         .json()
         .await
@@ -363,10 +383,9 @@ async fn the_owner_stops_a_forgotten_timer_and_the_open_page_hears_it_at_once(po
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let stopped = app
-        .call(
-            "stop_member_timer",
-            &[("membership_id", &mia.membership_id.to_string())],
-        )
+        .run(fns::StopMemberTimer {
+            membership_id: mia.membership_id,
+        })
         .await;
     assert_eq!(stopped.status(), 200);
     let stopped: Value = stopped.json().await.expect("entry");
@@ -385,7 +404,7 @@ async fn the_owner_stops_a_forgotten_timer_and_the_open_page_hears_it_at_once(po
     .await;
     assert_eq!(heard, Ok(true), "Mia's page heard the stop within 5 s");
     let current: Value = app
-        .call_with(&mia.browser, "current_timer", &[])
+        .run_as(&mia.browser, fns::CurrentTimer {})
         .await
         .json()
         .await
@@ -408,39 +427,30 @@ async fn the_owner_stops_a_forgotten_timer_and_the_open_page_hears_it_at_once(po
 
     // Stopping again says why it cannot.
     let again = app
-        .call(
-            "stop_member_timer",
-            &[("membership_id", &mia.membership_id.to_string())],
-        )
+        .run(fns::StopMemberTimer {
+            membership_id: mia.membership_id,
+        })
         .await;
     assert_eq!(again.status(), 409);
 
     // Correcting: bad times change nothing; good ones are saved and audited.
-    let mid = mia.membership_id.to_string();
-    let entry = entry_id.to_string();
     let bad = app
-        .call(
-            "correct_member_entry",
-            &[
-                ("membership_id", &mid),
-                ("entry_id", &entry),
-                ("start", "2026-01-05T10:00"),
-                ("end", "2026-01-05T09:00"),
-            ],
-        )
+        .run(fns::CorrectMemberEntry {
+            membership_id: mia.membership_id,
+            entry_id,
+            start: "2026-01-05T10:00".into(),
+            end: "2026-01-05T09:00".into(),
+        })
         .await;
     assert_eq!(bad.status(), 400);
     assert!(error_of(bad).await.field_message("end").is_some());
     let good = app
-        .call(
-            "correct_member_entry",
-            &[
-                ("membership_id", &mid),
-                ("entry_id", &entry),
-                ("start", "2026-01-05T09:00"),
-                ("end", "2026-01-05T17:30"),
-            ],
-        )
+        .run(fns::CorrectMemberEntry {
+            membership_id: mia.membership_id,
+            entry_id,
+            start: "2026-01-05T09:00".into(),
+            end: "2026-01-05T17:30".into(),
+        })
         .await;
     assert_eq!(good.status(), 200);
     let seconds = scalar_i64(
@@ -460,15 +470,12 @@ async fn the_owner_stops_a_forgotten_timer_and_the_open_page_hears_it_at_once(po
     // Another member's entry id is not found through Mia.
     let max = app.count("SELECT max(id) FROM time_entries").await + 1;
     let stray = app
-        .call(
-            "correct_member_entry",
-            &[
-                ("membership_id", &mid),
-                ("entry_id", &max.to_string()),
-                ("start", "2026-01-05T09:00"),
-                ("end", "2026-01-05T10:00"),
-            ],
-        )
+        .run(fns::CorrectMemberEntry {
+            membership_id: mia.membership_id,
+            entry_id: max,
+            start: "2026-01-05T09:00".into(),
+            end: "2026-01-05T10:00".into(),
+        })
         .await;
     assert_eq!(stray.status(), 404);
 }
@@ -497,14 +504,13 @@ async fn removing_two_factor_stays_within_the_owners_reach_and_signs_the_person_
     enterprise(&app, workspace_id).await;
     let mia = member(&app, workspace_id, "mia@example.com", "Mia Member").await;
     with_two_factor(&app, mia.account_id).await;
-    let mid = mia.membership_id.to_string();
 
     // Mia also owns a workspace of her own: out of Olive's reach.
     let refused = app
-        .call(
-            "remove_member_two_factor",
-            &[("membership_id", &mid), ("method", "All")],
-        )
+        .run(fns::RemoveMemberTwoFactor {
+            membership_id: mia.membership_id,
+            method: fns::TwoFactorMethod::All,
+        })
         .await;
     assert_eq!(refused.status(), 409);
     let page = list(&app, &app.client, "mia", "").await;
@@ -523,10 +529,10 @@ async fn removing_two_factor_stays_within_the_owners_reach_and_signs_the_person_
     only_in(&app, &mia, workspace_id).await;
     let mails_before = app.count("SELECT count(*) FROM outbox").await;
     let codes = app
-        .call(
-            "remove_member_two_factor",
-            &[("membership_id", &mid), ("method", "RecoveryCodes")],
-        )
+        .run(fns::RemoveMemberTwoFactor {
+            membership_id: mia.membership_id,
+            method: fns::TwoFactorMethod::RecoveryCodes,
+        })
         .await;
     assert_eq!(codes.status(), 200);
     assert_eq!(
@@ -549,7 +555,7 @@ async fn removing_two_factor_stays_within_the_owners_reach_and_signs_the_person_
         "the authenticator stays"
     );
     // Mia's browser was signed out.
-    let after = app.call_with(&mia.browser, "current_timer", &[]).await;
+    let after = app.run_as(&mia.browser, fns::CurrentTimer {}).await;
     assert_eq!(after.status(), 401);
     assert_eq!(
         app.count("SELECT count(*) FROM outbox").await,
@@ -557,10 +563,10 @@ async fn removing_two_factor_stays_within_the_owners_reach_and_signs_the_person_
     );
 
     let all = app
-        .call(
-            "remove_member_two_factor",
-            &[("membership_id", &mid), ("method", "All")],
-        )
+        .run(fns::RemoveMemberTwoFactor {
+            membership_id: mia.membership_id,
+            method: fns::TwoFactorMethod::All,
+        })
         .await;
     assert_eq!(all.status(), 200);
     assert_eq!(
@@ -581,10 +587,10 @@ async fn removing_two_factor_stays_within_the_owners_reach_and_signs_the_person_
     assert_eq!(audited, 2);
     // Nothing left to remove says so.
     let again = app
-        .call(
-            "remove_member_two_factor",
-            &[("membership_id", &mid), ("method", "All")],
-        )
+        .run(fns::RemoveMemberTwoFactor {
+            membership_id: mia.membership_id,
+            method: fns::TwoFactorMethod::All,
+        })
         .await;
     assert_eq!(again.status(), 409);
     // The Owner's own two-factor is not removed from here.
@@ -596,13 +602,10 @@ async fn removing_two_factor_stays_within_the_owners_reach_and_signs_the_person_
     )
     .await;
     let own = app
-        .call(
-            "remove_member_two_factor",
-            &[
-                ("membership_id", &owner_membership.to_string()),
-                ("method", "All"),
-            ],
-        )
+        .run(fns::RemoveMemberTwoFactor {
+            membership_id: owner_membership,
+            method: fns::TwoFactorMethod::All,
+        })
         .await;
     assert_eq!(own.status(), 409);
 }
@@ -614,19 +617,15 @@ async fn setting_a_password_needs_the_owners_own_password_and_ends_the_persons_s
     let (app, workspace_id, _) = owner_app(pool).await;
     enterprise(&app, workspace_id).await;
     let mia = member(&app, workspace_id, "mia@example.com", "Mia Member").await;
-    let mid = mia.membership_id.to_string();
     let new_password = "owner chosen phrase";
 
     // Out of reach while Mia owns a workspace of her own.
     let refused = app
-        .call(
-            "set_member_password",
-            &[
-                ("membership_id", &mid),
-                ("own_password", GOOD_PASSWORD),
-                ("new_password", new_password),
-            ],
-        )
+        .run(fns::SetMemberPassword {
+            membership_id: mia.membership_id,
+            own_password: GOOD_PASSWORD.to_owned(),
+            new_password: new_password.to_owned(),
+        })
         .await;
     assert_eq!(refused.status(), 409);
     only_in(&app, &mia, workspace_id).await;
@@ -634,14 +633,11 @@ async fn setting_a_password_needs_the_owners_own_password_and_ends_the_persons_s
     // The Owner's own password first: missing, then wrong.
     for (own, message_field) in [("", "own_password"), ("not my password", "own_password")] {
         let response = app
-            .call(
-                "set_member_password",
-                &[
-                    ("membership_id", &mid),
-                    ("own_password", own),
-                    ("new_password", new_password),
-                ],
-            )
+            .run(fns::SetMemberPassword {
+                membership_id: mia.membership_id,
+                own_password: own.to_owned(),
+                new_password: new_password.to_owned(),
+            })
             .await;
         assert_eq!(response.status(), 400);
         assert!(error_of(response)
@@ -651,14 +647,11 @@ async fn setting_a_password_needs_the_owners_own_password_and_ends_the_persons_s
     }
     // A weak new password is refused on its field.
     let weak = app
-        .call(
-            "set_member_password",
-            &[
-                ("membership_id", &mid),
-                ("own_password", GOOD_PASSWORD),
-                ("new_password", "short"),
-            ],
-        )
+        .run(fns::SetMemberPassword {
+            membership_id: mia.membership_id,
+            own_password: GOOD_PASSWORD.to_owned(),
+            new_password: "short".into(),
+        })
         .await;
     assert_eq!(weak.status(), 400);
     assert!(error_of(weak).await.field_message("new_password").is_some());
@@ -670,14 +663,11 @@ async fn setting_a_password_needs_the_owners_own_password_and_ends_the_persons_s
             .expect("hash");
 
     let set = app
-        .call(
-            "set_member_password",
-            &[
-                ("membership_id", &mid),
-                ("own_password", GOOD_PASSWORD),
-                ("new_password", new_password),
-            ],
-        )
+        .run(fns::SetMemberPassword {
+            membership_id: mia.membership_id,
+            own_password: GOOD_PASSWORD.to_owned(),
+            new_password: new_password.to_owned(),
+        })
         .await;
     assert_eq!(set.status(), 200);
     let (hash_after, must_change): (String, bool) =
@@ -689,7 +679,7 @@ async fn setting_a_password_needs_the_owners_own_password_and_ends_the_persons_s
     assert_ne!(hash_before, hash_after);
     assert!(must_change);
     assert_eq!(
-        app.call_with(&mia.browser, "current_timer", &[])
+        app.run_as(&mia.browser, fns::CurrentTimer {})
             .await
             .status(),
         401,
@@ -706,13 +696,11 @@ async fn setting_a_password_needs_the_owners_own_password_and_ends_the_persons_s
     );
     // Within five minutes the Owner is not asked again.
     let again = app
-        .call(
-            "set_member_password",
-            &[
-                ("membership_id", &mid),
-                ("new_password", "another owner phrase"),
-            ],
-        )
+        .run(fns::SetMemberPassword {
+            membership_id: mia.membership_id,
+            own_password: Default::default(),
+            new_password: "another owner phrase".into(),
+        })
         .await;
     assert_eq!(again.status(), 200);
     // After them, it is asked again.
@@ -721,13 +709,11 @@ async fn setting_a_password_needs_the_owners_own_password_and_ends_the_persons_s
         .await
         .expect("age");
     let stale = app
-        .call(
-            "set_member_password",
-            &[
-                ("membership_id", &mid),
-                ("new_password", "a third owner phrase"),
-            ],
-        )
+        .run(fns::SetMemberPassword {
+            membership_id: mia.membership_id,
+            own_password: Default::default(),
+            new_password: "a third owner phrase".into(),
+        })
         .await;
     assert_eq!(stale.status(), 400);
     assert!(error_of(stale)
@@ -738,13 +724,12 @@ async fn setting_a_password_needs_the_owners_own_password_and_ends_the_persons_s
     // Mia signs in with what the Owner set.
     let browser = client();
     let signed_in = app
-        .call_with(
+        .run_as(
             &browser,
-            "sign_in",
-            &[
-                ("email", "mia@example.com"),
-                ("password", "another owner phrase"),
-            ],
+            fns::SignIn {
+                email: "mia@example.com".into(),
+                password: "another owner phrase".into(),
+            },
         )
         .await;
     assert!(
@@ -763,7 +748,7 @@ async fn setting_a_password_needs_the_owners_own_password_and_ends_the_persons_s
     assert!(to.starts_with("/reset-password/"), "{to}");
     assert!(to.ends_with("?set-by-owner"), "{to}");
     assert_eq!(
-        app.call_with(&browser, "current_timer", &[]).await.status(),
+        app.run_as(&browser, fns::CurrentTimer {}).await.status(),
         401,
         "no session with the Owner's password"
     );
@@ -772,10 +757,12 @@ async fn setting_a_password_needs_the_owners_own_password_and_ends_the_persons_s
         .trim_end_matches("?set-by-owner")
         .to_owned();
     let chosen = app
-        .call_with(
+        .run_as(
             &browser,
-            "reset_password",
-            &[("token", &token), ("password", "mia chose this herself")],
+            fns::ResetPassword {
+                token: token.to_owned(),
+                password: "mia chose this herself".into(),
+            },
         )
         .await;
     assert!(
@@ -784,7 +771,7 @@ async fn setting_a_password_needs_the_owners_own_password_and_ends_the_persons_s
         chosen.status()
     );
     assert_eq!(
-        app.call_with(&browser, "current_timer", &[]).await.status(),
+        app.run_as(&browser, fns::CurrentTimer {}).await.status(),
         200,
         "signed in with her own password"
     );
@@ -797,10 +784,12 @@ async fn setting_a_password_needs_the_owners_own_password_and_ends_the_persons_s
     assert!(!must_change);
     // The token worked once.
     let replay = app
-        .call_with(
+        .run_as(
             &client(),
-            "reset_password",
-            &[("token", &token), ("password", "someone else's phrase")],
+            fns::ResetPassword {
+                token: token.to_owned(),
+                password: "someone else's phrase".into(),
+            },
         )
         .await;
     assert_eq!(replay.status(), 400);

@@ -10,7 +10,7 @@ use app::{
 use sqlx::PgPool;
 
 use crate::{
-    helpers::{error_of, TestApp},
+    helpers::{error_of, fns, TestApp},
     lifecycle::{member, other_workspace, owner_app, Person},
 };
 
@@ -25,7 +25,13 @@ fn script() -> reqwest::Client {
 
 async fn create_key(app: &TestApp, browser: &reqwest::Client, name: &str) -> CreatedApiKey {
     let response = app
-        .call_with(browser, "create_api_key", &[("name", name)])
+        .run_as(
+            browser,
+            fns::CreateApiKey {
+                name: name.to_owned(),
+                expires_in_days: None,
+            },
+        )
         .await;
     assert!(response.status().is_success(), "{}", response.status());
     response.json().await.expect("created key")
@@ -90,7 +96,7 @@ async fn enterprise(app: &TestApp, workspace_id: i64) {
 }
 
 async fn list(app: &TestApp, browser: &reqwest::Client) -> (Vec<ApiKeyInfo>, String) {
-    let response = app.call_with(browser, "list_my_api_keys", &[]).await;
+    let response = app.run_as(browser, fns::ListMyApiKeys {}).await;
     assert!(response.status().is_success(), "{}", response.status());
     let text = response.text().await.expect("body");
     (serde_json::from_str(&text).expect("keys"), text)
@@ -190,10 +196,9 @@ async fn the_owners_deactivate_api_keys_stops_the_key_at_its_next_request(pool: 
     let second = create_key(&app, &mia.browser, "Second").await;
     me_json(&app, &key.secret).await;
     let response = app
-        .call(
-            "revoke_member_api_keys",
-            &[("membership_id", &mia.membership_id.to_string())],
-        )
+        .run(fns::RevokeMemberApiKeys {
+            membership_id: mia.membership_id,
+        })
         .await;
     assert!(response.status().is_success(), "{}", response.status());
     let revoked: u64 = response.json().await.expect("count");
@@ -216,40 +221,26 @@ async fn a_member_revokes_their_own_key_and_nobody_elses(pool: PgPool) {
     let bob = member(&app, workspace_id, "bob@example.com", "Bob Member").await;
     // Bob names Mia's key: not found, and it still works.
     let response = app
-        .call_with(
-            &bob.browser,
-            "revoke_api_key",
-            &[("id", &key.key.id.to_string())],
-        )
+        .run_as(&bob.browser, fns::RevokeApiKey { id: key.key.id })
         .await;
     assert_eq!(response.status(), 404);
     assert!(matches!(error_of(response).await, AppError::NotFound));
     assert_eq!(live_keys(&app).await, 1);
     me_json(&app, &key.secret).await;
     // Even the Owner cannot use the member's own revoke on it.
-    let response = app
-        .call("revoke_api_key", &[("id", &key.key.id.to_string())])
-        .await;
+    let response = app.run(fns::RevokeApiKey { id: key.key.id }).await;
     assert_eq!(response.status(), 404);
     me_json(&app, &key.secret).await;
 
     let response = app
-        .call_with(
-            &mia.browser,
-            "revoke_api_key",
-            &[("id", &key.key.id.to_string())],
-        )
+        .run_as(&mia.browser, fns::RevokeApiKey { id: key.key.id })
         .await;
     assert!(response.status().is_success(), "{}", response.status());
     assert_unauthorized(me(&app, &key.secret).await, "revoked by its owner").await;
     assert_eq!(audit_count(&app, "api_key.revoked").await, 1);
     // Twice is not found: nothing more to revoke.
     let again = app
-        .call_with(
-            &mia.browser,
-            "revoke_api_key",
-            &[("id", &key.key.id.to_string())],
-        )
+        .run_as(&mia.browser, fns::RevokeApiKey { id: key.key.id })
         .await;
     assert_eq!(again.status(), 404);
 }
@@ -258,15 +249,18 @@ async fn a_member_revokes_their_own_key_and_nobody_elses(pool: PgPool) {
 async fn a_deactivated_members_key_stays_dead_after_reactivation(pool: PgPool) {
     let (app, _, mia, key) = with_mias_key(pool).await;
     me_json(&app, &key.secret).await;
-    let id = mia.membership_id.to_string();
     let response = app
-        .call("deactivate_member", &[("membership_id", &id)])
+        .run(fns::DeactivateMember {
+            membership_id: mia.membership_id,
+        })
         .await;
     assert!(response.status().is_success(), "{}", response.status());
     assert_unauthorized(me(&app, &key.secret).await, "member deactivated").await;
     assert_eq!(live_keys(&app).await, 0, "revoked with the deactivation");
     let response = app
-        .call("reactivate_member", &[("membership_id", &id)])
+        .run(fns::ReactivateMember {
+            membership_id: mia.membership_id,
+        })
         .await;
     assert!(response.status().is_success(), "{}", response.status());
     assert_unauthorized(me(&app, &key.secret).await, "member reactivated").await;
@@ -439,18 +433,15 @@ async fn the_owner_of_another_workspace_cannot_name_my_membership(pool: PgPool) 
     let (other, other_workspace_id, _) = other_workspace(&app).await;
     enterprise(&app, other_workspace_id).await;
     let response = other
-        .call(
-            "revoke_member_api_keys",
-            &[("membership_id", &mia.membership_id.to_string())],
-        )
+        .run(fns::RevokeMemberApiKeys {
+            membership_id: mia.membership_id,
+        })
         .await;
     assert_eq!(response.status(), 404);
     me_json(&app, &key.secret).await;
     assert_eq!(live_keys(&app).await, 1);
     // Nor revoke my key by its id with their own revoke.
-    let response = other
-        .call("revoke_api_key", &[("id", &key.key.id.to_string())])
-        .await;
+    let response = other.run(fns::RevokeApiKey { id: key.key.id }).await;
     assert_eq!(response.status(), 404);
     me_json(&app, &key.secret).await;
 }
@@ -468,12 +459,24 @@ async fn names_lifetimes_and_the_live_key_limit_are_checked(pool: PgPool) {
     };
     let long = "x".repeat(61);
     let response = app
-        .call_with(&mia.browser, "create_api_key", &[("name", &long)])
+        .run_as(
+            &mia.browser,
+            fns::CreateApiKey {
+                name: long.to_owned(),
+                expires_in_days: None,
+            },
+        )
         .await;
     assert_eq!(response.status(), 400);
     refused("name")(error_of(response).await);
     let response = app
-        .call_with(&mia.browser, "create_api_key", &[("name", "   ")])
+        .run_as(
+            &mia.browser,
+            fns::CreateApiKey {
+                name: "   ".into(),
+                expires_in_days: None,
+            },
+        )
         .await;
     assert_eq!(response.status(), 400);
     for days in ["0", "366"] {
@@ -494,7 +497,13 @@ async fn names_lifetimes_and_the_live_key_limit_are_checked(pool: PgPool) {
         create_key(&app, &mia.browser, &format!("Key {n}")).await;
     }
     let response = app
-        .call_with(&mia.browser, "create_api_key", &[("name", "Key 21")])
+        .run_as(
+            &mia.browser,
+            fns::CreateApiKey {
+                name: "Key 21".into(),
+                expires_in_days: None,
+            },
+        )
         .await;
     assert_eq!(response.status(), 400);
     let error = error_of(response).await;

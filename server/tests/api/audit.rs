@@ -5,7 +5,7 @@ use app::error::AppError;
 use sqlx::PgPool;
 
 use crate::{
-    helpers::{error_of, TestApp},
+    helpers::{error_of, fns, whole_audit_log, TestApp},
     lifecycle::{member, other_workspace, owner_app},
 };
 
@@ -123,29 +123,18 @@ async fn changes_are_logged_with_who_what_and_to_whom_and_can_be_filtered(pool: 
 
     // Unknown actions and bad dates are refused with a message.
     let bad = app
-        .call(
-            "audit_log",
-            &[
-                ("actor", ""),
-                ("target", ""),
-                ("action", "drop.tables"),
-                ("from", ""),
-                ("to", ""),
-            ],
-        )
+        .run(fns::AuditLog {
+            action: "drop.tables".into(),
+            ..whole_audit_log()
+        })
         .await;
     assert!(error_of(bad).await.field_message("action").is_some());
     let backwards = app
-        .call(
-            "audit_log",
-            &[
-                ("actor", ""),
-                ("target", ""),
-                ("action", ""),
-                ("from", "2026-02-01"),
-                ("to", "2026-01-01"),
-            ],
-        )
+        .run(fns::AuditLog {
+            from: "2026-02-01".into(),
+            to: "2026-01-01".into(),
+            ..whole_audit_log()
+        })
         .await;
     assert!(error_of(backwards).await.field_message("to").is_some());
 
@@ -162,19 +151,7 @@ async fn changes_are_logged_with_who_what_and_to_whom_and_can_be_filtered(pool: 
     assert!(text.contains("Member deactivated"));
 
     // A plain member may not read the log.
-    let refused = app
-        .call_with(
-            &max.browser,
-            "audit_log",
-            &[
-                ("actor", ""),
-                ("target", ""),
-                ("action", ""),
-                ("from", ""),
-                ("to", ""),
-            ],
-        )
-        .await;
+    let refused = app.run_as(&max.browser, whole_audit_log()).await;
     assert!(matches!(error_of(refused).await, AppError::Forbidden));
 }
 

@@ -1,6 +1,6 @@
 //! Sign-up, sign-in, sign-out and sessions against a real database.
 
-use crate::helpers::{error_of, spawn, spawn_with, GOOD_PASSWORD};
+use crate::helpers::{error_of, fns, spawn, spawn_with, GOOD_PASSWORD};
 use app::{api::auth::Me, error::AppError, server::AuthSettings};
 use sqlx::PgPool;
 
@@ -13,7 +13,7 @@ async fn sign_up_creates_an_owner_and_signs_in(pool: PgPool) {
     assert!(response.status().is_success(), "{}", response.status());
     assert_eq!(response.headers()["location"], "/team");
 
-    let me: Me = app.call("current_user", &[]).await.json().await.unwrap();
+    let me: Me = app.run(fns::CurrentUser {}).await.json().await.unwrap();
     assert_eq!(me.name, "Ada Lovelace");
     assert_eq!(me.email, "Ada@Example.com");
     let workspace = me.workspace.expect("a workspace of her own");
@@ -255,7 +255,7 @@ async fn bad_sign_up_input_gets_field_messages_and_writes_nothing(pool: PgPool) 
 async fn sign_out_ends_the_session(pool: PgPool) {
     let app = spawn(pool).await;
     app.sign_up("ada@example.com", "Ada", GOOD_PASSWORD).await;
-    let response = app.call("sign_out", &[]).await;
+    let response = app.run(fns::SignOut {}).await;
     assert!(response.status().is_success());
     assert!(response.headers()["set-cookie"]
         .to_str()
@@ -263,7 +263,7 @@ async fn sign_out_ends_the_session(pool: PgPool) {
         .contains("Max-Age=0"));
     assert_eq!(app.count("SELECT count(*) FROM sessions").await, 0);
     assert_eq!(
-        error_of(app.call("current_user", &[]).await).await,
+        error_of(app.run(fns::CurrentUser {}).await).await,
         AppError::Unauthenticated
     );
 }
@@ -288,25 +288,25 @@ async fn idle_and_absolute_timeouts_end_sessions(pool: PgPool) {
         cookie.contains("Max-Age=43200"),
         "absolute timeout is the cookie's life: {cookie}"
     );
-    assert!(app.call("current_user", &[]).await.status().is_success());
+    assert!(app.run(fns::CurrentUser {}).await.status().is_success());
 
     sqlx::query("UPDATE sessions SET last_seen_at = now() - interval '31 minutes'")
         .execute(&app.pool)
         .await
         .unwrap();
     assert_eq!(
-        error_of(app.call("current_user", &[]).await).await,
+        error_of(app.run(fns::CurrentUser {}).await).await,
         AppError::Unauthenticated
     );
 
     app.sign_in("ada@example.com", GOOD_PASSWORD).await;
-    assert!(app.call("current_user", &[]).await.status().is_success());
+    assert!(app.run(fns::CurrentUser {}).await.status().is_success());
     sqlx::query("UPDATE sessions SET expires_at = now() - interval '1 second'")
         .execute(&app.pool)
         .await
         .unwrap();
     assert_eq!(
-        error_of(app.call("current_user", &[]).await).await,
+        error_of(app.run(fns::CurrentUser {}).await).await,
         AppError::Unauthenticated
     );
 }
@@ -316,10 +316,12 @@ async fn workspaces_can_be_created_and_switched_but_only_ones_own(pool: PgPool) 
     let app = spawn(pool).await;
     app.sign_up("ada@example.com", "Ada", GOOD_PASSWORD).await;
     let created = app
-        .call("create_workspace", &[("name", "Analytical Engines")])
+        .run(fns::CreateWorkspace {
+            name: "Analytical Engines".into(),
+        })
         .await;
     assert!(created.status().is_success());
-    let me: Me = app.call("current_user", &[]).await.json().await.unwrap();
+    let me: Me = app.run(fns::CurrentUser {}).await.json().await.unwrap();
     assert_eq!(me.workspaces.len(), 2);
     assert_eq!(me.workspace.as_ref().unwrap().name, "Analytical Engines");
 
@@ -330,21 +332,25 @@ async fn workspaces_can_be_created_and_switched_but_only_ones_own(pool: PgPool) 
         .unwrap()
         .id;
     let switched = app
-        .call("switch_workspace", &[("workspace_id", &first.to_string())])
+        .run(fns::SwitchWorkspace {
+            workspace_id: first,
+        })
         .await;
     assert!(switched.status().is_success());
-    let me: Me = app.call("current_user", &[]).await.json().await.unwrap();
+    let me: Me = app.run(fns::CurrentUser {}).await.json().await.unwrap();
     assert_eq!(me.workspace.unwrap().id, first);
 
     let other = spawn(app.pool.clone()).await;
     other.sign_up("bob@example.com", "Bob", GOOD_PASSWORD).await;
     let response = other
-        .call("switch_workspace", &[("workspace_id", &first.to_string())])
+        .run(fns::SwitchWorkspace {
+            workspace_id: first,
+        })
         .await;
     assert_eq!(response.status(), 404);
     let error = error_of(response).await;
     assert_eq!(error, AppError::NotFound);
-    let blank = error_of(app.call("create_workspace", &[("name", "  ")]).await).await;
+    let blank = error_of(app.run(fns::CreateWorkspace { name: "  ".into() }).await).await;
     assert_eq!(
         blank.field_message("name").as_deref(),
         Some("Enter a workspace name.")
@@ -365,7 +371,9 @@ async fn new_passwords_are_checked_against_the_list_on_the_server(pool: PgPool) 
         ("short", false),
     ] {
         let response = app
-            .call("check_new_password", &[("password", candidate)])
+            .run(fns::CheckNewPassword {
+                password: candidate.to_owned(),
+            })
             .await;
         assert_eq!(response.status(), 200, "{candidate}");
         let answer: bool = response.json().await.unwrap();

@@ -12,7 +12,7 @@ use app::{
 use server::seed_members::{seed_members, SeedRequest, SeededWorkspace};
 use sqlx::PgPool;
 
-use crate::helpers::{client, error_of, spawn, TestApp};
+use crate::helpers::{client, error_of, fns, spawn, TestApp};
 
 const PASSWORD: &str = "teamroom demo 2026";
 
@@ -35,10 +35,12 @@ async fn seed(pool: &PgPool, tag: &str, members: i64) -> SeededWorkspace {
 async fn admin_client(app: &TestApp, workspace: &SeededWorkspace) -> reqwest::Client {
     let admin = client();
     let response = app
-        .call_with(
+        .run_as(
             &admin,
-            "sign_in",
-            &[("email", &workspace.admin_email), ("password", PASSWORD)],
+            fns::SignIn {
+                email: workspace.admin_email.to_owned(),
+                password: PASSWORD.to_owned(),
+            },
         )
         .await;
     assert!(response.status().is_success(), "admin signs in");
@@ -455,10 +457,12 @@ async fn plain_members_are_refused_and_managers_see_only_their_team(pool: PgPool
     .expect("a team manager");
 
     let plain = client();
-    app.call_with(
+    app.run_as(
         &plain,
-        "sign_in",
-        &[("email", &plain_email), ("password", PASSWORD)],
+        fns::SignIn {
+            email: plain_email.to_owned(),
+            password: PASSWORD.to_owned(),
+        },
     )
     .await;
     let refused = list(&app, &plain, &[], None).await;
@@ -472,10 +476,12 @@ async fn plain_members_are_refused_and_managers_see_only_their_team(pool: PgPool
     assert_eq!(export.status(), 403);
 
     let manager = client();
-    app.call_with(
+    app.run_as(
         &manager,
-        "sign_in",
-        &[("email", &manager_email), ("password", PASSWORD)],
+        fns::SignIn {
+            email: manager_email.to_owned(),
+            password: PASSWORD.to_owned(),
+        },
     )
     .await;
     let seen: HashSet<i64> = all_rows(&app, &manager, &[("status", "all")])
@@ -637,7 +643,12 @@ async fn a_group_lists_in_name_order_across_pages_and_follows_renames(pool: PgPo
         }
     };
     let created = app
-        .call_with(&admin, "create_group", &[("name", "Order Check")])
+        .run_as(
+            &admin,
+            fns::CreateGroup {
+                name: "Order Check".into(),
+            },
+        )
         .await;
     assert!(created.status().is_success());
     let group: app::api::groups::GroupRow = created.json().await.expect("group");

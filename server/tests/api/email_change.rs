@@ -5,7 +5,7 @@ use app::error::AppError;
 use sqlx::PgPool;
 
 use crate::{
-    helpers::{client, error_of, GOOD_PASSWORD},
+    helpers::{client, error_of, fns, GOOD_PASSWORD},
     lifecycle::{member, owner_app},
 };
 
@@ -17,10 +17,12 @@ async fn a_new_address_is_used_only_after_it_confirms_and_the_old_one_is_told(po
         let browser = max.browser.clone();
         let app = &app;
         async move {
-            app.call_with(
+            app.run_as(
                 &browser,
-                "request_email_change",
-                &[("new_email", address), ("password", password)],
+                fns::RequestEmailChange {
+                    new_email: address.to_owned(),
+                    password: password.to_owned(),
+                },
             )
             .await
         }
@@ -79,7 +81,12 @@ async fn a_new_address_is_used_only_after_it_confirms_and_the_old_one_is_told(po
     // Opened on another device, without a session: the token is enough.
     let phone = client();
     let confirmed = app
-        .call_with(&phone, "confirm_email_change", &[("token", &token)])
+        .run_as(
+            &phone,
+            fns::ConfirmEmailChange {
+                token: token.to_owned(),
+            },
+        )
         .await;
     assert!(confirmed.status().is_success(), "{}", confirmed.status());
     let email: String = sqlx::query_scalar("SELECT email FROM accounts WHERE id = $1")
@@ -100,26 +107,30 @@ async fn a_new_address_is_used_only_after_it_confirms_and_the_old_one_is_told(po
         .expect("search");
     assert!(search.contains("max.new@example.com"));
     let again = app
-        .call_with(&phone, "confirm_email_change", &[("token", &token)])
+        .run_as(
+            &phone,
+            fns::ConfirmEmailChange {
+                token: token.to_owned(),
+            },
+        )
         .await;
     assert!(error_of(again)
         .await
         .field_message("form")
         .is_some_and(|m| m.contains("used already")));
     let bogus = app
-        .call_with(&phone, "confirm_email_change", &[("token", "x")])
+        .run_as(&phone, fns::ConfirmEmailChange { token: "x".into() })
         .await;
     assert!(matches!(error_of(bogus).await, AppError::Validation(_)));
     // The new address signs in; the old one no longer does.
     let fresh = client();
     let new_sign_in = app
-        .call_with(
+        .run_as(
             &fresh,
-            "sign_in",
-            &[
-                ("email", "max.new@example.com"),
-                ("password", GOOD_PASSWORD),
-            ],
+            fns::SignIn {
+                email: "max.new@example.com".into(),
+                password: GOOD_PASSWORD.to_owned(),
+            },
         )
         .await;
     assert!(
@@ -128,10 +139,12 @@ async fn a_new_address_is_used_only_after_it_confirms_and_the_old_one_is_told(po
         new_sign_in.status()
     );
     let old_sign_in = app
-        .call_with(
+        .run_as(
             &client(),
-            "sign_in",
-            &[("email", "max@example.com"), ("password", GOOD_PASSWORD)],
+            fns::SignIn {
+                email: "max@example.com".into(),
+                password: GOOD_PASSWORD.to_owned(),
+            },
         )
         .await;
     assert!(!old_sign_in.status().is_success());
@@ -140,13 +153,12 @@ async fn a_new_address_is_used_only_after_it_confirms_and_the_old_one_is_told(po
     // tell whether an account exists); its confirmation says so and changes
     // nothing.
     let taken = app
-        .call_with(
+        .run_as(
             &fresh,
-            "request_email_change",
-            &[
-                ("new_email", "OLIVE@example.com"),
-                ("password", GOOD_PASSWORD),
-            ],
+            fns::RequestEmailChange {
+                new_email: "OLIVE@example.com".into(),
+                password: GOOD_PASSWORD.to_owned(),
+            },
         )
         .await;
     assert!(taken.status().is_success(), "{}", taken.status());
@@ -163,7 +175,12 @@ async fn a_new_address_is_used_only_after_it_confirms_and_the_old_one_is_told(po
         .expect("link in the mail")
         .to_owned();
     let refused = app
-        .call_with(&client(), "confirm_email_change", &[("token", &token)])
+        .run_as(
+            &client(),
+            fns::ConfirmEmailChange {
+                token: token.to_owned(),
+            },
+        )
         .await;
     assert!(error_of(refused)
         .await
@@ -189,10 +206,12 @@ async fn two_accounts_confirming_one_address_at_once_one_is_told(pool: PgPool) {
     let wanted = "shared.inbox@example.com";
     for person in [&max, &mia] {
         let asked = app
-            .call_with(
+            .run_as(
                 &person.browser,
-                "request_email_change",
-                &[("new_email", wanted), ("password", GOOD_PASSWORD)],
+                fns::RequestEmailChange {
+                    new_email: wanted.to_owned(),
+                    password: GOOD_PASSWORD.to_owned(),
+                },
             )
             .await;
         assert!(asked.status().is_success(), "{}", asked.status());

@@ -22,7 +22,7 @@ use sqlx::{
 };
 
 use crate::{
-    helpers::{error_of, settings, spawn, spawn_with, TestApp},
+    helpers::{error_of, fns, settings, spawn, spawn_with, TestApp},
     lifecycle::{member, other_workspace, owner_app},
 };
 
@@ -164,7 +164,11 @@ async fn big_bodies_are_refused_with_413_except_where_files_come_in(pool: PgPool
     let (app, _, _) = owner_app(pool).await;
     // 1 MB to an ordinary server function, with a length...
     let name = "x".repeat(1024 * 1024);
-    let refused = app.call("create_group", &[("name", &name)]).await;
+    let refused = app
+        .run(fns::CreateGroup {
+            name: name.to_owned(),
+        })
+        .await;
     assert_eq!(refused.status(), 413);
     let message = error_of(refused)
         .await
@@ -195,7 +199,11 @@ async fn big_bodies_are_refused_with_413_except_where_files_come_in(pool: PgPool
     assert_eq!(refused.status(), 413);
     assert_eq!(app.count("SELECT count(*) FROM groups").await, 0);
     // A small one still works.
-    let ok = app.call("create_group", &[("name", "Sales")]).await;
+    let ok = app
+        .run(fns::CreateGroup {
+            name: "Sales".into(),
+        })
+        .await;
     assert!(ok.status().is_success(), "{}", ok.status());
 
     // A 4 MB CSV file goes through preview and import.
@@ -508,7 +516,7 @@ async fn a_stalled_export_reader_is_dropped_and_its_connection_returned(
         connections_in_use(&app.pool)
     );
     // Everyone else is served again.
-    let groups = app.call("list_groups", &[]).await;
+    let groups = app.run(fns::ListGroups {}).await;
     assert_eq!(groups.status(), 200);
 
     // A reader that keeps reading gets the whole file; the stalled one,
@@ -566,7 +574,7 @@ async fn exports_past_the_cap_are_told_to_try_again(
         .expect("export");
     assert_eq!(stranger.status(), 401);
     // Other work goes on meanwhile.
-    assert_eq!(app.call("list_groups", &[]).await.status(), 200);
+    assert_eq!(app.run(fns::ListGroups {}).await.status(), 200);
     // Once the stalled ones are dropped, exports start again.
     assert!(pool_drains(&app.pool, Duration::from_secs(6)).await);
     let again = app

@@ -12,7 +12,7 @@ use serde_json::json;
 use sqlx::PgPool;
 
 use crate::{
-    helpers::{client, error_of, settings, spawn, spawn_with, TestApp, GOOD_PASSWORD},
+    helpers::{client, error_of, fns, settings, spawn, spawn_with, TestApp, GOOD_PASSWORD},
     lifecycle::{member, owner_app},
 };
 
@@ -585,18 +585,16 @@ async fn a_manager_sees_the_same_people_on_the_team_list_and_in_reports(pool: Pg
 
     // Mia's browser must pick up her new roles: sign in again.
     let mia = client();
-    app.call_with(
+    app.run_as(
         &mia,
-        "sign_in",
-        &[("email", "mia@example.com"), ("password", GOOD_PASSWORD)],
+        fns::SignIn {
+            email: "mia@example.com".into(),
+            password: GOOD_PASSWORD.to_owned(),
+        },
     )
     .await;
-    app.call_with(
-        &mia,
-        "switch_workspace",
-        &[("workspace_id", &workspace_id.to_string())],
-    )
-    .await;
+    app.run_as(&mia, fns::SwitchWorkspace { workspace_id })
+        .await;
     let listed = app
         .call_with(&mia, "list_members", &[("view[status]", "all")])
         .await;
@@ -617,15 +615,14 @@ async fn a_manager_sees_the_same_people_on_the_team_list_and_in_reports(pool: Pg
     );
 
     let report = app
-        .call_with(
+        .run_as(
             &mia,
-            "summary_report",
-            &[
-                ("from", "2026-01-01"),
-                ("to", "2026-01-31"),
-                ("inactive", "false"),
-                ("person", ""),
-            ],
+            fns::SummaryReport {
+                from: "2026-01-01".into(),
+                to: "2026-01-31".into(),
+                inactive: false,
+                person: String::new(),
+            },
         )
         .await;
     assert_eq!(report.status(), 200);
@@ -643,7 +640,7 @@ async fn a_manager_sees_the_same_people_on_the_team_list_and_in_reports(pool: Pg
         (everywhere.membership_id, true),
     ] {
         let card = app
-            .call_with(&mia, "member_detail", &[("membership_id", &id.to_string())])
+            .run_as(&mia, fns::MemberDetail { membership_id: id })
             .await;
         assert_eq!(
             card.status().is_success(),

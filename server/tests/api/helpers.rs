@@ -4,9 +4,23 @@ use app::{
     error::AppError,
     server::{AppState, AuthSettings},
 };
+use serde::Serialize;
 use server::{leptos_options, router, Config};
-use server_fn::error::FromServerFnError;
+use server_fn::{error::FromServerFnError, ServerFn};
 use sqlx::PgPool;
+
+/// Every server function's argument struct, by name (`fns::SignIn {..}`),
+/// for `TestApp::run`. The glob imports only clash if a clashing name is
+/// used, and none of the argument structs clash.
+pub mod fns {
+    pub use app::api::{
+        accept::*, accounts::*, api_keys::*, audit::*, auth::*, bell::*, email_change::*,
+        email_verification::*, groups::*, impersonation::*, invitations::*, kiosk::*, lifecycle::*,
+        members::*, notices::*, password_reset::*, profile::*, reports::*, scim::*, sessions::*,
+        time::*, two_factor::*, workspaces::*,
+    };
+    pub use app::{api::lifecycle::RoleName, domain::accounts::TwoFactorMethod};
+}
 
 pub struct TestApp {
     pub base: String,
@@ -105,17 +119,52 @@ impl TestApp {
         self.call_with(&self.client, endpoint, form).await
     }
 
+    /// Calls a server function with its own argument struct (form-encoded,
+    /// as the hydrated page sends it): a renamed function, field or type is
+    /// a compile error here rather than a 400 the test might misread.
+    pub async fn run<F: ServerFn + Serialize>(&self, args: F) -> reqwest::Response {
+        self.send_with(&self.client, Call::form(args)).await
+    }
+
+    /// `run` with another browser's cookies.
+    pub async fn run_as<F: ServerFn + Serialize>(
+        &self,
+        client: &reqwest::Client,
+        args: F,
+    ) -> reqwest::Response {
+        self.send_with(client, Call::form(args)).await
+    }
+
+    pub async fn send_with(&self, client: &reqwest::Client, call: Call) -> reqwest::Response {
+        let request = client
+            .post(format!("{}{}", self.base, call.path))
+            .header("accept", "application/json");
+        match call.body {
+            CallBody::Form(encoded) => request
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(encoded),
+            CallBody::Json(value) => request.json(&value),
+        }
+        .send()
+        .await
+        .expect("request")
+    }
+
     pub async fn sign_up(&self, email: &str, name: &str, password: &str) -> reqwest::Response {
-        self.call(
-            "sign_up",
-            &[("email", email), ("name", name), ("password", password)],
-        )
+        self.run(fns::SignUp {
+            email: email.to_owned(),
+            name: name.to_owned(),
+            password: password.to_owned(),
+        })
         .await
     }
 
     pub async fn sign_in(&self, email: &str, password: &str) -> reqwest::Response {
-        self.call("sign_in", &[("email", email), ("password", password)])
-            .await
+        self.run(fns::SignIn {
+            email: email.to_owned(),
+            password: password.to_owned(),
+        })
+        .await
     }
 
     pub async fn count(&self, sql: &'static str) -> i64 {
@@ -123,6 +172,57 @@ impl TestApp {
             .fetch_one(&self.pool)
             .await
             .expect("count query")
+    }
+}
+
+/// The audit log unfiltered, newest first: `fns::AuditLog { action: ..,
+/// ..whole_audit_log() }` for one filter.
+pub fn whole_audit_log() -> fns::AuditLog {
+    fns::AuditLog {
+        actor: String::new(),
+        target: String::new(),
+        action: String::new(),
+        from: String::new(),
+        to: String::new(),
+        before: None,
+    }
+}
+
+/// One server function's request, built from the function's own argument
+/// struct, so its path and fields are the compiler's to check.
+#[derive(Clone)]
+pub struct Call {
+    pub path: &'static str,
+    body: CallBody,
+}
+
+#[derive(Clone)]
+enum CallBody {
+    Form(String),
+    Json(serde_json::Value),
+}
+
+impl Call {
+    /// Form-encoded with `serde_qs`, as the server function's default
+    /// `PostUrl` input is sent by the page.
+    pub fn form<F: ServerFn + Serialize>(args: F) -> Self {
+        Self {
+            path: F::PATH,
+            body: CallBody::Form(serde_qs::to_string(&args).expect("form-encode the arguments")),
+        }
+    }
+
+    /// The function's endpoint name, as registered under `/api/`.
+    pub fn name(&self) -> &'static str {
+        self.path.trim_start_matches("/api/")
+    }
+
+    /// For a function declared `input = Json`.
+    pub fn json<F: ServerFn + Serialize>(args: F) -> Self {
+        Self {
+            path: F::PATH,
+            body: CallBody::Json(serde_json::to_value(&args).expect("encode the arguments")),
+        }
     }
 }
 

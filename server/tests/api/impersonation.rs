@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 
 use crate::{
-    helpers::{error_of, TestApp, GOOD_PASSWORD},
+    helpers::{error_of, fns, whole_audit_log, TestApp, GOOD_PASSWORD},
     lifecycle::{member, other_workspace, owner_app, Person},
 };
 
@@ -49,7 +49,7 @@ async fn start_ok(app: &TestApp, mia: &Person) {
 }
 
 async fn me(app: &TestApp, who: &reqwest::Client) -> Value {
-    let response = app.call_with(who, "current_user", &[]).await;
+    let response = app.run_as(who, fns::CurrentUser {}).await;
     assert!(response.status().is_success(), "{}", response.status());
     response.json().await.expect("me")
 }
@@ -150,7 +150,7 @@ async fn the_owner_views_as_mia_acts_as_her_and_goes_back_and_mia_is_told(pool: 
     assert!(herself["workspaces"].as_array().map(Vec::len) >= Some(2));
 
     // Back to my view: Olive's own session (the same row) is back.
-    let back = app.call("end_impersonation", &[]).await;
+    let back = app.run(fns::EndImpersonation {}).await;
     assert!(succeeded(&back), "{}", back.status());
     let olive = me(&app, &app.client).await;
     assert_eq!(olive["email"], "olive@example.com");
@@ -182,16 +182,7 @@ async fn the_owner_views_as_mia_acts_as_her_and_goes_back_and_mia_is_told(pool: 
 
     // The audit page shows "Olive Owner as Mia Member".
     let log: Value = app
-        .call(
-            "audit_log",
-            &[
-                ("actor", ""),
-                ("target", ""),
-                ("action", ""),
-                ("from", ""),
-                ("to", ""),
-            ],
-        )
+        .run(whole_audit_log())
         .await
         .json()
         .await
@@ -213,7 +204,7 @@ async fn the_owner_views_as_mia_acts_as_her_and_goes_back_and_mia_is_told(pool: 
 
     // Mia is told: a bell notice and a mail naming Olive, when and why.
     let notices: Value = app
-        .call_with(&mia.browser, "my_notices", &[])
+        .run_as(&mia.browser, fns::MyNotices {})
         .await
         .json()
         .await
@@ -247,7 +238,7 @@ async fn the_owner_views_as_mia_acts_as_her_and_goes_back_and_mia_is_told(pool: 
         .await;
     assert!(dismissed.status().is_success());
     let left: Value = app
-        .call_with(&mia.browser, "my_notices", &[])
+        .run_as(&mia.browser, fns::MyNotices {})
         .await
         .json()
         .await
@@ -366,7 +357,7 @@ async fn views_do_not_nest(pool: PgPool) {
 async fn the_switch_turned_off_refuses_new_views_and_ends_the_running_one(pool: PgPool) {
     let (app, _, mia) = setup(pool).await;
     let off = app
-        .call("set_impersonation_allowed", &[("allowed", "false")])
+        .run(fns::SetImpersonationAllowed { allowed: false })
         .await;
     assert!(off.status().is_success(), "{}", off.status());
     assert_eq!(
@@ -380,7 +371,7 @@ async fn the_switch_turned_off_refuses_new_views_and_ends_the_running_one(pool: 
     // On again, a view starts; turned off behind its back, the view's next
     // request is not served as Mia and Olive is back in her own view.
     let on = app
-        .call("set_impersonation_allowed", &[("allowed", "true")])
+        .run(fns::SetImpersonationAllowed { allowed: true })
         .await;
     assert!(on.status().is_success());
     start_ok(&app, &mia).await;
@@ -513,7 +504,7 @@ async fn signing_out_of_a_view_returns_the_owner_to_her_own(pool: PgPool) {
     let (app, _, mia) = setup(pool).await;
     let olive_session = owner_session_hash(&app).await;
     start_ok(&app, &mia).await;
-    let out = app.call("sign_out", &[]).await;
+    let out = app.run(fns::SignOut {}).await;
     assert!(succeeded(&out), "{}", out.status());
     let olive = me(&app, &app.client).await;
     assert_eq!(olive["email"], "olive@example.com");
@@ -635,17 +626,18 @@ async fn mias_credentials_and_other_workspaces_are_out_of_reach(pool: PgPool) {
     // Mia herself still reaches all of it, and does not see the view as
     // one of her sessions.
     let hers: Value = app
-        .call_with(&mia.browser, "my_sessions", &[])
+        .run_as(&mia.browser, fns::MySessions {})
         .await
         .json()
         .await
         .expect("sessions");
     assert_eq!(hers.as_array().map(Vec::len), Some(1), "{hers}");
     let switched = app
-        .call_with(
+        .run_as(
             &mia.browser,
-            "switch_workspace",
-            &[("workspace_id", &other)],
+            fns::SwitchWorkspace {
+                workspace_id: mia_workspace,
+            },
         )
         .await;
     assert!(switched.status().is_success());

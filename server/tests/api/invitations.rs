@@ -13,7 +13,7 @@ use app::{
 };
 use sqlx::PgPool;
 
-use crate::helpers::{client, error_of, spawn, spawn_with, TestApp, GOOD_PASSWORD};
+use crate::helpers::{client, error_of, fns, spawn, spawn_with, TestApp, GOOD_PASSWORD};
 
 const OWNER: &str = "olive@example.com";
 
@@ -253,14 +253,13 @@ async fn a_new_person_accepts_without_javascript_and_the_link_is_single_use(pool
 async fn an_existing_account_signs_in_to_accept(pool: PgPool) {
     let app = owner_app(pool).await;
     let other = client();
-    app.call_with(
+    app.run_as(
         &other,
-        "sign_up",
-        &[
-            ("email", "exist@example.com"),
-            ("name", "Existing Person"),
-            ("password", GOOD_PASSWORD),
-        ],
+        fns::SignUp {
+            email: "exist@example.com".into(),
+            name: "Existing Person".into(),
+            password: GOOD_PASSWORD.to_owned(),
+        },
     )
     .await;
     // A confirmed address: an unconfirmed one would be claimed through the
@@ -310,27 +309,22 @@ async fn resend_replaces_the_link_and_revoke_withdraws_it(pool: PgPool) {
             .fetch_one(&app.pool)
             .await
             .expect("pending member");
-    let id_text = id.to_string();
     assert!(app
-        .call("send_invite", &[("membership_id", &id_text)])
+        .run(fns::SendInvite { membership_id: id })
         .await
         .status()
         .is_success());
     let first = token_of(&link_for(&app, "later@example.com").await);
 
     // Straight away again: too soon.
-    let error = error_of(
-        app.call("send_invite", &[("membership_id", &id_text)])
-            .await,
-    )
-    .await;
+    let error = error_of(app.run(fns::SendInvite { membership_id: id }).await).await;
     assert!(matches!(error, AppError::RateLimited { .. }));
     sqlx::query("UPDATE invitations SET created_at = now() - interval '2 minutes'")
         .execute(&app.pool)
         .await
         .expect("age the invitation");
     assert!(app
-        .call("send_invite", &[("membership_id", &id_text)])
+        .run(fns::SendInvite { membership_id: id })
         .await
         .status()
         .is_success());
@@ -340,7 +334,7 @@ async fn resend_replaces_the_link_and_revoke_withdraws_it(pool: PgPool) {
     assert_eq!(preview_state(&app, &second).await, "Open");
 
     assert!(app
-        .call("revoke_invite", &[("membership_id", &id_text)])
+        .run(fns::RevokeInvite { membership_id: id })
         .await
         .status()
         .is_success());
@@ -413,19 +407,18 @@ async fn signing_up_with_an_invited_address_joins_after_verification(pool: PgPoo
         .is_success());
 
     let newcomer = client();
-    app.call_with(
+    app.run_as(
         &newcomer,
-        "sign_up",
-        &[
-            ("email", "claim@example.com"),
-            ("name", "Clara Claim"),
-            ("password", GOOD_PASSWORD),
-        ],
+        fns::SignUp {
+            email: "claim@example.com".into(),
+            name: "Clara Claim".into(),
+            password: GOOD_PASSWORD.to_owned(),
+        },
     )
     .await;
     // Not yet verified: the bell shows nothing and nothing was joined.
     let bell: Bell = app
-        .call_with(&newcomer, "my_invitations", &[])
+        .run_as(&newcomer, fns::MyInvitations {})
         .await
         .json()
         .await
@@ -448,7 +441,12 @@ async fn signing_up_with_an_invited_address_joins_after_verification(pool: PgPoo
         .find(|w| w.contains("/verify-email/"))
         .expect("link");
     let verified = app
-        .call_with(&newcomer, "verify_email", &[("token", &token_of(link))])
+        .run_as(
+            &newcomer,
+            fns::VerifyEmail {
+                token: token_of(link).to_owned(),
+            },
+        )
         .await;
     assert!(verified.status().is_success(), "{}", verified.status());
     let active: i64 = sqlx::query_scalar(
@@ -465,14 +463,13 @@ async fn signing_up_with_an_invited_address_joins_after_verification(pool: PgPoo
 async fn the_bell_accepts_and_declines_for_a_verified_address(pool: PgPool) {
     let app = owner_app(pool).await;
     let person = client();
-    app.call_with(
+    app.run_as(
         &person,
-        "sign_up",
-        &[
-            ("email", "bell@example.com"),
-            ("name", "Bea Bell"),
-            ("password", GOOD_PASSWORD),
-        ],
+        fns::SignUp {
+            email: "bell@example.com".into(),
+            name: "Bea Bell".into(),
+            password: GOOD_PASSWORD.to_owned(),
+        },
     )
     .await;
     sqlx::query("UPDATE accounts SET email_verified_at = now() WHERE email = 'bell@example.com'")
@@ -484,7 +481,7 @@ async fn the_bell_accepts_and_declines_for_a_verified_address(pool: PgPool) {
         .status()
         .is_success());
     let bell: Bell = app
-        .call_with(&person, "my_invitations", &[])
+        .run_as(&person, fns::MyInvitations {})
         .await
         .json()
         .await
@@ -494,14 +491,13 @@ async fn the_bell_accepts_and_declines_for_a_verified_address(pool: PgPool) {
 
     // Someone else cannot answer it.
     let stranger = client();
-    app.call_with(
+    app.run_as(
         &stranger,
-        "sign_up",
-        &[
-            ("email", "other@example.com"),
-            ("name", "Otto Other"),
-            ("password", GOOD_PASSWORD),
-        ],
+        fns::SignUp {
+            email: "other@example.com".into(),
+            name: "Otto Other".into(),
+            password: GOOD_PASSWORD.to_owned(),
+        },
     )
     .await;
     let ws = invitation.workspace_id.to_string();
@@ -520,7 +516,7 @@ async fn the_bell_accepts_and_declines_for_a_verified_address(pool: PgPool) {
     let answered = app.call_with(&person, "answer_invitation", &form).await;
     assert!(answered.status().is_success());
     let bell: Bell = app
-        .call_with(&person, "my_invitations", &[])
+        .run_as(&person, fns::MyInvitations {})
         .await
         .json()
         .await
@@ -574,14 +570,15 @@ async fn members_cannot_invite(pool: PgPool) {
     let member = client();
     accept_plain(&app, &member, &token, "Mem Ber", GOOD_PASSWORD).await;
     let response = app
-        .call_with(
+        .run_as(
             &member,
-            "invite_members",
-            &[
-                ("addresses", "x@y.io"),
-                ("send_email", "true"),
-                ("all_projects", "true"),
-            ],
+            fns::InviteMembers {
+                addresses: "x@y.io".into(),
+                send_email: true,
+                group_ids: Default::default(),
+                all_projects: true,
+                project_ids: Default::default(),
+            },
         )
         .await;
     assert_eq!(response.status(), 403);

@@ -4,7 +4,7 @@
 use app::error::AppError;
 use sqlx::PgPool;
 
-use crate::helpers::{client, error_of, spawn, TestApp, GOOD_PASSWORD};
+use crate::helpers::{client, error_of, fns, spawn, TestApp, GOOD_PASSWORD};
 
 pub(crate) struct Person {
     pub browser: reqwest::Client,
@@ -17,14 +17,13 @@ pub(crate) struct Person {
 pub(crate) async fn member(app: &TestApp, workspace_id: i64, email: &str, name: &str) -> Person {
     let browser = client();
     let response = app
-        .call_with(
+        .run_as(
             &browser,
-            "sign_up",
-            &[
-                ("email", email),
-                ("name", name),
-                ("password", GOOD_PASSWORD),
-            ],
+            fns::SignUp {
+                email: email.to_owned(),
+                name: name.to_owned(),
+                password: GOOD_PASSWORD.to_owned(),
+            },
         )
         .await;
     assert!(response.status().is_success() || response.status().is_redirection());
@@ -48,11 +47,7 @@ pub(crate) async fn member(app: &TestApp, workspace_id: i64, email: &str, name: 
         .await
         .expect("refresh");
     let switched = app
-        .call_with(
-            &browser,
-            "switch_workspace",
-            &[("workspace_id", &workspace_id.to_string())],
-        )
+        .run_as(&browser, fns::SwitchWorkspace { workspace_id })
         .await;
     assert!(switched.status().is_success(), "{}", switched.status());
     Person {
@@ -119,18 +114,16 @@ async fn deactivation_ends_access_on_every_session_at_the_next_request(pool: PgP
     let alice = member(&app, workspace_id, "alice@example.com", "Alice Admin").await;
     // A second device, signed in separately and switched to the workspace.
     let phone = client();
-    app.call_with(
+    app.run_as(
         &phone,
-        "sign_in",
-        &[("email", "alice@example.com"), ("password", GOOD_PASSWORD)],
+        fns::SignIn {
+            email: "alice@example.com".into(),
+            password: GOOD_PASSWORD.to_owned(),
+        },
     )
     .await;
-    app.call_with(
-        &phone,
-        "switch_workspace",
-        &[("workspace_id", &workspace_id.to_string())],
-    )
-    .await;
+    app.run_as(&phone, fns::SwitchWorkspace { workspace_id })
+        .await;
     let give = act(
         &app,
         &app.client,
@@ -413,14 +406,13 @@ async fn delete_needs_inactive_and_reactivate_needs_a_seat(pool: PgPool) {
 async fn another_workspaces_members_are_not_found(pool: PgPool) {
     let (app, _, _) = owner_app(pool).await;
     let other = client();
-    app.call_with(
+    app.run_as(
         &other,
-        "sign_up",
-        &[
-            ("email", "zed@example.com"),
-            ("name", "Zed Else"),
-            ("password", GOOD_PASSWORD),
-        ],
+        fns::SignUp {
+            email: "zed@example.com".into(),
+            name: "Zed Else".into(),
+            password: GOOD_PASSWORD.to_owned(),
+        },
     )
     .await;
     let foreign: i64 = sqlx::query_scalar(

@@ -8,7 +8,7 @@ use app::server::outbox::{self, MailKind, OutgoingMail};
 use server::mailer::spawn_mail_worker;
 use sqlx::PgPool;
 
-use crate::helpers::{client, mailer_config, spawn, MailSink, GOOD_PASSWORD};
+use crate::helpers::{client, fns, mailer_config, spawn, MailSink, GOOD_PASSWORD};
 
 fn per_recipient(messages: &[crate::helpers::ReceivedMail]) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
@@ -78,14 +78,13 @@ async fn an_invitation_arrives_with_a_working_link(pool: PgPool) {
     app.sign_up("olive@example.com", "Olive Owner", GOOD_PASSWORD)
         .await;
     let invited = app
-        .call(
-            "invite_members",
-            &[
-                ("addresses", "zoe@example.com"),
-                ("send_email", "true"),
-                ("all_projects", "true"),
-            ],
-        )
+        .run(fns::InviteMembers {
+            addresses: "zoe@example.com".into(),
+            send_email: true,
+            group_ids: Default::default(),
+            all_projects: true,
+            project_ids: Default::default(),
+        })
         .await;
     assert!(invited.status().is_success());
 
@@ -168,14 +167,13 @@ async fn invitations_made_while_smtp_is_down_all_arrive_once_when_it_is_back(poo
             .map(|i| format!("person{}@example.com", batch * 25 + i))
             .collect();
         let response = app
-            .call(
-                "invite_members",
-                &[
-                    ("addresses", &addresses.join(", ")),
-                    ("send_email", "true"),
-                    ("all_projects", "true"),
-                ],
-            )
+            .run(fns::InviteMembers {
+                addresses: addresses.join(", ").to_owned(),
+                send_email: true,
+                group_ids: Default::default(),
+                all_projects: true,
+                project_ids: Default::default(),
+            })
             .await;
         assert!(response.status().is_success(), "{}", response.status());
     }
@@ -246,23 +244,20 @@ async fn a_revoked_invitation_is_never_mailed(pool: PgPool) {
     let app = spawn(pool.clone()).await;
     app.sign_up("olive@example.com", "Olive Owner", GOOD_PASSWORD)
         .await;
-    app.call(
-        "invite_members",
-        &[
-            ("addresses", "gone@example.com"),
-            ("send_email", "true"),
-            ("all_projects", "true"),
-        ],
-    )
+    app.run(fns::InviteMembers {
+        addresses: "gone@example.com".into(),
+        send_email: true,
+        group_ids: Default::default(),
+        all_projects: true,
+        project_ids: Default::default(),
+    })
     .await;
     let id: i64 =
         sqlx::query_scalar("SELECT id FROM memberships WHERE invited_email = 'gone@example.com'")
             .fetch_one(&pool)
             .await
             .expect("pending");
-    let revoked = app
-        .call("revoke_invite", &[("membership_id", &id.to_string())])
-        .await;
+    let revoked = app.run(fns::RevokeInvite { membership_id: id }).await;
     assert!(revoked.status().is_success());
     // Only now does a worker start: the verification mail goes, the invitation does not.
     let worker = spawn_mail_worker(pool.clone(), mailer_config(&sink)).expect("worker");
@@ -410,17 +405,13 @@ async fn a_refused_address_shows_on_its_pending_row_and_the_rest_are_sent(pool: 
     app.sign_up("olive@example.com", "Olive Owner", GOOD_PASSWORD)
         .await;
     let invited = app
-        .call(
-            "invite_members",
-            &[
-                (
-                    "addresses",
-                    "ghost@example.com, ann@example.com, bob@example.com",
-                ),
-                ("send_email", "true"),
-                ("all_projects", "true"),
-            ],
-        )
+        .run(fns::InviteMembers {
+            addresses: "ghost@example.com, ann@example.com, bob@example.com".into(),
+            send_email: true,
+            group_ids: Default::default(),
+            all_projects: true,
+            project_ids: Default::default(),
+        })
         .await;
     assert!(invited.status().is_success(), "{}", invited.status());
 

@@ -5,10 +5,9 @@
 //! added; a function that forgot its guard answers something else here.
 
 use app::{api::PUBLIC_ENDPOINTS, error::AppError};
-use serde_json::json;
 use sqlx::PgPool;
 
-use crate::helpers::{error_of, spawn, TestApp, GOOD_PASSWORD};
+use crate::helpers::{error_of, fns, spawn, Call, GOOD_PASSWORD};
 
 /// The person's own things, meant to work without a workspace (signing
 /// out, profile security, invitations, making or switching workspaces).
@@ -50,185 +49,206 @@ const HIDDEN: &[&str] = &[
     "revoke_scim_token",
 ];
 
-enum Body {
-    Form(Vec<(&'static str, &'static str)>),
-    Json(serde_json::Value),
+fn text(value: &str) -> String {
+    value.to_owned()
 }
 
-fn form(pairs: &[(&'static str, &'static str)]) -> Body {
-    Body::Form(pairs.to_vec())
-}
-
-/// Well-formed arguments for every workspace function, so the request
-/// reaches the function (a 400 for bad arguments would hide a missing
-/// guard and counts as a failure).
-fn workspace_functions() -> Vec<(&'static str, Body)> {
+/// Well-formed arguments for every workspace function, built from each
+/// function's own argument struct (so they reach the function: a 400 for
+/// bad arguments would hide a missing guard, and counts as a failure).
+fn workspace_functions() -> Vec<Call> {
+    use app::{
+        api::{
+            accounts::*, api_keys::*, audit::*, bulk::*, groups::*, impersonation::*, import::*,
+            invitations::*, kiosk::*, lifecycle::*, members::*, profile::*, reports::*, scim::*,
+            time::*, two_factor::SetWorkspaceTwoFactor,
+        },
+        domain::accounts::TwoFactorMethod,
+    };
+    let x = || text("x");
     vec![
-        ("list_accounts", form(&[("search", "x"), ("filter", "x")])),
-        ("stop_member_timer", form(&[("membership_id", "1")])),
-        (
-            "correct_member_entry",
-            form(&[
-                ("membership_id", "1"),
-                ("entry_id", "1"),
-                ("start", "x"),
-                ("end", "x"),
-            ]),
-        ),
-        (
-            "remove_member_two_factor",
-            form(&[("membership_id", "1"), ("method", "All")]),
-        ),
-        (
-            "set_member_password",
-            form(&[("membership_id", "1"), ("new_password", "x")]),
-        ),
-        ("list_my_api_keys", form(&[])),
-        ("create_api_key", form(&[("name", "x")])),
-        ("revoke_api_key", form(&[("id", "1")])),
-        ("revoke_member_api_keys", form(&[("membership_id", "1")])),
-        (
-            "audit_log",
-            form(&[
-                ("actor", "x"),
-                ("target", "x"),
-                ("action", "x"),
-                ("from", "x"),
-                ("to", "x"),
-            ]),
-        ),
-        (
-            "bulk_members",
-            Body::Json(json!({"op": "Deactivate", "selection": {"Rows": [1]}})),
-        ),
-        ("list_groups", form(&[])),
-        ("create_group", form(&[("name", "x")])),
-        ("rename_group", form(&[("group_id", "1"), ("name", "x")])),
-        ("delete_group", form(&[("group_id", "1")])),
-        (
-            "add_group_members",
-            form(&[("group_id", "1"), ("membership_ids[0]", "1")]),
-        ),
-        (
-            "remove_group_member",
-            form(&[("group_id", "1"), ("membership_id", "1")]),
-        ),
-        ("list_projects", form(&[])),
-        ("create_project", form(&[("name", "x")])),
-        (
-            "rename_project",
-            form(&[("project_id", "1"), ("name", "x")]),
-        ),
-        (
-            "set_project_archived",
-            form(&[("project_id", "1"), ("archived", "false")]),
-        ),
-        (
-            "set_member_projects",
-            form(&[
-                ("membership_id", "1"),
-                ("all_projects", "false"),
-                ("project_ids[0]", "1"),
-            ]),
-        ),
-        ("start_impersonation", form(&[("membership_id", "1")])),
-        ("impersonation_setting", form(&[])),
-        ("set_impersonation_allowed", form(&[("allowed", "false")])),
-        (
-            "preview_import",
-            Body::Json(json!({"file_text": "email\nnew.person@example.com\n"})),
-        ),
-        (
-            "import_members",
-            Body::Json(json!({"rows": [], "send_email": false})),
-        ),
-        (
-            "check_invite_addresses",
-            form(&[("addresses[0]", "new.person@example.com")]),
-        ),
-        (
-            "invite_members",
-            form(&[
-                ("addresses", "x"),
-                ("send_email", "false"),
-                ("all_projects", "false"),
-            ]),
-        ),
-        ("add_limited_member", form(&[("name", "x")])),
-        ("send_invite", form(&[("membership_id", "1")])),
-        ("revoke_invite", form(&[("membership_id", "1")])),
-        ("launch_kiosk", form(&[])),
-        ("list_kiosk_devices", form(&[])),
-        ("end_kiosk_device", form(&[("id", "1")])),
-        (
-            "set_member_role",
-            form(&[("membership_id", "1"), ("role", "Admin"), ("on", "false")]),
-        ),
-        ("deactivate_member", form(&[("membership_id", "1")])),
-        ("unlock_member", form(&[("membership_id", "1")])),
-        ("reactivate_member", form(&[("membership_id", "1")])),
-        ("delete_member", form(&[("membership_id", "1")])),
-        ("transfer_ownership", form(&[("membership_id", "1")])),
-        ("seat_usage", form(&[])),
-        ("set_plan", form(&[("plan", "x"), ("seats", "x")])),
-        ("list_members", form(&[])),
-        ("count_members", form(&[])),
-        ("member_detail", form(&[("membership_id", "1")])),
-        ("profile_of", form(&[])),
-        (
-            "save_profile",
-            Body::Json(
-                json!({"membership_id": null, "form": {"name": "Nobody", "working_days": [1], "capacity": "", "week_start": "", "team_manager_id": null, "billing_rate": "", "currency": "", "notify_weekly_summary": false, "notify_timer_reminders": false}}),
-            ),
-        ),
-        (
-            "summary_report",
-            form(&[
-                ("from", "x"),
-                ("to", "x"),
-                ("inactive", "false"),
-                ("person", "x"),
-            ]),
-        ),
-        ("list_scim_tokens", form(&[])),
-        ("create_scim_token", form(&[("name", "x")])),
-        ("revoke_scim_token", form(&[("id", "1")])),
-        ("current_timer", form(&[])),
-        ("start_timer", form(&[("description", "x")])),
-        ("stop_timer", form(&[])),
-        ("my_week", form(&[("offset", "1")])),
-        (
-            "save_entry",
-            form(&[("description", "x"), ("start", "x"), ("end", "x")]),
-        ),
-        ("delete_entry", form(&[("entry_id", "1")])),
-        ("time_zones", form(&[])),
-        (
-            "set_time_settings",
-            form(&[("time_zone", "x"), ("week_start", "x")]),
-        ),
-        ("set_kiosk_pin", form(&[("pin", "x")])),
-        ("time_settings_of", form(&[("membership_id", "1")])),
-        (
-            "set_time_permission",
-            form(&[("membership_id", "1"), ("may_edit_own_time", "false")]),
-        ),
-        ("set_workspace_two_factor", form(&[("required", "false")])),
+        Call::form(ListAccounts {
+            search: x(),
+            filter: x(),
+            cursor: None,
+        }),
+        Call::form(StopMemberTimer { membership_id: 1 }),
+        Call::form(CorrectMemberEntry {
+            membership_id: 1,
+            entry_id: 1,
+            start: x(),
+            end: x(),
+        }),
+        Call::form(RemoveMemberTwoFactor {
+            membership_id: 1,
+            method: TwoFactorMethod::All,
+        }),
+        Call::form(SetMemberPassword {
+            membership_id: 1,
+            own_password: x(),
+            new_password: x(),
+        }),
+        Call::form(ListMyApiKeys {}),
+        Call::form(CreateApiKey {
+            name: x(),
+            expires_in_days: None,
+        }),
+        Call::form(RevokeApiKey { id: 1 }),
+        Call::form(RevokeMemberApiKeys { membership_id: 1 }),
+        Call::form(AuditLog {
+            actor: x(),
+            target: x(),
+            action: x(),
+            from: x(),
+            to: x(),
+            before: None,
+        }),
+        Call::json(BulkMembers {
+            op: BulkOp::Deactivate,
+            selection: BulkSelection::Rows(vec![1]),
+        }),
+        Call::form(ListGroups {}),
+        Call::form(CreateGroup { name: x() }),
+        Call::form(RenameGroup {
+            group_id: 1,
+            name: x(),
+        }),
+        Call::form(DeleteGroup { group_id: 1 }),
+        Call::form(AddGroupMembers {
+            group_id: 1,
+            membership_ids: vec![1],
+        }),
+        Call::form(RemoveGroupMember {
+            group_id: 1,
+            membership_id: 1,
+        }),
+        Call::form(ListProjects {}),
+        Call::form(CreateProject { name: x() }),
+        Call::form(RenameProject {
+            project_id: 1,
+            name: x(),
+        }),
+        Call::form(SetProjectArchived {
+            project_id: 1,
+            archived: false,
+        }),
+        Call::form(SetMemberProjects {
+            membership_id: 1,
+            all_projects: false,
+            project_ids: vec![1],
+        }),
+        Call::form(StartImpersonation {
+            membership_id: 1,
+            reason: None,
+        }),
+        Call::form(ImpersonationSetting {}),
+        Call::form(SetImpersonationAllowed { allowed: false }),
+        Call::json(PreviewImport {
+            file_text: text("email\nnew.person@example.com\n"),
+        }),
+        Call::json(ImportMembers {
+            rows: Vec::new(),
+            send_email: false,
+        }),
+        Call::form(CheckInviteAddresses {
+            addresses: vec![text("new.person@example.com")],
+        }),
+        Call::form(InviteMembers {
+            addresses: x(),
+            send_email: false,
+            group_ids: Vec::new(),
+            all_projects: false,
+            project_ids: Vec::new(),
+        }),
+        Call::form(AddLimitedMember {
+            name: x(),
+            group_ids: Vec::new(),
+        }),
+        Call::form(SendInvite { membership_id: 1 }),
+        Call::form(RevokeInvite { membership_id: 1 }),
+        Call::form(LaunchKiosk {}),
+        Call::form(ListKioskDevices {}),
+        Call::form(EndKioskDevice { id: 1 }),
+        Call::form(SetMemberRole {
+            membership_id: 1,
+            role: RoleName::Admin,
+            on: false,
+        }),
+        Call::form(DeactivateMember { membership_id: 1 }),
+        Call::form(UnlockMember { membership_id: 1 }),
+        Call::form(ReactivateMember { membership_id: 1 }),
+        Call::form(DeleteMember { membership_id: 1 }),
+        Call::form(TransferOwnership { membership_id: 1 }),
+        Call::form(SeatUsage {}),
+        Call::form(SetPlan {
+            plan: x(),
+            seats: x(),
+        }),
+        Call::form(ListMembers {
+            view: Default::default(),
+            after: None,
+        }),
+        Call::form(CountMembers {
+            view: Default::default(),
+        }),
+        Call::form(MemberDetail { membership_id: 1 }),
+        Call::form(ProfileOf {
+            membership_id: None,
+        }),
+        Call::json(SaveProfile {
+            membership_id: None,
+            form: ProfileForm {
+                name: text("Nobody"),
+                working_days: vec![1],
+                capacity: String::new(),
+                week_start: String::new(),
+                team_manager_id: None,
+                billing_rate: String::new(),
+                currency: String::new(),
+                notify_weekly_summary: false,
+                notify_timer_reminders: false,
+            },
+        }),
+        Call::form(SummaryReport {
+            from: x(),
+            to: x(),
+            inactive: false,
+            person: x(),
+        }),
+        Call::form(ListScimTokens {}),
+        Call::form(CreateScimToken { name: x() }),
+        Call::form(RevokeScimToken { id: 1 }),
+        Call::form(CurrentTimer {}),
+        Call::form(StartTimer {
+            description: x(),
+            project_id: None,
+        }),
+        Call::form(StopTimer {}),
+        Call::form(MyWeek { offset: 1 }),
+        Call::form(SaveEntry {
+            entry_id: None,
+            description: x(),
+            project_id: None,
+            start: x(),
+            end: x(),
+        }),
+        Call::form(DeleteEntry { entry_id: 1 }),
+        Call::form(TimeZones {}),
+        Call::form(SetTimeSettings {
+            time_zone: x(),
+            week_start: x(),
+        }),
+        Call::form(SetKioskPin {
+            membership_id: None,
+            pin: x(),
+        }),
+        Call::form(TimeSettingsOf { membership_id: 1 }),
+        Call::form(SetTimePermission {
+            membership_id: 1,
+            may_edit_own_time: false,
+        }),
+        Call::form(SetWorkspaceTwoFactor { required: false }),
     ]
-}
-
-async fn send(app: &TestApp, endpoint: &str, body: &Body) -> reqwest::Response {
-    let request = app
-        .client
-        .post(format!("{}/api/{endpoint}", app.base))
-        .header("accept", "application/json");
-    match body {
-        Body::Form(pairs) => request.form(pairs),
-        Body::Json(value) => request.json(value),
-    }
-    .send()
-    .await
-    .expect("request")
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
@@ -255,7 +275,7 @@ async fn an_account_without_a_workspace_is_refused_every_workspace_function(pool
             .await,
         0
     );
-    let me = app.call("current_user", &[]).await;
+    let me = app.run(fns::CurrentUser {}).await;
     assert!(me.status().is_success(), "still signed in: {}", me.status());
 
     let functions = workspace_functions();
@@ -270,7 +290,7 @@ async fn an_account_without_a_workspace_is_refused_every_workspace_function(pool
         let places = [
             PUBLIC_ENDPOINTS.contains(&format!("/api/{name}").as_str()),
             ACCOUNT_LEVEL.contains(&name.as_str()),
-            functions.iter().any(|(f, _)| f == name),
+            functions.iter().any(|call| call.name() == name),
         ];
         assert_eq!(
             places.iter().filter(|p| **p).count(),
@@ -278,7 +298,7 @@ async fn an_account_without_a_workspace_is_refused_every_workspace_function(pool
             "{name}: list it once, in PUBLIC_ENDPOINTS, ACCOUNT_LEVEL or workspace_functions() (with arguments)"
         );
     }
-    for (name, _) in &functions {
+    for name in functions.iter().map(Call::name) {
         assert!(
             registered.iter().any(|r| r == name),
             "{name} is not registered"
@@ -292,10 +312,12 @@ async fn an_account_without_a_workspace_is_refused_every_workspace_function(pool
     }
 
     let mut wrong = Vec::new();
-    for (name, body) in &functions {
-        let response = send(&app, name, body).await;
+    let checked = functions.len();
+    for call in functions {
+        let name = call.name();
+        let response = app.send_with(&app.client, call).await;
         let status = response.status().as_u16();
-        let (want_status, want) = if HIDDEN.contains(name) {
+        let (want_status, want) = if HIDDEN.contains(&name) {
             (404, AppError::NotFound)
         } else {
             (403, AppError::Forbidden)
@@ -314,5 +336,5 @@ async fn an_account_without_a_workspace_is_refused_every_workspace_function(pool
         "not refused as expected:\n{}",
         wrong.join("\n")
     );
-    assert!(functions.len() >= 60, "only {} checked", functions.len());
+    assert!(checked >= 60, "only {checked} checked");
 }

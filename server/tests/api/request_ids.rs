@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use sqlx::PgPool;
 
-use crate::helpers::{spawn, GOOD_PASSWORD};
+use crate::helpers::{fns, spawn, GOOD_PASSWORD};
 
 fn request_id(response: &reqwest::Response) -> String {
     response
@@ -34,7 +34,7 @@ async fn every_response_has_its_own_request_id(pool: PgPool) {
         .await
         .expect("second");
     // A server function's error answer carries one too.
-    let refused = app.call("current_user", &[]).await;
+    let refused = app.run(fns::CurrentUser {}).await;
     let ids = [
         request_id(&first),
         request_id(&second),

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 
 use crate::{
-    helpers::{settings, spawn_with, TestApp, GOOD_PASSWORD},
+    helpers::{fns, settings, spawn_with, TestApp, GOOD_PASSWORD},
     lifecycle::{member, other_workspace, Person},
 };
 
@@ -102,7 +102,13 @@ struct World {
 
 async fn create_key(app: &TestApp, browser: &reqwest::Client) -> String {
     let response = app
-        .call_with(browser, "create_api_key", &[("name", "script")])
+        .run_as(
+            browser,
+            fns::CreateApiKey {
+                name: "script".into(),
+                expires_in_days: None,
+            },
+        )
         .await;
     assert!(response.status().is_success(), "{}", response.status());
     let created: CreatedApiKey = response.json().await.expect("created key");

@@ -3,40 +3,42 @@
 //! the product table says, and an Admin of workspace A naming workspace B's
 //! members or groups gets NotFound.
 
-use app::error::AppError;
-use serde_json::json;
+use app::{
+    api::{
+        bulk::{BulkMembers, BulkOp, BulkSelection},
+        lifecycle::*,
+        members::MemberDetail,
+        profile::{ProfileForm, ProfileOf, SaveProfile},
+        reports::SummaryReport,
+        time::{CurrentTimer, MyWeek, SetKioskPin, SetTimePermission, TimeSettingsOf},
+    },
+    error::AppError,
+};
 use sqlx::PgPool;
 
 use crate::{
-    helpers::{error_of, TestApp},
+    helpers::{error_of, whole_audit_log, Call},
     lifecycle::{member, other_workspace, owner_app, Person},
 };
 
-/// How one call is sent.
-enum Body {
-    Form(Vec<(&'static str, String)>),
-    Json(serde_json::Value),
+fn text(value: &str) -> String {
+    value.to_owned()
 }
 
-async fn send(
-    app: &TestApp,
-    who: &reqwest::Client,
-    endpoint: &str,
-    body: &Body,
-) -> reqwest::Response {
-    let request = who
-        .post(format!("{}/api/{endpoint}", app.base))
-        .header("accept", "application/json");
-    match body {
-        Body::Form(form) => request.form(form),
-        Body::Json(value) => request.json(value),
-    }
-    .send()
-    .await
-    .expect("request")
+fn bulk(op: BulkOp, rows: Vec<i64>) -> Call {
+    Call::json(BulkMembers {
+        op,
+        selection: BulkSelection::Rows(rows),
+    })
 }
 
-async fn set_roles(app: &TestApp, person: &Person, admin: bool, pm: bool, tm: bool) {
+async fn set_roles(
+    app: &crate::helpers::TestApp,
+    person: &Person,
+    admin: bool,
+    pm: bool,
+    tm: bool,
+) {
     sqlx::query(
         "UPDATE memberships SET is_admin = $2, is_project_manager = $3, is_team_manager = $4 WHERE id = $1",
     )
@@ -67,129 +69,127 @@ async fn each_role_is_refused_exactly_where_the_product_table_says(pool: PgPool)
     .fetch_one(&app.pool)
     .await
     .expect("limited");
-    let t = tara.membership_id.to_string();
-    let form = |pairs: &[(&'static str, &str)]| {
-        Body::Form(pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect())
+    let t = tara.membership_id;
+    let tara_profile = ProfileForm {
+        name: text("Tara Target"),
+        working_days: vec![1, 2, 3, 4, 5],
+        capacity: text("8"),
+        week_start: text("1"),
+        team_manager_id: None,
+        billing_rate: String::new(),
+        currency: text("USD"),
+        notify_weekly_summary: true,
+        notify_timer_reminders: true,
     };
-    let no_filters = [
-        ("actor", ""),
-        ("target", ""),
-        ("action", ""),
-        ("from", ""),
-        ("to", ""),
-    ];
-    // (endpoint, body, allowed for Owner, Admin, PM, TM, Member)
-    let calls: Vec<(&str, Body, [bool; 5])> = vec![
+    let role = |role, on| {
+        Call::form(SetMemberRole {
+            membership_id: t,
+            role,
+            on,
+        })
+    };
+    // (call, allowed for Owner, Admin, PM, TM, Member)
+    let calls: Vec<(Call, [bool; 5])> = vec![
         (
-            "set_member_role",
-            form(&[
-                ("membership_id", &t),
-                ("role", "ProjectManager"),
-                ("on", "true"),
-            ]),
+            role(RoleName::ProjectManager, true),
             [true, true, false, false, false],
         ),
         (
-            "set_member_role",
-            form(&[("membership_id", &t), ("role", "Admin"), ("on", "false")]),
+            role(RoleName::Admin, false),
             [true, false, false, false, false],
         ),
         (
-            "deactivate_member",
-            form(&[("membership_id", &t)]),
+            Call::form(DeactivateMember { membership_id: t }),
             [true, true, false, false, false],
         ),
         (
-            "reactivate_member",
-            form(&[("membership_id", &t)]),
+            Call::form(ReactivateMember { membership_id: t }),
             [true, true, false, false, false],
         ),
         (
-            "delete_member",
-            form(&[("membership_id", &t)]),
+            Call::form(DeleteMember { membership_id: t }),
             [true, true, false, false, false],
         ),
         (
-            "transfer_ownership",
-            form(&[("membership_id", &limited.to_string())]),
+            Call::form(TransferOwnership {
+                membership_id: limited,
+            }),
             [true, false, false, false, false],
         ),
         (
-            "set_plan",
-            form(&[("plan", "free"), ("seats", "0")]),
+            Call::form(SetPlan {
+                plan: text("free"),
+                seats: text("0"),
+            }),
             [true, false, false, false, false],
         ),
-        ("seat_usage", form(&[]), [true, true, true, true, false]),
+        (Call::form(SeatUsage {}), [true, true, true, true, false]),
         (
-            "audit_log",
-            form(&no_filters),
+            Call::form(whole_audit_log()),
             [true, true, false, false, false],
         ),
         (
-            "summary_report",
-            form(&[
-                ("from", "2026-01-01"),
-                ("to", "2026-01-31"),
-                ("inactive", "false"),
-                ("person", ""),
-            ]),
+            Call::form(SummaryReport {
+                from: text("2026-01-01"),
+                to: text("2026-01-31"),
+                inactive: false,
+                person: String::new(),
+            }),
             [true, true, true, true, false],
         ),
         (
-            "time_settings_of",
-            form(&[("membership_id", &t)]),
+            Call::form(TimeSettingsOf { membership_id: t }),
             [true, true, false, false, false],
         ),
         (
-            "set_time_permission",
-            form(&[("membership_id", &t), ("may_edit_own_time", "true")]),
+            Call::form(SetTimePermission {
+                membership_id: t,
+                may_edit_own_time: true,
+            }),
             [true, true, false, false, false],
         ),
         (
-            "set_kiosk_pin",
-            form(&[("membership_id", &t), ("pin", "2468")]),
+            Call::form(SetKioskPin {
+                membership_id: Some(t),
+                pin: text("2468"),
+            }),
             [true, true, false, false, false],
         ),
         (
-            "profile_of",
-            form(&[("membership_id", &t)]),
+            Call::form(ProfileOf {
+                membership_id: Some(t),
+            }),
             [true, true, false, false, false],
         ),
         (
-            "save_profile",
-            Body::Json(json!({ "membership_id": tara.membership_id, "form": {
-                "name": "Tara Target", "working_days": [1, 2, 3, 4, 5], "capacity": "8", "week_start": "1",
-                "team_manager_id": null, "billing_rate": "", "currency": "USD",
-                "notify_weekly_summary": true, "notify_timer_reminders": true } })),
+            Call::json(SaveProfile {
+                membership_id: Some(t),
+                form: tara_profile,
+            }),
             [true, true, false, false, false],
         ),
         (
-            "bulk_members",
-            Body::Json(
-                json!({ "op": "Reactivate", "selection": { "Rows": [tara.membership_id] } }),
-            ),
+            bulk(BulkOp::Reactivate, vec![t]),
             [true, true, false, false, false],
         ),
         (
-            "bulk_members",
-            Body::Json(
-                json!({ "op": { "GiveRole": "Admin" }, "selection": { "Rows": [tara.membership_id] } }),
-            ),
+            bulk(BulkOp::GiveRole(RoleName::Admin), vec![t]),
             [true, true, false, false, false],
         ),
         (
-            "bulk_members",
-            Body::Json(
-                json!({ "op": { "TakeRole": "Admin" }, "selection": { "Rows": [tara.membership_id] } }),
-            ),
+            bulk(BulkOp::TakeRole(RoleName::Admin), vec![t]),
             [true, false, false, false, false],
         ),
         // Everyone may track and edit their own.
-        ("profile_of", form(&[]), [true, true, true, true, true]),
-        ("current_timer", form(&[]), [true, true, true, true, true]),
         (
-            "my_week",
-            form(&[("offset", "0")]),
+            Call::form(ProfileOf {
+                membership_id: None,
+            }),
+            [true, true, true, true, true],
+        ),
+        (Call::form(CurrentTimer {}), [true, true, true, true, true]),
+        (
+            Call::form(MyWeek { offset: 0 }),
             [true, true, true, true, true],
         ),
     ];
@@ -201,9 +201,10 @@ async fn each_role_is_refused_exactly_where_the_product_table_says(pool: PgPool)
         ("Member", &mel.browser),
     ];
     let mut checked = 0;
-    for (endpoint, body, allowed) in &calls {
+    for (call, allowed) in &calls {
+        let endpoint = call.name();
         for ((role, who), may) in people.iter().zip(allowed) {
-            let response = send(&app, who, endpoint, body).await;
+            let response = app.send_with(who, call.clone()).await;
             let status = response.status();
             if *may {
                 // Allowed means it ran: a success, or a refusal of the
@@ -249,46 +250,34 @@ async fn an_admin_of_one_workspace_naming_anothers_members_or_groups_gets_not_fo
     .fetch_one(&app.pool)
     .await
     .expect("group b");
-    let bob_id = bob.to_string();
-    let form = |pairs: &[(&'static str, &str)]| {
-        Body::Form(pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect())
-    };
-    let calls: Vec<(&str, Body)> = vec![
-        (
-            "set_member_role",
-            form(&[
-                ("membership_id", &bob_id),
-                ("role", "TeamManager"),
-                ("on", "true"),
-            ]),
-        ),
-        ("deactivate_member", form(&[("membership_id", &bob_id)])),
-        ("reactivate_member", form(&[("membership_id", &bob_id)])),
-        ("delete_member", form(&[("membership_id", &bob_id)])),
-        ("member_detail", form(&[("membership_id", &bob_id)])),
-        ("time_settings_of", form(&[("membership_id", &bob_id)])),
-        (
-            "set_time_permission",
-            form(&[("membership_id", &bob_id), ("may_edit_own_time", "false")]),
-        ),
-        (
-            "set_kiosk_pin",
-            form(&[("membership_id", &bob_id), ("pin", "1357")]),
-        ),
-        ("profile_of", form(&[("membership_id", &bob_id)])),
-        (
-            "bulk_members",
-            Body::Json(json!({ "op": { "AddToGroup": group_b }, "selection": { "Rows": [] } })),
-        ),
-        (
-            "bulk_members",
-            Body::Json(
-                json!({ "op": { "RemoveFromGroup": group_b }, "selection": { "Rows": [] } }),
-            ),
-        ),
+    let calls = vec![
+        Call::form(SetMemberRole {
+            membership_id: bob,
+            role: RoleName::TeamManager,
+            on: true,
+        }),
+        Call::form(DeactivateMember { membership_id: bob }),
+        Call::form(ReactivateMember { membership_id: bob }),
+        Call::form(DeleteMember { membership_id: bob }),
+        Call::form(MemberDetail { membership_id: bob }),
+        Call::form(TimeSettingsOf { membership_id: bob }),
+        Call::form(SetTimePermission {
+            membership_id: bob,
+            may_edit_own_time: false,
+        }),
+        Call::form(SetKioskPin {
+            membership_id: Some(bob),
+            pin: text("1357"),
+        }),
+        Call::form(ProfileOf {
+            membership_id: Some(bob),
+        }),
+        bulk(BulkOp::AddToGroup(group_b), Vec::new()),
+        bulk(BulkOp::RemoveFromGroup(group_b), Vec::new()),
     ];
-    for (endpoint, body) in &calls {
-        let response = send(&app, &ada.browser, endpoint, body).await;
+    for call in calls {
+        let endpoint = call.name();
+        let response = app.send_with(&ada.browser, call).await;
         assert_eq!(
             error_of(response).await,
             AppError::NotFound,
@@ -296,16 +285,12 @@ async fn an_admin_of_one_workspace_naming_anothers_members_or_groups_gets_not_fo
         );
     }
     // Picked rows from B are skipped, by name unknown, and nothing changes.
-    let step: serde_json::Value = send(
-        &app,
-        &ada.browser,
-        "bulk_members",
-        &Body::Json(json!({ "op": "Deactivate", "selection": { "Rows": [bob] } })),
-    )
-    .await
-    .json()
-    .await
-    .expect("step");
+    let step: serde_json::Value = app
+        .send_with(&ada.browser, bulk(BulkOp::Deactivate, vec![bob]))
+        .await
+        .json()
+        .await
+        .expect("step");
     assert_eq!(step["done"], 0);
     assert_eq!(
         step["skipped"][0]["reason"],

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 
 use crate::{
-    helpers::{client, TestApp, GOOD_PASSWORD},
+    helpers::{client, fns, TestApp, GOOD_PASSWORD},
     lifecycle::{member, other_workspace, owner_app},
 };
 
@@ -152,7 +152,11 @@ async fn set_plan(app: &TestApp, workspace_id: i64, plan: &str) {
 async fn enterprise_with_token(pool: PgPool) -> (TestApp, i64, i64, String) {
     let (app, workspace_id, owner) = owner_app(pool).await;
     set_plan(&app, workspace_id, "enterprise").await;
-    let made = app.call("create_scim_token", &[("name", "Okta")]).await;
+    let made = app
+        .run(fns::CreateScimToken {
+            name: "Okta".into(),
+        })
+        .await;
     assert!(made.status().is_success(), "{}", made.status());
     let made: Value = made.json().await.expect("token");
     let secret = made["secret"].as_str().expect("secret").to_owned();
@@ -182,9 +186,11 @@ async fn tokens_are_the_enterprise_owners_and_every_refusal_is_a_scim_error(pool
     set_plan(&app, workspace_id, "pro").await;
     // Not on Pro, not for an Admin: the feature does not exist for them.
     assert_eq!(
-        app.call("create_scim_token", &[("name", "Okta")])
-            .await
-            .status(),
+        app.run(fns::CreateScimToken {
+            name: "Okta".into()
+        })
+        .await
+        .status(),
         404
     );
     set_plan(&app, workspace_id, "enterprise").await;
@@ -203,14 +209,16 @@ async fn tokens_are_the_enterprise_owners_and_every_refusal_is_a_scim_error(pool
     }
 
     let made: Value = app
-        .call("create_scim_token", &[("name", "Okta")])
+        .run(fns::CreateScimToken {
+            name: "Okta".into(),
+        })
         .await
         .json()
         .await
         .expect("token");
     let token = made["secret"].as_str().expect("secret").to_owned();
     let listed: Value = app
-        .call("list_scim_tokens", &[])
+        .run(fns::ListScimTokens {})
         .await
         .json()
         .await
@@ -241,7 +249,7 @@ async fn tokens_are_the_enterprise_owners_and_every_refusal_is_a_scim_error(pool
     assert_eq!(ok.status, 200, "{}", ok.raw);
     assert!(ok.content_type.starts_with("application/scim+json"));
     let used: Value = app
-        .call("list_scim_tokens", &[])
+        .run(fns::ListScimTokens {})
         .await
         .json()
         .await
@@ -370,14 +378,13 @@ async fn create_invites_and_lists_filter_and_page(pool: PgPool) {
 
     // Someone with an account elsewhere sees it in the bell.
     let existing = client();
-    app.call_with(
+    app.run_as(
         &existing,
-        "sign_up",
-        &[
-            ("email", "eve@example.com"),
-            ("name", "Eve Existing"),
-            ("password", GOOD_PASSWORD),
-        ],
+        fns::SignUp {
+            email: "eve@example.com".into(),
+            name: "Eve Existing".into(),
+            password: GOOD_PASSWORD.to_owned(),
+        },
     )
     .await;
     sqlx::query("UPDATE accounts SET email_verified_at = now() WHERE email = 'eve@example.com'")
@@ -393,7 +400,7 @@ async fn create_invites_and_lists_filter_and_page(pool: PgPool) {
     .await;
     assert_eq!(eve.status, 201, "{}", eve.raw);
     let bell: Value = app
-        .call_with(&existing, "my_invitations", &[])
+        .run_as(&existing, fns::MyInvitations {})
         .await
         .json()
         .await
@@ -648,7 +655,7 @@ async fn okta_and_entra_patch_shapes(pool: PgPool) {
     give_time(&app, workspace_id, dan.membership_id).await;
     let path = format!("/Users/{}", dan.membership_id);
     assert!(app
-        .call_with(&dan.browser, "list_my_api_keys", &[])
+        .run_as(&dan.browser, fns::ListMyApiKeys {})
         .await
         .status()
         .is_success());
@@ -668,7 +675,7 @@ async fn okta_and_entra_patch_shapes(pool: PgPool) {
         Some("inactive")
     );
     assert_eq!(
-        app.call_with(&dan.browser, "list_my_api_keys", &[])
+        app.run_as(&dan.browser, fns::ListMyApiKeys {})
             .await
             .status(),
         403,
@@ -702,7 +709,7 @@ async fn okta_and_entra_patch_shapes(pool: PgPool) {
         Some("active")
     );
     assert!(app
-        .call_with(&dan.browser, "list_my_api_keys", &[])
+        .run_as(&dan.browser, fns::ListMyApiKeys {})
         .await
         .status()
         .is_success());

@@ -6,7 +6,7 @@ use app::error::AppError;
 use sqlx::PgPool;
 
 use crate::{
-    helpers::{client, error_of, TestApp},
+    helpers::{client, error_of, fns, TestApp},
     lifecycle::{member, other_workspace, owner_app, Person},
 };
 
@@ -74,20 +74,21 @@ fn rows(report: &serde_json::Value) -> Vec<(String, i64)> {
 }
 
 async fn punch(app: &TestApp, pin: &str, membership_id: i64) -> reqwest::Response {
-    app.call_with(
+    app.run_as(
         &app.client,
-        "kiosk_punch",
-        &[("membership_id", &membership_id.to_string()), ("pin", pin)],
+        fns::KioskPunch {
+            membership_id,
+            pin: pin.to_owned(),
+        },
     )
     .await
 }
 
 async fn deactivate(app: &TestApp, person: &Person) {
     let response = app
-        .call(
-            "deactivate_member",
-            &[("membership_id", &person.membership_id.to_string())],
-        )
+        .run(fns::DeactivateMember {
+            membership_id: person.membership_id,
+        })
         .await;
     assert!(response.status().is_success(), "{}", response.status());
 }
@@ -98,25 +99,32 @@ async fn two_concurrent_starts_leave_one_running_timer(pool: PgPool) {
     let ann = member(&app, workspace_id, "ann@example.com", "Ann Member").await;
     // A second device of the same person.
     let phone = client();
-    app.call_with(
+    app.run_as(
         &phone,
-        "sign_in",
-        &[
-            ("email", "ann@example.com"),
-            ("password", crate::helpers::GOOD_PASSWORD),
-        ],
+        fns::SignIn {
+            email: "ann@example.com".into(),
+            password: crate::helpers::GOOD_PASSWORD.to_owned(),
+        },
     )
     .await;
-    app.call_with(
-        &phone,
-        "switch_workspace",
-        &[("workspace_id", &workspace_id.to_string())],
-    )
-    .await;
+    app.run_as(&phone, fns::SwitchWorkspace { workspace_id })
+        .await;
     for round in 0..8 {
         let (first, second) = tokio::join!(
-            app.call_with(&ann.browser, "start_timer", &[("description", "laptop")]),
-            app.call_with(&phone, "start_timer", &[("description", "phone")]),
+            app.run_as(
+                &ann.browser,
+                fns::StartTimer {
+                    description: "laptop".into(),
+                    project_id: None
+                }
+            ),
+            app.run_as(
+                &phone,
+                fns::StartTimer {
+                    description: "phone".into(),
+                    project_id: None
+                }
+            ),
         );
         let statuses = [first.status().is_success(), second.status().is_success()];
         assert_eq!(
@@ -132,11 +140,11 @@ async fn two_concurrent_starts_leave_one_running_timer(pool: PgPool) {
             other => panic!("expected a conflict, got {other:?}"),
         }
         assert_eq!(running_count(&app, ann.membership_id).await, 1);
-        let stop = app.call_with(&phone, "stop_timer", &[]).await;
+        let stop = app.run_as(&phone, fns::StopTimer {}).await;
         assert!(stop.status().is_success(), "{}", stop.status());
         assert_eq!(running_count(&app, ann.membership_id).await, 0);
     }
-    let stop_again = app.call_with(&ann.browser, "stop_timer", &[]).await;
+    let stop_again = app.run_as(&ann.browser, fns::StopTimer {}).await;
     assert!(matches!(error_of(stop_again).await, AppError::Conflict(_)));
 }
 
@@ -145,10 +153,12 @@ async fn deactivating_a_member_stops_their_timer_at_the_deactivation_time(pool: 
     let (app, workspace_id, _) = owner_app(pool).await;
     let ben = member(&app, workspace_id, "ben@example.com", "Ben Member").await;
     let started = app
-        .call_with(
+        .run_as(
             &ben.browser,
-            "start_timer",
-            &[("description", "Night shift")],
+            fns::StartTimer {
+                description: "Night shift".into(),
+                project_id: None,
+            },
         )
         .await;
     assert!(started.status().is_success(), "{}", started.status());
@@ -176,10 +186,9 @@ async fn deactivating_a_member_stops_their_timer_at_the_deactivation_time(pool: 
     assert!(length >= 1.0, "the time run so far is kept: {length}s");
     // Reactivated, the entry is still there and no timer restarted.
     let back = app
-        .call(
-            "reactivate_member",
-            &[("membership_id", &ben.membership_id.to_string())],
-        )
+        .run(fns::ReactivateMember {
+            membership_id: ben.membership_id,
+        })
         .await;
     assert!(back.status().is_success());
     assert_eq!(running_count(&app, ben.membership_id).await, 0);
@@ -227,29 +236,25 @@ async fn the_report_leaves_inactive_members_out_unless_the_filter_asks(pool: PgP
 
     // A plain member may not see reports at all.
     let refused = app
-        .call_with(
+        .run_as(
             &amy.browser,
-            "summary_report",
-            &[
-                ("from", "2026-01-01"),
-                ("to", "2026-01-31"),
-                ("inactive", "false"),
-                ("person", ""),
-            ],
+            fns::SummaryReport {
+                from: "2026-01-01".into(),
+                to: "2026-01-31".into(),
+                inactive: false,
+                person: String::new(),
+            },
         )
         .await;
     assert_eq!(error_of(refused).await, AppError::Forbidden);
     // Bad ranges get field messages.
     let backwards = app
-        .call(
-            "summary_report",
-            &[
-                ("from", "2026-01-31"),
-                ("to", "2026-01-01"),
-                ("inactive", "false"),
-                ("person", ""),
-            ],
-        )
+        .run(fns::SummaryReport {
+            from: "2026-01-31".into(),
+            to: "2026-01-01".into(),
+            inactive: false,
+            person: String::new(),
+        })
         .await;
     assert!(error_of(backwards)
         .await
@@ -269,10 +274,9 @@ async fn a_deleted_members_hours_stay_under_deleted_user(pool: PgPool) {
     for person in [&dora, &dan] {
         deactivate(&app, person).await;
         let deleted = app
-            .call(
-                "delete_member",
-                &[("membership_id", &person.membership_id.to_string())],
-            )
+            .run(fns::DeleteMember {
+                membership_id: person.membership_id,
+            })
             .await;
         assert!(deleted.status().is_success(), "{}", deleted.status());
     }
@@ -344,10 +348,15 @@ async fn bad_entries_get_clear_messages_and_write_nothing(pool: PgPool) {
     ];
     for (start, end, field, expected) in cases {
         let response = app
-            .call_with(
+            .run_as(
                 &eve.browser,
-                "save_entry",
-                &[("description", "x"), ("start", start), ("end", end)],
+                fns::SaveEntry {
+                    entry_id: None,
+                    description: "x".into(),
+                    project_id: None,
+                    start: start.to_owned(),
+                    end: end.to_owned(),
+                },
             )
             .await;
         let message = error_of(response).await.field_message(field);
@@ -360,18 +369,22 @@ async fn bad_entries_get_clear_messages_and_write_nothing(pool: PgPool) {
 
     // A good one, in the member's zone: 09:00 in Paris is 08:00 UTC in January.
     let zone = app
-        .call_with(
+        .run_as(
             &eve.browser,
-            "set_time_settings",
-            &[("time_zone", "Europe/Paris"), ("week_start", "7")],
+            fns::SetTimeSettings {
+                time_zone: "Europe/Paris".into(),
+                week_start: "7".into(),
+            },
         )
         .await;
     assert!(zone.status().is_success(), "{}", zone.status());
     let bad_zone = app
-        .call_with(
+        .run_as(
             &eve.browser,
-            "set_time_settings",
-            &[("time_zone", "Mars/Olympus"), ("week_start", "8")],
+            fns::SetTimeSettings {
+                time_zone: "Mars/Olympus".into(),
+                week_start: "8".into(),
+            },
         )
         .await;
     let error = error_of(bad_zone).await;
@@ -379,14 +392,15 @@ async fn bad_entries_get_clear_messages_and_write_nothing(pool: PgPool) {
         error.field_message("time_zone").is_some() && error.field_message("week_start").is_some()
     );
     let saved = app
-        .call_with(
+        .run_as(
             &eve.browser,
-            "save_entry",
-            &[
-                ("description", "Design review"),
-                ("start", "2026-01-05T09:00"),
-                ("end", "2026-01-05T10:30"),
-            ],
+            fns::SaveEntry {
+                entry_id: None,
+                description: "Design review".into(),
+                project_id: None,
+                start: "2026-01-05T09:00".into(),
+                end: "2026-01-05T10:30".into(),
+            },
         )
         .await;
     assert!(saved.status().is_success(), "{}", saved.status());
@@ -429,13 +443,10 @@ async fn bad_entries_get_clear_messages_and_write_nothing(pool: PgPool) {
     // With editing turned off by an admin, Eve can still run the timer but
     // not change her entries.
     let off = app
-        .call(
-            "set_time_permission",
-            &[
-                ("membership_id", &eve.membership_id.to_string()),
-                ("may_edit_own_time", "false"),
-            ],
-        )
+        .run(fns::SetTimePermission {
+            membership_id: eve.membership_id,
+            may_edit_own_time: false,
+        })
         .await;
     assert!(off.status().is_success(), "{}", off.status());
     let entry_id: i64 = sqlx::query_scalar("SELECT id FROM time_entries WHERE membership_id = $1")
@@ -444,26 +455,27 @@ async fn bad_entries_get_clear_messages_and_write_nothing(pool: PgPool) {
         .await
         .expect("eve's entry");
     let refused = app
-        .call_with(
-            &eve.browser,
-            "delete_entry",
-            &[("entry_id", &entry_id.to_string())],
-        )
+        .run_as(&eve.browser, fns::DeleteEntry { entry_id })
         .await;
     assert!(matches!(error_of(refused).await, AppError::Conflict(m) if m.contains("turned off")));
     let started = app
-        .call_with(&eve.browser, "start_timer", &[("description", "")])
+        .run_as(
+            &eve.browser,
+            fns::StartTimer {
+                description: String::new(),
+                project_id: None,
+            },
+        )
         .await;
     assert!(started.status().is_success(), "{}", started.status());
     // And a plain member cannot change that permission for herself.
     let self_grant = app
-        .call_with(
+        .run_as(
             &eve.browser,
-            "set_time_permission",
-            &[
-                ("membership_id", &eve.membership_id.to_string()),
-                ("may_edit_own_time", "true"),
-            ],
+            fns::SetTimePermission {
+                membership_id: eve.membership_id,
+                may_edit_own_time: true,
+            },
         )
         .await;
     assert_eq!(error_of(self_grant).await, AppError::Forbidden);
@@ -473,7 +485,10 @@ async fn bad_entries_get_clear_messages_and_write_nothing(pool: PgPool) {
 async fn a_limited_member_clocks_in_and_out_at_the_kiosk_with_a_throttled_pin(pool: PgPool) {
     let (app, workspace_id, _) = owner_app(pool).await;
     let added = app
-        .call("add_limited_member", &[("name", "Lena Limited")])
+        .run(fns::AddLimitedMember {
+            name: "Lena Limited".into(),
+            group_ids: Default::default(),
+        })
         .await;
     assert!(added.status().is_success(), "{}", added.status());
     let lena: i64 =
@@ -483,15 +498,20 @@ async fn a_limited_member_clocks_in_and_out_at_the_kiosk_with_a_throttled_pin(po
             .expect("limited member");
     // Someone in another workspace, with a PIN of their own.
     let (other, _, otto) = other_workspace(&app).await;
-    let own_pin = other.call("set_kiosk_pin", &[("pin", "4321")]).await;
+    let own_pin = other
+        .run(fns::SetKioskPin {
+            membership_id: None,
+            pin: "4321".into(),
+        })
+        .await;
     assert!(own_pin.status().is_success(), "{}", own_pin.status());
 
     for (pin, expected) in [("12a4", "digits only"), ("123", "4 to 6 digits")] {
         let response = app
-            .call(
-                "set_kiosk_pin",
-                &[("membership_id", &lena.to_string()), ("pin", pin)],
-            )
+            .run(fns::SetKioskPin {
+                membership_id: Some(lena),
+                pin: pin.to_owned(),
+            })
             .await;
         let message = error_of(response).await.field_message("pin");
         assert!(
@@ -500,36 +520,46 @@ async fn a_limited_member_clocks_in_and_out_at_the_kiosk_with_a_throttled_pin(po
         );
     }
     let set = app
-        .call(
-            "set_kiosk_pin",
-            &[("membership_id", &lena.to_string()), ("pin", "2468")],
-        )
+        .run(fns::SetKioskPin {
+            membership_id: Some(lena),
+            pin: "2468".into(),
+        })
         .await;
     assert!(set.status().is_success(), "{}", set.status());
     // The owner cannot set a PIN in another workspace: not found.
     let foreign = app
-        .call(
-            "set_kiosk_pin",
-            &[("membership_id", &otto.to_string()), ("pin", "1111")],
-        )
+        .run(fns::SetKioskPin {
+            membership_id: Some(otto),
+            pin: "1111".into(),
+        })
         .await;
     assert_eq!(error_of(foreign).await, AppError::NotFound);
 
     // Without the Kiosk token nothing answers.
     let stranger = client();
     let refused = app
-        .call_with(&stranger, "kiosk_people", &[("search", "")])
+        .run_as(
+            &stranger,
+            fns::KioskPeople {
+                search: String::new(),
+            },
+        )
         .await;
     assert_eq!(error_of(refused).await, AppError::Unauthenticated);
 
     // Launching signs the owner out on this device.
-    let launched = app.call("launch_kiosk", &[]).await;
+    let launched = app.run(fns::LaunchKiosk {}).await;
     assert!(launched.status().is_success(), "{}", launched.status());
-    let me = app.call("current_user", &[]).await;
+    let me = app.run(fns::CurrentUser {}).await;
     assert_eq!(error_of(me).await, AppError::Unauthenticated);
     let kiosk = &app.client;
     let people: serde_json::Value = app
-        .call_with(kiosk, "kiosk_people", &[("search", "len")])
+        .run_as(
+            kiosk,
+            fns::KioskPeople {
+                search: "len".into(),
+            },
+        )
         .await
         .json()
         .await
@@ -582,10 +612,15 @@ async fn a_limited_member_clocks_in_and_out_at_the_kiosk_with_a_throttled_pin(po
     assert_eq!(running_count(&app, lena).await, 0);
 
     // Exiting ends the Kiosk on this device.
-    let exit = app.call_with(kiosk, "exit_kiosk", &[]).await;
+    let exit = app.run_as(kiosk, fns::ExitKiosk {}).await;
     assert!(exit.status().is_success());
     let after = app
-        .call_with(kiosk, "kiosk_people", &[("search", "")])
+        .run_as(
+            kiosk,
+            fns::KioskPeople {
+                search: String::new(),
+            },
+        )
         .await;
     assert_eq!(error_of(after).await, AppError::Unauthenticated);
     let _ = workspace_id;
@@ -598,14 +633,11 @@ async fn managers_see_only_their_team_and_plain_members_cannot_launch_the_kiosk(
     let tom = member(&app, workspace_id, "tom@example.com", "Tom Team").await;
     let ola = member(&app, workspace_id, "ola@example.com", "Ola Other").await;
     let role = app
-        .call(
-            "set_member_role",
-            &[
-                ("membership_id", &tina.membership_id.to_string()),
-                ("role", "TeamManager"),
-                ("on", "true"),
-            ],
-        )
+        .run(fns::SetMemberRole {
+            membership_id: tina.membership_id,
+            role: fns::RoleName::TeamManager,
+            on: true,
+        })
         .await;
     assert!(role.status().is_success(), "{}", role.status());
     sqlx::query("UPDATE memberships SET team_manager_id = $1 WHERE id = $2")
@@ -627,21 +659,21 @@ async fn managers_see_only_their_team_and_plain_members_cannot_launch_the_kiosk(
         assert_eq!(error_of(refused).await, AppError::Forbidden, "{endpoint}");
     }
     let others_pin = app
-        .call_with(
+        .run_as(
             &ola.browser,
-            "set_kiosk_pin",
-            &[
-                ("membership_id", &tom.membership_id.to_string()),
-                ("pin", "1234"),
-            ],
+            fns::SetKioskPin {
+                membership_id: Some(tom.membership_id),
+                pin: "1234".into(),
+            },
         )
         .await;
     assert_eq!(error_of(others_pin).await, AppError::Forbidden);
     let settings = app
-        .call_with(
+        .run_as(
             &ola.browser,
-            "time_settings_of",
-            &[("membership_id", &tom.membership_id.to_string())],
+            fns::TimeSettingsOf {
+                membership_id: tom.membership_id,
+            },
         )
         .await;
     assert_eq!(error_of(settings).await, AppError::Forbidden);

@@ -5,7 +5,7 @@ use app::error::AppError;
 use sqlx::PgPool;
 use totp_rs::{Builder, Secret};
 
-use crate::helpers::{client, error_of, spawn, TestApp, GOOD_PASSWORD};
+use crate::helpers::{client, error_of, fns, spawn, TestApp, GOOD_PASSWORD};
 
 /// The code an authenticator app shows `offset_steps` steps from now.
 fn code_for(key: &str, offset_steps: i64) -> String {
@@ -24,7 +24,7 @@ fn code_for(key: &str, offset_steps: i64) -> String {
 /// and send a fresh, valid code.
 async fn enrol(app: &TestApp, browser: &reqwest::Client) -> (String, Vec<String>, String) {
     let enrolment: serde_json::Value = app
-        .call_with(browser, "begin_two_factor", &[])
+        .run_as(browser, fns::BeginTwoFactor {})
         .await
         .json()
         .await
@@ -38,10 +38,12 @@ async fn enrol(app: &TestApp, browser: &reqwest::Client) -> (String, Vec<String>
         .is_some_and(|u| u.starts_with("otpauth://totp/Teamroom")));
     let confirming = code_for(&key, 0);
     let confirmed = app
-        .call_with(
+        .run_as(
             browser,
-            "confirm_two_factor",
-            &[("password", GOOD_PASSWORD), ("code", &confirming)],
+            fns::ConfirmTwoFactor {
+                password: GOOD_PASSWORD.to_owned(),
+                code: confirming.to_owned(),
+            },
         )
         .await;
     assert!(confirmed.status().is_success(), "{}", confirmed.status());
@@ -55,10 +57,12 @@ async fn password_step(
     email: &str,
     password: &str,
 ) -> reqwest::Response {
-    app.call_with(
+    app.run_as(
         browser,
-        "sign_in",
-        &[("email", email), ("password", password)],
+        fns::SignIn {
+            email: email.to_owned(),
+            password: password.to_owned(),
+        },
     )
     .await
 }
@@ -78,7 +82,7 @@ async fn enrolment_confirms_with_a_code_and_gives_ten_single_use_recovery_codes(
     let app = spawn(pool).await;
     app.sign_up("ada@example.com", "Ada", GOOD_PASSWORD).await;
     let begun: serde_json::Value = app
-        .call("begin_two_factor", &[])
+        .run(fns::BeginTwoFactor {})
         .await
         .json()
         .await
@@ -87,10 +91,10 @@ async fn enrolment_confirms_with_a_code_and_gives_ten_single_use_recovery_codes(
     // Bad input: letters, wrong length, 10 KB; each on its field.
     for bad in ["12ab56", "12345", &"9".repeat(10 * 1024)] {
         let refused = app
-            .call(
-                "confirm_two_factor",
-                &[("password", GOOD_PASSWORD), ("code", bad)],
-            )
+            .run(fns::ConfirmTwoFactor {
+                password: GOOD_PASSWORD.to_owned(),
+                code: bad.to_owned(),
+            })
             .await;
         assert!(
             error_of(refused).await.field_message("code").is_some(),
@@ -98,19 +102,19 @@ async fn enrolment_confirms_with_a_code_and_gives_ten_single_use_recovery_codes(
         );
     }
     let wrong = app
-        .call(
-            "confirm_two_factor",
-            &[("password", GOOD_PASSWORD), ("code", "000000")],
-        )
+        .run(fns::ConfirmTwoFactor {
+            password: GOOD_PASSWORD.to_owned(),
+            code: "000000".into(),
+        })
         .await;
     assert!(error_of(wrong).await.field_message("code").is_some());
     // A session alone (a stolen cookie) cannot put its own app in front of
     // the account: the password is asked.
     let no_password = app
-        .call(
-            "confirm_two_factor",
-            &[("password", "not it"), ("code", &code_for(&key, 0))],
-        )
+        .run(fns::ConfirmTwoFactor {
+            password: "not it".into(),
+            code: code_for(&key, 0).to_owned(),
+        })
         .await;
     assert!(error_of(no_password)
         .await
@@ -125,10 +129,10 @@ async fn enrolment_confirms_with_a_code_and_gives_ten_single_use_recovery_codes(
     let code = code_for(&key, 0);
     let spaced = format!("{} {}", &code[..3], &code[3..]);
     let codes: Vec<String> = app
-        .call(
-            "confirm_two_factor",
-            &[("password", GOOD_PASSWORD), ("code", &spaced)],
-        )
+        .run(fns::ConfirmTwoFactor {
+            password: GOOD_PASSWORD.to_owned(),
+            code: spaced.to_owned(),
+        })
         .await
         .json()
         .await
@@ -153,7 +157,7 @@ async fn enrolment_confirms_with_a_code_and_gives_ten_single_use_recovery_codes(
         1
     );
     // A second enrolment cannot silently replace the key.
-    let again = app.call("begin_two_factor", &[]).await;
+    let again = app.run(fns::BeginTwoFactor {}).await;
     assert!(matches!(error_of(again).await, AppError::Conflict(_)));
 }
 
@@ -182,13 +186,23 @@ async fn sign_in_asks_for_the_code_refuses_a_replay_and_takes_a_recovery_code_on
     }
     // The code enrolment used is spent: its time step cannot sign in.
     let replay = app
-        .call_with(&laptop, "verify_two_factor", &[("code", &confirming)])
+        .run_as(
+            &laptop,
+            fns::VerifyTwoFactor {
+                code: confirming.to_owned(),
+            },
+        )
         .await;
     assert!(error_of(replay).await.field_message("code").is_some());
     // The next step's code (the app's clock may be ahead) works, once.
     let next = code_for(&key, 1);
     let signed_in = app
-        .call_with(&laptop, "verify_two_factor", &[("code", &next)])
+        .run_as(
+            &laptop,
+            fns::VerifyTwoFactor {
+                code: next.to_owned(),
+            },
+        )
         .await;
     assert!(
         signed_in.status().is_success() || signed_in.status().is_redirection(),
@@ -196,21 +210,31 @@ async fn sign_in_asks_for_the_code_refuses_a_replay_and_takes_a_recovery_code_on
         signed_in.status()
     );
     assert!(app
-        .call_with(&laptop, "current_user", &[])
+        .run_as(&laptop, fns::CurrentUser {})
         .await
         .status()
         .is_success());
     let phone = client();
     password_step(&app, &phone, "ada@example.com", GOOD_PASSWORD).await;
     let replayed = app
-        .call_with(&phone, "verify_two_factor", &[("code", &next)])
+        .run_as(
+            &phone,
+            fns::VerifyTwoFactor {
+                code: next.to_owned(),
+            },
+        )
         .await;
     assert!(error_of(replayed).await.field_message("code").is_some());
 
     // A recovery code works once (typed in capitals without dashes).
     let typed = codes[3].replace('-', "").to_uppercase();
     let recovered = app
-        .call_with(&phone, "verify_two_factor", &[("code", &typed)])
+        .run_as(
+            &phone,
+            fns::VerifyTwoFactor {
+                code: typed.to_owned(),
+            },
+        )
         .await;
     assert!(
         recovered.status().is_success() || recovered.status().is_redirection(),
@@ -218,14 +242,19 @@ async fn sign_in_asks_for_the_code_refuses_a_replay_and_takes_a_recovery_code_on
         recovered.status()
     );
     assert!(app
-        .call_with(&phone, "current_user", &[])
+        .run_as(&phone, fns::CurrentUser {})
         .await
         .status()
         .is_success());
     let tablet = client();
     password_step(&app, &tablet, "ada@example.com", GOOD_PASSWORD).await;
     let again = app
-        .call_with(&tablet, "verify_two_factor", &[("code", &codes[3])])
+        .run_as(
+            &tablet,
+            fns::VerifyTwoFactor {
+                code: codes[3].to_owned(),
+            },
+        )
         .await;
     assert!(error_of(again).await.field_message("code").is_some());
     assert_eq!(
@@ -237,10 +266,11 @@ async fn sign_in_asks_for_the_code_refuses_a_replay_and_takes_a_recovery_code_on
     );
     // Without the password step there is no code form to use.
     let stranger = app
-        .call_with(
+        .run_as(
             &client(),
-            "verify_two_factor",
-            &[("code", &code_for(&key, 1))],
+            fns::VerifyTwoFactor {
+                code: code_for(&key, 1).to_owned(),
+            },
         )
         .await;
     assert!(error_of(stranger).await.field_message("form").is_some());
@@ -258,10 +288,11 @@ async fn the_code_step_expires_and_is_throttled_like_passwords(pool: PgPool) {
         let app = &app;
         let laptop = &laptop;
         async move {
-            app.call_with(
+            app.run_as(
                 laptop,
-                "verify_two_factor",
-                &[("code", &format!("{:06}", 100_000 + i))],
+                fns::VerifyTwoFactor {
+                    code: format!("{:06}", 100_000 + i),
+                },
             )
             .await
             .status()
@@ -274,10 +305,11 @@ async fn the_code_step_expires_and_is_throttled_like_passwords(pool: PgPool) {
     assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 40 - checked);
     // Even the right code waits now.
     let right = app
-        .call_with(
+        .run_as(
             &laptop,
-            "verify_two_factor",
-            &[("code", &code_for(&key, 1))],
+            fns::VerifyTwoFactor {
+                code: code_for(&key, 1).to_owned(),
+            },
         )
         .await;
     assert_eq!(right.status(), 429);
@@ -291,10 +323,11 @@ async fn the_code_step_expires_and_is_throttled_like_passwords(pool: PgPool) {
         .await
         .expect("expire");
     let late = app
-        .call_with(
+        .run_as(
             &laptop,
-            "verify_two_factor",
-            &[("code", &code_for(&key, 1))],
+            fns::VerifyTwoFactor {
+                code: code_for(&key, 1).to_owned(),
+            },
         )
         .await;
     assert!(error_of(late)
@@ -314,10 +347,11 @@ async fn a_password_reset_does_not_skip_two_factor(pool: PgPool) {
         .execute(&app.pool)
         .await
         .expect("verify");
-    app.call_with(
+    app.run_as(
         &client(),
-        "request_password_reset",
-        &[("email", "ada@example.com")],
+        fns::RequestPasswordReset {
+            email: "ada@example.com".into(),
+        },
     )
     .await;
     let body: String =
@@ -333,22 +367,29 @@ async fn a_password_reset_does_not_skip_two_factor(pool: PgPool) {
         .to_owned();
     let phone = client();
     let reset = app
-        .call_with(
+        .run_as(
             &phone,
-            "reset_password",
-            &[("token", &token), ("password", "a brand new harbour light")],
+            fns::ResetPassword {
+                token: token.to_owned(),
+                password: "a brand new harbour light".into(),
+            },
         )
         .await;
     assert!(reset.status().is_success() || reset.status().is_redirection());
     assert!(redirected_to(&reset).contains("/signin/two-factor"));
-    let me = app.call_with(&phone, "current_user", &[]).await;
+    let me = app.run_as(&phone, fns::CurrentUser {}).await;
     assert_eq!(error_of(me).await, AppError::Unauthenticated);
     let done = app
-        .call_with(&phone, "verify_two_factor", &[("code", &code_for(&key, 1))])
+        .run_as(
+            &phone,
+            fns::VerifyTwoFactor {
+                code: code_for(&key, 1).to_owned(),
+            },
+        )
         .await;
     assert!(done.status().is_success() || done.status().is_redirection());
     assert!(app
-        .call_with(&phone, "current_user", &[])
+        .run_as(&phone, fns::CurrentUser {})
         .await
         .status()
         .is_success());
@@ -360,43 +401,45 @@ async fn turning_two_factor_off_needs_the_password_and_a_code(pool: PgPool) {
     app.sign_up("ada@example.com", "Ada", GOOD_PASSWORD).await;
     let (key, codes, _) = enrol(&app, &app.client).await;
     let no_password = app
-        .call(
-            "disable_two_factor",
-            &[("password", "not it"), ("code", &code_for(&key, 1))],
-        )
+        .run(fns::DisableTwoFactor {
+            password: "not it".into(),
+            code: code_for(&key, 1).to_owned(),
+        })
         .await;
     assert!(error_of(no_password)
         .await
         .field_message("password")
         .is_some());
     let no_code = app
-        .call(
-            "disable_two_factor",
-            &[("password", GOOD_PASSWORD), ("code", "000000")],
-        )
+        .run(fns::DisableTwoFactor {
+            password: GOOD_PASSWORD.to_owned(),
+            code: "000000".into(),
+        })
         .await;
     assert!(error_of(no_code).await.field_message("code").is_some());
     assert_eq!(app.count("SELECT count(*) FROM two_factor").await, 1);
     // Regenerating the recovery codes needs the password; the old ones die.
     let fresh: Vec<String> = app
-        .call("regenerate_recovery_codes", &[("password", GOOD_PASSWORD)])
+        .run(fns::RegenerateRecoveryCodes {
+            password: GOOD_PASSWORD.to_owned(),
+        })
         .await
         .json()
         .await
         .expect("codes");
     assert_eq!(fresh.len(), 10);
     let old = app
-        .call(
-            "disable_two_factor",
-            &[("password", GOOD_PASSWORD), ("code", &codes[0])],
-        )
+        .run(fns::DisableTwoFactor {
+            password: GOOD_PASSWORD.to_owned(),
+            code: codes[0].to_owned(),
+        })
         .await;
     assert!(error_of(old).await.field_message("code").is_some());
     let off = app
-        .call(
-            "disable_two_factor",
-            &[("password", GOOD_PASSWORD), ("code", &fresh[0])],
-        )
+        .run(fns::DisableTwoFactor {
+            password: GOOD_PASSWORD.to_owned(),
+            code: fresh[0].to_owned(),
+        })
         .await;
     assert!(off.status().is_success(), "{}", off.status());
     assert_eq!(app.count("SELECT count(*) FROM two_factor").await, 0);
@@ -405,7 +448,7 @@ async fn turning_two_factor_off_needs_the_password_and_a_code(pool: PgPool) {
     let laptop = client();
     password_step(&app, &laptop, "ada@example.com", GOOD_PASSWORD).await;
     assert!(app
-        .call_with(&laptop, "current_user", &[])
+        .run_as(&laptop, fns::CurrentUser {})
         .await
         .status()
         .is_success());
@@ -417,26 +460,21 @@ async fn a_workspace_can_require_two_factor_of_owners_and_admins(pool: PgPool) {
     app.sign_up("olive@example.com", "Olive Owner", GOOD_PASSWORD)
         .await;
     // Not before the Owner has it.
-    let early = app
-        .call("set_workspace_two_factor", &[("required", "true")])
-        .await;
+    let early = app.run(fns::SetWorkspaceTwoFactor { required: true }).await;
     assert!(error_of(early).await.field_message("required").is_some());
     enrol(&app, &app.client).await;
-    let set = app
-        .call("set_workspace_two_factor", &[("required", "true")])
-        .await;
+    let set = app.run(fns::SetWorkspaceTwoFactor { required: true }).await;
     assert!(set.status().is_success(), "{}", set.status());
     // An Admin without two-factor is sent to enrol: workspace calls refuse
     // with the reason, their profile still answers.
     let admin = client();
-    app.call_with(
+    app.run_as(
         &admin,
-        "sign_up",
-        &[
-            ("email", "adam@example.com"),
-            ("name", "Adam Admin"),
-            ("password", GOOD_PASSWORD),
-        ],
+        fns::SignUp {
+            email: "adam@example.com".into(),
+            name: "Adam Admin".into(),
+            password: GOOD_PASSWORD.to_owned(),
+        },
     )
     .await;
     let workspace_id: i64 =
@@ -456,40 +494,57 @@ async fn a_workspace_can_require_two_factor_of_owners_and_admins(pool: PgPool) {
     .execute(&app.pool)
     .await
     .expect("admin");
-    app.call_with(
-        &admin,
-        "switch_workspace",
-        &[("workspace_id", &workspace_id.to_string())],
-    )
-    .await;
+    app.run_as(&admin, fns::SwitchWorkspace { workspace_id })
+        .await;
     let me: serde_json::Value = app
-        .call_with(&admin, "current_user", &[])
+        .run_as(&admin, fns::CurrentUser {})
         .await
         .json()
         .await
         .expect("me");
     assert_eq!(me["must_enrol_two_factor"].as_bool(), Some(true));
-    let refused = app.call_with(&admin, "list_members", &[]).await;
+    let refused = app
+        .run_as(
+            &admin,
+            fns::ListMembers {
+                view: Default::default(),
+                after: None,
+            },
+        )
+        .await;
     assert!(matches!(error_of(refused).await, AppError::Conflict(m) if m.contains("two-factor")));
-    let profile = app.call_with(&admin, "profile_of", &[]).await;
+    let profile = app
+        .run_as(
+            &admin,
+            fns::ProfileOf {
+                membership_id: None,
+            },
+        )
+        .await;
     assert!(profile.status().is_success(), "{}", profile.status());
     // Once they turn it on, they are let in.
     enrol(&app, &admin).await;
     let me: serde_json::Value = app
-        .call_with(&admin, "current_user", &[])
+        .run_as(&admin, fns::CurrentUser {})
         .await
         .json()
         .await
         .expect("me");
     assert_eq!(me["must_enrol_two_factor"].as_bool(), Some(false));
     assert!(app
-        .call_with(&admin, "list_members", &[])
+        .run_as(
+            &admin,
+            fns::ListMembers {
+                view: Default::default(),
+                after: None
+            }
+        )
         .await
         .status()
         .is_success());
     // Only the Owner sets the policy.
     let not_owner = app
-        .call_with(&admin, "set_workspace_two_factor", &[("required", "false")])
+        .run_as(&admin, fns::SetWorkspaceTwoFactor { required: false })
         .await;
     assert_eq!(error_of(not_owner).await, AppError::Forbidden);
 }
