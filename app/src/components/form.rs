@@ -70,6 +70,21 @@ where
     });
 }
 
+/// Shows the newest answer of `action` in a page's one alert: its error,
+/// or nothing once it succeeds. Several actions may share one `error`; the
+/// last to answer wins, as the person's last click does.
+pub fn newest_failure<I>(action: ServerAction<I>, error: RwSignal<Option<AppError>>)
+where
+    I: server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    I::Output: Clone + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if let Some(result) = action.value().get() {
+            error.set(result.err());
+        }
+    });
+}
+
 /// What a person typed into a server-rendered input before the page's
 /// script arrived (on the accept page it loads late, on purpose), so
 /// hydration keeps it instead of emptying the field. Empty on the server.

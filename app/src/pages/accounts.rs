@@ -10,12 +10,12 @@ use leptos_router::{hooks::use_navigate, hooks::use_query_map, NavigateOptions};
 use crate::{
     api::{
         accounts::{
-            correct_member_entry, list_accounts, remove_member_two_factor, set_member_password,
-            stop_member_timer, AccountRow, AccountsPage as Page, StoppedEntry,
+            list_accounts, AccountRow, AccountsPage as Page, CorrectMemberEntry,
+            RemoveMemberTwoFactor, SetMemberPassword, StopMemberTimer, StoppedEntry,
         },
-        api_keys::revoke_member_api_keys,
-        impersonation::start_impersonation,
-        lifecycle::unlock_member,
+        api_keys::RevokeMemberApiKeys,
+        impersonation::StartImpersonation,
+        lifecycle::UnlockMember,
     },
     domain::{
         accounts::{parse_reason, AccountFilter, AccountSearch, TwoFactorMethod, ACCOUNT_FILTERS},
@@ -340,6 +340,9 @@ fn AccountMenu(
     let refusal = RwSignal::new(None::<String>);
     // A second click confirms what cannot be undone.
     let confirming = RwSignal::new(None::<&'static str>);
+    // Which two-factor removal was asked for, for the message after it (an
+    // action's input is cleared once it answers).
+    let codes_only = StoredValue::new(false);
     let finish = move |result: Result<String, AppError>| match result {
         Ok(message) => {
             let _ = open.try_set(false);
@@ -349,59 +352,64 @@ fn AccountMenu(
             let _ = refusal.try_set(Some(error.to_string()));
         }
     };
-    let stop_timer = move |_| {
-        leptos::task::spawn_local(async move {
-            match stop_member_timer(id).await {
-                Ok(entry) => {
-                    let _ = open.try_set(false);
-                    changed.run(format!("Stopped the timer of {}.", name.get_value()));
-                    dialog.set(AccountDialog::Correct {
-                        membership_id: id,
-                        name: name.get_value(),
-                        entry,
-                    });
+    let stop_action = ServerAction::<StopMemberTimer>::new();
+    let unlock_action = ServerAction::<UnlockMember>::new();
+    let remove_action = ServerAction::<RemoveMemberTwoFactor>::new();
+    let revoke_action = ServerAction::<RevokeMemberApiKeys>::new();
+    Effect::new(move |_| match stop_action.value().get() {
+        Some(Ok(entry)) => {
+            finish(Ok(format!("Stopped the timer of {}.", name.get_value())));
+            dialog.set(AccountDialog::Correct {
+                membership_id: id,
+                name: name.get_value(),
+                entry,
+            });
+        }
+        Some(Err(error)) => finish(Err(error)),
+        None => {}
+    });
+    Effect::new(move |_| {
+        if let Some(result) = unlock_action.value().get() {
+            finish(result.map(|()| format!("Unlocked {}.", name.get_value())));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = remove_action.value().get() {
+            finish(result.map(|()| {
+                if codes_only.get_value() {
+                    format!("Removed the recovery codes of {}.", name.get_value())
+                } else {
+                    format!("Turned off two-factor for {}.", name.get_value())
                 }
-                Err(error) => {
-                    let _ = refusal.try_set(Some(error.to_string()));
-                }
-            }
-        });
-    };
-    let unlock = move |_| {
-        leptos::task::spawn_local(async move {
-            finish(
-                unlock_member(id)
-                    .await
-                    .map(|()| format!("Unlocked {}.", name.get_value())),
-            );
-        });
-    };
-    let remove_two_factor = move |method: TwoFactorMethod| {
-        leptos::task::spawn_local(async move {
-            finish(
-                remove_member_two_factor(id, method)
-                    .await
-                    .map(|()| match method {
-                        TwoFactorMethod::RecoveryCodes => {
-                            format!("Removed the recovery codes of {}.", name.get_value())
-                        }
-                        TwoFactorMethod::All => {
-                            format!("Turned off two-factor for {}.", name.get_value())
-                        }
-                    }),
-            );
-        });
-    };
-    let revoke_keys = move |_| {
-        leptos::task::spawn_local(async move {
-            finish(revoke_member_api_keys(id).await.map(|n| {
+            }));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = revoke_action.value().get() {
+            finish(result.map(|n| {
                 format!(
                     "Deactivated {n} API key{} of {}.",
                     if n == 1 { "" } else { "s" },
                     name.get_value()
                 )
             }));
+        }
+    });
+    let stop_timer = move |_| {
+        stop_action.dispatch(StopMemberTimer { membership_id: id });
+    };
+    let unlock = move |_| {
+        unlock_action.dispatch(UnlockMember { membership_id: id });
+    };
+    let remove_two_factor = move |method: TwoFactorMethod| {
+        codes_only.set_value(method == TwoFactorMethod::RecoveryCodes);
+        remove_action.dispatch(RemoveMemberTwoFactor {
+            membership_id: id,
+            method,
         });
+    };
+    let revoke_keys = move |_| {
+        revoke_action.dispatch(RevokeMemberApiKeys { membership_id: id });
     };
     let has_keys = row.api_keys > 0;
     let reach_note = (!row.within_reach && !row.is_owner).then(|| {
@@ -520,7 +528,19 @@ fn SetPasswordDialog(
     let confirm = RwSignal::new(String::new());
     let submitted = RwSignal::new(false);
     let server = RwSignal::new(None::<AppError>);
-    let busy = RwSignal::new(false);
+    let action = ServerAction::<SetMemberPassword>::new();
+    let busy = action.pending();
+    let who = name.clone();
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(())) => {
+            dialog.set(AccountDialog::Closed);
+            changed.run(format!(
+                "Set a new password for {who}: they must choose their own at their next sign-in."
+            ));
+        }
+        Some(Err(error)) => server.set(Some(error)),
+        None => {}
+    });
     let needs_own = reauthenticated.is_none_or(|until| until <= Utc::now());
     let field =
         move |field: &'static str| server.with(|e| e.as_ref().and_then(|e| e.field_message(field)));
@@ -547,7 +567,6 @@ fn SetPasswordDialog(
             Some(other) => Some(other.to_string()),
         })
     };
-    let who = name.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         submitted.set(true);
@@ -558,19 +577,10 @@ fn SetPasswordDialog(
         {
             return;
         }
-        busy.set(true);
-        let (own_value, new_value, who) = (own.get_untracked(), new.get_untracked(), who.clone());
-        leptos::task::spawn_local(async move {
-            match set_member_password(membership_id, own_value, new_value).await {
-                Ok(()) => {
-                    dialog.set(AccountDialog::Closed);
-                    changed.run(format!(
-                        "Set a new password for {who}: they must choose their own at their next sign-in."
-                    ));
-                }
-                Err(error) => server.set(Some(error)),
-            }
-            let _ = busy.try_set(false);
+        action.dispatch(SetMemberPassword {
+            membership_id,
+            own_password: own.get_untracked(),
+            new_password: new.get_untracked(),
         });
     };
     view! {
@@ -632,21 +642,26 @@ fn CorrectEntryDialog(
         })
     };
     let entry_id = entry.entry_id;
+    let action = ServerAction::<CorrectMemberEntry>::new();
     let who = name.clone();
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(())) => {
+            dialog.set(AccountDialog::Closed);
+            changed.run(format!("Saved the corrected entry of {who}."));
+        }
+        Some(Err(error)) => server.set(Some(error)),
+        None => {}
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if EntryTimes::parse(&start.get_untracked(), &end.get_untracked()).is_err() {
             return;
         }
-        let (s, e, who) = (start.get_untracked(), end.get_untracked(), who.clone());
-        leptos::task::spawn_local(async move {
-            match correct_member_entry(membership_id, entry_id, s, e).await {
-                Ok(()) => {
-                    dialog.set(AccountDialog::Closed);
-                    changed.run(format!("Saved the corrected entry of {who}."));
-                }
-                Err(error) => server.set(Some(error)),
-            }
+        action.dispatch(CorrectMemberEntry {
+            membership_id,
+            entry_id,
+            start: start.get_untracked(),
+            end: end.get_untracked(),
         });
     };
     view! {
@@ -666,7 +681,7 @@ fn CorrectEntryDialog(
                 {move || other_error().map(|m| view! { <div class="alert alert-error" role="alert">{m}</div> })}
                 <div class="actions">
                     <button type="button" class="button" on:click=move |_| dialog.set(AccountDialog::Closed)>"Keep as stopped"</button>
-                    <button type="submit" class="button button-primary">"Save times"</button>
+                    <button type="submit" class="button button-primary" disabled=move || action.pending().get()>"Save times"</button>
                 </div>
             </form>
         </AccountModal>
@@ -681,7 +696,23 @@ fn ViewAsDialog(
 ) -> impl IntoView {
     let reason = RwSignal::new(String::new());
     let server = RwSignal::new(None::<AppError>);
-    let busy = RwSignal::new(false);
+    let action = ServerAction::<StartImpersonation>::new();
+    // Busy until the page is replaced: a full load after success, so the
+    // header and banner read the new session from the cookie.
+    let busy = Signal::derive(move || {
+        action.pending().get() || matches!(action.value().get(), Some(Ok(())))
+    });
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(())) =>
+        {
+            #[cfg(feature = "hydrate")]
+            if let Some(window) = web_sys::window() {
+                let _ = window.location().set_href("/");
+            }
+        }
+        Some(Err(error)) => server.set(Some(error)),
+        None => {}
+    });
     let reason_error = move || {
         parse_reason(Some(&reason.get()))
             .err()
@@ -699,22 +730,9 @@ fn ViewAsDialog(
         let Ok(parsed) = parse_reason(Some(&typed)) else {
             return;
         };
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match start_impersonation(membership_id, parsed).await {
-                Ok(()) => {
-                    // A full load, so the header and banner read the new
-                    // session from the cookie.
-                    #[cfg(feature = "hydrate")]
-                    if let Some(window) = web_sys::window() {
-                        let _ = window.location().set_href("/");
-                    }
-                }
-                Err(error) => {
-                    server.set(Some(error));
-                    let _ = busy.try_set(false);
-                }
-            }
+        action.dispatch(StartImpersonation {
+            membership_id,
+            reason: parsed,
         });
     };
     view! {

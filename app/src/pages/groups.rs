@@ -6,12 +6,12 @@ use leptos_meta::Title;
 use crate::{
     api::{
         groups::{
-            add_group_members, create_group, create_project, delete_group, list_groups,
-            list_projects, rename_group, rename_project, set_project_archived, GroupRow,
-            ProjectRow,
+            list_groups, list_projects, AddGroupMembers, CreateGroup, CreateProject, DeleteGroup,
+            GroupRow, ProjectRow, RenameGroup, RenameProject, SetProjectArchived,
         },
         members::list_members,
     },
+    components::form::newest_failure,
     domain::{directory::DirectoryParams, LabelName, Permission},
     error::AppError,
     pages::team::{group_members_href, TeamTabs},
@@ -73,20 +73,50 @@ fn CreateForm(
     }
 }
 
+/// The changes a group row can make; the page lists the groups again after
+/// each one.
+#[derive(Clone, Copy)]
+struct GroupActions {
+    rename: ServerAction<RenameGroup>,
+    delete: ServerAction<DeleteGroup>,
+    add: ServerAction<AddGroupMembers>,
+}
+
+/// The changes a project row can make.
+#[derive(Clone, Copy)]
+struct ProjectActions {
+    rename: ServerAction<RenameProject>,
+    archive: ServerAction<SetProjectArchived>,
+}
+
 #[component]
 pub fn GroupsPage() -> impl IntoView {
-    let version = RwSignal::new(0_u32);
-    let groups = Resource::new(move || version.get(), |_| list_groups());
+    let actions = GroupActions {
+        rename: ServerAction::new(),
+        delete: ServerAction::new(),
+        add: ServerAction::new(),
+    };
+    let create = ServerAction::<CreateGroup>::new();
+    // Any change the page made lists the groups again.
+    let groups = Resource::new(
+        move || {
+            (
+                create.version().get(),
+                actions.rename.version().get(),
+                actions.delete.version().get(),
+                actions.add.version().get(),
+            )
+        },
+        |_| list_groups(),
+    );
     let error = RwSignal::new(None::<AppError>);
+    newest_failure(create, error);
+    newest_failure(actions.rename, error);
+    newest_failure(actions.delete, error);
+    newest_failure(actions.add, error);
     let manage = can_manage();
-    let refresh = move || version.update(|v| *v += 1);
     let on_create = Callback::new(move |name: String| {
-        leptos::task::spawn_local(async move {
-            match create_group(name).await {
-                Ok(_) => refresh(),
-                Err(e) => error.set(Some(e)),
-            }
-        });
+        create.dispatch(CreateGroup { name });
     });
     view! {
         <Title text="Groups" />
@@ -115,7 +145,7 @@ pub fn GroupsPage() -> impl IntoView {
                             </tr></thead>
                             <tbody>
                                 {rows.into_iter().map(|group| view! {
-                                    <GroupRowView group manage error on_change=Callback::new(move |_| refresh()) />
+                                    <GroupRowView group manage actions />
                                 }).collect_view()}
                             </tbody>
                         </table>
@@ -127,28 +157,18 @@ pub fn GroupsPage() -> impl IntoView {
 }
 
 #[component]
-fn GroupRowView(
-    group: GroupRow,
-    manage: Signal<bool>,
-    error: RwSignal<Option<AppError>>,
-    on_change: Callback<()>,
-) -> impl IntoView {
+fn GroupRowView(group: GroupRow, manage: Signal<bool>, actions: GroupActions) -> impl IntoView {
     let editing = RwSignal::new(false);
     let adding = RwSignal::new(false);
     let draft = RwSignal::new(group.name.clone());
     let id = group.id;
     let name = group.name.clone();
     let count = group.member_count;
+    // The list is fetched again after a rename, which rebuilds this row.
     let rename = move || {
-        let new_name = draft.get_untracked();
-        leptos::task::spawn_local(async move {
-            match rename_group(id, new_name).await {
-                Ok(()) => {
-                    editing.set(false);
-                    on_change.run(());
-                }
-                Err(e) => error.set(Some(e)),
-            }
+        actions.rename.dispatch(RenameGroup {
+            group_id: id,
+            name: draft.get_untracked(),
         });
     };
     let delete_name = name.clone();
@@ -157,12 +177,7 @@ fn GroupRowView(
             "Delete the group \"{delete_name}\"? Its {count} member(s) stay in the workspace; only the group goes."
         );
         if window().confirm_with_message(&question).unwrap_or(false) {
-            leptos::task::spawn_local(async move {
-                match delete_group(id).await {
-                    Ok(()) => on_change.run(()),
-                    Err(e) => error.set(Some(e)),
-                }
-            });
+            actions.delete.dispatch(DeleteGroup { group_id: id });
         }
     };
     view! {
@@ -175,7 +190,8 @@ fn GroupRowView(
                             <input id=format!("rename-group-{id}") type="text" maxlength="100"
                                 prop:value=move || draft.get()
                                 on:input=move |ev| draft.set(event_target_value(&ev)) />
-                            <button type="submit" class="button button-primary">"Save"</button>
+                            <button type="submit" class="button button-primary"
+                                disabled=move || actions.rename.pending().get()>"Save"</button>
                             <button type="button" class="button" on:click=move |_| editing.set(false)>"Cancel"</button>
                         </form>
                     }.into_any()
@@ -194,7 +210,7 @@ fn GroupRowView(
         </tr>
         {move || adding.get().then(|| view! {
             <tr class="panel-row"><td colspan="3">
-                <AddMembersPanel group_id=id group_name=name.clone() error on_added=on_change />
+                <AddMembersPanel group_id=id group_name=name.clone() add=actions.add />
             </td></tr>
         })}
     }
@@ -205,8 +221,7 @@ fn GroupRowView(
 fn AddMembersPanel(
     group_id: i64,
     group_name: String,
-    error: RwSignal<Option<AppError>>,
-    on_added: Callback<()>,
+    add: ServerAction<AddGroupMembers>,
 ) -> impl IntoView {
     let search = RwSignal::new(String::new());
     let picked: RwSignal<Vec<i64>> = RwSignal::new(Vec::new());
@@ -223,17 +238,14 @@ fn AddMembersPanel(
             .await
         },
     );
-    let add = move |_| {
-        let ids = picked.get_untracked();
-        if ids.is_empty() {
-            return;
+    let add_picked = move |_| {
+        let membership_ids = picked.get_untracked();
+        if !membership_ids.is_empty() {
+            add.dispatch(AddGroupMembers {
+                group_id,
+                membership_ids,
+            });
         }
-        leptos::task::spawn_local(async move {
-            match add_group_members(group_id, ids).await {
-                Ok(_) => on_added.run(()),
-                Err(e) => error.set(Some(e)),
-            }
-        });
     };
     view! {
         <div class="add-panel">
@@ -262,8 +274,8 @@ fn AddMembersPanel(
                     </ul>
                 })}
             </Transition>
-            <button type="button" class="button button-primary" on:click=add
-                disabled=move || picked.with(Vec::is_empty)>
+            <button type="button" class="button button-primary" on:click=add_picked
+                disabled=move || picked.with(Vec::is_empty) || add.pending().get()>
                 {move || format!("Add {} to group", picked.with(Vec::len))}
             </button>
         </div>
@@ -272,18 +284,28 @@ fn AddMembersPanel(
 
 #[component]
 pub fn ProjectsPage() -> impl IntoView {
-    let version = RwSignal::new(0_u32);
-    let projects = Resource::new(move || version.get(), |_| list_projects());
+    let actions = ProjectActions {
+        rename: ServerAction::new(),
+        archive: ServerAction::new(),
+    };
+    let create = ServerAction::<CreateProject>::new();
+    let projects = Resource::new(
+        move || {
+            (
+                create.version().get(),
+                actions.rename.version().get(),
+                actions.archive.version().get(),
+            )
+        },
+        |_| list_projects(),
+    );
     let error = RwSignal::new(None::<AppError>);
+    newest_failure(create, error);
+    newest_failure(actions.rename, error);
+    newest_failure(actions.archive, error);
     let manage = can_manage();
-    let refresh = move || version.update(|v| *v += 1);
     let on_create = Callback::new(move |name: String| {
-        leptos::task::spawn_local(async move {
-            match create_project(name).await {
-                Ok(_) => refresh(),
-                Err(e) => error.set(Some(e)),
-            }
-        });
+        create.dispatch(CreateProject { name });
     });
     view! {
         <Title text="Projects" />
@@ -312,7 +334,7 @@ pub fn ProjectsPage() -> impl IntoView {
                             </tr></thead>
                             <tbody>
                                 {rows.into_iter().map(|project| view! {
-                                    <ProjectRowView project manage error on_change=Callback::new(move |_| refresh()) />
+                                    <ProjectRowView project manage actions />
                                 }).collect_view()}
                             </tbody>
                         </table>
@@ -327,31 +349,22 @@ pub fn ProjectsPage() -> impl IntoView {
 fn ProjectRowView(
     project: ProjectRow,
     manage: Signal<bool>,
-    error: RwSignal<Option<AppError>>,
-    on_change: Callback<()>,
+    actions: ProjectActions,
 ) -> impl IntoView {
     let editing = RwSignal::new(false);
     let draft = RwSignal::new(project.name.clone());
     let id = project.id;
     let archived = project.archived;
     let rename = move || {
-        let new_name = draft.get_untracked();
-        leptos::task::spawn_local(async move {
-            match rename_project(id, new_name).await {
-                Ok(()) => {
-                    editing.set(false);
-                    on_change.run(());
-                }
-                Err(e) => error.set(Some(e)),
-            }
+        actions.rename.dispatch(RenameProject {
+            project_id: id,
+            name: draft.get_untracked(),
         });
     };
     let toggle_archive = move |_| {
-        leptos::task::spawn_local(async move {
-            match set_project_archived(id, !archived).await {
-                Ok(()) => on_change.run(()),
-                Err(e) => error.set(Some(e)),
-            }
+        actions.archive.dispatch(SetProjectArchived {
+            project_id: id,
+            archived: !archived,
         });
     };
     view! {
@@ -364,7 +377,8 @@ fn ProjectRowView(
                             <input id=format!("rename-project-{id}") type="text" maxlength="100"
                                 prop:value=move || draft.get()
                                 on:input=move |ev| draft.set(event_target_value(&ev)) />
-                            <button type="submit" class="button button-primary">"Save"</button>
+                            <button type="submit" class="button button-primary"
+                                disabled=move || actions.rename.pending().get()>"Save"</button>
                             <button type="button" class="button" on:click=move |_| editing.set(false)>"Cancel"</button>
                         </form>
                     }.into_any()
@@ -379,7 +393,8 @@ fn ProjectRowView(
             <td class="row-actions">
                 {move || manage.get().then(|| view! {
                     <button type="button" class="button button-quiet" on:click=move |_| editing.set(true)>"Rename"</button>
-                    <button type="button" class="button button-quiet" on:click=toggle_archive>
+                    <button type="button" class="button button-quiet" on:click=toggle_archive
+                        disabled=move || actions.archive.pending().get()>
                         {if archived { "Restore" } else { "Archive" }}
                     </button>
                 })}

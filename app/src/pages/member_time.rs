@@ -5,17 +5,20 @@
 use leptos::prelude::*;
 
 use crate::{
-    api::time::{set_kiosk_pin, set_time_permission, time_settings_of, MemberTimeSettings},
+    api::time::{time_settings_of, MemberTimeSettings, SetKioskPin, SetTimePermission},
     domain::time::KioskPin,
     error::AppError,
 };
 
 #[component]
 pub fn MemberTime(membership_id: i64, name: String) -> impl IntoView {
-    let version = RwSignal::new(0_u32);
-    // Browser-only: the card hydrates the same whatever the answer.
+    let change = ServerAction::<SetTimePermission>::new();
+    let pin_saves = RwSignal::new(0_u32);
+    // Browser-only: the card hydrates the same whatever the answer. Read
+    // again after each change is answered.
     let settings = crate::components::fetched::fetched(move || {
-        version.get();
+        change.version().get();
+        pin_saves.get();
         time_settings_of(membership_id)
     });
     let shown = RwSignal::new(None::<Result<MemberTimeSettings, AppError>>);
@@ -26,21 +29,30 @@ pub fn MemberTime(membership_id: i64, name: String) -> impl IntoView {
     });
     let notice = RwSignal::new(None::<Result<String, String>>);
     let name = StoredValue::new(name);
+    // What was asked for, for the message (an action's input is cleared
+    // once it answers).
+    let asked_allowed = StoredValue::new(false);
+    Effect::new(move |_| {
+        let Some(result) = change.value().get() else {
+            return;
+        };
+        notice.set(Some(match result {
+            Ok(()) => Ok(if asked_allowed.get_value() {
+                format!("{} can edit their own entries.", name.get_value())
+            } else {
+                format!(
+                    "{} can no longer edit or delete their own entries.",
+                    name.get_value()
+                )
+            }),
+            Err(e) => Err(e.to_string()),
+        }));
+    });
     let toggle = move |allowed: bool| {
-        leptos::task::spawn_local(async move {
-            let result = set_time_permission(membership_id, allowed).await;
-            let _ = notice.try_set(Some(match result {
-                Ok(()) => Ok(if allowed {
-                    format!("{} can edit their own entries.", name.get_value())
-                } else {
-                    format!(
-                        "{} can no longer edit or delete their own entries.",
-                        name.get_value()
-                    )
-                }),
-                Err(e) => Err(e.to_string()),
-            }));
-            version.update(|v| *v += 1);
+        asked_allowed.set_value(allowed);
+        change.dispatch(SetTimePermission {
+            membership_id,
+            may_edit_own_time: allowed,
         });
     };
     view! {
@@ -81,7 +93,7 @@ pub fn MemberTime(membership_id: i64, name: String) -> impl IntoView {
                 membership_id=Some(membership_id)
                 label="New Kiosk PIN (4-6 digits)"
                 saved=format!("Kiosk PIN set for {}. Tell them in person.", name.get_value())
-                on_saved=Callback::new(move |_| version.update(|v| *v += 1))
+                on_saved=Callback::new(move |_| pin_saves.update(|v| *v += 1))
             />
             {move || notice.get().map(|n| match n {
                 Ok(m) => view! { <p class="notice" role="status">{m}</p> }.into_any(),
@@ -105,6 +117,21 @@ pub fn KioskPinForm(
     let touched = RwSignal::new(false);
     let notice = RwSignal::new(None::<Result<String, String>>);
     let saved = StoredValue::new(saved);
+    let action = ServerAction::<SetKioskPin>::new();
+    Effect::new(move |_| {
+        let Some(result) = action.value().get() else {
+            return;
+        };
+        notice.set(Some(match result {
+            Ok(()) => {
+                pin.set(String::new());
+                touched.set(false);
+                on_saved.run(());
+                Ok(saved.get_value())
+            }
+            Err(e) => Err(e.field_message("pin").unwrap_or_else(|| e.to_string())),
+        }));
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         touched.set(true);
@@ -112,17 +139,9 @@ pub fn KioskPinForm(
         if KioskPin::parse(&value).is_err() {
             return;
         }
-        leptos::task::spawn_local(async move {
-            let result = set_kiosk_pin(membership_id, value).await;
-            let _ = notice.try_set(Some(match result {
-                Ok(()) => {
-                    let _ = pin.try_set(String::new());
-                    let _ = touched.try_set(false);
-                    on_saved.run(());
-                    Ok(saved.try_get_value().unwrap_or_default())
-                }
-                Err(e) => Err(e.field_message("pin").unwrap_or_else(|| e.to_string())),
-            }));
+        action.dispatch(SetKioskPin {
+            membership_id,
+            pin: value,
         });
     };
     let error = move || {

@@ -6,8 +6,8 @@ use leptos::prelude::*;
 
 use crate::{
     api::{
-        bulk::{bulk_members, BulkOp, BulkSelection, BulkStep, Skipped, BATCH_SIZE},
-        lifecycle::RoleName,
+        bulk::{bulk_members, BulkMembers, BulkOp, BulkSelection, BulkStep, Skipped, BATCH_SIZE},
+        lifecycle::{DeleteMember, RoleName},
     },
     domain::{
         directory::{DirectoryParams, MemberCount},
@@ -373,39 +373,51 @@ pub fn RowMenu(row: crate::api::members::MemberRow, on_changed: Callback<String>
     let open = RwSignal::new(false);
     let confirm_delete = RwSignal::new(false);
     let refusal = RwSignal::new(None::<String>);
-    let run = move |op: BulkOp| {
-        leptos::task::spawn_local(async move {
-            match bulk_members(op, BulkSelection::Rows(vec![id])).await {
-                Ok(step) if step.done == 1 => {
-                    let _ = open.try_set(false);
-                    on_changed.run(format!("{}: {}.", op.label(), name.get_value()));
-                }
-                Ok(step) => {
-                    let reason = step
-                        .skipped
-                        .first()
-                        .map(|s| s.reason.clone())
-                        .unwrap_or_default();
-                    let _ = refusal.try_set(Some(reason));
-                }
-                Err(error) => {
-                    let _ = refusal.try_set(Some(error.to_string()));
-                }
+    let change = ServerAction::<BulkMembers>::new();
+    // The action's input is cleared when it answers; the message needs it.
+    let last_op = StoredValue::new(None::<BulkOp>);
+    let delete_action = ServerAction::<DeleteMember>::new();
+    // A change that went through closes the menu and tells the list; a
+    // refusal stays in the menu with its reason.
+    Effect::new(move |_| match change.value().get() {
+        Some(Ok(step)) if step.done == 1 => {
+            let _ = open.try_set(false);
+            if let Some(op) = last_op.get_value() {
+                on_changed.run(format!("{}: {}.", op.label(), name.get_value()));
             }
+        }
+        Some(Ok(step)) => {
+            let reason = step
+                .skipped
+                .first()
+                .map(|s| s.reason.clone())
+                .unwrap_or_default();
+            let _ = refusal.try_set(Some(reason));
+        }
+        Some(Err(error)) => {
+            let _ = refusal.try_set(Some(error.to_string()));
+        }
+        None => {}
+    });
+    Effect::new(move |_| match delete_action.value().get() {
+        Some(Ok(())) => {
+            let _ = open.try_set(false);
+            on_changed.run(format!("Deleted {}.", name.get_value()));
+        }
+        Some(Err(error)) => {
+            let _ = refusal.try_set(Some(error.to_string()));
+        }
+        None => {}
+    });
+    let run = move |op: BulkOp| {
+        last_op.set_value(Some(op));
+        change.dispatch(BulkMembers {
+            op,
+            selection: BulkSelection::Rows(vec![id]),
         });
     };
     let delete = move |_| {
-        leptos::task::spawn_local(async move {
-            match crate::api::lifecycle::delete_member(id).await {
-                Ok(()) => {
-                    let _ = open.try_set(false);
-                    on_changed.run(format!("Deleted {}.", name.get_value()));
-                }
-                Err(error) => {
-                    let _ = refusal.try_set(Some(error.to_string()));
-                }
-            }
-        });
+        delete_action.dispatch(DeleteMember { membership_id: id });
     };
     let status = row.status;
     let full = row.kind == MemberKind::Full && status != MemberStatus::Pending;

@@ -8,8 +8,8 @@ use server_fn::ServerFn;
 
 use crate::{
     api::two_factor::{
-        begin_two_factor, confirm_two_factor, disable_two_factor, regenerate_recovery_codes,
-        two_factor_status, TwoFactorEnrolment, VerifyTwoFactor,
+        two_factor_status, BeginTwoFactor, ConfirmTwoFactor, DisableTwoFactor,
+        RegenerateRecoveryCodes, TwoFactorEnrolment, VerifyTwoFactor,
     },
     components::form::{field_error, track_action_errors, Field, FormAlert, ServerErrors},
     domain::two_factor::OneTimeCode,
@@ -88,9 +88,15 @@ fn RecoveryCodes(codes: Vec<String>) -> impl IntoView {
 
 #[component]
 pub fn TwoFactorCard() -> impl IntoView {
-    let version = RwSignal::new(0_u32);
+    let begin = ServerAction::<BeginTwoFactor>::new();
+    let turn_on = ServerAction::<ConfirmTwoFactor>::new();
+    let turn_off_action = ServerAction::<DisableTwoFactor>::new();
+    let new_codes = ServerAction::<RegenerateRecoveryCodes>::new();
+    // The card's state is read again after each change is answered.
     let status = crate::components::fetched::fetched(move || {
-        version.get();
+        turn_on.version().get();
+        turn_off_action.version().get();
+        new_codes.version().get();
         two_factor_status()
     });
     let enrolment = RwSignal::new(None::<TwoFactorEnrolment>);
@@ -98,22 +104,57 @@ pub fn TwoFactorCard() -> impl IntoView {
     let problem = RwSignal::new(None::<AppError>);
     let code = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let busy = RwSignal::new(false);
-    let reload = move || version.update(|v| *v += 1);
+    let busy = Signal::derive(move || {
+        begin.pending().get()
+            || turn_on.pending().get()
+            || turn_off_action.pending().get()
+            || new_codes.pending().get()
+    });
     let field = move |name: &'static str| move || problem.get().and_then(|e| e.field_message(name));
+    // What each answer does to the card; a failure shows on its field or
+    // above the card and keeps what was typed.
+    let answered = move |result: Option<Result<(), AppError>>| match result {
+        Some(Ok(())) => problem.set(None),
+        Some(Err(e)) => problem.set(Some(e)),
+        None => {}
+    };
+    Effect::new(move |_| {
+        let result = begin.value().get();
+        answered(result.map(|r| r.map(|e| enrolment.set(Some(e)))));
+    });
+    Effect::new(move |_| {
+        let result = turn_on.value().get();
+        answered(result.map(|r| {
+            r.map(|list| {
+                codes.set(Some(list));
+                enrolment.set(None);
+                code.set(String::new());
+                password.set(String::new());
+            })
+        }));
+    });
+    Effect::new(move |_| {
+        let result = turn_off_action.value().get();
+        answered(result.map(|r| {
+            r.map(|()| {
+                code.set(String::new());
+                password.set(String::new());
+                codes.set(None);
+            })
+        }));
+    });
+    Effect::new(move |_| {
+        let result = new_codes.value().get();
+        answered(result.map(|r| {
+            r.map(|list| {
+                codes.set(Some(list));
+                password.set(String::new());
+            })
+        }));
+    });
 
     let start = move |_| {
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match begin_two_factor().await {
-                Ok(e) => {
-                    enrolment.set(Some(e));
-                    problem.set(None);
-                }
-                Err(e) => problem.set(Some(e)),
-            }
-            busy.set(false);
-        });
+        begin.dispatch(BeginTwoFactor {});
     };
     let confirm = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -121,20 +162,9 @@ pub fn TwoFactorCard() -> impl IntoView {
             problem.set(Some(AppError::field("code", message)));
             return;
         }
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match confirm_two_factor(password.get_untracked(), code.get_untracked()).await {
-                Ok(list) => {
-                    codes.set(Some(list));
-                    enrolment.set(None);
-                    code.set(String::new());
-                    password.set(String::new());
-                    problem.set(None);
-                    reload();
-                }
-                Err(e) => problem.set(Some(e)),
-            }
-            busy.set(false);
+        turn_on.dispatch(ConfirmTwoFactor {
+            password: password.get_untracked(),
+            code: code.get_untracked(),
         });
     };
     let turn_off = move |ev: leptos::ev::SubmitEvent| {
@@ -143,34 +173,14 @@ pub fn TwoFactorCard() -> impl IntoView {
             problem.set(Some(AppError::field("code", message)));
             return;
         }
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match disable_two_factor(password.get_untracked(), code.get_untracked()).await {
-                Ok(()) => {
-                    code.set(String::new());
-                    password.set(String::new());
-                    codes.set(None);
-                    problem.set(None);
-                    reload();
-                }
-                Err(e) => problem.set(Some(e)),
-            }
-            busy.set(false);
+        turn_off_action.dispatch(DisableTwoFactor {
+            password: password.get_untracked(),
+            code: code.get_untracked(),
         });
     };
     let regenerate = move |_| {
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match regenerate_recovery_codes(password.get_untracked()).await {
-                Ok(list) => {
-                    codes.set(Some(list));
-                    password.set(String::new());
-                    problem.set(None);
-                    reload();
-                }
-                Err(e) => problem.set(Some(e)),
-            }
-            busy.set(false);
+        new_codes.dispatch(RegenerateRecoveryCodes {
+            password: password.get_untracked(),
         });
     };
     let form_problem = move || {
