@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
-    api::profile::{profile_of, save_profile, ProfileForm, ProfileView},
+    api::profile::{profile_of, ProfileForm, ProfileView, SaveProfile},
     components::layout::initials,
     domain::{
         profile::{BillingRate, Capacity, WorkingDays, CURRENCIES},
@@ -112,8 +112,15 @@ fn ProfileForm(profile: ProfileView, reload: Callback<()>) -> impl IntoView {
     let weekly = RwSignal::new(profile.notify_weekly_summary);
     let reminders = RwSignal::new(profile.notify_timer_reminders);
     let server_error = RwSignal::new(None::<AppError>);
-    let saved = RwSignal::new(false);
-    let busy = RwSignal::new(false);
+    let save = ServerAction::<SaveProfile>::new();
+    let busy = save.pending();
+    // "Profile saved." shows until the next save is sent.
+    let saved = Signal::derive(move || !busy.get() && matches!(save.value().get(), Some(Ok(()))));
+    Effect::new(move |_| {
+        if let Some(result) = save.value().get() {
+            server_error.set(result.err());
+        }
+    });
 
     let local = move |field: &str| -> Option<String> {
         match field {
@@ -149,14 +156,9 @@ fn ProfileForm(profile: ProfileView, reload: Callback<()>) -> impl IntoView {
             notify_weekly_summary: weekly.get_untracked(),
             notify_timer_reminders: reminders.get_untracked(),
         };
-        busy.set(true);
-        saved.set(false);
-        leptos::task::spawn_local(async move {
-            let result = save_profile(target, form).await;
-            let ok = result.is_ok();
-            let _ = server_error.try_set(result.err());
-            let _ = saved.try_set(ok);
-            let _ = busy.try_set(false);
+        save.dispatch(SaveProfile {
+            membership_id: target,
+            form,
         });
     };
     let manager_name = profile
@@ -461,13 +463,23 @@ pub fn EmailChangePage() -> impl IntoView {
 /// password; nothing changes until the new address confirms.
 #[component]
 fn EmailChangeForm(current: String) -> impl IntoView {
-    use crate::{api::email_change::request_email_change, domain::EmailAddress};
+    use crate::{api::email_change::RequestEmailChange, domain::EmailAddress};
     let open = RwSignal::new(false);
     let address = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let touched = RwSignal::new(false);
     let server_error = RwSignal::new(None::<AppError>);
     let sent = RwSignal::new(None::<String>);
+    let request = ServerAction::<RequestEmailChange>::new();
+    Effect::new(move |_| match request.value().get() {
+        Some(Ok(to)) => {
+            sent.set(Some(to));
+            server_error.set(None);
+            password.set(String::new());
+        }
+        Some(Err(e)) => server_error.set(Some(e)),
+        None => {}
+    });
     let local = move || {
         touched
             .get()
@@ -483,18 +495,9 @@ fn EmailChangeForm(current: String) -> impl IntoView {
         if EmailAddress::parse(&address.get_untracked()).is_err() {
             return;
         }
-        let (a, p) = (address.get_untracked(), password.get_untracked());
-        leptos::task::spawn_local(async move {
-            match request_email_change(a, p).await {
-                Ok(to) => {
-                    let _ = sent.try_set(Some(to));
-                    let _ = server_error.try_set(None);
-                    let _ = password.try_set(String::new());
-                }
-                Err(e) => {
-                    let _ = server_error.try_set(Some(e));
-                }
-            }
+        request.dispatch(RequestEmailChange {
+            new_email: address.get_untracked(),
+            password: password.get_untracked(),
         });
     };
     view! {
@@ -529,31 +532,31 @@ fn EmailChangeForm(current: String) -> impl IntoView {
 /// end one, or every other.
 #[component]
 fn SessionsCard() -> impl IntoView {
-    use crate::api::sessions::{end_other_sessions, end_session, my_sessions};
-    let version = RwSignal::new(0_u32);
+    use crate::api::sessions::{my_sessions, EndOtherSessions, EndSession};
+    let end_action = ServerAction::<EndSession>::new();
+    let end_others_action = ServerAction::<EndOtherSessions>::new();
+    // The list is read again after either is answered, refused or not.
     let sessions = crate::components::fetched::fetched(move || {
-        version.get();
+        end_action.version().get();
+        end_others_action.version().get();
         my_sessions()
     });
     let problem = RwSignal::new(None::<String>);
-    let reload = move || version.update(|v| *v += 1);
-    let end_one = move |id: i64| {
-        leptos::task::spawn_local(async move {
-            match end_session(id).await {
-                Ok(()) => problem.set(None),
-                Err(e) => problem.set(Some(e.to_string())),
-            }
-            reload();
-        });
+    Effect::new(move |_| {
+        if let Some(result) = end_action.value().get() {
+            problem.set(result.err().map(|e| e.to_string()));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = end_others_action.value().get() {
+            problem.set(result.err().map(|e| e.to_string()));
+        }
+    });
+    let end_one = move |session_id: i64| {
+        end_action.dispatch(EndSession { session_id });
     };
     let end_others = move |_| {
-        leptos::task::spawn_local(async move {
-            match end_other_sessions().await {
-                Ok(_) => problem.set(None),
-                Err(e) => problem.set(Some(e.to_string())),
-            }
-            reload();
-        });
+        end_others_action.dispatch(EndOtherSessions {});
     };
     let when = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d %H:%M UTC").to_string();
     view! {
@@ -610,13 +613,28 @@ fn SessionsCard() -> impl IntoView {
 /// with the sign-up rules), and whether to sign out every other browser.
 #[component]
 fn PasswordCard() -> impl IntoView {
-    use crate::api::password_reset::change_password;
+    use crate::api::password_reset::ChangePassword;
     let current = RwSignal::new(String::new());
     let fresh = RwSignal::new(String::new());
     let end_others = RwSignal::new(true);
     let problem = RwSignal::new(None::<AppError>);
     let done = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
+    let change = ServerAction::<ChangePassword>::new();
+    let busy = change.pending();
+    Effect::new(move |_| match change.value().get() {
+        Some(Ok(ended)) => {
+            problem.set(None);
+            current.set(String::new());
+            fresh.set(String::new());
+            done.set(Some(match ended {
+                0 => "Password changed.".to_owned(),
+                1 => "Password changed; 1 other session was signed out.".to_owned(),
+                n => format!("Password changed; {n} other sessions were signed out."),
+            }));
+        }
+        Some(Err(e)) => problem.set(Some(e)),
+        None => {}
+    });
     let fresh_problem = crate::components::form::new_password_problem(fresh);
     let local = move || {
         fresh
@@ -632,28 +650,10 @@ fn PasswordCard() -> impl IntoView {
             problem.set(Some(AppError::field("new_password", message)));
             return;
         }
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match change_password(
-                current.get_untracked(),
-                fresh.get_untracked(),
-                end_others.get_untracked(),
-            )
-            .await
-            {
-                Ok(ended) => {
-                    problem.set(None);
-                    current.set(String::new());
-                    fresh.set(String::new());
-                    done.set(Some(match ended {
-                        0 => "Password changed.".to_owned(),
-                        1 => "Password changed; 1 other session was signed out.".to_owned(),
-                        n => format!("Password changed; {n} other sessions were signed out."),
-                    }));
-                }
-                Err(e) => problem.set(Some(e)),
-            }
-            busy.set(false);
+        change.dispatch(ChangePassword {
+            current_password: current.get_untracked(),
+            new_password: fresh.get_untracked(),
+            end_other_sessions: end_others.get_untracked(),
         });
     };
     view! {

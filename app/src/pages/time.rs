@@ -8,10 +8,10 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::{
     api::{
-        kiosk::launch_kiosk,
+        kiosk::LaunchKiosk,
         time::{
-            delete_entry, my_week, save_entry, set_time_settings, start_timer, stop_timer,
-            time_zones, EntryRow, ProjectChoice, TimeWeek,
+            my_week, time_zones, DeleteEntry, EntryRow, ProjectChoice, SaveEntry, SetTimeSettings,
+            StartTimer, StopTimer, TimeWeek,
         },
     },
     components::{
@@ -178,8 +178,34 @@ fn TimerBar(projects: Vec<ProjectChoice>, reload: Callback<()>) -> impl IntoView
     tick_while_mounted(timer);
     let description = RwSignal::new(String::new());
     let project = RwSignal::new(String::new());
-    let busy = RwSignal::new(false);
+    let start_action = ServerAction::<StartTimer>::new();
+    let stop_action = ServerAction::<StopTimer>::new();
+    let busy = Signal::derive(move || start_action.pending().get() || stop_action.pending().get());
     let error = RwSignal::new(None::<String>);
+    Effect::new(move |_| match start_action.value().get() {
+        Some(Ok(running)) => {
+            timer.set(Some(running));
+            description.set(String::new());
+        }
+        Some(Err(e)) => {
+            error.set(Some(
+                e.field_message("description")
+                    .or_else(|| e.field_message("project"))
+                    .unwrap_or_else(|| e.to_string()),
+            ));
+            timer.reload();
+        }
+        None => {}
+    });
+    Effect::new(move |_| {
+        if let Some(result) = stop_action.value().get() {
+            if let Err(e) = result {
+                error.set(Some(e.to_string()));
+            }
+            timer.set(None);
+            reload.run(());
+        }
+    });
     let start = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {
@@ -190,41 +216,18 @@ fn TimerBar(projects: Vec<ProjectChoice>, reload: Callback<()>) -> impl IntoView
             error.set(Some(message));
             return;
         }
-        let project_id = project.get_untracked().parse::<i64>().ok();
-        busy.set(true);
         error.set(None);
-        leptos::task::spawn_local(async move {
-            match start_timer(text, project_id).await {
-                Ok(running) => {
-                    timer.set(Some(running));
-                    let _ = description.try_set(String::new());
-                }
-                Err(e) => {
-                    let _ = error.try_set(Some(
-                        e.field_message("description")
-                            .or_else(|| e.field_message("project"))
-                            .unwrap_or_else(|| e.to_string()),
-                    ));
-                    timer.reload();
-                }
-            }
-            let _ = busy.try_set(false);
+        start_action.dispatch(StartTimer {
+            description: text,
+            project_id: project.get_untracked().parse::<i64>().ok(),
         });
     };
     let stop = move |_| {
         if busy.get_untracked() {
             return;
         }
-        busy.set(true);
         error.set(None);
-        leptos::task::spawn_local(async move {
-            if let Err(e) = stop_timer().await {
-                let _ = error.try_set(Some(e.to_string()));
-            }
-            timer.set(None);
-            reload.run(());
-            let _ = busy.try_set(false);
-        });
+        stop_action.dispatch(StopTimer {});
     };
     view! {
         <section class="card timer-bar" aria-label="Timer" data-testid="timer-bar">
@@ -291,15 +294,15 @@ fn EntryItem(
             e.description.clone()
         }
     });
+    let delete_action = ServerAction::<DeleteEntry>::new();
+    Effect::new(move |_| match delete_action.value().get() {
+        Some(Ok(())) => reload.run(()),
+        Some(Err(e)) => error.set(Some(e.to_string())),
+        None => {}
+    });
     let remove = move |_| {
-        let id = entry.with_value(|e| e.id);
-        leptos::task::spawn_local(async move {
-            match delete_entry(id).await {
-                Ok(()) => reload.run(()),
-                Err(e) => {
-                    let _ = error.try_set(Some(e.to_string()));
-                }
-            }
+        delete_action.dispatch(DeleteEntry {
+            entry_id: entry.with_value(|e| e.id),
         });
     };
     view! {
@@ -386,7 +389,13 @@ fn EntryForm(
     );
     let touched = RwSignal::new(false);
     let server_error = RwSignal::new(None::<AppError>);
-    let busy = RwSignal::new(false);
+    let save_action = ServerAction::<SaveEntry>::new();
+    let busy = save_action.pending();
+    Effect::new(move |_| match save_action.value().get() {
+        Some(Ok(())) => on_done.run(true),
+        Some(Err(error)) => server_error.set(Some(error)),
+        None => {}
+    });
     let local = Memo::new(move |_| EntryTimes::parse(&start.get(), &end.get()).err());
     let message = move |field: &'static str| {
         move || {
@@ -422,21 +431,12 @@ fn EntryForm(
         if local.get_untracked().is_some() || busy.get_untracked() {
             return;
         }
-        busy.set(true);
-        let project_id = project.get_untracked().parse::<i64>().ok();
-        let (d, s, e) = (
-            description.get_untracked(),
-            start.get_untracked(),
-            end.get_untracked(),
-        );
-        leptos::task::spawn_local(async move {
-            match save_entry(entry_id, d, project_id, s, e).await {
-                Ok(()) => on_done.run(true),
-                Err(error) => {
-                    let _ = server_error.try_set(Some(error));
-                    let _ = busy.try_set(false);
-                }
-            }
+        save_action.dispatch(SaveEntry {
+            entry_id,
+            description: description.get_untracked(),
+            project_id: project.get_untracked().parse::<i64>().ok(),
+            start: start.get_untracked(),
+            end: end.get_untracked(),
         });
     };
     let start_error = message("start");
@@ -512,22 +512,23 @@ fn TimeSettings(
         let here = browser_time_zone().filter(|z| *z != saved_zone.get_value());
         device_zone.set(here);
     });
+    let save_action = ServerAction::<SetTimeSettings>::new();
+    Effect::new(move |_| match save_action.value().get() {
+        Some(Ok(())) => {
+            notice.set(Some(Ok("Time settings saved.".into())));
+            reload.run(());
+        }
+        Some(Err(e)) => notice.set(Some(Err(e
+            .field_message("time_zone")
+            .or_else(|| e.field_message("week_start"))
+            .unwrap_or_else(|| e.to_string())))),
+        None => {}
+    });
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let (z, d) = (zone.get_untracked(), day.get_untracked());
-        leptos::task::spawn_local(async move {
-            match set_time_settings(z, d).await {
-                Ok(()) => {
-                    let _ = notice.try_set(Some(Ok("Time settings saved.".into())));
-                    reload.run(());
-                }
-                Err(e) => {
-                    let _ = notice.try_set(Some(Err(e
-                        .field_message("time_zone")
-                        .or_else(|| e.field_message("week_start"))
-                        .unwrap_or_else(|| e.to_string()))));
-                }
-            }
+        save_action.dispatch(SetTimeSettings {
+            time_zone: zone.get_untracked(),
+            week_start: day.get_untracked(),
         });
     };
     let pin_set = RwSignal::new(has_pin);
@@ -611,18 +612,17 @@ fn KioskLauncher() -> impl IntoView {
     };
     let confirming = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
+    let launch_action = ServerAction::<LaunchKiosk>::new();
+    Effect::new(move |_| match launch_action.value().get() {
+        // A full load: this device has no session any more.
+        Some(Ok(())) => {
+            let _ = window().location().set_href("/kiosk");
+        }
+        Some(Err(e)) => error.set(Some(e.to_string())),
+        None => {}
+    });
     let launch = move |_| {
-        leptos::task::spawn_local(async move {
-            match launch_kiosk().await {
-                // A full load: this device has no session any more.
-                Ok(()) => {
-                    let _ = window().location().set_href("/kiosk");
-                }
-                Err(e) => {
-                    let _ = error.try_set(Some(e.to_string()));
-                }
-            }
-        });
+        launch_action.dispatch(LaunchKiosk {});
     };
     move || {
         allowed().then(|| view! {
