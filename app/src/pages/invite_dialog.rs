@@ -9,7 +9,8 @@ use crate::{
     api::{
         groups::{list_groups, list_projects, GroupRow, ProjectRow},
         invitations::{
-            add_limited_member, check_invite_addresses, invite_members, revoke_invite, send_invite,
+            check_invite_addresses, AddLimitedMember, InviteMembers, InviteReport, RevokeInvite,
+            SendInvite,
         },
         members::MemberRow,
     },
@@ -37,6 +38,24 @@ fn is_free_plan() -> Signal<bool> {
             .and_then(|me| me.workspace)
             .is_some_and(|w| w.plan == Plan::Free)
     })
+}
+
+/// What the Team page says after invitations went out.
+fn invite_message(report: &InviteReport) -> String {
+    let mut message = match (report.invited.len(), report.emailed) {
+        (0, _) => "Nobody new to invite.".to_owned(),
+        (1, true) => "Invitation sent to 1 person.".to_owned(),
+        (n, true) => format!("Invitations sent to {n} people."),
+        (1, false) => "1 person added as pending; send the invite when ready.".to_owned(),
+        (n, false) => format!("{n} people added as pending; send their invites when ready."),
+    };
+    if !report.already_members.is_empty() {
+        message.push_str(&format!(
+            " Already members: {}.",
+            report.already_members.join(", ")
+        ));
+    }
+    message
 }
 
 /// A modal panel: Escape and the close button end it; focus starts inside.
@@ -98,7 +117,18 @@ pub fn InviteDialog(dialog: RwSignal<TeamDialog>, on_done: Callback<String>) -> 
     let chosen_projects = RwSignal::new(Vec::<i64>::new());
     let members = RwSignal::new(HashSet::<String>::new());
     let server_error = RwSignal::new(None::<AppError>);
-    let sending = RwSignal::new(false);
+    let invite = ServerAction::<InviteMembers>::new();
+    let sending = invite.pending();
+    // Closing the dialog (Escape) while the request is out drops this
+    // Effect with it: nothing is shown then.
+    Effect::new(move |_| match invite.value().get() {
+        Some(Ok(report)) => {
+            dialog.set(TeamDialog::Closed);
+            on_done.run(invite_message(&report));
+        }
+        Some(Err(error)) => server_error.set(Some(error)),
+        None => {}
+    });
     let free = is_free_plan();
     let groups = crate::components::fetched::fetched(list_groups);
     let projects = crate::components::fetched::fetched(list_projects);
@@ -170,47 +200,13 @@ pub fn InviteDialog(dialog: RwSignal<TeamDialog>, on_done: Callback<String>) -> 
             }
             return;
         }
-        sending.set(true);
         server_error.set(None);
-        let (addresses, send, groups, all, projects) = (
-            text.get_untracked(),
-            send_email.get_untracked(),
-            chosen_groups.get_untracked(),
-            all_projects.get_untracked(),
-            chosen_projects.get_untracked(),
-        );
-        leptos::task::spawn_local(async move {
-            let result = invite_members(addresses, send, groups, all, projects).await;
-            if sending.try_set(false).is_some() {
-                // Closed (Escape) while the request was out: nothing to show.
-                return;
-            }
-            match result {
-                Ok(report) => {
-                    let mut message = match (report.invited.len(), report.emailed) {
-                        (0, _) => "Nobody new to invite.".to_owned(),
-                        (1, true) => "Invitation sent to 1 person.".to_owned(),
-                        (n, true) => format!("Invitations sent to {n} people."),
-                        (1, false) => {
-                            "1 person added as pending; send the invite when ready.".to_owned()
-                        }
-                        (n, false) => {
-                            format!("{n} people added as pending; send their invites when ready.")
-                        }
-                    };
-                    if !report.already_members.is_empty() {
-                        message.push_str(&format!(
-                            " Already members: {}.",
-                            report.already_members.join(", ")
-                        ));
-                    }
-                    dialog.set(TeamDialog::Closed);
-                    on_done.run(message);
-                }
-                Err(error) => {
-                    server_error.try_set(Some(error));
-                }
-            }
+        invite.dispatch(InviteMembers {
+            addresses: text.get_untracked(),
+            send_email: send_email.get_untracked(),
+            group_ids: chosen_groups.get_untracked(),
+            all_projects: all_projects.get_untracked(),
+            project_ids: chosen_projects.get_untracked(),
         });
     };
     let error_text = move || {
@@ -338,6 +334,21 @@ pub fn LimitedDialog(dialog: RwSignal<TeamDialog>, on_done: Callback<String>) ->
     let touched = RwSignal::new(false);
     let chosen_groups = RwSignal::new(Vec::<i64>::new());
     let server_error = RwSignal::new(None::<AppError>);
+    let add = ServerAction::<AddLimitedMember>::new();
+    // The name as sent, for the message (an action's input is cleared once
+    // it answers).
+    let added_name = StoredValue::new(String::new());
+    Effect::new(move |_| match add.value().get() {
+        Some(Ok(_)) => {
+            dialog.set(TeamDialog::Closed);
+            on_done.run(format!(
+                "{} added as a limited member.",
+                added_name.get_value()
+            ));
+        }
+        Some(Err(error)) => server_error.set(Some(error)),
+        None => {}
+    });
     let groups = crate::components::fetched::fetched(list_groups);
     let error_text = move || {
         touched
@@ -358,17 +369,11 @@ pub fn LimitedDialog(dialog: RwSignal<TeamDialog>, on_done: Callback<String>) ->
         if DisplayName::parse(&name.get_untracked()).is_err() {
             return;
         }
-        let (value, groups) = (name.get_untracked(), chosen_groups.get_untracked());
-        leptos::task::spawn_local(async move {
-            match add_limited_member(value.clone(), groups).await {
-                Ok(_) => {
-                    dialog.set(TeamDialog::Closed);
-                    on_done.run(format!("{} added as a limited member.", value.trim()));
-                }
-                Err(error) => {
-                    server_error.try_set(Some(error));
-                }
-            }
+        let value = name.get_untracked();
+        added_name.set_value(value.trim().to_owned());
+        add.dispatch(AddLimitedMember {
+            name: value,
+            group_ids: chosen_groups.get_untracked(),
         });
     };
     view! {
@@ -407,36 +412,37 @@ pub fn PendingActions(row: MemberRow, on_done: Callback<String>) -> impl IntoVie
         Some("expired") => "Invite expired",
         Some(_) => "Invite ended",
     };
-    let busy = RwSignal::new(false);
-    let send = move |_| {
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            let result = send_invite(id).await;
-            busy.try_set(false);
+    let send_action = ServerAction::<SendInvite>::new();
+    let revoke_action = ServerAction::<RevokeInvite>::new();
+    let busy = Signal::derive(move || send_action.pending().get() || revoke_action.pending().get());
+    Effect::new(move |_| {
+        if let Some(result) = send_action.value().get() {
             on_done.run(match result {
                 Ok(()) if never_sent => "Invitation sent.".to_owned(),
                 Ok(()) => "A new invitation was sent; the old link no longer works.".to_owned(),
                 Err(error) => error.to_string(),
             });
-        });
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = revoke_action.value().get() {
+            on_done.run(match result {
+                Ok(()) => "Invitation revoked.".to_owned(),
+                Err(error) => error.to_string(),
+            });
+        }
+    });
+    let send = move |_| {
+        send_action.dispatch(SendInvite { membership_id: id });
     };
     let revoke = {
         let email = email.clone();
         move |_| {
             let question =
                 format!("Revoke the invitation to {email}? Their link will stop working.");
-            if !window().confirm_with_message(&question).unwrap_or(false) {
-                return;
+            if window().confirm_with_message(&question).unwrap_or(false) {
+                revoke_action.dispatch(RevokeInvite { membership_id: id });
             }
-            busy.set(true);
-            leptos::task::spawn_local(async move {
-                let result = revoke_invite(id).await;
-                busy.try_set(false);
-                on_done.run(match result {
-                    Ok(()) => "Invitation revoked.".to_owned(),
-                    Err(error) => error.to_string(),
-                });
-            });
         }
     };
     let label = if never_sent { "Send invite" } else { "Resend" };

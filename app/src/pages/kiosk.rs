@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
-    api::kiosk::{exit_kiosk, kiosk_info, kiosk_people, kiosk_punch, KioskPerson, Punch},
+    api::kiosk::{kiosk_info, kiosk_people, ExitKiosk, KioskPerson, KioskPunch, Punch},
     domain::time::{clock, KioskPin},
     error::AppError,
 };
@@ -76,11 +76,15 @@ fn KioskScreen(workspace: String) -> impl IntoView {
         refresh.update(|r| *r += 1);
     };
     let exiting = RwSignal::new(false);
-    let exit = move |_| {
-        leptos::task::spawn_local(async move {
-            let _ = exit_kiosk().await;
+    let exit_action = ServerAction::<ExitKiosk>::new();
+    // Whatever the answer, this device leaves the Kiosk for the sign-in page.
+    Effect::new(move |_| {
+        if exit_action.value().get().is_some() {
             let _ = window().location().set_href("/signin");
-        });
+        }
+    });
+    let exit = move |_| {
+        exit_action.dispatch(ExitKiosk {});
     };
     view! {
         <div class="kiosk-screen" node_ref=ready data-testid="kiosk">
@@ -187,8 +191,28 @@ fn KioskScreen(workspace: String) -> impl IntoView {
 fn PinPad(person: KioskPerson, step: RwSignal<Step>) -> impl IntoView {
     let pin = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
+    let punch = ServerAction::<KioskPunch>::new();
+    let busy = punch.pending();
     let input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| match punch.value().get() {
+        Some(Ok(done)) => step.set(Step::Done(done)),
+        Some(Err(e)) => {
+            let message = match &e {
+                AppError::RateLimited { retry_after_secs } => {
+                    format!("Too many wrong PINs. Try again in {retry_after_secs} seconds.")
+                }
+                other => other
+                    .field_message("pin")
+                    .unwrap_or_else(|| other.to_string()),
+            };
+            error.set(Some(message));
+            pin.set(String::new());
+            if let Some(el) = input.get_untracked() {
+                let _ = el.focus();
+            }
+        }
+        None => {}
+    });
     Effect::new(move |_| {
         if let Some(el) = input.get() {
             let _ = el.focus();
@@ -204,29 +228,9 @@ fn PinPad(person: KioskPerson, step: RwSignal<Step>) -> impl IntoView {
             error.set(Some(message));
             return;
         }
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match kiosk_punch(membership_id, value).await {
-                Ok(punch) => {
-                    let _ = step.try_set(Step::Done(punch));
-                }
-                Err(e) => {
-                    let message = match &e {
-                        AppError::RateLimited { retry_after_secs } => {
-                            format!("Too many wrong PINs. Try again in {retry_after_secs} seconds.")
-                        }
-                        other => other
-                            .field_message("pin")
-                            .unwrap_or_else(|| other.to_string()),
-                    };
-                    let _ = error.try_set(Some(message));
-                    let _ = pin.try_set(String::new());
-                    let _ = busy.try_set(false);
-                    if let Some(el) = input.get_untracked() {
-                        let _ = el.focus();
-                    }
-                }
-            }
+        punch.dispatch(KioskPunch {
+            membership_id,
+            pin: value,
         });
     };
     let press = move |digit: char| {

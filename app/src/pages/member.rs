@@ -419,17 +419,19 @@ fn UnlockButton(
     version: RwSignal<u32>,
     notice: RwSignal<Option<Result<String, AppError>>>,
 ) -> impl IntoView {
-    let busy = RwSignal::new(false);
+    let unlock = ServerAction::<crate::api::lifecycle::UnlockMember>::new();
+    Effect::new(move |_| {
+        if let Some(answer) = unlock.value().get() {
+            notice.set(Some(answer.map(|()| {
+                "The account is unlocked: it can sign in again now.".to_owned()
+            })));
+            version.update(|v| *v += 1);
+        }
+    });
     view! {
         " "
-        <button type="button" class="button button-small" disabled=move || busy.get() on:click=move |_| {
-            busy.set(true);
-            leptos::task::spawn_local(async move {
-                let answer = crate::api::lifecycle::unlock_member(id).await;
-                notice.set(Some(answer.map(|()| "The account is unlocked: it can sign in again now.".to_owned())));
-                busy.set(false);
-                version.update(|v| *v += 1);
-            });
+        <button type="button" class="button button-small" disabled=move || unlock.pending().get() on:click=move |_| {
+            unlock.dispatch(crate::api::lifecycle::UnlockMember { membership_id: id });
         }>"Unlock"</button>
     }
 }

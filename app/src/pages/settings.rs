@@ -134,10 +134,21 @@ fn PlanAndSeats() -> impl IntoView {
 /// "Owners and Admins must use two-factor": the Owner's switch.
 #[component]
 fn TwoFactorPolicy() -> impl IntoView {
-    use crate::api::two_factor::set_workspace_two_factor;
+    use crate::api::two_factor::SetWorkspaceTwoFactor;
     let session = use_session();
     let problem = RwSignal::new(None::<String>);
-    let saving = RwSignal::new(false);
+    let save = ServerAction::<SetWorkspaceTwoFactor>::new();
+    let saving = save.pending();
+    Effect::new(move |_| {
+        if let Some(result) = save.value().get() {
+            problem.set(
+                result
+                    .err()
+                    .map(|e| e.field_message("required").unwrap_or_else(|| e.to_string())),
+            );
+            session.refresh();
+        }
+    });
     move || {
         let workspace = session
             .signed_in()
@@ -146,17 +157,7 @@ fn TwoFactorPolicy() -> impl IntoView {
         let on = workspace.require_two_factor;
         let toggle = move |ev: leptos::ev::Event| {
             let wanted = event_target_checked(&ev);
-            saving.set(true);
-            leptos::task::spawn_local(async move {
-                match set_workspace_two_factor(wanted).await {
-                    Ok(()) => problem.set(None),
-                    Err(e) => problem.set(Some(
-                        e.field_message("required").unwrap_or_else(|| e.to_string()),
-                    )),
-                }
-                saving.set(false);
-                session.refresh();
-            });
+            save.dispatch(SetWorkspaceTwoFactor { required: wanted });
         };
         Some(view! {
             <section class="card" data-testid="two-factor-policy">
