@@ -115,6 +115,9 @@ fn params_from_url(map: &leptos_router::params::ParamsMap) -> DirectoryParams {
     params
 }
 
+/// The member list: the controls, the count, the list's first page with its
+/// empty states, the pages "Load more" adds, and the dialogs and bulk bar
+/// that change it.
 #[component]
 fn MembersView(
     params: Memo<DirectoryParams>,
@@ -126,20 +129,6 @@ fn MembersView(
     // The view the controls show: the parsed URL, or the default view when
     // the URL is broken (its message is shown above the list).
     let view_query = Memo::new(move |_| parsed.get().unwrap_or_default());
-    let navigate = use_navigate();
-    let go = {
-        let navigate = navigate.clone();
-        move |query: DirectoryQuery, replace: bool| {
-            navigate(
-                &format!("/team{}", query.to_query_string()),
-                NavigateOptions {
-                    replace,
-                    scroll: false,
-                    ..Default::default()
-                },
-            );
-        }
-    };
 
     let dialog = RwSignal::new(TeamDialog::Closed);
     let notice = RwSignal::new(None::<String>);
@@ -157,24 +146,147 @@ fn MembersView(
         count_members(params.get())
     });
     let groups = fetched(list_groups);
+    // Group names arrive after hydration (an Effect never runs on the
+    // server), so server and browser render the same empty list first: a
+    // Transition here made hydration fail now and then.
+    let group_options: RwSignal<Vec<(String, String)>> = RwSignal::new(Vec::new());
+    Effect::new(move |_| {
+        if let Some(Ok(list)) = groups.get() {
+            group_options.set(
+                list.iter()
+                    .map(|g| (g.id.to_string(), g.name.clone()))
+                    .collect(),
+            );
+        }
+    });
+    let more = MorePages::new(params, reload);
 
-    // Pages after the first, appended by "Load more". A generation number
-    // drops an answer that arrives after the view has changed.
-    let more_rows: RwSignal<Vec<MemberRow>> = RwSignal::new(Vec::new());
-    let more_next: RwSignal<Option<Option<String>>> = RwSignal::new(None);
-    let more_error: RwSignal<Option<AppError>> = RwSignal::new(None);
-    let loading_more = RwSignal::new(false);
-    let generation = StoredValue::new(0_u64);
+    let url_error = move || parsed.get().err();
+    let session = crate::components::session::use_session();
+    let can_invite = move || {
+        session
+            .signed_in()
+            .is_some_and(|me| me.can(Permission::InviteMembers))
+    };
+    // Rows picked for a bulk action: the first page's ids (written by the
+    // table once it is in the browser) and those loaded by "Load more".
+    let first_ids: RwSignal<Vec<i64>> = RwSignal::new(Vec::new());
+    let shown_ids = Memo::new(move |_| {
+        let mut ids = first_ids.get();
+        more.rows
+            .with(|rows| ids.extend(rows.iter().map(|r| r.membership_id)));
+        ids
+    });
+    let selection = RowSelection::new(shown_ids);
     Effect::new(move |_| {
         params.track();
         reload.track();
-        generation.update_value(|g| *g += 1);
-        more_rows.set(Vec::new());
-        more_next.set(None);
-        more_error.set(None);
-        loading_more.set(false);
+        selection.clear();
     });
+    let after_bulk = Callback::new(move |_: String| reload.update(|n| *n += 1));
 
+    view! {
+        <DirectoryControls view_query typed_search group_options />
+        {move || url_error().map(|errors| {
+            let message = errors
+                .0
+                .values()
+                .flatten()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" ");
+            view! { <div class="alert alert-error" role="alert">{message}</div> }
+        })}
+        <ResultBar view_query count=shown_count dialog />
+        {move || notice.get().map(|m| view! {
+            <div class="alert alert-info" role="status" data-testid="team-notice">{m}
+                <button type="button" class="button button-quiet button-small" aria-label="Dismiss" on:click=move |_| notice.set(None)>"✕"</button>
+            </div>
+        })}
+        {move || match dialog.get() {
+            TeamDialog::Closed => ().into_any(),
+            TeamDialog::Invite => view! { <InviteDialog dialog on_done=on_changed /> }.into_any(),
+            TeamDialog::Limited => view! { <LimitedDialog dialog on_done=on_changed /> }.into_any(),
+        }}
+        <Suspense fallback=|| ()>
+            {move || can_invite().then(|| view! {
+                <BulkBar selection params count=shown_count group_options on_done=after_bulk />
+            })}
+        </Suspense>
+        <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading members…"</p> }>
+            {move || first_page.get().map(|answer| match answer {
+                Ok(page) => {
+                    let first_next = page.next.clone();
+                    let empty = page.rows.is_empty();
+                    // Only the person looking at it, in the default view: a
+                    // new workspace.
+                    let alone = page.rows.len() == 1
+                        && page.next.is_none()
+                        && view_query.get_untracked() == DirectoryQuery::default();
+                    Either::Left(view! {
+                        <MembersTable first=page.rows more=more.rows view_query
+                            on_changed=can_invite().then_some(on_changed)
+                            selection=can_invite().then_some(selection)
+                            first_ids />
+                        {empty.then(|| {
+                            let searching = !view_query.get_untracked().search().is_empty();
+                            view! {
+                                <div class="empty-state">
+                                    <h2>{if searching { "No members match" } else { "No members in this view" }}</h2>
+                                    <p>{if can_invite() {
+                                        "Try another search or filter, or invite the people you are looking for."
+                                    } else {
+                                        "Try another search or filter."
+                                    }}</p>
+                                </div>
+                            }
+                        })}
+                        {(alone && can_invite()).then(|| view! {
+                            <div class="empty-state">
+                                <h2>"Invite your team"</h2>
+                                <p>"You are the only member so far. Invite the people you work with so they can track time in this workspace."</p>
+                            </div>
+                        })}
+                        <LoadMore more first_next params />
+                    })
+                }
+                Err(AppError::Forbidden) => Either::Right(view! {
+                    <div class="empty-state">
+                        <h2>"The member list is for owners and admins"</h2>
+                        <p>"Ask an admin of this workspace if you need to see who is in it."</p>
+                    </div>
+                }.into_any()),
+                Err(error) => Either::Right(view! {
+                    <div class="alert alert-error" role="alert">{error.to_string()}</div>
+                }.into_any()),
+            })}
+        </Transition>
+    }
+}
+
+/// The search box (the list follows each keystroke, the address follows
+/// when typing pauses), the filters and the sort. Every change but typing
+/// is a navigation, so the URL is always the view.
+#[component]
+fn DirectoryControls(
+    view_query: Memo<DirectoryQuery>,
+    typed_search: RwSignal<Option<String>>,
+    group_options: RwSignal<Vec<(String, String)>>,
+) -> impl IntoView {
+    let navigate = use_navigate();
+    let go = {
+        let navigate = navigate.clone();
+        move |query: DirectoryQuery, replace: bool| {
+            navigate(
+                &format!("/team{}", query.to_query_string()),
+                NavigateOptions {
+                    replace,
+                    scroll: false,
+                    ..Default::default()
+                },
+            );
+        }
+    };
     // The search box keeps its own text while typing; the list follows at
     // once and the URL when typing pauses (replacing, not pushing, history
     // entries).
@@ -245,32 +357,6 @@ fn MembersView(
     });
     on_cleanup(move || slash_listener.remove());
 
-    let load_more = move |_| {
-        let Some(Ok(first)) = first_page.get_untracked() else {
-            return;
-        };
-        let cursor = more_next.get_untracked().unwrap_or(first.next);
-        let Some(cursor) = cursor else { return };
-        let view = params.get_untracked();
-        let asked_in = generation.get_value();
-        loading_more.set(true);
-        leptos::task::spawn_local(async move {
-            let answer = list_members(view, Some(cursor)).await;
-            if generation.get_value() != asked_in {
-                return;
-            }
-            loading_more.set(false);
-            match answer {
-                Ok(MemberPage { rows, next }) => {
-                    more_rows.update(|all| all.extend(rows));
-                    more_next.set(Some(next));
-                    more_error.set(None);
-                }
-                Err(error) => more_error.set(Some(error)),
-            }
-        });
-    };
-
     let on_filter = {
         let go = go.clone();
         move |field: &'static str, value: String| {
@@ -328,47 +414,6 @@ fn MembersView(
     let status_options = Signal::stored(options_of(STATUS_OPTIONS));
     let role_options = Signal::stored(options_of(ROLE_OPTIONS));
     let kind_options = Signal::stored(options_of(KIND_OPTIONS));
-    // Group names arrive after hydration (an Effect never runs on the
-    // server), so server and browser render the same empty list first: a
-    // Transition here made hydration fail now and then.
-    let group_options: RwSignal<Vec<(String, String)>> = RwSignal::new(Vec::new());
-    Effect::new(move |_| {
-        if let Some(Ok(list)) = groups.get() {
-            group_options.set(
-                list.iter()
-                    .map(|g| (g.id.to_string(), g.name.clone()))
-                    .collect(),
-            );
-        }
-    });
-
-    let export_href = move || {
-        let query = view_query.get().to_query_string();
-        format!("/api/members.csv{query}")
-    };
-    let url_error = move || parsed.get().err();
-    let session = crate::components::session::use_session();
-    let can_invite = move || {
-        session
-            .signed_in()
-            .is_some_and(|me| me.can(Permission::InviteMembers))
-    };
-    // Rows picked for a bulk action: the first page's ids (written by the
-    // table once it is in the browser) and those loaded by "Load more".
-    let first_ids: RwSignal<Vec<i64>> = RwSignal::new(Vec::new());
-    let shown_ids = Memo::new(move |_| {
-        let mut ids = first_ids.get();
-        more_rows.with(|more| ids.extend(more.iter().map(|r| r.membership_id)));
-        ids
-    });
-    let selection = RowSelection::new(shown_ids);
-    Effect::new(move |_| {
-        params.track();
-        reload.track();
-        selection.clear();
-    });
-    let after_bulk = Callback::new(move |_: String| reload.update(|n| *n += 1));
-
     view! {
             <search class="directory-controls" aria-label="Find members" node_ref=controls_ref>
                 <label class="search-box">
@@ -452,16 +497,29 @@ fn MembersView(
                     </select>
                 </label>
             </search>
-            {move || url_error().map(|errors| {
-                let message = errors
-                    .0
-                    .values()
-                    .flatten()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                view! { <div class="alert alert-error" role="alert">{message}</div> }
-            })}
+    }
+}
+
+/// How many members the view holds, and what may be done from here:
+/// invite, add a limited member, import, export the view.
+#[component]
+fn ResultBar(
+    view_query: Memo<DirectoryQuery>,
+    count: ReadSignal<Option<Result<MemberCount, AppError>>>,
+    dialog: RwSignal<TeamDialog>,
+) -> impl IntoView {
+    let shown_count = count;
+    let session = crate::components::session::use_session();
+    let can_invite = move || {
+        session
+            .signed_in()
+            .is_some_and(|me| me.can(Permission::InviteMembers))
+    };
+    let export_href = move || {
+        let query = view_query.get().to_query_string();
+        format!("/api/members.csv{query}")
+    };
+    view! {
             <div class="result-bar">
                 <p class="count" id="member-count" aria-live="polite" data-testid="member-count">
     {move || match shown_count.get() {
@@ -483,87 +541,102 @@ fn MembersView(
                     <a class="button button-quiet" href=export_href download="members.csv">"Export CSV"</a>
                 </div>
             </div>
-            {move || notice.get().map(|m| view! {
-                <div class="alert alert-info" role="status" data-testid="team-notice">{m}
-                    <button type="button" class="button button-quiet button-small" aria-label="Dismiss" on:click=move |_| notice.set(None)>"✕"</button>
-                </div>
-            })}
-            {move || match dialog.get() {
-                TeamDialog::Closed => ().into_any(),
-                TeamDialog::Invite => view! { <InviteDialog dialog on_done=on_changed /> }.into_any(),
-                TeamDialog::Limited => view! { <LimitedDialog dialog on_done=on_changed /> }.into_any(),
-            }}
-            <Suspense fallback=|| ()>
-                {move || can_invite().then(|| view! {
-                    <BulkBar selection params count=shown_count group_options on_done=after_bulk />
-                })}
-            </Suspense>
-            <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading members…"</p> }>
-                {move || first_page.get().map(|answer| match answer {
-                    Ok(page) => {
-                        let first_next = page.next.clone();
-                        let empty = page.rows.is_empty();
-                        // Only the person looking at it, in the default view: a
-                        // new workspace.
-                        let alone = page.rows.len() == 1
-                            && page.next.is_none()
-                            && view_query.get_untracked() == DirectoryQuery::default();
-                        Either::Left(view! {
-                            <MembersTable first=page.rows more=more_rows view_query
-                                on_changed=can_invite().then_some(on_changed)
-                                selection=can_invite().then_some(selection)
-                                first_ids />
-                            {empty.then(|| {
-                                let searching = !view_query.get_untracked().search().is_empty();
-                                view! {
-                                    <div class="empty-state">
-                                        <h2>{if searching { "No members match" } else { "No members in this view" }}</h2>
-                                        <p>{if can_invite() {
-                                            "Try another search or filter, or invite the people you are looking for."
-                                        } else {
-                                            "Try another search or filter."
-                                        }}</p>
-                                    </div>
-                                }
-                            })}
-                            {(alone && can_invite()).then(|| view! {
-                                <div class="empty-state">
-                                    <h2>"Invite your team"</h2>
-                                    <p>"You are the only member so far. Invite the people you work with so they can track time in this workspace."</p>
-                                </div>
-                            })}
-                            {move || {
-                                let next = more_next.get().unwrap_or_else(|| first_next.clone());
-                                next.map(|_| view! {
-                                    <div class="load-more">
-                                        <button
-                                            type="button"
-                                            class="button"
-                                            on:click=load_more
-                                            disabled=move || loading_more.get()
-                                        >
-                                            {move || if loading_more.get() { "Loading…" } else { "Load more" }}
-                                        </button>
-                                    </div>
-                                })
-                            }}
-                            {move || more_error.get().map(|e| view! {
-                                <div class="alert alert-error" role="alert">{e.to_string()}</div>
-                            })}
-                        })
-                    }
-                    Err(AppError::Forbidden) => Either::Right(view! {
-                        <div class="empty-state">
-                            <h2>"The member list is for owners and admins"</h2>
-                            <p>"Ask an admin of this workspace if you need to see who is in it."</p>
-                        </div>
-                    }.into_any()),
-                    Err(error) => Either::Right(view! {
-                        <div class="alert alert-error" role="alert">{error.to_string()}</div>
-                    }.into_any()),
-                })}
-            </Transition>
+    }
+}
+
+/// The pages after the first, appended by "Load more". A generation number
+/// drops an answer that arrives after the view has changed.
+#[derive(Clone, Copy)]
+struct MorePages {
+    rows: RwSignal<Vec<MemberRow>>,
+    /// The cursor after the last page loaded; `None` until one is.
+    next: RwSignal<Option<Option<String>>>,
+    error: RwSignal<Option<AppError>>,
+    loading: RwSignal<bool>,
+    generation: StoredValue<u64>,
+}
+
+impl MorePages {
+    /// Empty again whenever the view changes or the list is reloaded.
+    fn new(params: Memo<DirectoryParams>, reload: RwSignal<u32>) -> Self {
+        let more = Self {
+            rows: RwSignal::new(Vec::new()),
+            next: RwSignal::new(None),
+            error: RwSignal::new(None),
+            loading: RwSignal::new(false),
+            generation: StoredValue::new(0),
+        };
+        Effect::new(move |_| {
+            params.track();
+            reload.track();
+            more.generation.update_value(|g| *g += 1);
+            more.rows.set(Vec::new());
+            more.next.set(None);
+            more.error.set(None);
+            more.loading.set(false);
+        });
+        more
+    }
+
+    /// Loads the page after `cursor` for `view` and appends it.
+    fn load(self, view: DirectoryParams, cursor: String) {
+        let asked_in = self.generation.get_value();
+        self.loading.set(true);
+        leptos::task::spawn_local(async move {
+            let answer = list_members(view, Some(cursor)).await;
+            if self.generation.try_get_value() != Some(asked_in) {
+                return;
+            }
+            self.loading.set(false);
+            match answer {
+                Ok(MemberPage { rows, next }) => {
+                    self.rows.update(|all| all.extend(rows));
+                    self.next.set(Some(next));
+                    self.error.set(None);
+                }
+                Err(error) => self.error.set(Some(error)),
+            }
+        });
+    }
+}
+
+/// "Load more" under the list, while there is more; its error, if any.
+#[component]
+fn LoadMore(
+    more: MorePages,
+    /// The first page's cursor to the next.
+    first_next: Option<String>,
+    params: Memo<DirectoryParams>,
+) -> impl IntoView {
+    let cursor = move || more.next.get().unwrap_or_else(|| first_next.clone());
+    let load_more = {
+        let cursor = cursor.clone();
+        move |_| {
+            if let Some(after) = cursor() {
+                more.load(params.get_untracked(), after);
+            }
         }
+    };
+    view! {
+        {move || cursor().map(|_| {
+            let load_more = load_more.clone();
+            view! {
+                <div class="load-more">
+                    <button
+                        type="button"
+                        class="button"
+                        on:click=load_more
+                        disabled=move || more.loading.get()
+                    >
+                        {move || if more.loading.get() { "Loading…" } else { "Load more" }}
+                    </button>
+                </div>
+            }
+        })}
+        {move || more.error.get().map(|e| view! {
+            <div class="alert alert-error" role="alert">{e.to_string()}</div>
+        })}
+    }
 }
 
 /// Writes the typed search into the address bar (for reload, sharing and
