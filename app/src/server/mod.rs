@@ -10,6 +10,7 @@ pub mod csp;
 pub mod csv_import;
 pub mod db;
 pub mod directory;
+pub mod email_change;
 pub mod email_verification;
 pub mod groups;
 pub mod guard;
