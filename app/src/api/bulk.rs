@@ -14,7 +14,7 @@ use crate::{domain::directory::DirectoryParams, error::AppError};
 #[cfg(feature = "ssr")]
 use crate::{
     domain::{directory::DirectoryQuery, Permission},
-    server::{app_state, audit, db, directory, require, Ctx},
+    server::{app_state, bulk as bulkdb, require, require_in},
 };
 
 /// Ids sent per call when the selection is a list of rows.
@@ -82,11 +82,11 @@ pub struct BulkStep {
     pub after: Option<String>,
 }
 
+/// One batch of a bulk action (`bulkdb::apply` decides each member).
 #[server(prefix = "/api", endpoint = "bulk_members", input = Json)]
 pub async fn bulk_members(op: BulkOp, selection: BulkSelection) -> Result<BulkStep, AppError> {
     let ctx = require(op.action()).await?;
     let state = app_state()?;
-    let mut conn = state.pool.acquire().await?;
     let (ids, after) = match selection {
         BulkSelection::Rows(ids) => {
             if ids.len() > BATCH_SIZE {
@@ -102,139 +102,14 @@ pub async fn bulk_members(op: BulkOp, selection: BulkSelection) -> Result<BulkSt
         }
         BulkSelection::Matching { view, after } => {
             let query = DirectoryQuery::parse(&view)?;
-            let scope = crate::server::directory::Scope::of(&ctx);
-            let listing =
-                directory::Listing::prepare(&mut conn, ctx.workspace_id, scope, &query).await?;
-            let page = directory::page_ids(&mut conn, &listing, after.as_deref()).await?;
-            (page.ids, page.next)
+            let mut conn = state.pool.acquire().await?;
+            bulkdb::matching_page(&mut conn, &ctx, &query, after.as_deref()).await?
         }
     };
-    drop(conn);
-    let mut step = apply(&ctx, op, &ids).await?;
+    let mut tx = state.pool.begin().await?;
+    let ctx = require_in(&mut tx, &ctx, op.action()).await?;
+    let mut step = bulkdb::apply(&mut tx, &ctx, op, &ids).await?;
+    tx.commit().await?;
     step.after = after;
     Ok(step)
-}
-
-#[cfg(feature = "ssr")]
-async fn apply(ctx: &Ctx, op: BulkOp, ids: &[i64]) -> Result<BulkStep, AppError> {
-    use crate::server::lifecycle::{apply_role, apply_status, Change};
-
-    let state = app_state()?;
-    let mut tx = state.pool.begin().await?;
-    let ctx = &crate::server::require_in(&mut tx, ctx, op.action()).await?;
-    let workspace = crate::server::workspace::lock(&mut tx, ctx.workspace_id).await?;
-    if let BulkOp::AddToGroup(group) | BulkOp::RemoveFromGroup(group) = op {
-        crate::server::groups::require_group(&mut tx, ctx.workspace_id, group).await?;
-    }
-    let mut step = BulkStep::default();
-    for &id in ids {
-        // Each member in a savepoint: a refusal leaves nothing half-done
-        // and the rest of the batch goes on.
-        sqlx::query("SAVEPOINT bulk_member")
-            .execute(&mut *tx)
-            .await?;
-        let result = match op {
-            BulkOp::Deactivate => {
-                apply_status(&mut tx, ctx, &workspace, id, Change::Deactivate).await
-            }
-            BulkOp::Reactivate => {
-                apply_status(&mut tx, ctx, &workspace, id, Change::Reactivate).await
-            }
-            BulkOp::GiveRole(role) => apply_role(&mut tx, ctx, id, role, true).await,
-            BulkOp::TakeRole(role) => apply_role(&mut tx, ctx, id, role, false).await,
-            BulkOp::AddToGroup(group) => group_membership(&mut tx, ctx, id, group, true).await,
-            BulkOp::RemoveFromGroup(group) => {
-                group_membership(&mut tx, ctx, id, group, false).await
-            }
-        };
-        match result {
-            Ok(()) => {
-                sqlx::query("RELEASE SAVEPOINT bulk_member")
-                    .execute(&mut *tx)
-                    .await?;
-                step.done += 1;
-            }
-            Err(error @ (AppError::Conflict(_) | AppError::NotFound | AppError::Forbidden)) => {
-                sqlx::query("ROLLBACK TO SAVEPOINT bulk_member")
-                    .execute(&mut *tx)
-                    .await?;
-                let name: Option<String> = sqlx::query_scalar!(
-                    "SELECT teamroom_member_name(m, a) AS name
-                       FROM memberships m LEFT JOIN accounts a ON a.id = m.account_id
-                      WHERE m.workspace_id = $1 AND m.id = $2",
-                    ctx.workspace_id,
-                    id
-                )
-                .fetch_optional(&mut *tx)
-                .await?
-                .flatten();
-                step.skipped.push(Skipped {
-                    membership_id: id,
-                    name: name.unwrap_or_else(|| format!("Member #{id}")),
-                    reason: match error {
-                        AppError::NotFound => "Not a member of this workspace.".into(),
-                        other => other.to_string(),
-                    },
-                });
-            }
-            Err(other) => return Err(other),
-        }
-    }
-    tx.commit().await?;
-    Ok(step)
-}
-
-/// Puts one member in a group or takes them out; saying so when there is
-/// nothing to do.
-#[cfg(feature = "ssr")]
-async fn group_membership(
-    tx: &mut sqlx::PgConnection,
-    ctx: &Ctx,
-    membership_id: i64,
-    group_id: i64,
-    add: bool,
-) -> Result<(), AppError> {
-    let exists = sqlx::query_scalar!(
-        "SELECT EXISTS (SELECT 1 FROM memberships WHERE workspace_id = $1 AND id = $2) AS \"exists!\"",
-        ctx.workspace_id,
-        membership_id
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    if !exists {
-        return Err(AppError::NotFound);
-    }
-    if !add {
-        return if crate::server::groups::take_out_of_group(&mut *tx, ctx, group_id, membership_id)
-            .await?
-        {
-            Ok(())
-        } else {
-            Err(AppError::Conflict("Not in the group.".into()))
-        };
-    }
-    let added = sqlx::query!(
-        "INSERT INTO group_members (workspace_id, group_id, membership_id) VALUES ($1, $2, $3)
-         ON CONFLICT DO NOTHING",
-        ctx.workspace_id,
-        group_id,
-        membership_id
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if added == 0 {
-        return Err(AppError::Conflict("Already in the group.".into()));
-    }
-    db::refresh_member_keys(&mut *tx, ctx.workspace_id, &[membership_id]).await?;
-    ctx.record(
-        &mut *tx,
-        ctx.event(audit::AuditAction::GroupMembersAdded)
-            .target_membership(membership_id)
-            .details(
-                serde_json::json!({ "group_id": group_id, "membership_ids": [membership_id] }),
-            ),
-    )
-    .await?;
-    Ok(())
 }

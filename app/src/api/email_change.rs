@@ -10,17 +10,8 @@ use crate::error::AppError;
 use crate::{
     domain::{invite::LinkToken, EmailAddress},
     error::FieldErrors,
-    server::{
-        app_state, audit, credentials, db,
-        mail::{link_origin, Letter},
-        outbox::{self, MailKind, OutgoingMail},
-        require_account, session, throttle,
-    },
+    server::{app_state, credentials, email_change as changes, require_account, throttle},
 };
-
-/// Hours a confirmation link works.
-#[cfg(feature = "ssr")]
-const LINK_HOURS: i64 = 24;
 
 #[server(prefix = "/api", endpoint = "request_email_change")]
 pub async fn request_email_change(new_email: String, password: String) -> Result<String, AppError> {
@@ -39,15 +30,7 @@ pub async fn request_email_change(new_email: String, password: String) -> Result
     throttle::EMAIL_CHANGE_IP
         .hit(&mut conn, throttle::ip_key(meta.ip.as_deref()))
         .await?;
-    let account = sqlx::query!("SELECT email FROM accounts WHERE id = $1", ctx.account_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    if account.email.to_lowercase() == email.as_str().to_lowercase() {
-        return Err(AppError::field(
-            "new_email",
-            "That is already your address.",
-        ));
-    }
+    let current = changes::current_address_other_than(&mut conn, &ctx, &email).await?;
     drop(conn);
     if !credentials::check_own(&state, ctx.account_id, &meta, &headers, &password).await? {
         return Err(AppError::field(
@@ -55,147 +38,21 @@ pub async fn request_email_change(new_email: String, password: String) -> Result
             "That is not your current password.",
         ));
     }
-    // Whether another account has the address is told only when the link
-    // is used, by its mailbox's owner: this form tells nothing about who
-    // has an account.
     let mut tx = state.pool.begin().await?;
-    let token = session::SessionToken::generate();
-    sqlx::query!(
-        "INSERT INTO email_changes (token_hash, account_id, new_email, expires_at)
-         VALUES ($1, $2, $3, now() + make_interval(hours => $4))",
-        token.hash.as_slice(),
-        ctx.account_id,
-        email.as_str(),
-        LINK_HOURS as i32
-    )
-    .execute(&mut *tx)
-    .await?;
-    let link = format!("{}/email-change/{}", link_origin(&state.auth), token.value);
-    let (text, html) = Letter::new()
-        .paragraph(&format!(
-            "Someone (we hope you) asked to use {} for a Teamroom account instead of {}.",
-            email.as_str(),
-            account.email
-        ))
-        .button("Confirm my new address", &link)
-        .paragraph(&format!("The link works for {LINK_HOURS} hours."))
-        .closing("If this was not you, ignore this email.");
-    outbox::enqueue(
-        &mut tx,
-        &OutgoingMail {
-            kind: MailKind::EmailChange,
-            workspace_id: None,
-            membership_id: None,
-            recipient: email.as_str().to_owned(),
-            subject: "Confirm your new email address for Teamroom".into(),
-            body_text: text,
-            body_html: html,
-        },
-    )
-    .await?;
-    ctx.record(
-        &mut tx,
-        audit::Event::new(None, audit::AuditAction::EmailChangeRequested)
-            .target_account(ctx.account_id)
-            .details(serde_json::json!({ "from": account.email, "to": email.as_str() })),
-    )
-    .await?;
+    changes::request_change(&mut tx, &state, &ctx, &current, &email).await?;
     tx.commit().await?;
     Ok(email.as_str().to_owned())
 }
 
 /// Opened from the link in the mail; the token is the credential, so this
-/// is a public endpoint.
+/// is a public endpoint (`changes::confirm_change` decides).
 #[server(prefix = "/api", endpoint = "confirm_email_change")]
 pub async fn confirm_email_change(token: String) -> Result<String, AppError> {
     let token = LinkToken::parse(&token).map_err(|m| AppError::field("form", m))?;
     let state = app_state()?;
     let (meta, _) = super::request_meta(&state)?;
     let mut tx = state.pool.begin().await?;
-    let hash = session::hash_token(token.as_str());
-    let found = sqlx::query!(
-        r#"SELECT c.account_id, c.new_email, c.used_at, c.expires_at <= now() AS "expired!", a.email AS old_email
-             FROM email_changes c JOIN accounts a ON a.id = c.account_id
-            WHERE c.token_hash = $1 FOR UPDATE OF c, a"#,
-        hash.as_slice()
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| AppError::field("form", "This link is not valid. Ask for a new one from your profile."))?;
-    if found.used_at.is_some() {
-        return Err(AppError::field(
-            "form",
-            "This link was used already: your address is changed.",
-        ));
-    }
-    if found.expired {
-        return Err(AppError::field(
-            "form",
-            "This link has expired. Ask for a new one from your profile.",
-        ));
-    }
-    let taken: bool = sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM accounts WHERE lower(email) = lower($1) AND id <> $2) AS "taken!""#,
-        found.new_email,
-        found.account_id
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    if taken {
-        return Err(AppError::field(
-            "form",
-            "Another account uses that address. Sign in to that account instead, or choose another address.",
-        ));
-    }
-    sqlx::query!(
-        "UPDATE email_changes SET used_at = now() WHERE token_hash = $1",
-        hash.as_slice()
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "UPDATE accounts SET email = $2, email_verified_at = now() WHERE id = $1",
-        found.account_id,
-        found.new_email
-    )
-    .execute(&mut *tx)
-    .await
-    // Two confirmations racing for one address: the later one is told.
-    .map_err(db::on_constraint(|constraint| {
-        (constraint == "accounts_email_key")
-            .then(|| AppError::field("form", "Another account uses that address."))
-    }))?;
-    // The address is in the search keys of every workspace they are in.
-    db::refresh_account_keys(&mut tx, found.account_id).await?;
-    let (text, html) = Letter::new()
-        .paragraph(&format!(
-            "The email address of your Teamroom account is now {} instead of this one ({}).",
-            found.new_email, found.old_email
-        ))
-        .closing(
-            "If you did not do this, reply to this email or ask your workspace owner for help at once.",
-        );
-    outbox::enqueue(
-        &mut tx,
-        &OutgoingMail {
-            kind: MailKind::EmailChangedNotice,
-            workspace_id: None,
-            membership_id: None,
-            recipient: found.old_email.clone(),
-            subject: "Your Teamroom email address was changed".into(),
-            body_text: text,
-            body_html: html,
-        },
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        &audit::Actor::new(found.account_id, None, &meta),
-        audit::Event::new(None, audit::AuditAction::EmailChanged)
-            .target_account(found.account_id)
-            .details(serde_json::json!({ "before": { "email": found.old_email }, "after": { "email": found.new_email } })),
-    )
-    .await?;
+    let new_email = changes::confirm_change(&mut tx, &meta, &token).await?;
     tx.commit().await?;
-    Ok(found.new_email)
+    Ok(new_email)
 }

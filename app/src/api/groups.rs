@@ -11,9 +11,9 @@ use crate::error::AppError;
 use crate::{
     domain::{LabelName, Permission},
     server::{
-        app_state, audit,
+        app_state,
         groups::{
-            add_group_members_as, create_group_as, delete_group_as, groups_of, name_conflict,
+            self as groupdb, add_group_members_as, create_group_as, delete_group_as, groups_of,
             projects_of, remove_group_member_as, rename_group_as,
         },
         require,
@@ -96,27 +96,9 @@ pub async fn create_project(name: String) -> Result<ProjectRow, AppError> {
     let name = LabelName::parse_project(&name).map_err(|m| AppError::field("name", m))?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
-    let id = sqlx::query_scalar!(
-        "INSERT INTO projects (workspace_id, name) VALUES ($1, $2) RETURNING id",
-        ctx.workspace_id,
-        name.as_str()
-    )
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(name_conflict("project"))?;
-    ctx.record(
-        &mut tx,
-        ctx.event(audit::AuditAction::ProjectCreated)
-            .details(serde_json::json!({ "project_id": id, "name": name.as_str() })),
-    )
-    .await?;
+    let row = groupdb::insert_project(&mut tx, &ctx, &name).await?;
     tx.commit().await?;
-    Ok(ProjectRow {
-        id,
-        name: name.as_str().to_owned(),
-        archived: false,
-        member_count: 0,
-    })
+    Ok(row)
 }
 
 #[server(prefix = "/api", endpoint = "rename_project")]
@@ -125,27 +107,7 @@ pub async fn rename_project(project_id: i64, name: String) -> Result<(), AppErro
     let name = LabelName::parse_project(&name).map_err(|m| AppError::field("name", m))?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
-    let old = sqlx::query_scalar!(
-        "UPDATE projects p SET name = $3
-           FROM projects old
-          WHERE p.workspace_id = $1 AND p.id = $2
-            AND old.workspace_id = p.workspace_id AND old.id = p.id
-          RETURNING old.name",
-        ctx.workspace_id,
-        project_id,
-        name.as_str()
-    )
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(name_conflict("project"))?
-    .ok_or(AppError::NotFound)?;
-    ctx.record(
-        &mut tx,
-        ctx.event(audit::AuditAction::ProjectRenamed).details(
-            serde_json::json!({ "project_id": project_id, "from": old, "to": name.as_str() }),
-        ),
-    )
-    .await?;
+    groupdb::rename_project(&mut tx, &ctx, project_id, &name).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -157,30 +119,7 @@ pub async fn set_project_archived(project_id: i64, archived: bool) -> Result<(),
     let ctx = require(Permission::ManageGroupsAndProjects).await?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
-    let changed = sqlx::query!(
-        "UPDATE projects
-            SET archived_at = CASE WHEN $3 THEN coalesce(archived_at, now()) END
-          WHERE workspace_id = $1 AND id = $2",
-        ctx.workspace_id,
-        project_id,
-        archived
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if changed == 0 {
-        return Err(AppError::NotFound);
-    }
-    ctx.record(
-        &mut tx,
-        ctx.event(if archived {
-            audit::AuditAction::ProjectArchived
-        } else {
-            audit::AuditAction::ProjectRestored
-        })
-        .details(serde_json::json!({ "project_id": project_id })),
-    )
-    .await?;
+    groupdb::set_project_archived(&mut tx, &ctx, project_id, archived).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -205,56 +144,7 @@ pub async fn set_member_projects(
     };
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
-    let updated = sqlx::query!(
-        "UPDATE memberships SET all_projects = $3 WHERE workspace_id = $1 AND id = $2",
-        ctx.workspace_id,
-        membership_id,
-        all_projects
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if updated == 0 {
-        return Err(AppError::NotFound);
-    }
-    let known: i64 = sqlx::query_scalar!(
-        "SELECT count(*) AS \"count!\" FROM projects WHERE workspace_id = $1 AND id = ANY ($2)",
-        ctx.workspace_id,
-        &project_ids
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    if known != project_ids.len() as i64 {
-        return Err(AppError::field(
-            "projects",
-            "Some of those projects are not in this workspace.",
-        ));
-    }
-    sqlx::query!(
-        "DELETE FROM project_members WHERE workspace_id = $1 AND membership_id = $2",
-        ctx.workspace_id,
-        membership_id
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "INSERT INTO project_members (workspace_id, project_id, membership_id)
-         SELECT $1, id, $2 FROM unnest($3::bigint[]) AS id",
-        ctx.workspace_id,
-        membership_id,
-        &project_ids
-    )
-    .execute(&mut *tx)
-    .await?;
-    ctx.record(
-        &mut tx,
-        ctx.event(audit::AuditAction::ProjectsSet)
-            .target_membership(membership_id)
-            .details(
-                serde_json::json!({ "all_projects": all_projects, "project_ids": project_ids }),
-            ),
-    )
-    .await?;
+    groupdb::set_member_projects(&mut tx, &ctx, membership_id, all_projects, &project_ids).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -337,3 +337,164 @@ pub async fn projects_of(pool: &sqlx::PgPool, ctx: &Ctx) -> Result<Vec<ProjectRo
     .fetch_all(&mut *conn)
     .await?)
 }
+
+/// Makes a project in the caller's transaction, audited; a taken name is a
+/// field error.
+pub async fn insert_project(
+    tx: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+    name: &LabelName,
+) -> Result<ProjectRow, AppError> {
+    let id = sqlx::query_scalar!(
+        "INSERT INTO projects (workspace_id, name) VALUES ($1, $2) RETURNING id",
+        ctx.workspace_id,
+        name.as_str()
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(name_conflict("project"))?;
+    ctx.record(
+        &mut *tx,
+        ctx.event(audit::AuditAction::ProjectCreated)
+            .details(serde_json::json!({ "project_id": id, "name": name.as_str() })),
+    )
+    .await?;
+    Ok(ProjectRow {
+        id,
+        name: name.as_str().to_owned(),
+        archived: false,
+        member_count: 0,
+    })
+}
+
+/// Renames a project in the caller's transaction, audited with the old
+/// name; NotFound outside the workspace, a taken name is a field error.
+pub async fn rename_project(
+    tx: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+    project_id: i64,
+    name: &LabelName,
+) -> Result<(), AppError> {
+    let old = sqlx::query_scalar!(
+        "UPDATE projects p SET name = $3
+           FROM projects old
+          WHERE p.workspace_id = $1 AND p.id = $2
+            AND old.workspace_id = p.workspace_id AND old.id = p.id
+          RETURNING old.name",
+        ctx.workspace_id,
+        project_id,
+        name.as_str()
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(name_conflict("project"))?
+    .ok_or(AppError::NotFound)?;
+    ctx.record(
+        &mut *tx,
+        ctx.event(audit::AuditAction::ProjectRenamed).details(
+            serde_json::json!({ "project_id": project_id, "from": old, "to": name.as_str() }),
+        ),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Archives (or restores) a project in the caller's transaction, audited;
+/// archived projects keep their members and time. NotFound outside the
+/// workspace.
+pub async fn set_project_archived(
+    tx: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+    project_id: i64,
+    archived: bool,
+) -> Result<(), AppError> {
+    let changed = sqlx::query!(
+        "UPDATE projects
+            SET archived_at = CASE WHEN $3 THEN coalesce(archived_at, now()) END
+          WHERE workspace_id = $1 AND id = $2",
+        ctx.workspace_id,
+        project_id,
+        archived
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Err(AppError::NotFound);
+    }
+    ctx.record(
+        &mut *tx,
+        ctx.event(if archived {
+            audit::AuditAction::ProjectArchived
+        } else {
+            audit::AuditAction::ProjectRestored
+        })
+        .details(serde_json::json!({ "project_id": project_id })),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Gives a member every project (`all_projects`, `project_ids` empty) or
+/// exactly the listed ones, in the caller's transaction, audited. NotFound
+/// for a member outside the workspace; a project id that is not the
+/// workspace's refuses the whole call.
+pub async fn set_member_projects(
+    tx: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+    membership_id: i64,
+    all_projects: bool,
+    project_ids: &[i64],
+) -> Result<(), AppError> {
+    let updated = sqlx::query!(
+        "UPDATE memberships SET all_projects = $3 WHERE workspace_id = $1 AND id = $2",
+        ctx.workspace_id,
+        membership_id,
+        all_projects
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Err(AppError::NotFound);
+    }
+    let known: i64 = sqlx::query_scalar!(
+        "SELECT count(*) AS \"count!\" FROM projects WHERE workspace_id = $1 AND id = ANY ($2)",
+        ctx.workspace_id,
+        project_ids
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if known != project_ids.len() as i64 {
+        return Err(AppError::field(
+            "projects",
+            "Some of those projects are not in this workspace.",
+        ));
+    }
+    sqlx::query!(
+        "DELETE FROM project_members WHERE workspace_id = $1 AND membership_id = $2",
+        ctx.workspace_id,
+        membership_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO project_members (workspace_id, project_id, membership_id)
+         SELECT $1, id, $2 FROM unnest($3::bigint[]) AS id",
+        ctx.workspace_id,
+        membership_id,
+        project_ids
+    )
+    .execute(&mut *tx)
+    .await?;
+    ctx.record(
+        &mut *tx,
+        ctx.event(audit::AuditAction::ProjectsSet)
+            .target_membership(membership_id)
+            .details(
+                serde_json::json!({ "all_projects": all_projects, "project_ids": project_ids }),
+            ),
+    )
+    .await?;
+    Ok(())
+}
