@@ -6,7 +6,7 @@ use app::error::AppError;
 use sqlx::PgPool;
 
 use crate::{
-    helpers::{client, error_of, fns, TestApp},
+    helpers::{client, error_of, fns, Call, TestApp},
     lifecycle::{member, other_workspace, owner_app, Person},
 };
 
@@ -43,15 +43,14 @@ async fn report(
     person: &str,
 ) -> serde_json::Value {
     let response = app
-        .call_with(
+        .run_as(
             who,
-            "summary_report",
-            &[
-                ("from", "2026-01-01"),
-                ("to", "2026-01-31"),
-                ("inactive", if inactive { "true" } else { "false" }),
-                ("person", person),
-            ],
+            fns::SummaryReport {
+                from: "2026-01-01".into(),
+                to: "2026-01-31".into(),
+                inactive,
+                person: person.to_owned(),
+            },
         )
         .await;
     assert!(response.status().is_success(), "{}", response.status());
@@ -423,20 +422,20 @@ async fn bad_entries_get_clear_messages_and_write_nothing(pool: PgPool) {
     .fetch_one(&app.pool)
     .await
     .expect("owner entry");
-    for (endpoint, form) in [
-        ("delete_entry", vec![("entry_id", owner_entry.to_string())]),
-        (
-            "save_entry",
-            vec![
-                ("entry_id", owner_entry.to_string()),
-                ("description", "mine now".to_owned()),
-                ("start", "2026-01-05T09:00".to_owned()),
-                ("end", "2026-01-05T11:00".to_owned()),
-            ],
-        ),
+    for call in [
+        Call::form(fns::DeleteEntry {
+            entry_id: owner_entry,
+        }),
+        Call::form(fns::SaveEntry {
+            entry_id: Some(owner_entry),
+            description: "mine now".into(),
+            project_id: None,
+            start: "2026-01-05T09:00".into(),
+            end: "2026-01-05T11:00".into(),
+        }),
     ] {
-        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let response = app.call_with(&eve.browser, endpoint, &form).await;
+        let endpoint = call.name();
+        let response = app.send_with(&eve.browser, call).await;
         assert_eq!(error_of(response).await, AppError::NotFound, "{endpoint}");
     }
 
@@ -654,10 +653,8 @@ async fn managers_see_only_their_team_and_plain_members_cannot_launch_the_kiosk(
         .as_str()
         .is_some_and(|n| n.contains("team")));
 
-    for endpoint in ["launch_kiosk"] {
-        let refused = app.call_with(&ola.browser, endpoint, &[]).await;
-        assert_eq!(error_of(refused).await, AppError::Forbidden, "{endpoint}");
-    }
+    let refused = app.run_as(&ola.browser, fns::LaunchKiosk {}).await;
+    assert_eq!(error_of(refused).await, AppError::Forbidden, "launch_kiosk");
     let others_pin = app
         .run_as(
             &ola.browser,
