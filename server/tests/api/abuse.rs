@@ -311,16 +311,13 @@ async fn kiosk_works(app: &TestApp, device: &reqwest::Client) -> bool {
     false
 }
 
-async fn set_role(app: &TestApp, person: &Person, role: &str, on: bool) {
+async fn set_role(app: &TestApp, person: &Person, role: fns::RoleName, on: bool) {
     ok(&app
-        .call(
-            "set_member_role",
-            &[
-                ("membership_id", &person.membership_id.to_string()),
-                ("role", role),
-                ("on", if on { "true" } else { "false" }),
-            ],
-        )
+        .run(fns::SetMemberRole {
+            membership_id: person.membership_id,
+            role,
+            on,
+        })
         .await);
 }
 
@@ -333,7 +330,7 @@ async fn manager_launches(
     name: &str,
 ) -> (Person, i64) {
     let pam = member(app, workspace_id, email, name).await;
-    set_role(app, &pam, "ProjectManager", true).await;
+    set_role(app, &pam, fns::RoleName::ProjectManager, true).await;
     ok(&app.run_as(&pam.browser, fns::LaunchKiosk {}).await);
     assert!(kiosk_works(app, &pam.browser).await);
     let id: i64 = sqlx::query_scalar("SELECT id FROM kiosks WHERE launched_by = $1")
@@ -406,10 +403,10 @@ async fn a_kiosk_stops_when_its_launcher_loses_the_right_to_launch_it(pool: PgPo
     let (app, workspace_id, _) = owner_app(pool).await;
     // The role taken away.
     let (pam, _) = manager_launches(&app, workspace_id, "pam@example.com", "Pam Projects").await;
-    set_role(&app, &pam, "ProjectManager", false).await;
+    set_role(&app, &pam, fns::RoleName::ProjectManager, false).await;
     assert!(!kiosk_works(&app, &pam.browser).await);
     // Given back: the device stays ended.
-    set_role(&app, &pam, "ProjectManager", true).await;
+    set_role(&app, &pam, fns::RoleName::ProjectManager, true).await;
     assert!(!kiosk_works(&app, &pam.browser).await);
     // The launcher deactivated.
     let (dan, _) = manager_launches(&app, workspace_id, "dan@example.com", "Dan Deact").await;
@@ -442,7 +439,7 @@ async fn an_admin_lists_and_ends_a_kiosk_and_others_cannot(pool: PgPool) {
     let (app, workspace_id, _) = owner_app(pool).await;
     let (pam, id) = manager_launches(&app, workspace_id, "pam@example.com", "Pam Projects").await;
     let ada = member(&app, workspace_id, "ada@example.com", "Ada Admin").await;
-    set_role(&app, &ada, "Admin", true).await;
+    set_role(&app, &ada, fns::RoleName::Admin, true).await;
     let mel = member(&app, workspace_id, "mel@example.com", "Mel Member").await;
 
     // A plain member: refused outright (403), and the device works on.

@@ -786,9 +786,9 @@ async fn ending_all_other_sessions_leaves_only_this_one(pool: PgPool) {
         1
     );
     // End one by its id; then all the others.
-    let one = listed[1]["id"].as_i64().expect("id").to_string();
+    let one = listed[1]["id"].as_i64().expect("id");
     assert!(app
-        .call("end_session", &[("session_id", &one)])
+        .run(fns::EndSession { session_id: one })
         .await
         .status()
         .is_success());

@@ -11,7 +11,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 use crate::{
-    helpers::{client, error_of, fns, TestApp, GOOD_PASSWORD},
+    helpers::{client, error_of, fns, Call, TestApp, GOOD_PASSWORD},
     lifecycle::{member, other_workspace, owner_app, Person},
 };
 
@@ -91,7 +91,6 @@ async fn only_the_enterprise_owner_reaches_the_tab_and_everyone_else_gets_not_fo
         .expect("admin");
     only_in(&app, &mia, workspace_id).await;
     start_timer(&app, &mia).await;
-    let mia_id = mia.membership_id.to_string();
 
     // Pro plan: not even the Owner.
     let response = app
@@ -109,36 +108,41 @@ async fn only_the_enterprise_owner_reaches_the_tab_and_everyone_else_gets_not_fo
     assert_eq!(names(&page), vec!["Ada Admin", "Mia Member", "Olive Owner"]);
 
     // Every action, by the Admin and by a plain member: 404, nothing done.
-    let actions: Vec<(&str, Vec<(&str, &str)>)> = vec![
-        ("list_accounts", vec![("search", ""), ("filter", "")]),
-        ("stop_member_timer", vec![("membership_id", &mia_id)]),
-        (
-            "remove_member_two_factor",
-            vec![("membership_id", &mia_id), ("method", "All")],
-        ),
-        (
-            "set_member_password",
-            vec![
-                ("membership_id", &mia_id),
-                ("own_password", GOOD_PASSWORD),
-                ("new_password", "a brand new phrase"),
-            ],
-        ),
-        (
-            "correct_member_entry",
-            vec![
-                ("membership_id", &mia_id),
-                ("entry_id", "1"),
-                ("start", "2026-01-05T09:00"),
-                ("end", "2026-01-05T10:00"),
-            ],
-        ),
+    let actions = vec![
+        Call::form(fns::ListAccounts {
+            search: String::new(),
+            filter: String::new(),
+            cursor: None,
+        }),
+        Call::form(fns::StopMemberTimer {
+            membership_id: mia.membership_id,
+        }),
+        Call::form(fns::RemoveMemberTwoFactor {
+            membership_id: mia.membership_id,
+            method: fns::TwoFactorMethod::All,
+        }),
+        Call::form(fns::SetMemberPassword {
+            membership_id: mia.membership_id,
+            own_password: GOOD_PASSWORD.to_owned(),
+            new_password: "a brand new phrase".into(),
+        }),
+        Call::form(fns::CorrectMemberEntry {
+            membership_id: mia.membership_id,
+            entry_id: 1,
+            start: "2026-01-05T09:00".into(),
+            end: "2026-01-05T10:00".into(),
+        }),
     ];
     for who in [&ada, &mia] {
-        for (endpoint, form) in &actions {
-            let response = app.call_with(&who.browser, endpoint, form).await;
-            assert_eq!(response.status(), 404, "{endpoint}");
-            assert_eq!(error_of(response).await, AppError::NotFound, "{endpoint}");
+        for call in &actions {
+            let response = app.send_with(&who.browser, call.clone()).await;
+            assert_eq!(response.status(), 404, "{}", call.name());
+            assert_eq!(
+                error_of(response).await,
+                AppError::NotFound,
+                "{}",
+                call.name()
+            );
         }
     }
     let running = scalar_i64(
@@ -212,13 +216,12 @@ async fn search_filters_and_pages_walk_every_account_exactly_once(pool: PgPool) 
     let mut cursor: Option<String> = None;
     let mut pages = 0;
     loop {
-        let mut form = vec![("search", String::new()), ("filter", String::new())];
-        if let Some(cursor) = &cursor {
-            form.push(("cursor", cursor.clone()));
-        }
-        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let page: Value = app
-            .call("list_accounts", &form)
+            .run(fns::ListAccounts {
+                search: String::new(),
+                filter: String::new(),
+                cursor: cursor.clone(),
+            })
             .await
             .json()
             .await
@@ -351,10 +354,11 @@ async fn search_filters_and_pages_walk_every_account_exactly_once(pool: PgPool) 
         .expect("page");
     let foreign = first["next"].as_str().expect("a next page");
     let response = other
-        .call(
-            "list_accounts",
-            &[("search", ""), ("filter", ""), ("cursor", foreign)],
-        )
+        .run(fns::ListAccounts {
+            search: String::new(),
+            filter: String::new(),
+            cursor: Some(foreign.to_owned()),
+        })
         .await;
     assert_eq!(response.status(), 400);
 }

@@ -291,10 +291,12 @@ async fn the_lookup_itself_refuses_an_inactive_membership(pool: PgPool) {
 async fn an_expired_key_is_refused(pool: PgPool) {
     let (app, _, mia, key) = with_mias_key(pool).await;
     let response = app
-        .call_with(
+        .run_as(
             &mia.browser,
-            "create_api_key",
-            &[("name", "Short-lived"), ("expires_in_days", "30")],
+            fns::CreateApiKey {
+                name: "Short-lived".into(),
+                expires_in_days: Some(30),
+            },
         )
         .await;
     assert!(response.status().is_success(), "{}", response.status());
@@ -403,11 +405,10 @@ async fn an_admin_or_a_pro_owner_cannot_deactivate_someones_keys(pool: PgPool) {
         .execute(&app.pool)
         .await
         .expect("admin");
-    let form = [("membership_id", mia.membership_id.to_string())];
-    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let response = app
-        .call_with(&alice.browser, "revoke_member_api_keys", &form)
-        .await;
+    let revoke_all = fns::RevokeMemberApiKeys {
+        membership_id: mia.membership_id,
+    };
+    let response = app.run_as(&alice.browser, revoke_all.clone()).await;
     assert_eq!(
         response.status(),
         404,
@@ -420,7 +421,7 @@ async fn an_admin_or_a_pro_owner_cannot_deactivate_someones_keys(pool: PgPool) {
         .execute(&app.pool)
         .await
         .expect("pro");
-    let response = app.call("revoke_member_api_keys", &form).await;
+    let response = app.run(revoke_all).await;
     assert_eq!(response.status(), 404, "Owner on Pro: no tab");
     me_json(&app, &key.secret).await;
     assert_eq!(live_keys(&app).await, 1);
@@ -479,12 +480,14 @@ async fn names_lifetimes_and_the_live_key_limit_are_checked(pool: PgPool) {
         )
         .await;
     assert_eq!(response.status(), 400);
-    for days in ["0", "366"] {
+    for days in [0, 366] {
         let response = app
-            .call_with(
+            .run_as(
                 &mia.browser,
-                "create_api_key",
-                &[("name", "Odd"), ("expires_in_days", days)],
+                fns::CreateApiKey {
+                    name: "Odd".into(),
+                    expires_in_days: Some(days),
+                },
             )
             .await;
         assert_eq!(response.status(), 400, "{days} days");

@@ -5,26 +5,12 @@ use app::error::AppError;
 use sqlx::PgPool;
 
 use crate::{
-    helpers::{error_of, fns, whole_audit_log, TestApp},
+    helpers::{error_of, fns, whole_audit_log, Call, TestApp},
     lifecycle::{member, other_workspace, owner_app},
 };
 
-async fn log(app: &TestApp, who: &reqwest::Client, form: &[(&str, &str)]) -> serde_json::Value {
-    let mut full: Vec<(&str, &str)> = vec![
-        ("actor", ""),
-        ("target", ""),
-        ("action", ""),
-        ("from", ""),
-        ("to", ""),
-    ];
-    for (key, value) in form {
-        if let Some(slot) = full.iter_mut().find(|(k, _)| k == key) {
-            slot.1 = value;
-        } else {
-            full.push((key, value));
-        }
-    }
-    let response = app.call_with(who, "audit_log", &full).await;
+async fn log(app: &TestApp, who: &reqwest::Client, filter: fns::AuditLog) -> serde_json::Value {
+    let response = app.run_as(who, filter).await;
     assert!(response.status().is_success(), "{}", response.status());
     response.json().await.expect("audit json")
 }
@@ -43,27 +29,25 @@ async fn changes_are_logged_with_who_what_and_to_whom_and_can_be_filtered(pool: 
     let (app, workspace_id, _) = owner_app(pool).await;
     let ada = member(&app, workspace_id, "ada@example.com", "Adá Admin").await;
     let max = member(&app, workspace_id, "max@example.com", "Max Member").await;
-    let id = |p: &crate::lifecycle::Person| p.membership_id.to_string();
-    for (endpoint, form) in [
-        (
-            "set_member_role",
-            vec![
-                ("membership_id", id(&ada)),
-                ("role", "Admin".into()),
-                ("on", "true".into()),
-            ],
-        ),
-        ("deactivate_member", vec![("membership_id", id(&max))]),
+    for call in [
+        Call::form(fns::SetMemberRole {
+            membership_id: ada.membership_id,
+            role: fns::RoleName::Admin,
+            on: true,
+        }),
+        Call::form(fns::DeactivateMember {
+            membership_id: max.membership_id,
+        }),
     ] {
-        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let response = app.call(endpoint, &form).await;
+        let response = app.send_with(&app.client, call.clone()).await;
         assert!(
             response.status().is_success(),
-            "{endpoint}: {}",
+            "{}: {}",
+            call.name(),
             response.status()
         );
     }
-    let all = log(&app, &app.client, &[]).await;
+    let all = log(&app, &app.client, whole_audit_log()).await;
     let listed = actions(&all);
     assert_eq!(
         &listed[..2],
@@ -83,15 +67,47 @@ async fn changes_are_logged_with_who_what_and_to_whom_and_can_be_filtered(pool: 
         .as_str()
         .is_some_and(|d| d.contains("\"status\":\"active\"")));
 
-    let by_action = log(&app, &app.client, &[("action", "member.role_given")]).await;
+    let by_action = log(
+        &app,
+        &app.client,
+        fns::AuditLog {
+            action: "member.role_given".into(),
+            ..whole_audit_log()
+        },
+    )
+    .await;
     assert_eq!(actions(&by_action), ["member.role_given"]);
-    let by_target = log(&app, &app.client, &[("target", "max@")]).await;
+    let by_target = log(
+        &app,
+        &app.client,
+        fns::AuditLog {
+            target: "max@".into(),
+            ..whole_audit_log()
+        },
+    )
+    .await;
     assert_eq!(actions(&by_target), ["member.deactivated"]);
-    let by_actor = log(&app, &app.client, &[("actor", "nobody-like-this")]).await;
+    let by_actor = log(
+        &app,
+        &app.client,
+        fns::AuditLog {
+            actor: "nobody-like-this".into(),
+            ..whole_audit_log()
+        },
+    )
+    .await;
     assert!(actions(&by_actor).is_empty());
     // Case and accents fold as on the Team page, both ways; a typed `%` or
     // `_` is that character, not a wildcard.
-    let by_folded_target = log(&app, &app.client, &[("target", "ADA ADM")]).await;
+    let by_folded_target = log(
+        &app,
+        &app.client,
+        fns::AuditLog {
+            target: "ADA ADM".into(),
+            ..whole_audit_log()
+        },
+    )
+    .await;
     let folded = actions(&by_folded_target);
     assert!(
         folded.iter().any(|a| a == "member.role_given"),
@@ -101,7 +117,15 @@ async fn changes_are_logged_with_who_what_and_to_whom_and_can_be_filtered(pool: 
         !folded.iter().any(|a| a == "member.deactivated"),
         "{folded:?}"
     );
-    let by_accented_actor = log(&app, &app.client, &[("actor", "ÓLIVE")]).await;
+    let by_accented_actor = log(
+        &app,
+        &app.client,
+        fns::AuditLog {
+            actor: "ÓLIVE".into(),
+            ..whole_audit_log()
+        },
+    )
+    .await;
     let accented = actions(&by_accented_actor);
     for action in ["member.role_given", "member.deactivated"] {
         assert!(
@@ -110,13 +134,25 @@ async fn changes_are_logged_with_who_what_and_to_whom_and_can_be_filtered(pool: 
         );
     }
     for wildcard in ["%", "_"] {
-        let literal = log(&app, &app.client, &[("target", wildcard)]).await;
+        let literal = log(
+            &app,
+            &app.client,
+            fns::AuditLog {
+                target: wildcard.into(),
+                ..whole_audit_log()
+            },
+        )
+        .await;
         assert!(actions(&literal).is_empty(), "{wildcard} matched");
     }
     let future = log(
         &app,
         &app.client,
-        &[("from", "2099-01-01"), ("to", "2099-01-31")],
+        fns::AuditLog {
+            from: "2099-01-01".into(),
+            to: "2099-01-31".into(),
+            ..whole_audit_log()
+        },
     )
     .await;
     assert!(actions(&future).is_empty());
@@ -187,12 +223,15 @@ async fn pages_follow_the_keyset_and_admins_do_not_see_owner_only_events(pool: P
     let mut seen = Vec::new();
     let mut before: Option<i64> = None;
     loop {
-        let cursor = before.map(|b| b.to_string()).unwrap_or_default();
-        let mut form = vec![];
-        if before.is_some() {
-            form.push(("before", cursor.as_str()));
-        }
-        let page = log(&app, &app.client, &form).await;
+        let page = log(
+            &app,
+            &app.client,
+            fns::AuditLog {
+                before,
+                ..whole_audit_log()
+            },
+        )
+        .await;
         let ids: Vec<i64> = page["rows"]
             .as_array()
             .expect("rows")
@@ -222,11 +261,27 @@ async fn pages_follow_the_keyset_and_admins_do_not_see_owner_only_events(pool: P
         "the owner reaches every event of this workspace"
     );
 
-    let admin_view = log(&app, &ada.browser, &[("actor", "olive")]).await;
+    let admin_view = log(
+        &app,
+        &ada.browser,
+        fns::AuditLog {
+            actor: "olive".into(),
+            ..whole_audit_log()
+        },
+    )
+    .await;
     assert!(!actions(&admin_view)
         .iter()
         .any(|a| a.starts_with("owner_access.")));
-    let owner_view = log(&app, &app.client, &[("actor", "olive")]).await;
+    let owner_view = log(
+        &app,
+        &app.client,
+        fns::AuditLog {
+            actor: "olive".into(),
+            ..whole_audit_log()
+        },
+    )
+    .await;
     assert!(actions(&owner_view)
         .iter()
         .any(|a| a.starts_with("owner_access.")));

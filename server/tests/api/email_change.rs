@@ -245,12 +245,18 @@ async fn two_accounts_confirming_one_address_at_once_one_is_told(pool: PgPool) {
         .await
         .expect("lock");
     let (first_phone, second_phone) = (client(), client());
-    let (first_form, second_form) = (
-        [("token", tokens[0].as_str())],
-        [("token", tokens[1].as_str())],
+    let first = app.run_as(
+        &first_phone,
+        fns::ConfirmEmailChange {
+            token: tokens[0].clone(),
+        },
     );
-    let first = app.call_with(&first_phone, "confirm_email_change", &first_form);
-    let second = app.call_with(&second_phone, "confirm_email_change", &second_form);
+    let second = app.run_as(
+        &second_phone,
+        fns::ConfirmEmailChange {
+            token: tokens[1].clone(),
+        },
+    );
     let release = async {
         // Until both wait on a lock: one on the outbox, the other on the
         // first one's new address in the unique index.

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use app::{error::AppError, server::AuthSettings};
+use app::{domain::directory::DirectoryParams, error::AppError, server::AuthSettings};
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -136,10 +136,14 @@ async fn member_data_is_never_stored_by_a_cache_but_the_app_files_are_left_alone
     assert_eq!(page.status(), 200);
     assert_eq!(header(&page, "cache-control").as_deref(), Some("no-store"));
     let listed = app
-        .call(
-            "list_members",
-            &[("view[status]", "all"), ("view[sort]", "name")],
-        )
+        .run(fns::ListMembers {
+            view: DirectoryParams {
+                status: Some("all".into()),
+                sort: Some("name".into()),
+                ..Default::default()
+            },
+            after: None,
+        })
         .await;
     assert_eq!(listed.status(), 200);
     assert_eq!(
@@ -596,7 +600,16 @@ async fn a_manager_sees_the_same_people_on_the_team_list_and_in_reports(pool: Pg
     app.run_as(&mia, fns::SwitchWorkspace { workspace_id })
         .await;
     let listed = app
-        .call_with(&mia, "list_members", &[("view[status]", "all")])
+        .run_as(
+            &mia,
+            fns::ListMembers {
+                view: DirectoryParams {
+                    status: Some("all".into()),
+                    ..Default::default()
+                },
+                after: None,
+            },
+        )
         .await;
     assert_eq!(listed.status(), 200);
     let listed: app::api::members::MemberPage = listed.json().await.expect("page");

@@ -99,26 +99,6 @@ pub async fn spawn_site(
 }
 
 impl TestApp {
-    /// Calls a server function the way the hydrated page does.
-    pub async fn call_with(
-        &self,
-        client: &reqwest::Client,
-        endpoint: &str,
-        form: &[(&str, &str)],
-    ) -> reqwest::Response {
-        client
-            .post(format!("{}/api/{endpoint}", self.base))
-            .header("accept", "application/json")
-            .form(form)
-            .send()
-            .await
-            .expect("request")
-    }
-
-    pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        self.call_with(&self.client, endpoint, form).await
-    }
-
     /// Calls a server function with its own argument struct (form-encoded,
     /// as the hydrated page sends it): a renamed function, field or type is
     /// a compile error here rather than a 400 the test might misread.

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 
 use crate::{
-    helpers::{error_of, fns, whole_audit_log, TestApp, GOOD_PASSWORD},
+    helpers::{error_of, fns, whole_audit_log, Call, TestApp, GOOD_PASSWORD},
     lifecycle::{member, other_workspace, owner_app, Person},
 };
 
@@ -32,13 +32,12 @@ async fn start(
     membership_id: i64,
     reason: &str,
 ) -> reqwest::Response {
-    app.call_with(
+    app.run_as(
         who,
-        "start_impersonation",
-        &[
-            ("membership_id", &membership_id.to_string()),
-            ("reason", reason),
-        ],
+        fns::StartImpersonation {
+            membership_id,
+            reason: Some(reason.to_owned()),
+        },
     )
     .await
 }
@@ -232,9 +231,9 @@ async fn the_owner_views_as_mia_acts_as_her_and_goes_back_and_mia_is_told(pool: 
         "links from PUBLIC_URL: {text}"
     );
     // Mia dismisses it; it is gone from her bell.
-    let id = notices[0]["id"].as_i64().expect("id").to_string();
+    let notice_id = notices[0]["id"].as_i64().expect("id");
     let dismissed = app
-        .call_with(&mia.browser, "dismiss_notice", &[("notice_id", &id)])
+        .run_as(&mia.browser, fns::DismissNotice { notice_id })
         .await;
     assert!(dismissed.status().is_success());
     let left: Value = app
@@ -551,47 +550,49 @@ async fn mias_credentials_and_other_workspaces_are_out_of_reach(pool: PgPool) {
     };
     let before = snapshot(app.pool.clone()).await;
     start_ok(&app, &mia).await;
-    let session_id = mia_session_id.to_string();
-    let other = mia_workspace.to_string();
-    let attempts: Vec<(&str, Vec<(&str, &str)>)> = vec![
-        (
-            "change_password",
-            vec![
-                ("current_password", GOOD_PASSWORD),
-                ("new_password", "a brand new harbour light"),
-            ],
-        ),
-        (
-            "request_email_change",
-            vec![
-                ("new_email", "olive-owns-this@example.com"),
-                ("password", GOOD_PASSWORD),
-            ],
-        ),
-        ("two_factor_status", vec![]),
-        ("begin_two_factor", vec![]),
-        (
-            "disable_two_factor",
-            vec![("password", GOOD_PASSWORD), ("code", "123456")],
-        ),
-        (
-            "regenerate_recovery_codes",
-            vec![("password", GOOD_PASSWORD)],
-        ),
-        ("my_sessions", vec![]),
-        ("end_session", vec![("session_id", session_id.as_str())]),
-        ("end_other_sessions", vec![]),
-        ("set_kiosk_pin", vec![("pin", "8642")]),
-        ("switch_workspace", vec![("workspace_id", other.as_str())]),
-        ("create_workspace", vec![("name", "Olive's side project")]),
-        ("resend_verification", vec![]),
-        (
-            "sign_in",
-            vec![("email", "mia@example.com"), ("password", GOOD_PASSWORD)],
-        ),
+    let attempts = vec![
+        Call::form(fns::ChangePassword {
+            current_password: GOOD_PASSWORD.to_owned(),
+            new_password: "a brand new harbour light".into(),
+            end_other_sessions: false,
+        }),
+        Call::form(fns::RequestEmailChange {
+            new_email: "olive-owns-this@example.com".into(),
+            password: GOOD_PASSWORD.to_owned(),
+        }),
+        Call::form(fns::TwoFactorStatus {}),
+        Call::form(fns::BeginTwoFactor {}),
+        Call::form(fns::DisableTwoFactor {
+            password: GOOD_PASSWORD.to_owned(),
+            code: "123456".into(),
+        }),
+        Call::form(fns::RegenerateRecoveryCodes {
+            password: GOOD_PASSWORD.to_owned(),
+        }),
+        Call::form(fns::MySessions {}),
+        Call::form(fns::EndSession {
+            session_id: mia_session_id,
+        }),
+        Call::form(fns::EndOtherSessions {}),
+        Call::form(fns::SetKioskPin {
+            membership_id: None,
+            pin: "8642".into(),
+        }),
+        Call::form(fns::SwitchWorkspace {
+            workspace_id: mia_workspace,
+        }),
+        Call::form(fns::CreateWorkspace {
+            name: "Olive's side project".into(),
+        }),
+        Call::form(fns::ResendVerification {}),
+        Call::form(fns::SignIn {
+            email: "mia@example.com".into(),
+            password: GOOD_PASSWORD.to_owned(),
+        }),
     ];
-    for (endpoint, form) in attempts {
-        let response = app.call_with(&app.client, endpoint, &form).await;
+    for call in attempts {
+        let endpoint = call.name();
+        let response = app.send_with(&app.client, call).await;
         assert_eq!(response.status(), 409, "{endpoint}");
         let message = conflict(response).await;
         assert!(

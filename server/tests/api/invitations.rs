@@ -25,14 +25,13 @@ async fn owner_app(pool: PgPool) -> TestApp {
 }
 
 async fn invite(app: &TestApp, addresses: &str, send_email: bool) -> reqwest::Response {
-    app.call(
-        "invite_members",
-        &[
-            ("addresses", addresses),
-            ("send_email", if send_email { "true" } else { "false" }),
-            ("all_projects", "true"),
-        ],
-    )
+    app.run(fns::InviteMembers {
+        addresses: addresses.to_owned(),
+        send_email,
+        group_ids: vec![],
+        all_projects: true,
+        project_ids: vec![],
+    })
     .await
 }
 
@@ -500,20 +499,13 @@ async fn the_bell_accepts_and_declines_for_a_verified_address(pool: PgPool) {
         },
     )
     .await;
-    let ws = invitation.workspace_id.to_string();
-    let inv = invitation.invitation_id.to_string();
-    let form = [
-        ("workspace_id", ws.as_str()),
-        ("invitation_id", inv.as_str()),
-        ("accept", "true"),
-    ];
-    assert_eq!(
-        app.call_with(&stranger, "answer_invitation", &form)
-            .await
-            .status(),
-        404
-    );
-    let answered = app.call_with(&person, "answer_invitation", &form).await;
+    let answer = fns::AnswerInvitation {
+        workspace_id: invitation.workspace_id,
+        invitation_id: invitation.invitation_id,
+        accept: true,
+    };
+    assert_eq!(app.run_as(&stranger, answer.clone()).await.status(), 404);
+    let answered = app.run_as(&person, answer).await;
     assert!(answered.status().is_success());
     let bell: Bell = app
         .run_as(&person, fns::MyInvitations {})

@@ -4,7 +4,7 @@
 use app::error::AppError;
 use sqlx::PgPool;
 
-use crate::helpers::{client, error_of, fns, spawn, TestApp, GOOD_PASSWORD};
+use crate::helpers::{client, error_of, fns, spawn, Call, TestApp, GOOD_PASSWORD};
 
 pub(crate) struct Person {
     pub browser: reqwest::Client,
@@ -88,19 +88,6 @@ pub(crate) async fn owner_app(pool: PgPool) -> (TestApp, i64, i64) {
     (app, workspace_id, membership_id)
 }
 
-async fn act(
-    app: &TestApp,
-    who: &reqwest::Client,
-    endpoint: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    app.call_with(who, endpoint, form).await
-}
-
-fn id(person: &Person) -> String {
-    person.membership_id.to_string()
-}
-
 async fn conflict_message(response: reqwest::Response) -> String {
     match error_of(response).await {
         AppError::Conflict(message) => message,
@@ -124,20 +111,23 @@ async fn deactivation_ends_access_on_every_session_at_the_next_request(pool: PgP
     .await;
     app.run_as(&phone, fns::SwitchWorkspace { workspace_id })
         .await;
-    let give = act(
-        &app,
-        &app.client,
-        "set_member_role",
-        &[
-            ("membership_id", &id(&alice)),
-            ("role", "Admin"),
-            ("on", "true"),
-        ],
-    )
-    .await;
+    let give = app
+        .run(fns::SetMemberRole {
+            membership_id: alice.membership_id,
+            role: fns::RoleName::Admin,
+            on: true,
+        })
+        .await;
     assert!(give.status().is_success(), "{}", give.status());
     for device in [&alice.browser, &phone] {
-        let listed = act(&app, device, "count_members", &[]).await;
+        let listed = app
+            .run_as(
+                device,
+                fns::CountMembers {
+                    view: Default::default(),
+                },
+            )
+            .await;
         assert!(
             listed.status().is_success(),
             "admin reads the list: {}",
@@ -145,24 +135,39 @@ async fn deactivation_ends_access_on_every_session_at_the_next_request(pool: PgP
         );
     }
 
-    let off = act(
-        &app,
-        &app.client,
-        "deactivate_member",
-        &[("membership_id", &id(&alice))],
-    )
-    .await;
+    let off = app
+        .run(fns::DeactivateMember {
+            membership_id: alice.membership_id,
+        })
+        .await;
     assert!(off.status().is_success(), "{}", off.status());
     for device in [&alice.browser, &phone] {
-        assert_eq!(act(&app, device, "count_members", &[]).await.status(), 403);
+        assert_eq!(
+            app.run_as(
+                device,
+                fns::CountMembers {
+                    view: Default::default()
+                }
+            )
+            .await
+            .status(),
+            403
+        );
         // The next page load moves them to their own workspace, which works.
-        let me: serde_json::Value = act(&app, device, "current_user", &[])
+        let me: serde_json::Value = app
+            .run_as(device, fns::CurrentUser {})
             .await
             .json()
             .await
             .expect("me");
         assert_eq!(me["workspace"]["name"], "Alice's workspace");
-        assert!(act(&app, device, "count_members", &[])
+        assert!(app
+            .run_as(
+                device,
+                fns::CountMembers {
+                    view: Default::default()
+                }
+            )
             .await
             .status()
             .is_success());
@@ -184,103 +189,90 @@ async fn role_rules_hold_on_the_server(pool: PgPool) {
     let bob = member(&app, workspace_id, "bob@example.com", "Bob Admin").await;
     let mel = member(&app, workspace_id, "mel@example.com", "Mel Member").await;
     for admin in [&ann, &bob] {
-        let r = act(
-            &app,
-            &app.client,
-            "set_member_role",
-            &[
-                ("membership_id", &id(admin)),
-                ("role", "Admin"),
-                ("on", "true"),
-            ],
-        )
-        .await;
+        let r = app
+            .run(fns::SetMemberRole {
+                membership_id: admin.membership_id,
+                role: fns::RoleName::Admin,
+                on: true,
+            })
+            .await;
         assert!(r.status().is_success());
     }
     // An Admin cannot take Admin from another Admin, nor deactivate one.
-    let r = act(
-        &app,
-        &ann.browser,
-        "set_member_role",
-        &[
-            ("membership_id", &id(&bob)),
-            ("role", "Admin"),
-            ("on", "false"),
-        ],
-    )
-    .await;
+    let r = app
+        .run_as(
+            &ann.browser,
+            fns::SetMemberRole {
+                membership_id: bob.membership_id,
+                role: fns::RoleName::Admin,
+                on: false,
+            },
+        )
+        .await;
     assert_eq!(r.status(), 403, "taking Admin is the Owner's action");
-    let r = act(
-        &app,
-        &ann.browser,
-        "deactivate_member",
-        &[("membership_id", &id(&bob))],
-    )
-    .await;
+    let r = app
+        .run_as(
+            &ann.browser,
+            fns::DeactivateMember {
+                membership_id: bob.membership_id,
+            },
+        )
+        .await;
     assert!(conflict_message(r).await.contains("Only the Owner"));
     // Nobody touches the Owner's roles; nobody raises their own.
-    let owner = owner_membership.to_string();
-    let r = act(
-        &app,
-        &ann.browser,
-        "set_member_role",
-        &[
-            ("membership_id", &owner),
-            ("role", "TeamManager"),
-            ("on", "true"),
-        ],
-    )
-    .await;
+    let r = app
+        .run_as(
+            &ann.browser,
+            fns::SetMemberRole {
+                membership_id: owner_membership,
+                role: fns::RoleName::TeamManager,
+                on: true,
+            },
+        )
+        .await;
     assert!(conflict_message(r).await.contains("transferring ownership"));
-    let r = act(
-        &app,
-        &ann.browser,
-        "set_member_role",
-        &[
-            ("membership_id", &id(&ann)),
-            ("role", "ProjectManager"),
-            ("on", "true"),
-        ],
-    )
-    .await;
+    let r = app
+        .run_as(
+            &ann.browser,
+            fns::SetMemberRole {
+                membership_id: ann.membership_id,
+                role: fns::RoleName::ProjectManager,
+                on: true,
+            },
+        )
+        .await;
     assert!(conflict_message(r).await.contains("your own role"));
     // A plain member can do none of it.
-    let r = act(
-        &app,
-        &mel.browser,
-        "set_member_role",
-        &[
-            ("membership_id", &id(&mel)),
-            ("role", "Admin"),
-            ("on", "true"),
-        ],
-    )
-    .await;
+    let r = app
+        .run_as(
+            &mel.browser,
+            fns::SetMemberRole {
+                membership_id: mel.membership_id,
+                role: fns::RoleName::Admin,
+                on: true,
+            },
+        )
+        .await;
     assert_eq!(r.status(), 403);
     // Admins give manager roles; the Owner takes Admin away.
-    let r = act(
-        &app,
-        &ann.browser,
-        "set_member_role",
-        &[
-            ("membership_id", &id(&mel)),
-            ("role", "TeamManager"),
-            ("on", "true"),
-        ],
-    )
-    .await;
+    let r = app
+        .run_as(
+            &ann.browser,
+            fns::SetMemberRole {
+                membership_id: mel.membership_id,
+                role: fns::RoleName::TeamManager,
+                on: true,
+            },
+        )
+        .await;
     assert!(r.status().is_success());
-    let r = act(
-        &app,
-        &app.client,
-        "set_member_role",
-        &[
-            ("membership_id", &id(&bob)),
-            ("role", "Admin"),
-            ("on", "false"),
-        ],
-    )
-    .await;
+    let r = app
+        .run(fns::SetMemberRole {
+            membership_id: bob.membership_id,
+            role: fns::RoleName::Admin,
+            on: false,
+        })
+        .await;
     assert!(r.status().is_success());
     let (admins, managers): (i64, i64) = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE is_admin), count(*) FILTER (WHERE is_team_manager) FROM memberships WHERE workspace_id = $1",
@@ -298,17 +290,13 @@ async fn role_rules_hold_on_the_server(pool: PgPool) {
         .execute(&app.pool)
         .await
         .expect("assign");
-    let r = act(
-        &app,
-        &app.client,
-        "set_member_role",
-        &[
-            ("membership_id", &id(&mel)),
-            ("role", "TeamManager"),
-            ("on", "false"),
-        ],
-    )
-    .await;
+    let r = app
+        .run(fns::SetMemberRole {
+            membership_id: mel.membership_id,
+            role: fns::RoleName::TeamManager,
+            on: false,
+        })
+        .await;
     assert!(r.status().is_success());
     let assigned: Option<i64> =
         sqlx::query_scalar("SELECT team_manager_id FROM memberships WHERE id = $1")
@@ -323,25 +311,21 @@ async fn role_rules_hold_on_the_server(pool: PgPool) {
 async fn delete_needs_inactive_and_reactivate_needs_a_seat(pool: PgPool) {
     let (app, workspace_id, _) = owner_app(pool).await;
     let dan = member(&app, workspace_id, "dan@example.com", "Dan Doe").await;
-    let r = act(
-        &app,
-        &app.client,
-        "delete_member",
-        &[("membership_id", &id(&dan))],
-    )
-    .await;
+    let r = app
+        .run(fns::DeleteMember {
+            membership_id: dan.membership_id,
+        })
+        .await;
     assert!(conflict_message(r)
         .await
         .contains("deactivate Dan Doe first"));
-    assert!(act(
-        &app,
-        &app.client,
-        "deactivate_member",
-        &[("membership_id", &id(&dan))]
-    )
-    .await
-    .status()
-    .is_success());
+    assert!(app
+        .run(fns::DeactivateMember {
+            membership_id: dan.membership_id
+        })
+        .await
+        .status()
+        .is_success());
 
     // Paid plan, every seat taken: reactivation is refused with the count.
     sqlx::query("UPDATE workspaces SET plan = 'pro', seats = 1 WHERE id = $1")
@@ -349,46 +333,38 @@ async fn delete_needs_inactive_and_reactivate_needs_a_seat(pool: PgPool) {
         .execute(&app.pool)
         .await
         .expect("plan");
-    let r = act(
-        &app,
-        &app.client,
-        "reactivate_member",
-        &[("membership_id", &id(&dan))],
-    )
-    .await;
+    let r = app
+        .run(fns::ReactivateMember {
+            membership_id: dan.membership_id,
+        })
+        .await;
     assert!(conflict_message(r).await.contains("All 1 seats are taken"));
     sqlx::query("UPDATE workspaces SET seats = 5 WHERE id = $1")
         .bind(workspace_id)
         .execute(&app.pool)
         .await
         .expect("seats");
-    assert!(act(
-        &app,
-        &app.client,
-        "reactivate_member",
-        &[("membership_id", &id(&dan))]
-    )
-    .await
-    .status()
-    .is_success());
-    assert!(act(
-        &app,
-        &app.client,
-        "deactivate_member",
-        &[("membership_id", &id(&dan))]
-    )
-    .await
-    .status()
-    .is_success());
-    assert!(act(
-        &app,
-        &app.client,
-        "delete_member",
-        &[("membership_id", &id(&dan))]
-    )
-    .await
-    .status()
-    .is_success());
+    assert!(app
+        .run(fns::ReactivateMember {
+            membership_id: dan.membership_id
+        })
+        .await
+        .status()
+        .is_success());
+    assert!(app
+        .run(fns::DeactivateMember {
+            membership_id: dan.membership_id
+        })
+        .await
+        .status()
+        .is_success());
+    assert!(app
+        .run(fns::DeleteMember {
+            membership_id: dan.membership_id
+        })
+        .await
+        .status()
+        .is_success());
     let left: i64 = sqlx::query_scalar("SELECT count(*) FROM memberships WHERE id = $1")
         .bind(dan.membership_id)
         .fetch_one(&app.pool)
@@ -396,7 +372,8 @@ async fn delete_needs_inactive_and_reactivate_needs_a_seat(pool: PgPool) {
         .expect("count");
     assert_eq!(left, 0);
     // Their own workspace is untouched.
-    assert!(act(&app, &dan.browser, "current_user", &[])
+    assert!(app
+        .run_as(&dan.browser, fns::CurrentUser {})
         .await
         .status()
         .is_success());
@@ -421,20 +398,27 @@ async fn another_workspaces_members_are_not_found(pool: PgPool) {
     .fetch_one(&app.pool)
     .await
     .expect("foreign membership");
-    let foreign = foreign.to_string();
-    for (endpoint, extra) in [
-        ("deactivate_member", None),
-        ("reactivate_member", None),
-        ("delete_member", None),
-        ("transfer_ownership", None),
-        ("set_member_role", Some(("role", "ProjectManager"))),
+    for call in [
+        Call::form(fns::DeactivateMember {
+            membership_id: foreign,
+        }),
+        Call::form(fns::ReactivateMember {
+            membership_id: foreign,
+        }),
+        Call::form(fns::DeleteMember {
+            membership_id: foreign,
+        }),
+        Call::form(fns::TransferOwnership {
+            membership_id: foreign,
+        }),
+        Call::form(fns::SetMemberRole {
+            membership_id: foreign,
+            role: fns::RoleName::ProjectManager,
+            on: true,
+        }),
     ] {
-        let mut form = vec![("membership_id", foreign.as_str())];
-        if let Some(pair) = extra {
-            form.push(pair);
-            form.push(("on", "true"));
-        }
-        let r = act(&app, &app.client, endpoint, &form).await;
+        let endpoint = call.name();
+        let r = app.send_with(&app.client, call).await;
         assert_eq!(r.status(), 404, "{endpoint}");
     }
 }
@@ -451,23 +435,20 @@ async fn racing_transfers_leave_exactly_one_owner(pool: PgPool) {
     .fetch_one(&app.pool)
     .await
     .expect("pending");
-    let r = act(
-        &app,
-        &app.client,
-        "transfer_ownership",
-        &[("membership_id", &pending.to_string())],
-    )
-    .await;
+    let r = app
+        .run(fns::TransferOwnership {
+            membership_id: pending,
+        })
+        .await;
     assert!(conflict_message(r).await.contains("active full member"));
 
-    let (to_xia, to_yan) = (id(&xia), id(&yan));
-    let (form_xia, form_yan) = (
-        [("membership_id", to_xia.as_str())],
-        [("membership_id", to_yan.as_str())],
-    );
     let (a, b) = tokio::join!(
-        act(&app, &app.client, "transfer_ownership", &form_xia),
-        act(&app, &app.client, "transfer_ownership", &form_yan),
+        app.run(fns::TransferOwnership {
+            membership_id: xia.membership_id,
+        }),
+        app.run(fns::TransferOwnership {
+            membership_id: yan.membership_id,
+        }),
     );
     let wins = [a.status().is_success(), b.status().is_success()];
     assert_eq!(
@@ -494,13 +475,11 @@ async fn racing_transfers_leave_exactly_one_owner(pool: PgPool) {
             .expect("old owner");
     assert!(old_owner_admin, "the old Owner becomes an Admin");
     // The old Owner can no longer transfer.
-    let again = act(
-        &app,
-        &app.client,
-        "transfer_ownership",
-        &[("membership_id", &to_yan)],
-    )
-    .await;
+    let again = app
+        .run(fns::TransferOwnership {
+            membership_id: yan.membership_id,
+        })
+        .await;
     assert_eq!(again.status(), 403);
 }
 
@@ -508,55 +487,48 @@ async fn racing_transfers_leave_exactly_one_owner(pool: PgPool) {
 async fn the_owner_sets_plan_and_seats_but_never_below_the_seats_in_use(pool: PgPool) {
     let (app, workspace_id, _) = owner_app(pool).await;
     let ann = member(&app, workspace_id, "ann@example.com", "Ann Admin").await;
-    act(
-        &app,
-        &app.client,
-        "set_member_role",
-        &[
-            ("membership_id", &id(&ann)),
-            ("role", "Admin"),
-            ("on", "true"),
-        ],
-    )
+    app.run(fns::SetMemberRole {
+        membership_id: ann.membership_id,
+        role: fns::RoleName::Admin,
+        on: true,
+    })
     .await;
     // Two full members hold seats: a paid plan needs at least two.
-    let refused = act(
-        &app,
-        &app.client,
-        "set_plan",
-        &[("plan", "pro"), ("seats", "1")],
-    )
-    .await;
+    let refused = app
+        .run(fns::SetPlan {
+            plan: "pro".into(),
+            seats: "1".into(),
+        })
+        .await;
     let message = error_of(refused)
         .await
         .field_message("seats")
         .expect("seats message");
     assert!(message.contains("at least 2 seats"), "{message}");
     for bad in ["-1", "abc", "1e309", "2000000"] {
-        let r = act(
-            &app,
-            &app.client,
-            "set_plan",
-            &[("plan", "pro"), ("seats", bad)],
-        )
-        .await;
+        let r = app
+            .run(fns::SetPlan {
+                plan: "pro".into(),
+                seats: bad.into(),
+            })
+            .await;
         assert!(error_of(r).await.field_message("seats").is_some(), "{bad}");
     }
-    let r = act(
-        &app,
-        &app.client,
-        "set_plan",
-        &[("plan", "gold"), ("seats", "5")],
-    )
-    .await;
+    let r = app
+        .run(fns::SetPlan {
+            plan: "gold".into(),
+            seats: "5".into(),
+        })
+        .await;
     assert!(error_of(r).await.field_message("plan").is_some());
     // Admins cannot change the plan.
     assert_eq!(
-        act(
-            &app,
+        app.run_as(
             &ann.browser,
-            "set_plan",
-            &[("plan", "enterprise"), ("seats", "9")]
+            fns::SetPlan {
+                plan: "enterprise".into(),
+                seats: "9".into()
+            }
         )
         .await
         .status(),
@@ -570,16 +542,16 @@ async fn the_owner_sets_plan_and_seats_but_never_below_the_seats_in_use(pool: Pg
             .expect("plan");
     assert_eq!((plan.as_str(), seats), ("free", 0), "nothing changed");
 
-    assert!(act(
-        &app,
-        &app.client,
-        "set_plan",
-        &[("plan", "pro"), ("seats", "2")]
-    )
-    .await
-    .status()
-    .is_success());
-    let usage: serde_json::Value = act(&app, &ann.browser, "seat_usage", &[])
+    assert!(app
+        .run(fns::SetPlan {
+            plan: "pro".into(),
+            seats: "2".into()
+        })
+        .await
+        .status()
+        .is_success());
+    let usage: serde_json::Value = app
+        .run_as(&ann.browser, fns::SeatUsage {})
         .await
         .json()
         .await
@@ -593,17 +565,15 @@ async fn the_owner_sets_plan_and_seats_but_never_below_the_seats_in_use(pool: Pg
         (Some("pro"), Some(2), Some(2))
     );
     // Full: the next invitation is refused with the count.
-    let r = act(
-        &app,
-        &app.client,
-        "invite_members",
-        &[
-            ("addresses", "x@example.com"),
-            ("send_email", "false"),
-            ("all_projects", "true"),
-        ],
-    )
-    .await;
+    let r = app
+        .run(fns::InviteMembers {
+            addresses: "x@example.com".into(),
+            send_email: false,
+            group_ids: vec![],
+            all_projects: true,
+            project_ids: vec![],
+        })
+        .await;
     assert!(error_of(r)
         .await
         .field_message("addresses")
@@ -628,7 +598,14 @@ async fn a_change_racing_its_authors_demotion_is_refused(pool: PgPool) {
         .expect("make Ada an Admin");
     // Ada has just been active, so the guard's "last active" write (kept
     // outside the lock) has nothing to do and cannot be what waits below.
-    let seen = act(&app, &ada.browser, "count_members", &[]).await;
+    let seen = app
+        .run_as(
+            &ada.browser,
+            fns::CountMembers {
+                view: Default::default(),
+            },
+        )
+        .await;
     assert!(seen.status().is_success(), "{}", seen.status());
 
     // The Owner takes Admin from Ada; that change is under way.
@@ -638,9 +615,12 @@ async fn a_change_racing_its_authors_demotion_is_refused(pool: PgPool) {
         .execute(&mut *demotion)
         .await
         .expect("demote Ada");
-    let bo_id = id(&bo);
-    let form = [("membership_id", bo_id.as_str())];
-    let deactivation = act(&app, &ada.browser, "deactivate_member", &form);
+    let deactivation = app.run_as(
+        &ada.browser,
+        fns::DeactivateMember {
+            membership_id: bo.membership_id,
+        },
+    );
     tokio::pin!(deactivation);
     let early =
         tokio::time::timeout(std::time::Duration::from_millis(700), &mut deactivation).await;
@@ -666,12 +646,13 @@ async fn a_change_racing_its_authors_demotion_is_refused(pool: PgPool) {
         .execute(&app.pool)
         .await
         .expect("Ada is an Admin again");
-    let ok = act(
-        &app,
-        &ada.browser,
-        "deactivate_member",
-        &[("membership_id", bo_id.as_str())],
-    )
-    .await;
+    let ok = app
+        .run_as(
+            &ada.browser,
+            fns::DeactivateMember {
+                membership_id: bo.membership_id,
+            },
+        )
+        .await;
     assert!(ok.status().is_success(), "{}", ok.status());
 }

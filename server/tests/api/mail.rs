@@ -433,10 +433,14 @@ async fn a_refused_address_shows_on_its_pending_row_and_the_rest_are_sent(pool: 
 
     // The Team list's data: only ghost's row carries the reason.
     let listed = app
-        .call(
-            "list_members",
-            &[("view[status]", "all"), ("view[sort]", "name")],
-        )
+        .run(fns::ListMembers {
+            view: app::domain::directory::DirectoryParams {
+                status: Some("all".into()),
+                sort: Some("name".into()),
+                ..Default::default()
+            },
+            after: None,
+        })
         .await;
     assert_eq!(listed.status(), 200);
     let page: app::api::members::MemberPage = listed.json().await.expect("a page");

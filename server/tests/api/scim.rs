@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 
 use crate::{
-    helpers::{client, fns, TestApp, GOOD_PASSWORD},
+    helpers::{client, fns, Call, TestApp, GOOD_PASSWORD},
     lifecycle::{member, other_workspace, owner_app},
 };
 
@@ -200,12 +200,14 @@ async fn tokens_are_the_enterprise_owners_and_every_refusal_is_a_scim_error(pool
         .execute(&app.pool)
         .await
         .expect("admin");
-    for (endpoint, form) in [
-        ("create_scim_token", &[("name", "Mine")][..]),
-        ("list_scim_tokens", &[][..]),
+    for call in [
+        Call::form(fns::CreateScimToken {
+            name: "Mine".into(),
+        }),
+        Call::form(fns::ListScimTokens {}),
     ] {
-        let r = app.call_with(&admin.browser, endpoint, form).await;
-        assert_eq!(r.status(), 404, "{endpoint} for an Admin");
+        let r = app.send_with(&admin.browser, call.clone()).await;
+        assert_eq!(r.status(), 404, "{} for an Admin", call.name());
     }
 
     let made: Value = app
@@ -262,7 +264,9 @@ async fn tokens_are_the_enterprise_owners_and_every_refusal_is_a_scim_error(pool
     set_plan(&app, workspace_id, "enterprise").await;
 
     let revoked = app
-        .call("revoke_scim_token", &[("id", &listed[0]["id"].to_string())])
+        .run(fns::RevokeScimToken {
+            id: listed[0]["id"].as_i64().expect("token id"),
+        })
         .await;
     assert!(revoked.status().is_success(), "{}", revoked.status());
     assert_error(

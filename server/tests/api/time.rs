@@ -6,7 +6,7 @@ use app::error::AppError;
 use sqlx::PgPool;
 
 use crate::{
-    helpers::{client, error_of, fns, TestApp},
+    helpers::{client, error_of, fns, Call, TestApp},
     lifecycle::{member, other_workspace, owner_app, Person},
 };
 
@@ -43,15 +43,14 @@ async fn report(
     person: &str,
 ) -> serde_json::Value {
     let response = app
-        .call_with(
+        .run_as(
             who,
-            "summary_report",
-            &[
-                ("from", "2026-01-01"),
-                ("to", "2026-01-31"),
-                ("inactive", if inactive { "true" } else { "false" }),
-                ("person", person),
-            ],
+            fns::SummaryReport {
+                from: "2026-01-01".into(),
+                to: "2026-01-31".into(),
+                inactive,
+                person: person.to_owned(),
+            },
         )
         .await;
     assert!(response.status().is_success(), "{}", response.status());
@@ -423,20 +422,20 @@ async fn bad_entries_get_clear_messages_and_write_nothing(pool: PgPool) {
     .fetch_one(&app.pool)
     .await
     .expect("owner entry");
-    for (endpoint, form) in [
-        ("delete_entry", vec![("entry_id", owner_entry.to_string())]),
-        (
-            "save_entry",
-            vec![
-                ("entry_id", owner_entry.to_string()),
-                ("description", "mine now".to_owned()),
-                ("start", "2026-01-05T09:00".to_owned()),
-                ("end", "2026-01-05T11:00".to_owned()),
-            ],
-        ),
+    for call in [
+        Call::form(fns::DeleteEntry {
+            entry_id: owner_entry,
+        }),
+        Call::form(fns::SaveEntry {
+            entry_id: Some(owner_entry),
+            description: "mine now".into(),
+            project_id: None,
+            start: "2026-01-05T09:00".into(),
+            end: "2026-01-05T11:00".into(),
+        }),
     ] {
-        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let response = app.call_with(&eve.browser, endpoint, &form).await;
+        let endpoint = call.name();
+        let response = app.send_with(&eve.browser, call).await;
         assert_eq!(error_of(response).await, AppError::NotFound, "{endpoint}");
     }
 
@@ -626,6 +625,60 @@ async fn a_limited_member_clocks_in_and_out_at_the_kiosk_with_a_throttled_pin(po
     let _ = workspace_id;
 }
 
+/// A Kiosk clock-out stops the timer through `stop_running_entry`, so the
+/// member's open pages hear it on the timer channel (their server-sent
+/// events are fed from it) as they do for a stop on the Time page.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_kiosk_clock_out_tells_the_members_open_pages(pool: PgPool) {
+    let (app, workspace_id, _) = owner_app(pool).await;
+    let mia = member(&app, workspace_id, "mia@example.com", "Mia Member").await;
+    let set = app
+        .run(fns::SetKioskPin {
+            membership_id: Some(mia.membership_id),
+            pin: "2468".into(),
+        })
+        .await;
+    assert!(set.status().is_success(), "{}", set.status());
+    let launched = app.run(fns::LaunchKiosk {}).await;
+    assert!(launched.status().is_success(), "{}", launched.status());
+    let clock_in: serde_json::Value = punch(&app, "2468", mia.membership_id)
+        .await
+        .json()
+        .await
+        .expect("punch in");
+    assert_eq!(clock_in["clocked_in"].as_bool(), Some(true));
+    assert_eq!(running_count(&app, mia.membership_id).await, 1);
+
+    // Mia's open pages listen from here on: only the clock-out can be heard.
+    let mut listener = sqlx::postgres::PgListener::connect_with(&app.pool)
+        .await
+        .expect("listener");
+    listener
+        .listen(app::server::time::TIMER_CHANNEL)
+        .await
+        .expect("listen");
+    let clock_out: serde_json::Value = punch(&app, "2468", mia.membership_id)
+        .await
+        .json()
+        .await
+        .expect("punch out");
+    assert_eq!(clock_out["clocked_in"].as_bool(), Some(false));
+    assert_eq!(running_count(&app, mia.membership_id).await, 0);
+
+    let expected = format!("{workspace_id}:{}", mia.membership_id);
+    let heard = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            let notification = listener.recv().await.expect("notification");
+            if notification.payload() == expected {
+                return notification;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {expected} on the timer channel within 5 s of the clock-out"));
+    assert_eq!(heard.channel(), app::server::time::TIMER_CHANNEL);
+}
+
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn managers_see_only_their_team_and_plain_members_cannot_launch_the_kiosk(pool: PgPool) {
     let (app, workspace_id, _) = owner_app(pool).await;
@@ -654,10 +707,8 @@ async fn managers_see_only_their_team_and_plain_members_cannot_launch_the_kiosk(
         .as_str()
         .is_some_and(|n| n.contains("team")));
 
-    for endpoint in ["launch_kiosk"] {
-        let refused = app.call_with(&ola.browser, endpoint, &[]).await;
-        assert_eq!(error_of(refused).await, AppError::Forbidden, "{endpoint}");
-    }
+    let refused = app.run_as(&ola.browser, fns::LaunchKiosk {}).await;
+    assert_eq!(error_of(refused).await, AppError::Forbidden, "launch_kiosk");
     let others_pin = app
         .run_as(
             &ola.browser,

@@ -5,7 +5,7 @@ use app::error::AppError;
 use sqlx::PgPool;
 use totp_rs::{Builder, Secret};
 
-use crate::helpers::{client, error_of, fns, spawn, TestApp, GOOD_PASSWORD};
+use crate::helpers::{client, error_of, fns, spawn, Call, TestApp, GOOD_PASSWORD};
 
 /// The code an authenticator app shows `offset_steps` steps from now.
 fn code_for(key: &str, offset_steps: i64) -> String {
@@ -176,8 +176,13 @@ async fn sign_in_asks_for_the_code_refuses_a_replay_and_takes_a_recovery_code_on
         first.headers()
     );
     // Half signed in: nothing but the code form answers.
-    for endpoint in ["current_user", "my_sessions", "two_factor_status"] {
-        let refused = app.call_with(&laptop, endpoint, &[]).await;
+    for call in [
+        Call::form(fns::CurrentUser {}),
+        Call::form(fns::MySessions {}),
+        Call::form(fns::TwoFactorStatus {}),
+    ] {
+        let endpoint = call.name();
+        let refused = app.send_with(&laptop, call).await;
         assert_eq!(
             error_of(refused).await,
             AppError::Unauthenticated,
