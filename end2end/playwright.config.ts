@@ -13,6 +13,11 @@ export default defineConfig({
   // bench`): journeys over ten pages take 20-28 s on this 2-core machine
   // when it is quiet, and 30 s ran out when a build ran beside them.
   timeout: 60_000,
+  // Each expectation's wait, likewise not a speed claim: signing in or up
+  // hashes a password (argon2, by design slow), and with a test suite
+  // running beside Chromium the landing after it took over the default
+  // 5 s twice in 111 tests (run 2 of three on 2026-12-01).
+  expect: { timeout: 10_000 },
   reporter: 'list',
   use: {
     baseURL: 'http://127.0.0.1:3000',

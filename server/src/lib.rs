@@ -9,6 +9,7 @@ pub mod config;
 pub mod events;
 pub mod export;
 pub mod mail_sink;
+pub mod mail_sink_process;
 pub mod mailer;
 pub mod middleware;
 pub mod photos;

@@ -29,7 +29,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::{postgres::Cluster, run_command, target_dir, tools, Result};
+use crate::{
+    mail_sink_process::{SinkOutput, SinkProcess},
+    postgres::Cluster,
+    run_command, target_dir, tools, Result,
+};
 
 /// The drill's own cluster: beside the private (54329) and test (54330) ones.
 const DRILL_PORT: u16 = 54331;
@@ -165,7 +169,7 @@ impl Drills {
         let env = |port: u16| -> Vec<(&'static str, String)> {
             vec![
                 ("DATABASE_URL", url.clone()),
-                ("SMTP_URL", format!("smtp://127.0.0.1:{}", sink.port)),
+                ("SMTP_URL", sink.process.url()),
                 ("PUBLIC_URL", format!("http://127.0.0.1:{port_a}")),
                 ("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}")),
                 ("LEPTOS_SITE_ROOT", "target/site".into()),
@@ -585,33 +589,14 @@ impl Drop for Server {
 
 /// `server mail-sink`, with its files counted per envelope recipient.
 struct Sink {
-    child: Child,
-    port: u16,
+    process: SinkProcess,
     dir: PathBuf,
 }
 
 impl Sink {
     fn start(bin: &Path, dir: &Path, reject: &str) -> Result<Sink> {
-        let mut child = Command::new(bin)
-            .args(["mail-sink", "--port", "0", "--reject", reject, "--dir"])
-            .arg(dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("could not start the mail catcher: {e}"))?;
-        let stdout = child.stdout.take().ok_or("mail catcher has no output")?;
-        let mut reader = std::io::BufReader::new(stdout);
-        let mut first = String::new();
-        let _ = reader.read_line(&mut first);
-        let Some(port) = first.trim().rsplit(':').next().and_then(|p| p.parse().ok()) else {
-            tools::terminate(&mut child);
-            return Err(format!("the mail catcher did not start: {first:?}"));
-        };
-        // Its per-message lines are not wanted here, but must be read.
-        std::thread::spawn(move || for _ in reader.lines() {});
         Ok(Sink {
-            child,
-            port,
+            process: SinkProcess::start(bin, 0, dir, &[reject], SinkOutput::Drain)?,
             dir: dir.to_owned(),
         })
     }
@@ -643,12 +628,6 @@ impl Sink {
             }
         }
         counts
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        tools::terminate(&mut self.child);
     }
 }
 

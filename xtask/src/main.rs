@@ -6,12 +6,15 @@ mod bench_load;
 mod bench_ui;
 mod bench_wasm;
 mod drill;
+#[path = "../../server/src/mail_sink_process.rs"]
+mod mail_sink_process;
 mod postgres;
 mod protocol;
 mod python;
 mod scim_check;
 mod tools;
 
+use mail_sink_process::{SinkOutput, SinkProcess};
 use std::{
     path::{Path, PathBuf},
     process::{Command, ExitCode},
@@ -150,50 +153,10 @@ fn database(root: &Path) -> Result<(String, Option<Cluster>)> {
     Ok((url, Some(cluster)))
 }
 
-/// A running `server mail-sink` (the local SMTP catcher), stopped on drop.
-struct MailSink {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl MailSink {
-    /// Starts the catcher from a built server binary; port 0 picks a free one.
-    fn start(server: &Path, port: u16, dir: &Path) -> Result<Self> {
-        use std::io::BufRead;
-        let mut child = Command::new(server)
-            .args(["mail-sink", "--port", &port.to_string(), "--dir"])
-            .arg(dir)
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("could not start the mail catcher: {e}"))?;
-        let stdout = child.stdout.take().ok_or("mail catcher has no output")?;
-        let mut reader = std::io::BufReader::new(stdout);
-        let mut first = String::new();
-        reader.read_line(&mut first).map_err(|e| e.to_string())?;
-        let Some(port) = first.trim().rsplit(':').next().and_then(|p| p.parse().ok()) else {
-            tools::terminate(&mut child);
-            return Err(format!(
-                "the mail catcher did not start (port {port} busy?)"
-            ));
-        };
-        // Pass its lines on ("mail to ...: subject" and the links).
-        std::thread::spawn(move || {
-            for line in reader.lines().map_while(std::result::Result::ok) {
-                println!("{line}");
-            }
-        });
-        Ok(Self { child, port })
-    }
-
-    fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for MailSink {
-    fn drop(&mut self) {
-        tools::terminate(&mut self.child);
-    }
+/// The local SMTP catcher for `run` and the end2end tests, echoing its
+/// lines ("mail to ...: subject" and the links).
+fn start_mail_sink(server: &Path, port: u16, dir: &Path) -> Result<SinkProcess> {
+    SinkProcess::start(server, port, dir, &[], SinkOutput::Echo)
 }
 
 /// The release server on 127.0.0.1:3000 serving the built site, as
@@ -285,8 +248,8 @@ fn run() -> Result<()> {
             Err(_) => {
                 let dir = root.join(".data").join("mail");
                 Some(
-                    MailSink::start(&server, 2525, &dir)
-                        .or_else(|_| MailSink::start(&server, 0, &dir))?,
+                    start_mail_sink(&server, 2525, &dir)
+                        .or_else(|_| start_mail_sink(&server, 0, &dir))?,
                 )
             }
         };
@@ -382,7 +345,7 @@ fn test(args: &[String]) -> Result<()> {
                 std::env::temp_dir().join(format!("teamroom-e2e-mail-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&mail_dir);
             let server = target_dir(&root).join("release").join("server");
-            let sink = MailSink::start(&server, 0, &mail_dir)?;
+            let sink = start_mail_sink(&server, 0, &mail_dir)?;
             // The site just built is served as is: `cargo leptos end-to-end`
             // would run the whole front build (wasm-opt on every chunk) again.
             let site = SiteUnderTest::start(

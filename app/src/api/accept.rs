@@ -11,7 +11,9 @@ use crate::error::AppError;
 use crate::{
     domain::{invite::LinkToken, DisplayName, EmailAddress, Password},
     error::FieldErrors,
-    server::{app_state, audit, credentials, db, joining, password, require_account, session},
+    server::{
+        accounts, app_state, audit, credentials, db, joining, password, require_account, session,
+    },
 };
 
 /// What the accept page shows for a link.
@@ -227,17 +229,12 @@ pub async fn accept_invitation(
             id
         }
         Who::Claim(id, name, hash) => {
-            claim_account(&mut tx, id, &name, &hash, &meta).await?;
+            accounts::claim(&mut tx, id, &name, &hash, &meta).await?;
             id
         }
     };
     // The link came to this mailbox: the address is proven.
-    sqlx::query!(
-        "UPDATE accounts SET email_verified_at = coalesce(email_verified_at, now()) WHERE id = $1",
-        account_id
-    )
-    .execute(&mut *tx)
-    .await?;
+    accounts::mark_verified(&mut tx, account_id).await?;
     let actor = audit::Actor::new(account_id, None, &meta);
     joining::join(
         &mut tx,
@@ -275,43 +272,4 @@ pub async fn accept_invitation(
     };
     tx.commit().await?;
     super::land(landing)
-}
-
-/// Hands an unconfirmed account to the holder of an invitation link to its
-/// address: new name and password; the old password, every session, every
-/// known browser, any second factor and every pending link of the account
-/// end, in the caller's transaction.
-#[cfg(feature = "ssr")]
-async fn claim_account(
-    conn: &mut sqlx::PgConnection,
-    account_id: i64,
-    name: &DisplayName,
-    hash: &str,
-    meta: &session::RequestMeta,
-) -> Result<(), AppError> {
-    let claimed = sqlx::query!(
-        "UPDATE accounts SET display_name = $2, password_hash = $3
-          WHERE id = $1 AND email_verified_at IS NULL",
-        account_id,
-        name.as_str(),
-        hash
-    )
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if claimed == 0 {
-        // Confirmed meanwhile: its owner signs in instead.
-        return Err(AppError::Conflict(
-            "This address was just confirmed by its account. Sign in to accept.".into(),
-        ));
-    }
-    crate::server::accounts::forget_previous_holder(conn, account_id).await?;
-    db::refresh_account_keys(conn, account_id).await?;
-    audit::record(
-        conn,
-        &audit::Actor::new(account_id, None, meta),
-        audit::Event::new(None, audit::AuditAction::AccountClaimed).target_account(account_id),
-    )
-    .await?;
-    Ok(())
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use crate::{
     domain::Permission,
-    server::{accounts_tab, app_state, audit, require, Ctx},
+    server::{accounts_tab, app_state, require, Ctx},
 };
 use crate::{
     domain::{accounts::TwoFactorMethod, MemberStatus},
@@ -154,51 +154,12 @@ pub async fn correct_member_entry(
     start: String,
     end: String,
 ) -> Result<(), AppError> {
-    use crate::{domain::time::EntryTimes, server::time as timedb};
+    use crate::domain::time::EntryTimes;
 
     let ctx = require_tab().await?;
     let times = EntryTimes::parse(&start, &end).map_err(AppError::Validation)?;
     let state = app_state()?;
-    let mut tx = state.pool.begin().await?;
-    let ctx = accounts_tab::require_in(&mut tx, &ctx).await?;
-    let target = accounts_tab::target(&mut tx, ctx.workspace_id, membership_id).await?;
-    let zone = timedb::member_zone(&mut tx, ctx.workspace_id, membership_id).await?;
-    let (started_at, ended_at) = timedb::entry_to_utc(zone.tz, times)?;
-    let before = sqlx::query!(
-        "SELECT started_at, ended_at FROM time_entries
-          WHERE workspace_id = $1 AND id = $2 AND membership_id = $3 AND ended_at IS NOT NULL
-          FOR UPDATE",
-        ctx.workspace_id,
-        entry_id,
-        membership_id
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    sqlx::query!(
-        "UPDATE time_entries SET started_at = $3, ended_at = $4, updated_at = now()
-          WHERE workspace_id = $1 AND id = $2",
-        ctx.workspace_id,
-        entry_id,
-        started_at,
-        ended_at
-    )
-    .execute(&mut *tx)
-    .await?;
-    ctx.record(
-        &mut tx,
-        ctx.event(audit::AuditAction::EntryCorrectedByOwner)
-            .target_account(target.account_id)
-            .target_membership(membership_id)
-            .details(serde_json::json!({
-                "entry_id": entry_id,
-                "before": { "started_at": before.started_at, "ended_at": before.ended_at },
-                "after": { "started_at": started_at, "ended_at": ended_at },
-            })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    accounts_tab::correct_entry(&state.pool, &ctx, membership_id, entry_id, times).await
 }
 
 /// Removes a person's two-factor (seed 002): the recovery codes alone, or
@@ -209,81 +170,9 @@ pub async fn remove_member_two_factor(
     membership_id: i64,
     method: TwoFactorMethod,
 ) -> Result<(), AppError> {
-    use crate::server::{db, notices, session, two_factor};
-
     let ctx = require_tab().await?;
     let state = app_state()?;
-    let mut tx = state.pool.begin().await?;
-    let ctx = accounts_tab::require_in(&mut tx, &ctx).await?;
-    let target = accounts_tab::target(&mut tx, ctx.workspace_id, membership_id).await?;
-    accounts_tab::account_wide_allowed(&target, "two-factor authentication")?;
-    if !two_factor::is_enabled(&mut tx, target.account_id).await? {
-        return Err(AppError::Conflict(format!(
-            "{} does not use two-factor authentication.",
-            target.name
-        )));
-    }
-    let (what, next_step) = match method {
-        TwoFactorMethod::RecoveryCodes => {
-            let removed = sqlx::query!(
-                "DELETE FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL",
-                target.account_id
-            )
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if removed == 0 {
-                return Err(AppError::Conflict(format!(
-                    "{} has no unused recovery codes.",
-                    target.name
-                )));
-            }
-            (
-                "removed the recovery codes of your account",
-                "Your authenticator app still works. Make new recovery codes on your profile.",
-            )
-        }
-        TwoFactorMethod::All => {
-            two_factor::remove(&mut tx, target.account_id).await?;
-            (
-                "turned off two-factor authentication for your account",
-                "Sign in with your password, then turn two-factor on again on your profile.",
-            )
-        }
-    };
-    sqlx::query!(
-        "DELETE FROM two_factor_challenges WHERE account_id = $1",
-        target.account_id
-    )
-    .execute(&mut *tx)
-    .await?;
-    let ended = session::end_all(&mut tx, target.account_id, None).await?;
-    ctx.record(
-        &mut tx,
-        ctx.event(audit::AuditAction::TwoFactorRemovedByOwner)
-            .target_account(target.account_id)
-            .target_membership(membership_id)
-            .details(serde_json::json!({
-                "method": match method {
-                    TwoFactorMethod::RecoveryCodes => "recovery_codes",
-                    TwoFactorMethod::All => "all",
-                },
-                "sessions_ended": ended,
-            })),
-    )
-    .await?;
-    let owner = db::account_profile(&mut tx, ctx.actor_account_id).await?;
-    notices::changed_by_owner(
-        &mut tx,
-        target.account_id,
-        &owner.display_name,
-        "Two-factor authentication was changed by your workspace Owner",
-        what,
-        next_step,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    accounts_tab::remove_two_factor(&state.pool, &ctx, membership_id, method).await
 }
 
 /// Sets a person's password (seed 003). The Owner re-enters their own
@@ -298,7 +187,7 @@ pub async fn set_member_password(
 ) -> Result<(), AppError> {
     use crate::{
         domain::Password,
-        server::{accounts, credentials, db, notices, password, session},
+        server::{credentials, password},
     };
 
     let ctx = require_tab().await?;
@@ -344,40 +233,5 @@ pub async fn set_member_password(
         accounts_tab::mark_reauthenticated(&mut conn, &ctx.session.token_hash).await?;
     }
     let hash = password::hash(&state, &new_password).await?;
-    let mut tx = state.pool.begin().await?;
-    let ctx = accounts_tab::require_in(&mut tx, &ctx).await?;
-    // Checked again under the lock: the account may have joined another
-    // Owner's workspace while the hash was made.
-    let target = accounts_tab::target(&mut tx, ctx.workspace_id, membership_id).await?;
-    accounts_tab::account_wide_allowed(&target, "password")?;
-    sqlx::query!(
-        "UPDATE accounts SET password_hash = $2, must_change_password = true WHERE id = $1",
-        target.account_id,
-        hash
-    )
-    .execute(&mut *tx)
-    .await?;
-    accounts::end_pending_links(&mut tx, target.account_id).await?;
-    let ended = session::end_all(&mut tx, target.account_id, None).await?;
-    credentials::clear_all_locks(&mut tx, target.account_id, &target.email).await?;
-    ctx.record(
-        &mut tx,
-        ctx.event(audit::AuditAction::PasswordSetByOwner)
-            .target_account(target.account_id)
-            .target_membership(membership_id)
-            .details(serde_json::json!({ "sessions_ended": ended })),
-    )
-    .await?;
-    let owner = db::account_profile(&mut tx, ctx.actor_account_id).await?;
-    notices::changed_by_owner(
-        &mut tx,
-        target.account_id,
-        &owner.display_name,
-        "Your Teamroom password was set by your workspace Owner",
-        "set a new password for your account",
-        "Ask them for it: when you next sign in with it you will be asked to choose your own.",
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    accounts_tab::set_password(&state.pool, &ctx, membership_id, &hash).await
 }

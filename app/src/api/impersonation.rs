@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::{
     domain::Permission,
     server::{
-        app_state, audit,
+        app_state,
         impersonation::{self as imp, EndReason},
         require, require_account_even_impersonating, session, AccountCtx,
     },
@@ -143,12 +143,7 @@ pub async fn impersonation_setting() -> Result<ImpersonationSwitch, AppError> {
     }
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
-    let allowed = sqlx::query_scalar!(
-        "SELECT allow_impersonation FROM workspaces WHERE id = $1",
-        ctx.workspace_id
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+    let allowed = imp::allowed_in(&mut conn, ctx.workspace_id).await?;
     Ok(ImpersonationSwitch {
         allowed,
         enterprise: ctx.plan == crate::domain::Plan::Enterprise,
@@ -164,27 +159,5 @@ pub async fn set_impersonation_allowed(allowed: bool) -> Result<(), AppError> {
         return Err(AppError::Forbidden);
     }
     let state = app_state()?;
-    let mut tx = state.pool.begin().await?;
-    let changed = sqlx::query!(
-        "UPDATE workspaces SET allow_impersonation = $2
-          WHERE id = $1 AND allow_impersonation <> $2",
-        ctx.workspace_id,
-        allowed
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if changed > 0 {
-        ctx.record(
-            &mut tx,
-            ctx.event(audit::AuditAction::ImpersonationPolicyChanged)
-                .details(serde_json::json!({ "allowed": allowed })),
-        )
-        .await?;
-    }
-    if !allowed {
-        imp::end_all_in_workspace(&mut tx, ctx.workspace_id, &ctx.meta, &state.auth).await?;
-    }
-    tx.commit().await?;
-    Ok(())
+    imp::set_allowed(&state.pool, &ctx, allowed, &state.auth).await
 }

@@ -16,8 +16,9 @@ use crate::{
         Permission, Plan,
     },
     server::{
-        app_state, audit,
+        app_state,
         csv_import::{self, RawRow},
+        groups,
         invitations::{self as inv, BatchOptions, Invitee, Outcome},
         require,
     },
@@ -166,13 +167,7 @@ pub async fn preview_import(file_text: String) -> Result<ImportPreview, AppError
     let (mut room, no_room) = if ctx.plan == Plan::Free {
         (FREE_PLAN_BATCH as i64, free_plan_batch_message())
     } else {
-        let seats: i32 = sqlx::query_scalar!(
-            "SELECT seats FROM workspaces WHERE id = $1",
-            ctx.workspace_id
-        )
-        .fetch_one(&mut *conn)
-        .await?;
-        let free = i64::from(seats) - inv::seats_used(&mut conn, ctx.workspace_id).await?;
+        let free = inv::seats_free(&mut conn, ctx.workspace_id).await?;
         let wanted = parsed
             .iter()
             .flatten()
@@ -204,15 +199,7 @@ pub async fn preview_import(file_text: String) -> Result<ImportPreview, AppError
     if lowered.len() > MAX_GROUPS_PER_IMPORT {
         return Err(too_many_groups(lowered.len()));
     }
-    let known: std::collections::HashSet<String> = sqlx::query_scalar!(
-        r#"SELECT lower(name) AS "name!" FROM groups WHERE workspace_id = $1 AND lower(name) = ANY ($2)"#,
-        ctx.workspace_id,
-        &lowered
-    )
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .collect();
+    let known = groups::existing_names(&mut conn, ctx.workspace_id, &lowered).await?;
     let mut new_groups: Vec<String> = Vec::new();
     for name in group_names {
         let key = name.to_lowercase();
@@ -275,33 +262,7 @@ pub async fn import_members(
     if names.len() > MAX_GROUPS_PER_IMPORT {
         return Err(too_many_groups(names.len()));
     }
-    let created: Vec<i64> = sqlx::query_scalar!(
-        "INSERT INTO groups (workspace_id, name) SELECT $1, n FROM unnest($2::text[]) AS n
-         ON CONFLICT DO NOTHING RETURNING id",
-        ctx.workspace_id,
-        &names
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    for group_id in &created {
-        ctx.record(
-            &mut tx,
-            ctx.event(audit::AuditAction::GroupCreated)
-                .details(serde_json::json!({ "group_id": group_id, "via": "csv import" })),
-        )
-        .await?;
-    }
-    let lowered: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
-    let group_ids: std::collections::HashMap<String, i64> = sqlx::query!(
-        r#"SELECT id, lower(name) AS "key!" FROM groups WHERE workspace_id = $1 AND lower(name) = ANY ($2)"#,
-        ctx.workspace_id,
-        &lowered
-    )
-    .fetch_all(&mut *tx)
-    .await?
-    .into_iter()
-    .map(|r| (r.key, r.id))
-    .collect();
+    let group_ids = groups::ensure_named(&mut tx, &ctx, &names, "csv import").await?;
 
     let invitees: Vec<Invitee> = valid
         .iter()

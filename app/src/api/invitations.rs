@@ -14,7 +14,7 @@ use crate::{
         DisplayName, Permission,
     },
     server::{
-        app_state, audit, db,
+        app_state,
         invitations::{self as inv, invite_members_as, revoke_invite_as, send_invite_as},
         require,
     },
@@ -77,41 +77,7 @@ pub async fn add_limited_member(
     let group_ids = distinct_ids(group_ids, MAX_GROUPS_PER_INVITE, "groups")
         .map_err(|m| AppError::field("groups", m))?;
     let state = app_state()?;
-    let mut tx = state.pool.begin().await?;
-    let id: i64 = sqlx::query_scalar!(
-        "INSERT INTO memberships (workspace_id, kind, status, display_name)
-         VALUES ($1, 'limited', 'active', $2) RETURNING id",
-        ctx.workspace_id,
-        name.as_str()
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    let added = sqlx::query!(
-        "INSERT INTO group_members (workspace_id, group_id, membership_id)
-         SELECT $1, g.id, $2 FROM groups g WHERE g.workspace_id = $1 AND g.id = ANY ($3)",
-        ctx.workspace_id,
-        id,
-        &group_ids
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if added != group_ids.len() as u64 {
-        return Err(AppError::field(
-            "groups",
-            "Some of those groups are not in this workspace.",
-        ));
-    }
-    db::refresh_member_keys(&mut tx, ctx.workspace_id, &[id]).await?;
-    ctx.record(
-        &mut tx,
-        ctx.event(audit::AuditAction::LimitedMemberAdded)
-            .target_membership(id)
-            .details(serde_json::json!({ "name": name.as_str() })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(id)
+    inv::add_limited(&state.pool, &ctx, &name, &group_ids).await
 }
 
 /// Seconds a pending member must wait between two invitation emails, so a

@@ -10,8 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     domain::Permission,
     server::{
-        app_state, audit,
-        invitations::seats_used,
+        app_state,
         lifecycle::{self as rules, Change},
         require, require_in, workspace,
     },
@@ -128,19 +127,7 @@ pub async fn seat_usage() -> Result<Seats, AppError> {
     let ctx = require(Permission::ViewTeam).await?;
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
-    let workspace = sqlx::query!(
-        r#"SELECT plan AS "plan: Plan", seats FROM workspaces WHERE id = $1"#,
-        ctx.workspace_id
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    // The same count the invitations and the plan change check against.
-    let used = seats_used(&mut conn, ctx.workspace_id).await?;
-    Ok(Seats {
-        plan: workspace.plan,
-        seats: workspace.seats,
-        used,
-    })
+    workspace::seats(&mut conn, ctx.workspace_id).await
 }
 
 /// The Owner picks the plan and the seat count. A paid plan needs at
@@ -161,36 +148,5 @@ pub async fn set_plan(plan: String, seats: String) -> Result<Seats, AppError> {
             )
         })?;
     let state = app_state()?;
-    let mut tx = state.pool.begin().await?;
-    let ctx = require_in(&mut tx, &ctx, Permission::ManageWorkspace).await?;
-    let before = workspace::lock(&mut tx, ctx.workspace_id).await?;
-    let used = seats_used(&mut tx, ctx.workspace_id).await?;
-    if plan != Plan::Free && i64::from(seats) < used {
-        return Err(AppError::field(
-            "seats",
-            format!(
-                "{used} full members are active or invited, so a paid plan needs at least {used} seats. \
-                 Deactivate people or revoke invitations first."
-            ),
-        ));
-    }
-    sqlx::query!(
-        "UPDATE workspaces SET plan = $2, seats = $3 WHERE id = $1",
-        ctx.workspace_id,
-        plan.as_str(),
-        seats
-    )
-    .execute(&mut *tx)
-    .await?;
-    ctx.record(
-        &mut tx,
-        ctx.event(audit::AuditAction::PlanChanged)
-            .details(serde_json::json!({
-                "before": { "plan": before.plan.as_str(), "seats": before.seats },
-                "after": { "plan": plan.as_str(), "seats": seats },
-            })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Seats { plan, seats, used })
+    workspace::set_plan(&state.pool, &ctx, plan, seats).await
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
-use crate::server::{app_state, require_account, require_account_even_impersonating};
+use crate::server::{app_state, notices, require_account, require_account_even_impersonating};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BellNotice {
@@ -29,17 +29,7 @@ pub async fn my_notices() -> Result<Vec<BellNotice>, AppError> {
     }
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
-    Ok(sqlx::query_as!(
-        BellNotice,
-        "SELECT id, body, created_at FROM account_notices
-          WHERE account_id = $1 AND read_at IS NULL
-          ORDER BY id DESC
-          LIMIT $2",
-        ctx.account_id,
-        MAX_NOTICES
-    )
-    .fetch_all(&mut *conn)
-    .await?)
+    notices::unread(&mut conn, ctx.account_id, MAX_NOTICES).await
 }
 
 /// Marks one of the person's notices read (refused to an impersonator).
@@ -48,16 +38,7 @@ pub async fn dismiss_notice(notice_id: i64) -> Result<(), AppError> {
     let ctx = require_account().await?;
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
-    let done = sqlx::query!(
-        "UPDATE account_notices SET read_at = now()
-          WHERE account_id = $1 AND id = $2 AND read_at IS NULL",
-        ctx.account_id,
-        notice_id
-    )
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if done == 0 {
+    if !notices::dismiss(&mut conn, ctx.account_id, notice_id).await? {
         return Err(AppError::NotFound);
     }
     Ok(())

@@ -238,6 +238,8 @@ pub async fn set_time_permission(
     let ctx = require(Permission::EditMemberProfile).await?;
     let state = app_state()?;
     let mut tx = state.pool.begin().await?;
+    // Checked again inside the write: an Admin demoted meanwhile changes nothing.
+    let ctx = crate::server::require_in(&mut tx, &ctx, Permission::EditMemberProfile).await?;
     timedb::set_edit_permission(&mut tx, &ctx, membership_id, may_edit_own_time).await?;
     tx.commit().await?;
     Ok(())

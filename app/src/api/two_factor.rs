@@ -89,12 +89,7 @@ pub async fn confirm_two_factor(password: String, code: String) -> Result<Vec<St
             "That code is not right. Check the time on your phone, then type the newest code.",
         ));
     }
-    sqlx::query!(
-        "UPDATE two_factor SET enabled_at = now() WHERE account_id = $1",
-        ctx.account_id
-    )
-    .execute(&mut *tx)
-    .await?;
+    tf::enable(&mut tx, ctx.account_id).await?;
     let codes = tf::new_recovery_codes(&mut tx, ctx.account_id).await?;
     throttle::TWO_FACTOR
         .give_back(&mut tx, &ctx.account_id.to_string())
@@ -266,30 +261,5 @@ pub async fn set_workspace_two_factor(required: bool) -> Result<(), AppError> {
         return Err(AppError::Forbidden);
     }
     let state = app_state()?;
-    let mut tx = state.pool.begin().await?;
-    if required && !tf::is_enabled(&mut tx, ctx.actor_account_id).await? {
-        return Err(AppError::field(
-            "required",
-            "Turn on two-factor for your own account first (in your profile).",
-        ));
-    }
-    let changed = sqlx::query!(
-        "UPDATE workspaces SET require_two_factor = $2
-          WHERE id = $1 AND require_two_factor <> $2",
-        ctx.workspace_id,
-        required
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if changed > 0 {
-        ctx.record(
-            &mut tx,
-            ctx.event(audit::AuditAction::TwoFactorPolicyChanged)
-                .details(serde_json::json!({ "required": required })),
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(())
+    tf::set_required_in_workspace(&state.pool, &ctx, required).await
 }

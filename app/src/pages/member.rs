@@ -8,10 +8,7 @@ use leptos_router::hooks::use_params_map;
 use crate::{
     api::{
         groups::{list_groups, list_projects, remove_group_member, set_member_projects},
-        lifecycle::{
-            deactivate_member, delete_member, reactivate_member, set_member_role,
-            transfer_ownership, RoleName,
-        },
+        lifecycle::RoleName,
         members::{member_detail, MemberRow},
     },
     components::layout::initials,
@@ -293,7 +290,9 @@ fn MemberActions(
     /// Navigation, for the same reason.
     go: Callback<&'static str>,
 ) -> impl IntoView {
-    let busy = RwSignal::new(false);
+    use crate::api::lifecycle::{
+        DeactivateMember, DeleteMember, ReactivateMember, SetMemberRole, TransferOwnership,
+    };
     let id = row.membership_id;
     let name = row.name.clone();
     let email = row.email.clone().unwrap_or_default();
@@ -303,30 +302,78 @@ fn MemberActions(
             .and_then(|me| me.workspace)
             .is_some_and(|w| w.positions.owner)
     };
-    let run = move |label: String,
-                    call: std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<(), AppError>> + Send>,
-    >,
-                    after: Option<&'static str>| {
-        busy.set(true);
-        notice.set(None);
-        leptos::task::spawn_local(async move {
-            let result = call.await;
-            busy.try_set(false);
-            match result {
-                Ok(()) => {
-                    notice.try_set(Some(Ok(label)));
-                    match after {
-                        Some(path) => go.run(path),
-                        None => version.update(|v| *v += 1),
-                    }
-                }
-                Err(e) => {
-                    notice.try_set(Some(Err(e)));
-                }
-            }
-        });
+    let set_role = ServerAction::<SetMemberRole>::new();
+    let deactivate = ServerAction::<DeactivateMember>::new();
+    let reactivate = ServerAction::<ReactivateMember>::new();
+    let delete = ServerAction::<DeleteMember>::new();
+    let transfer_action = ServerAction::<TransferOwnership>::new();
+    let busy = move || {
+        set_role.pending().get()
+            || deactivate.pending().get()
+            || reactivate.pending().get()
+            || delete.pending().get()
+            || transfer_action.pending().get()
     };
+    // What a role answer says on success: it depends on the toggle clicked,
+    // which the action's input no longer holds by then.
+    let role_message: StoredValue<String> = StoredValue::new(String::new());
+    // Each answer: the notice, then the card again (or, after a delete, the
+    // Team list: the member is gone).
+    let answered = move |answer: Option<Result<(), AppError>>,
+                         label: String,
+                         after: Option<&'static str>| match answer {
+        Some(Ok(())) => {
+            notice.set(Some(Ok(label)));
+            match after {
+                Some(path) => go.run(path),
+                None => version.update(|v| *v += 1),
+            }
+        }
+        Some(Err(e)) => notice.set(Some(Err(e))),
+        None => {}
+    };
+    Effect::new(move |_| answered(set_role.value().get(), role_message.get_value(), None));
+    Effect::new({
+        let name = name.clone();
+        move |_| {
+            answered(
+                deactivate.value().get(),
+                format!("{name} is deactivated."),
+                None,
+            )
+        }
+    });
+    Effect::new({
+        let name = name.clone();
+        move |_| {
+            answered(
+                reactivate.value().get(),
+                format!("{name} is active again."),
+                None,
+            )
+        }
+    });
+    Effect::new({
+        let name = name.clone();
+        move |_| {
+            answered(
+                delete.value().get(),
+                format!("{name} was deleted."),
+                Some("/team?status=all"),
+            )
+        }
+    });
+    Effect::new({
+        let name = name.clone();
+        move |_| {
+            let answer = transfer_action.value().get();
+            if matches!(answer, Some(Ok(()))) {
+                // Your own role changed: the header and the controls follow.
+                session.refresh();
+            }
+            answered(answer, format!("{name} is now the Owner."), None)
+        }
+    });
     let is_owner = row.positions.owner;
     let full = row.kind == MemberKind::Full;
     let roles = (!is_owner && full).then(|| {
@@ -343,10 +390,12 @@ fn MemberActions(
                     view! {
                         <button type="button" class="button button-small" class:role-held=held aria-pressed=if held { "true" } else { "false" }
                             title=title.clone() aria-label=title
-                            disabled=move || busy.get()
+                            disabled=busy
                             on:click=move |_| {
                                 let message = if held { format!("{} role taken away.", role.label()) } else { format!("{} role given.", role.label()) };
-                                run(message, Box::pin(set_member_role(id, role, !held)), None);
+                                role_message.set_value(message);
+                                notice.set(None);
+                                set_role.dispatch(SetMemberRole { membership_id: id, role, on: !held });
                             }>{label}</button>
                     }
                 }).collect_view()}
@@ -357,25 +406,26 @@ fn MemberActions(
         let (name, email) = (name.clone(), email.clone());
         match row.status {
             MemberStatus::Active if !is_owner => view! {
-                <button type="button" class="button danger" disabled=move || busy.get() on:click=move |_| {
+                <button type="button" class="button danger" disabled=busy on:click=move |_| {
                     let question = format!("Deactivate {name}? They are signed out of this workspace at once; their time entries stay.");
                     if window().confirm_with_message(&question).unwrap_or(false) {
-                        run(format!("{name} is deactivated."), Box::pin(deactivate_member(id)), None);
+                        notice.set(None);
+                        deactivate.dispatch(DeactivateMember { membership_id: id });
                     }
                 }>"Deactivate"</button>
             }.into_any(),
             MemberStatus::Inactive => {
-                let run_delete = run;
-                let name_delete = name.clone();
                 view! {
-                    <button type="button" class="button" disabled=move || busy.get() on:click=move |_| {
-                        run(format!("{name} is active again."), Box::pin(reactivate_member(id)), None);
+                    <button type="button" class="button" disabled=busy on:click=move |_| {
+                        notice.set(None);
+                        reactivate.dispatch(ReactivateMember { membership_id: id });
                     }>"Reactivate"</button>
-                    <button type="button" class="button danger" disabled=move || busy.get() on:click=move |_| {
-                        let who = if email.is_empty() { name_delete.clone() } else { format!("{name_delete} ({email})") };
+                    <button type="button" class="button danger" disabled=busy on:click=move |_| {
+                        let who = if email.is_empty() { name.clone() } else { format!("{name} ({email})") };
                         let question = format!("Delete {who} from this workspace for good? Their time entries stay under \"Deleted user\". To come back they need a new invitation.");
                         if window().confirm_with_message(&question).unwrap_or(false) {
-                            run_delete(format!("{name_delete} was deleted."), Box::pin(delete_member(id)), Some("/team?status=all"));
+                            notice.set(None);
+                            delete.dispatch(DeleteMember { membership_id: id });
                         }
                     }>"Delete…"</button>
                 }.into_any()
@@ -388,15 +438,11 @@ fn MemberActions(
         move || i_am_owner().then(|| {
             let (name, email) = (name.clone(), email.clone());
             view! {
-                <button type="button" class="button" disabled=move || busy.get() on:click=move |_| {
+                <button type="button" class="button" disabled=busy on:click=move |_| {
                     let question = format!("Make {name} <{email}> the Owner of this workspace? You become an Admin.");
                     if window().confirm_with_message(&question).unwrap_or(false) {
-                        run(format!("{name} is now the Owner."), Box::pin(async move {
-                            transfer_ownership(id).await?;
-                            // Your own role changed: the header and the controls follow.
-                            session.refresh();
-                            Ok(())
-                        }), None);
+                        notice.set(None);
+                        transfer_action.dispatch(TransferOwnership { membership_id: id });
                     }
                 }>"Transfer ownership…"</button>
             }

@@ -19,6 +19,7 @@ pub mod scim;
 pub mod settings;
 pub mod team;
 pub mod team_bulk;
+pub mod team_controls;
 pub mod time;
 pub mod two_factor;
 pub mod workspace;

@@ -134,3 +134,54 @@ pub async fn forced_password_change(
     .await?;
     Ok(Some(token.value))
 }
+
+/// Hands an unconfirmed account to the holder of an invitation link to its
+/// address: new name and password; the old password, every session, every
+/// known browser, any second factor and every pending link of the account
+/// end, in the caller's transaction.
+pub async fn claim(
+    conn: &mut PgConnection,
+    account_id: i64,
+    name: &crate::domain::DisplayName,
+    hash: &str,
+    meta: &super::session::RequestMeta,
+) -> Result<(), AppError> {
+    let claimed = sqlx::query!(
+        "UPDATE accounts SET display_name = $2, password_hash = $3
+          WHERE id = $1 AND email_verified_at IS NULL",
+        account_id,
+        name.as_str(),
+        hash
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if claimed == 0 {
+        // Confirmed meanwhile: its owner signs in instead.
+        return Err(AppError::Conflict(
+            "This address was just confirmed by its account. Sign in to accept.".into(),
+        ));
+    }
+    forget_previous_holder(conn, account_id).await?;
+    super::db::refresh_account_keys(conn, account_id).await?;
+    super::audit::record(
+        conn,
+        &super::audit::Actor::new(account_id, None, meta),
+        super::audit::Event::new(None, super::audit::AuditAction::AccountClaimed)
+            .target_account(account_id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Notes that the account's address is proven (a link mailed to it was
+/// opened); the first proof's time stays.
+pub async fn mark_verified(conn: &mut PgConnection, account_id: i64) -> Result<(), AppError> {
+    sqlx::query!(
+        "UPDATE accounts SET email_verified_at = coalesce(email_verified_at, now()) WHERE id = $1",
+        account_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

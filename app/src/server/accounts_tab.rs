@@ -13,7 +13,7 @@ use super::Ctx;
 use crate::{
     api::accounts::StoppedEntry,
     domain::{
-        accounts::{AccountFilter, AccountSearch, PAGE_ROWS},
+        accounts::{AccountFilter, AccountSearch, TwoFactorMethod, PAGE_ROWS},
         MemberStatus, Permission,
     },
     error::AppError,
@@ -414,4 +414,187 @@ pub async fn stop_timer_of(
         end: local(entry.ended_at),
         time_zone: zone.tz.to_string(),
     })
+}
+
+/// The Owner's correction of a finished entry of member `membership_id`
+/// (typically one they just stopped), with before and after in the audit
+/// row. The caller has checked `Permission::AccountsTab`.
+pub async fn correct_entry(
+    pool: &sqlx::PgPool,
+    ctx: &Ctx,
+    membership_id: i64,
+    entry_id: i64,
+    times: crate::domain::time::EntryTimes,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let ctx = &require_in(&mut tx, ctx).await?;
+    let target = target(&mut tx, ctx.workspace_id, membership_id).await?;
+    let zone = super::time::member_zone(&mut tx, ctx.workspace_id, membership_id).await?;
+    let (started_at, ended_at) = super::time::entry_to_utc(zone.tz, times)?;
+    let before = sqlx::query!(
+        "SELECT started_at, ended_at FROM time_entries
+          WHERE workspace_id = $1 AND id = $2 AND membership_id = $3 AND ended_at IS NOT NULL
+          FOR UPDATE",
+        ctx.workspace_id,
+        entry_id,
+        membership_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    sqlx::query!(
+        "UPDATE time_entries SET started_at = $3, ended_at = $4, updated_at = now()
+          WHERE workspace_id = $1 AND id = $2",
+        ctx.workspace_id,
+        entry_id,
+        started_at,
+        ended_at
+    )
+    .execute(&mut *tx)
+    .await?;
+    ctx.record(
+        &mut tx,
+        ctx.event(super::audit::AuditAction::EntryCorrectedByOwner)
+            .target_account(target.account_id)
+            .target_membership(membership_id)
+            .details(serde_json::json!({
+                "entry_id": entry_id,
+                "before": { "started_at": before.started_at, "ended_at": before.ended_at },
+                "after": { "started_at": started_at, "ended_at": ended_at },
+            })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes a member's recovery codes or their whole two-factor (seed 002)
+/// when the account is within the Owner's reach: their sessions and open
+/// challenges end, the audit row is written and they are mailed, all in
+/// one transaction.
+pub async fn remove_two_factor(
+    pool: &sqlx::PgPool,
+    ctx: &Ctx,
+    membership_id: i64,
+    method: TwoFactorMethod,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let ctx = &require_in(&mut tx, ctx).await?;
+    let target = target(&mut tx, ctx.workspace_id, membership_id).await?;
+    account_wide_allowed(&target, "two-factor authentication")?;
+    if !super::two_factor::is_enabled(&mut tx, target.account_id).await? {
+        return Err(AppError::Conflict(format!(
+            "{} does not use two-factor authentication.",
+            target.name
+        )));
+    }
+    let (what, next_step) = match method {
+        TwoFactorMethod::RecoveryCodes => {
+            let removed = sqlx::query!(
+                "DELETE FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL",
+                target.account_id
+            )
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if removed == 0 {
+                return Err(AppError::Conflict(format!(
+                    "{} has no unused recovery codes.",
+                    target.name
+                )));
+            }
+            (
+                "removed the recovery codes of your account",
+                "Your authenticator app still works. Make new recovery codes on your profile.",
+            )
+        }
+        TwoFactorMethod::All => {
+            super::two_factor::remove(&mut tx, target.account_id).await?;
+            (
+                "turned off two-factor authentication for your account",
+                "Sign in with your password, then turn two-factor on again on your profile.",
+            )
+        }
+    };
+    sqlx::query!(
+        "DELETE FROM two_factor_challenges WHERE account_id = $1",
+        target.account_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    let ended = super::session::end_all(&mut tx, target.account_id, None).await?;
+    ctx.record(
+        &mut tx,
+        ctx.event(super::audit::AuditAction::TwoFactorRemovedByOwner)
+            .target_account(target.account_id)
+            .target_membership(membership_id)
+            .details(serde_json::json!({
+                "method": match method {
+                    TwoFactorMethod::RecoveryCodes => "recovery_codes",
+                    TwoFactorMethod::All => "all",
+                },
+                "sessions_ended": ended,
+            })),
+    )
+    .await?;
+    let owner = super::db::account_profile(&mut tx, ctx.actor_account_id).await?;
+    super::notices::changed_by_owner(
+        &mut tx,
+        target.account_id,
+        &owner.display_name,
+        "Two-factor authentication was changed by your workspace Owner",
+        what,
+        next_step,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Stores a password the Owner set (`hash` made from it) on a member's
+/// account within their reach: it must be changed at the next sign-in,
+/// pending links and locks and every session end, and the person is
+/// mailed. The reach is checked again here, under the row lock.
+pub async fn set_password(
+    pool: &sqlx::PgPool,
+    ctx: &Ctx,
+    membership_id: i64,
+    hash: &str,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let ctx = &require_in(&mut tx, ctx).await?;
+    // Checked again under the lock: the account may have joined another
+    // Owner's workspace while the hash was made.
+    let target = target(&mut tx, ctx.workspace_id, membership_id).await?;
+    account_wide_allowed(&target, "password")?;
+    sqlx::query!(
+        "UPDATE accounts SET password_hash = $2, must_change_password = true WHERE id = $1",
+        target.account_id,
+        hash
+    )
+    .execute(&mut *tx)
+    .await?;
+    super::accounts::end_pending_links(&mut tx, target.account_id).await?;
+    let ended = super::session::end_all(&mut tx, target.account_id, None).await?;
+    super::credentials::clear_all_locks(&mut tx, target.account_id, &target.email).await?;
+    ctx.record(
+        &mut tx,
+        ctx.event(super::audit::AuditAction::PasswordSetByOwner)
+            .target_account(target.account_id)
+            .target_membership(membership_id)
+            .details(serde_json::json!({ "sessions_ended": ended })),
+    )
+    .await?;
+    let owner = super::db::account_profile(&mut tx, ctx.actor_account_id).await?;
+    super::notices::changed_by_owner(
+        &mut tx,
+        target.account_id,
+        &owner.display_name,
+        "Your Teamroom password was set by your workspace Owner",
+        "set a new password for your account",
+        "Ask them for it: when you next sign in with it you will be asked to choose your own.",
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

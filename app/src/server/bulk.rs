@@ -7,9 +7,8 @@
 use sqlx::PgConnection;
 
 use super::{
-    audit::AuditAction,
-    db, directory,
-    groups::{require_group, take_out_of_group},
+    directory,
+    groups::{put_in_group, require_group, take_out_of_group},
     lifecycle::{apply_role, apply_status, Change},
     workspace, Ctx,
 };
@@ -126,28 +125,11 @@ async fn group_membership(
             Err(AppError::Conflict("Not in the group.".into()))
         };
     }
-    let added = sqlx::query!(
-        "INSERT INTO group_members (workspace_id, group_id, membership_id) VALUES ($1, $2, $3)
-         ON CONFLICT DO NOTHING",
-        ctx.workspace_id,
-        group_id,
-        membership_id
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if added == 0 {
+    if put_in_group(&mut *tx, ctx, group_id, &[membership_id])
+        .await?
+        .is_empty()
+    {
         return Err(AppError::Conflict("Already in the group.".into()));
     }
-    db::refresh_member_keys(&mut *tx, ctx.workspace_id, &[membership_id]).await?;
-    ctx.record(
-        &mut *tx,
-        ctx.event(AuditAction::GroupMembersAdded)
-            .target_membership(membership_id)
-            .details(
-                serde_json::json!({ "group_id": group_id, "membership_ids": [membership_id] }),
-            ),
-    )
-    .await?;
     Ok(())
 }

@@ -145,12 +145,7 @@ pub async fn verify(
     )
     .execute(&mut *tx)
     .await?;
-    sqlx::query!(
-        "UPDATE accounts SET email_verified_at = coalesce(email_verified_at, now()) WHERE id = $1",
-        found.account_id
-    )
-    .execute(&mut *tx)
-    .await?;
+    super::accounts::mark_verified(tx, found.account_id).await?;
     // Signing up with an invited address joins the invited workspaces.
     let open = sqlx::query!(
         "SELECT i.workspace_id, i.id, i.membership_id AS \"membership_id!\"

@@ -263,13 +263,19 @@ pub async fn put_in_group(
     )
     .fetch_one(&mut *tx)
     .await?;
+    if added.is_empty() {
+        // Everyone was in it already: nothing changed, nothing to audit.
+        return Ok(added);
+    }
     db::refresh_member_keys(&mut *tx, ctx.workspace_id, &added).await?;
-    ctx.record(
-        &mut *tx,
-        ctx.event(audit::AuditAction::GroupMembersAdded)
-            .details(serde_json::json!({ "group_id": group_id, "membership_ids": added })),
-    )
-    .await?;
+    let mut event = ctx
+        .event(audit::AuditAction::GroupMembersAdded)
+        .details(serde_json::json!({ "group_id": group_id, "membership_ids": added }));
+    if let [only] = added[..] {
+        // One person: the row shows in their own history too.
+        event = event.target_membership(only);
+    }
+    ctx.record(&mut *tx, event).await?;
     Ok(added)
 }
 
@@ -497,4 +503,61 @@ pub async fn set_member_projects(
     )
     .await?;
     Ok(())
+}
+
+/// Which of `lowered` (lower-cased names) are groups of the workspace
+/// already, lower-cased.
+pub async fn existing_names(
+    conn: &mut sqlx::PgConnection,
+    workspace_id: i64,
+    lowered: &[String],
+) -> Result<std::collections::HashSet<String>, AppError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT lower(name) AS "name!" FROM groups WHERE workspace_id = $1 AND lower(name) = ANY ($2)"#,
+        workspace_id,
+        lowered
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .collect())
+}
+
+/// The groups called `names` (compared without case), those missing
+/// created with an audit row saying `via`: their ids by lower-cased name.
+/// The caller bounds `names`; a name taken by a concurrent creation is
+/// simply used.
+pub async fn ensure_named(
+    tx: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+    names: &[String],
+    via: &str,
+) -> Result<std::collections::HashMap<String, i64>, AppError> {
+    let created: Vec<i64> = sqlx::query_scalar!(
+        "INSERT INTO groups (workspace_id, name) SELECT $1, n FROM unnest($2::text[]) AS n
+         ON CONFLICT DO NOTHING RETURNING id",
+        ctx.workspace_id,
+        names
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for group_id in &created {
+        ctx.record(
+            &mut *tx,
+            ctx.event(audit::AuditAction::GroupCreated)
+                .details(serde_json::json!({ "group_id": group_id, "via": via })),
+        )
+        .await?;
+    }
+    let lowered: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
+    Ok(sqlx::query!(
+        r#"SELECT id, lower(name) AS "key!" FROM groups WHERE workspace_id = $1 AND lower(name) = ANY ($2)"#,
+        ctx.workspace_id,
+        &lowered
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .map(|r| (r.key, r.id))
+    .collect())
 }

@@ -552,6 +552,50 @@ pub async fn live_view_of(
     }
 }
 
+/// Whether the Owner has allowed "Log in as user" in the workspace.
+pub async fn allowed_in(conn: &mut PgConnection, workspace_id: i64) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar!(
+        "SELECT allow_impersonation FROM workspaces WHERE id = $1",
+        workspace_id
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
+/// The Owner's switch: an actual change is audited, and turning it off
+/// ends every view into the workspace in the same transaction. The caller
+/// has checked that `ctx` is the Owner.
+pub async fn set_allowed(
+    pool: &sqlx::PgPool,
+    ctx: &super::Ctx,
+    allowed: bool,
+    settings: &AuthSettings,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let changed = sqlx::query!(
+        "UPDATE workspaces SET allow_impersonation = $2
+          WHERE id = $1 AND allow_impersonation <> $2",
+        ctx.workspace_id,
+        allowed
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed > 0 {
+        ctx.record(
+            &mut tx,
+            ctx.event(super::audit::AuditAction::ImpersonationPolicyChanged)
+                .details(serde_json::json!({ "allowed": allowed })),
+        )
+        .await?;
+    }
+    if !allowed {
+        end_all_in_workspace(&mut tx, ctx.workspace_id, &ctx.meta, settings).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -111,6 +111,16 @@ pub async fn seats_used(conn: &mut PgConnection, workspace_id: i64) -> Result<i6
     .await?)
 }
 
+/// Seats still free: the workspace's seats less those in use (negative
+/// when a plan change left it over).
+pub async fn seats_free(conn: &mut PgConnection, workspace_id: i64) -> Result<i64, AppError> {
+    let seats: i32 =
+        sqlx::query_scalar!("SELECT seats FROM workspaces WHERE id = $1", workspace_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(i64::from(seats) - seats_used(conn, workspace_id).await?)
+}
+
 /// Refuses when `wanted` more invitation emails would pass the hourly limit,
 /// saying when the oldest counted one leaves the window.
 pub async fn check_rate(
@@ -865,6 +875,52 @@ pub async fn revoke_invite_as(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Adds a limited member (a name, no account, tracked through the Kiosk)
+/// in the groups `group_ids` (distinct, bounded by the caller), all of
+/// which must be the workspace's. Their id.
+pub async fn add_limited(
+    pool: &sqlx::PgPool,
+    ctx: &Ctx,
+    name: &DisplayName,
+    group_ids: &[i64],
+) -> Result<i64, AppError> {
+    let mut tx = pool.begin().await?;
+    let id: i64 = sqlx::query_scalar!(
+        "INSERT INTO memberships (workspace_id, kind, status, display_name)
+         VALUES ($1, 'limited', 'active', $2) RETURNING id",
+        ctx.workspace_id,
+        name.as_str()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let added = sqlx::query!(
+        "INSERT INTO group_members (workspace_id, group_id, membership_id)
+         SELECT $1, g.id, $2 FROM groups g WHERE g.workspace_id = $1 AND g.id = ANY ($3)",
+        ctx.workspace_id,
+        id,
+        group_ids
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if added != group_ids.len() as u64 {
+        return Err(AppError::field(
+            "groups",
+            "Some of those groups are not in this workspace.",
+        ));
+    }
+    super::db::refresh_member_keys(&mut tx, ctx.workspace_id, &[id]).await?;
+    ctx.record(
+        &mut tx,
+        ctx.event(super::audit::AuditAction::LimitedMemberAdded)
+            .target_membership(id)
+            .details(serde_json::json!({ "name": name.as_str() })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod accounts_tab;
 pub mod api_keys;
 pub mod audit;
+pub mod bell;
 pub mod bulk;
 pub mod credentials;
 pub mod csp;

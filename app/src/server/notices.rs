@@ -247,3 +247,41 @@ pub async fn viewed_as_you(
     .await?;
     Ok(())
 }
+
+/// The account's newest `limit` unread notices, for the bell.
+pub async fn unread(
+    conn: &mut PgConnection,
+    account_id: i64,
+    limit: i64,
+) -> Result<Vec<crate::api::notices::BellNotice>, AppError> {
+    Ok(sqlx::query_as!(
+        crate::api::notices::BellNotice,
+        "SELECT id, body, created_at FROM account_notices
+          WHERE account_id = $1 AND read_at IS NULL
+          ORDER BY id DESC
+          LIMIT $2",
+        account_id,
+        limit
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Marks the account's unread notice `notice_id` read; false when there is
+/// no such notice of theirs.
+pub async fn dismiss(
+    conn: &mut PgConnection,
+    account_id: i64,
+    notice_id: i64,
+) -> Result<bool, AppError> {
+    Ok(sqlx::query!(
+        "UPDATE account_notices SET read_at = now()
+          WHERE account_id = $1 AND id = $2 AND read_at IS NULL",
+        account_id,
+        notice_id
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        > 0)
+}

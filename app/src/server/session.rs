@@ -434,3 +434,58 @@ pub async fn end_all(
     .await?
     .rows_affected())
 }
+
+/// The account's live sessions of its own (not an Owner's views as it),
+/// `this_token_hash`'s first, then the most recently seen, at most `limit`.
+pub async fn list_of(
+    conn: &mut PgConnection,
+    account_id: i64,
+    this_token_hash: &[u8],
+    limit: i64,
+) -> Result<Vec<crate::api::sessions::SessionInfo>, AppError> {
+    let rows = sqlx::query!(
+        "SELECT id, token_hash, user_agent, ip, created_at, last_seen_at
+           FROM sessions
+          WHERE account_id = $1 AND expires_at > now() AND impersonator_account_id IS NULL
+          ORDER BY token_hash = $2 DESC, last_seen_at DESC
+          LIMIT $3",
+        account_id,
+        this_token_hash,
+        limit
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| crate::api::sessions::SessionInfo {
+            id: row.id,
+            device: row
+                .user_agent
+                .as_deref()
+                .map(super::user_agent::describe)
+                .unwrap_or_else(|| "Unknown browser".to_owned()),
+            ip: row.ip,
+            signed_in_at: row.created_at,
+            last_seen_at: row.last_seen_at,
+            this_device: row.token_hash == this_token_hash,
+        })
+        .collect())
+}
+
+/// Ends the account's own session `session_id`; its token hash, or None
+/// when the account has no such session.
+pub async fn end_one(
+    conn: &mut PgConnection,
+    account_id: i64,
+    session_id: i64,
+) -> Result<Option<Vec<u8>>, AppError> {
+    Ok(sqlx::query_scalar!(
+        "DELETE FROM sessions
+          WHERE account_id = $1 AND id = $2 AND impersonator_account_id IS NULL
+      RETURNING token_hash",
+        account_id,
+        session_id
+    )
+    .fetch_optional(conn)
+    .await?)
+}

@@ -2,7 +2,12 @@
 
 use sqlx::PgConnection;
 
-use crate::{domain::Plan, error::AppError};
+use super::Ctx;
+use crate::{
+    api::lifecycle::Seats,
+    domain::{Permission, Plan},
+    error::AppError,
+};
 
 /// The workspace as read under its lock.
 #[derive(Debug, Clone)]
@@ -29,4 +34,64 @@ pub async fn lock(conn: &mut PgConnection, workspace_id: i64) -> Result<LockedWo
     )
     .fetch_one(conn)
     .await?)
+}
+
+/// The workspace's plan, seats, and the seats in use (the count the
+/// invitations and the plan change check against).
+pub async fn seats(conn: &mut PgConnection, workspace_id: i64) -> Result<Seats, AppError> {
+    let workspace = sqlx::query!(
+        r#"SELECT plan AS "plan: Plan", seats FROM workspaces WHERE id = $1"#,
+        workspace_id
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let used = super::invitations::seats_used(conn, workspace_id).await?;
+    Ok(Seats {
+        plan: workspace.plan,
+        seats: workspace.seats,
+        used,
+    })
+}
+
+/// The Owner's plan change, under the workspace lock: a paid plan needs at
+/// least the seats in use, since nobody is removed by a plan change. The
+/// guard is checked again inside the transaction.
+pub async fn set_plan(
+    pool: &sqlx::PgPool,
+    ctx: &Ctx,
+    plan: Plan,
+    seats: i32,
+) -> Result<Seats, AppError> {
+    let mut tx = pool.begin().await?;
+    let ctx = &super::require_in(&mut tx, ctx, Permission::ManageWorkspace).await?;
+    let before = lock(&mut tx, ctx.workspace_id).await?;
+    let used = super::invitations::seats_used(&mut tx, ctx.workspace_id).await?;
+    if plan != Plan::Free && i64::from(seats) < used {
+        return Err(AppError::field(
+            "seats",
+            format!(
+                "{used} full members are active or invited, so a paid plan needs at least {used} seats. \
+                 Deactivate people or revoke invitations first."
+            ),
+        ));
+    }
+    sqlx::query!(
+        "UPDATE workspaces SET plan = $2, seats = $3 WHERE id = $1",
+        ctx.workspace_id,
+        plan.as_str(),
+        seats
+    )
+    .execute(&mut *tx)
+    .await?;
+    ctx.record(
+        &mut tx,
+        ctx.event(super::audit::AuditAction::PlanChanged)
+            .details(serde_json::json!({
+                "before": { "plan": before.plan.as_str(), "seats": before.seats },
+                "after": { "plan": plan.as_str(), "seats": seats },
+            })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Seats { plan, seats, used })
 }

@@ -223,7 +223,7 @@ pub const GOOD_PASSWORD: &str = "quiet lake at dawn";
 pub struct MailSink {
     pub port: u16,
     pub dir: std::path::PathBuf,
-    child: Option<std::process::Child>,
+    process: server::mail_sink_process::SinkProcess,
 }
 
 /// A message as the sink saved it, parsed.
@@ -266,49 +266,28 @@ impl MailSink {
     }
 
     fn launch(port: u16, dir: std::path::PathBuf, reject: &[&str]) -> Self {
-        use std::io::BufRead;
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
-        command
-            .args(["mail-sink", "--port", &port.to_string(), "--dir"])
-            .arg(&dir);
-        for address in reject {
-            command.args(["--reject", address]);
-        }
-        let mut child = command
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start the mail sink");
-        let stdout = child.stdout.take().expect("sink stdout");
-        let mut reader = std::io::BufReader::new(stdout);
-        let mut first = String::new();
-        reader
-            .read_line(&mut first)
-            .expect("sink says where it listens");
-        let port = first
-            .trim()
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected sink output: {first:?}"));
-        // Keep draining its output so it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in reader.lines() {});
-        Self {
+        use server::mail_sink_process::{SinkOutput, SinkProcess};
+        let process = SinkProcess::start(
+            std::path::Path::new(env!("CARGO_BIN_EXE_server")),
             port,
+            &dir,
+            reject,
+            SinkOutput::Drain,
+        )
+        .unwrap_or_else(|error| panic!("start the mail sink: {error}"));
+        Self {
+            port: process.port,
             dir,
-            child: Some(child),
+            process,
         }
     }
 
     pub fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
+        self.process.url()
     }
 
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.process.stop();
     }
 
     pub fn messages(&self) -> Vec<ReceivedMail> {
@@ -362,12 +341,6 @@ impl MailSink {
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-    }
-}
-
-impl Drop for MailSink {
-    fn drop(&mut self) {
-        self.stop();
     }
 }
 
