@@ -73,6 +73,43 @@ fn CreateForm(
     }
 }
 
+/// What a names page (Groups, Projects) says around its table.
+struct NamesTable {
+    noun: &'static str,
+    count_header: &'static str,
+    empty_title: &'static str,
+    empty_text: &'static str,
+}
+
+impl NamesTable {
+    /// The page's list: an empty state, the table with one `row` per
+    /// entry, or what went wrong.
+    fn show<T>(&self, answer: Result<Vec<T>, AppError>, row: impl Fn(T) -> AnyView) -> AnyView {
+        match answer {
+            Ok(rows) if rows.is_empty() => view! {
+                <div class="empty-state">
+                    <h2>{self.empty_title}</h2>
+                    <p>{self.empty_text}</p>
+                </div>
+            }
+            .into_any(),
+            Ok(rows) => view! {
+                <table class="data-table">
+                    <thead><tr>
+                        <th scope="col">{self.noun}</th>
+                        <th scope="col">{self.count_header}</th>
+                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                    </tr></thead>
+                    <tbody>{rows.into_iter().map(row).collect_view()}</tbody>
+                </table>
+            }
+            .into_any(),
+            Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }
+                .into_any(),
+        }
+    }
+}
+
 /// The changes a group row can make; the page lists the groups again after
 /// each one.
 #[derive(Clone, Copy)]
@@ -88,6 +125,13 @@ struct ProjectActions {
     rename: ServerAction<RenameProject>,
     archive: ServerAction<SetProjectArchived>,
 }
+
+const GROUPS_TABLE: NamesTable = NamesTable {
+    noun: "Group",
+    count_header: "Members",
+    empty_title: "No groups yet",
+    empty_text: "Create a group for each team, department or office.",
+};
 
 #[component]
 pub fn GroupsPage() -> impl IntoView {
@@ -129,29 +173,9 @@ pub fn GroupsPage() -> impl IntoView {
             </Suspense>
             {error_view(error)}
             <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading groups…"</p> }>
-                {move || groups.get().map(|answer| match answer {
-                    Ok(rows) if rows.is_empty() => view! {
-                        <div class="empty-state">
-                            <h2>"No groups yet"</h2>
-                            <p>"Create a group for each team, department or office."</p>
-                        </div>
-                    }.into_any(),
-                    Ok(rows) => view! {
-                        <table class="data-table">
-                            <thead><tr>
-                                <th scope="col">"Group"</th>
-                                <th scope="col">"Members"</th>
-                                <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                            </tr></thead>
-                            <tbody>
-                                {rows.into_iter().map(|group| view! {
-                                    <GroupRowView group manage actions />
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
-                    Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }.into_any(),
-                })}
+                {move || groups.get().map(|answer| GROUPS_TABLE.show(answer, |group| view! {
+                    <GroupRowView group manage actions />
+                }.into_any()))}
             </Transition>
     }
 }
@@ -282,6 +306,13 @@ fn AddMembersPanel(
     }
 }
 
+const PROJECTS_TABLE: NamesTable = NamesTable {
+    noun: "Project",
+    count_header: "Members given it",
+    empty_title: "No projects yet",
+    empty_text: "Create the projects your team tracks time on.",
+};
+
 #[component]
 pub fn ProjectsPage() -> impl IntoView {
     let actions = ProjectActions {
@@ -318,29 +349,9 @@ pub fn ProjectsPage() -> impl IntoView {
             </Suspense>
             {error_view(error)}
             <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading projects…"</p> }>
-                {move || projects.get().map(|answer| match answer {
-                    Ok(rows) if rows.is_empty() => view! {
-                        <div class="empty-state">
-                            <h2>"No projects yet"</h2>
-                            <p>"Create the projects your team tracks time on."</p>
-                        </div>
-                    }.into_any(),
-                    Ok(rows) => view! {
-                        <table class="data-table">
-                            <thead><tr>
-                                <th scope="col">"Project"</th>
-                                <th scope="col">"Members given it"</th>
-                                <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                            </tr></thead>
-                            <tbody>
-                                {rows.into_iter().map(|project| view! {
-                                    <ProjectRowView project manage actions />
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
-                    Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }.into_any(),
-                })}
+                {move || projects.get().map(|answer| PROJECTS_TABLE.show(answer, |project| view! {
+                    <ProjectRowView project manage actions />
+                }.into_any()))}
             </Transition>
     }
 }

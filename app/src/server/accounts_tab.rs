@@ -468,6 +468,30 @@ pub async fn correct_entry(
     Ok(())
 }
 
+/// Mails the member (through the outbox, in the caller's transaction) that
+/// the Owner acting in `ctx` changed their account: `what` they did and the
+/// `next_step` the member takes. One place, so every account-wide change
+/// names the Owner the same way.
+async fn tell_member(
+    tx: &mut sqlx::PgConnection,
+    ctx: &Ctx,
+    account_id: i64,
+    subject: &str,
+    what: &str,
+    next_step: &str,
+) -> Result<(), AppError> {
+    let owner = super::db::account_profile(&mut *tx, ctx.actor_account_id).await?;
+    super::notices::changed_by_owner(
+        &mut *tx,
+        account_id,
+        &owner.display_name,
+        subject,
+        what,
+        next_step,
+    )
+    .await
+}
+
 /// Removes a member's recovery codes or their whole two-factor (seed 002)
 /// when the account is within the Owner's reach: their sessions and open
 /// challenges end, the audit row is written and they are mailed, all in
@@ -537,11 +561,10 @@ pub async fn remove_two_factor(
             })),
     )
     .await?;
-    let owner = super::db::account_profile(&mut tx, ctx.actor_account_id).await?;
-    super::notices::changed_by_owner(
+    tell_member(
         &mut tx,
+        ctx,
         target.account_id,
-        &owner.display_name,
         "Two-factor authentication was changed by your workspace Owner",
         what,
         next_step,
@@ -585,11 +608,10 @@ pub async fn set_password(
             .details(serde_json::json!({ "sessions_ended": ended })),
     )
     .await?;
-    let owner = super::db::account_profile(&mut tx, ctx.actor_account_id).await?;
-    super::notices::changed_by_owner(
+    tell_member(
         &mut tx,
+        ctx,
         target.account_id,
-        &owner.display_name,
         "Your Teamroom password was set by your workspace Owner",
         "set a new password for your account",
         "Ask them for it: when you next sign in with it you will be asked to choose your own.",

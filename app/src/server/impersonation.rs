@@ -563,32 +563,18 @@ pub async fn allowed_in(conn: &mut PgConnection, workspace_id: i64) -> Result<bo
 }
 
 /// The Owner's switch: an actual change is audited, and turning it off
-/// ends every view into the workspace in the same transaction. The caller
-/// has checked that `ctx` is the Owner.
+/// ends every view into the workspace in the same transaction. Ownership
+/// is checked again under the workspace lock.
 pub async fn set_allowed(
     pool: &sqlx::PgPool,
     ctx: &super::Ctx,
     allowed: bool,
     settings: &AuthSettings,
 ) -> Result<(), AppError> {
+    use super::workspace::{require_owner_in, set_switch, OwnerSwitch};
     let mut tx = pool.begin().await?;
-    let changed = sqlx::query!(
-        "UPDATE workspaces SET allow_impersonation = $2
-          WHERE id = $1 AND allow_impersonation <> $2",
-        ctx.workspace_id,
-        allowed
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if changed > 0 {
-        ctx.record(
-            &mut tx,
-            ctx.event(super::audit::AuditAction::ImpersonationPolicyChanged)
-                .details(serde_json::json!({ "allowed": allowed })),
-        )
-        .await?;
-    }
+    let ctx = &require_owner_in(&mut tx, ctx).await?;
+    set_switch(&mut tx, ctx, OwnerSwitch::AllowImpersonation, allowed).await?;
     if !allowed {
         end_all_in_workspace(&mut tx, ctx.workspace_id, &ctx.meta, settings).await?;
     }

@@ -362,37 +362,23 @@ pub async fn enable(conn: &mut PgConnection, account_id: i64) -> Result<(), AppE
 
 /// The Owner's "Owners and Admins must use two-factor". Turning it on
 /// needs two-factor on the Owner's own account first, so they cannot shut
-/// themselves out. An actual change is audited. The caller has checked
-/// that `ctx` is the Owner.
+/// themselves out. An actual change is audited; ownership is checked
+/// again under the workspace lock.
 pub async fn set_required_in_workspace(
     pool: &sqlx::PgPool,
     ctx: &super::Ctx,
     required: bool,
 ) -> Result<(), AppError> {
+    use super::workspace::{require_owner_in, set_switch, OwnerSwitch};
     let mut tx = pool.begin().await?;
+    let ctx = &require_owner_in(&mut tx, ctx).await?;
     if required && !is_enabled(&mut tx, ctx.actor_account_id).await? {
         return Err(AppError::field(
             "required",
             "Turn on two-factor for your own account first (in your profile).",
         ));
     }
-    let changed = sqlx::query!(
-        "UPDATE workspaces SET require_two_factor = $2
-          WHERE id = $1 AND require_two_factor <> $2",
-        ctx.workspace_id,
-        required
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if changed > 0 {
-        ctx.record(
-            &mut tx,
-            ctx.event(super::audit::AuditAction::TwoFactorPolicyChanged)
-                .details(serde_json::json!({ "required": required })),
-        )
-        .await?;
-    }
+    set_switch(&mut tx, ctx, OwnerSwitch::RequireTwoFactor, required).await?;
     tx.commit().await?;
     Ok(())
 }

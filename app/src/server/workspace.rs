@@ -2,7 +2,7 @@
 
 use sqlx::PgConnection;
 
-use super::Ctx;
+use super::{audit::AuditAction, Ctx};
 use crate::{
     api::lifecycle::Seats,
     domain::{Permission, Plan},
@@ -94,4 +94,71 @@ pub async fn set_plan(
     .await?;
     tx.commit().await?;
     Ok(Seats { plan, seats, used })
+}
+
+/// An on/off rule of the workspace that only its Owner changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerSwitch {
+    /// "Log in as user" (seed 002).
+    AllowImpersonation,
+    /// "Owners and Admins must use two-factor".
+    RequireTwoFactor,
+}
+
+/// The Owner guard for a switch, taken first in the write's transaction:
+/// a transfer of ownership that committed meanwhile is seen, and one that
+/// starts later waits for this write.
+pub async fn require_owner_in(conn: &mut PgConnection, ctx: &Ctx) -> Result<Ctx, AppError> {
+    let fresh = super::require_in(conn, ctx, Permission::ManageWorkspace).await?;
+    if !fresh.positions.owner {
+        return Err(AppError::Forbidden);
+    }
+    Ok(fresh)
+}
+
+/// Sets `switch` to `on` in `ctx`'s workspace and audits an actual change
+/// (setting it to what it already is writes nothing). Call
+/// [`require_owner_in`] first in the same transaction. Returns whether it
+/// changed.
+pub async fn set_switch(
+    conn: &mut PgConnection,
+    ctx: &Ctx,
+    switch: OwnerSwitch,
+    on: bool,
+) -> Result<bool, AppError> {
+    // One statement per column: the column name never becomes a string.
+    let changed = match switch {
+        OwnerSwitch::AllowImpersonation => sqlx::query!(
+            "UPDATE workspaces SET allow_impersonation = $2
+          WHERE id = $1 AND allow_impersonation <> $2",
+            ctx.workspace_id,
+            on
+        )
+        .execute(&mut *conn)
+        .await?
+        .rows_affected(),
+        OwnerSwitch::RequireTwoFactor => sqlx::query!(
+            "UPDATE workspaces SET require_two_factor = $2
+          WHERE id = $1 AND require_two_factor <> $2",
+            ctx.workspace_id,
+            on
+        )
+        .execute(&mut *conn)
+        .await?
+        .rows_affected(),
+    } > 0;
+    if changed {
+        let (action, details) = match switch {
+            OwnerSwitch::AllowImpersonation => (
+                AuditAction::ImpersonationPolicyChanged,
+                serde_json::json!({ "allowed": on }),
+            ),
+            OwnerSwitch::RequireTwoFactor => (
+                AuditAction::TwoFactorPolicyChanged,
+                serde_json::json!({ "required": on }),
+            ),
+        };
+        ctx.record(conn, ctx.event(action).details(details)).await?;
+    }
+    Ok(changed)
 }

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use app::{
-    api::members::MemberPage,
+    api::{groups::GroupRow, members::MemberPage},
     domain::directory::{MatchNote, MemberCount},
     error::AppError,
     server::{AppState, AuthSettings},
@@ -112,13 +112,46 @@ async fn all_rows(
     }
 }
 
-/// The form `add_group_members` takes.
-fn add_to_group_form(group_id: i64, membership_ids: &[i64]) -> Vec<(String, String)> {
-    let mut form = vec![("group_id".to_owned(), group_id.to_string())];
-    for (index, id) in membership_ids.iter().enumerate() {
-        form.push((format!("membership_ids[{index}]"), id.to_string()));
-    }
-    form
+/// The `how_many` active members of a workspace with the lowest ids.
+async fn first_active(pool: &PgPool, workspace_id: i64, how_many: i64) -> Vec<i64> {
+    sqlx::query_scalar(
+        "SELECT id FROM memberships WHERE workspace_id = $1 AND status = 'active' ORDER BY id LIMIT $2",
+    )
+    .bind(workspace_id)
+    .bind(how_many)
+    .fetch_all(pool)
+    .await
+    .expect("members")
+}
+
+/// A new group, made by `as_who` through `create_group`.
+async fn create_group(app: &TestApp, as_who: &reqwest::Client, name: &str) -> GroupRow {
+    let created = app
+        .run_as(as_who, fns::CreateGroup { name: name.into() })
+        .await;
+    assert!(created.status().is_success(), "{}", created.status());
+    created.json().await.expect("group")
+}
+
+/// Puts members in a group through `add_group_members`; answers how many
+/// were not in it already.
+async fn add_to_group(
+    app: &TestApp,
+    as_who: &reqwest::Client,
+    group_id: i64,
+    membership_ids: &[i64],
+) -> u64 {
+    let added = app
+        .run_as(
+            as_who,
+            fns::AddGroupMembers {
+                group_id,
+                membership_ids: membership_ids.to_vec(),
+            },
+        )
+        .await;
+    assert!(added.status().is_success(), "{}", added.status());
+    added.json().await.expect("count added")
 }
 
 async fn count(app: &TestApp, as_who: &reqwest::Client, view: &[(&str, &str)]) -> MemberCount {
@@ -507,34 +540,19 @@ async fn groups_are_searchable_under_their_current_name(pool: PgPool) {
     let workspace = seed(&pool, "eps", 100).await;
     let app = spawn(pool.clone()).await;
     let admin = admin_client(&app, &workspace).await;
-    let call = |endpoint: &'static str, form: Vec<(String, String)>| {
-        let admin = admin.clone();
-        let url = format!("{}/api/{endpoint}", app.base);
-        async move {
-            admin
-                .post(url)
-                .header("accept", "application/json")
-                .form(&form)
-                .send()
-                .await
-                .expect("request")
-        }
-    };
-    let created = call("create_group", vec![("name".into(), "Night Shift".into())]).await;
-    assert!(created.status().is_success());
-    let group: app::api::groups::GroupRow = created.json().await.expect("group");
-    let duplicate = call("create_group", vec![("name".into(), "night shift".into())]).await;
+    let group = create_group(&app, &admin, "Night Shift").await;
+    let duplicate = app
+        .run_as(
+            &admin,
+            fns::CreateGroup {
+                name: "night shift".into(),
+            },
+        )
+        .await;
     assert_eq!(duplicate.status(), 400, "names are unique ignoring case");
 
-    let members: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM memberships WHERE workspace_id = $1 AND status = 'active' ORDER BY id LIMIT 3",
-    )
-    .bind(workspace.workspace_id)
-    .fetch_all(&pool)
-    .await
-    .expect("members");
-    let added = call("add_group_members", add_to_group_form(group.id, &members)).await;
-    assert!(added.status().is_success(), "{}", added.status());
+    let members = first_active(&pool, workspace.workspace_id, 3).await;
+    assert_eq!(add_to_group(&app, &admin, group.id, &members).await, 3);
 
     let found = all_rows(&app, &admin, &[("q", "night shift")]).await;
     assert_eq!(
@@ -568,14 +586,15 @@ async fn groups_are_searchable_under_their_current_name(pool: PgPool) {
     let by_name = page(&app, &admin, &[("q", &found[0].1)], None).await;
     assert!(by_name.rows.iter().any(|r| r.membership_id == found[0].0));
     assert!(by_name.rows.iter().all(|r| r.matched.is_empty()));
-    let renamed = call(
-        "rename_group",
-        vec![
-            ("group_id".into(), group.id.to_string()),
-            ("name".into(), "Früh Team".into()),
-        ],
-    )
-    .await;
+    let renamed = app
+        .run_as(
+            &admin,
+            fns::RenameGroup {
+                group_id: group.id,
+                name: "Früh Team".into(),
+            },
+        )
+        .await;
     assert!(renamed.status().is_success());
     assert!(all_rows(&app, &admin, &[("q", "night shift")])
         .await
@@ -591,21 +610,20 @@ async fn groups_are_searchable_under_their_current_name(pool: PgPool) {
     let filtered = all_rows(&app, &admin, &[("group", &group.id.to_string())]).await;
     assert_eq!(filtered.len(), 3);
 
-    let removed = call(
-        "remove_group_member",
-        vec![
-            ("group_id".into(), group.id.to_string()),
-            ("membership_id".into(), members[0].to_string()),
-        ],
-    )
-    .await;
+    let removed = app
+        .run_as(
+            &admin,
+            fns::RemoveGroupMember {
+                group_id: group.id,
+                membership_id: members[0],
+            },
+        )
+        .await;
     assert!(removed.status().is_success());
     assert_eq!(all_rows(&app, &admin, &[("q", "fruh")]).await.len(), 2);
-    let deleted = call(
-        "delete_group",
-        vec![("group_id".into(), group.id.to_string())],
-    )
-    .await;
+    let deleted = app
+        .run_as(&admin, fns::DeleteGroup { group_id: group.id })
+        .await;
     assert!(deleted.status().is_success());
     assert!(all_rows(&app, &admin, &[("q", "fruh")]).await.is_empty());
     let audited: i64 = sqlx::query_scalar(
@@ -642,16 +660,7 @@ async fn a_group_lists_in_name_order_across_pages_and_follows_renames(pool: PgPo
                 .expect("request")
         }
     };
-    let created = app
-        .run_as(
-            &admin,
-            fns::CreateGroup {
-                name: "Order Check".into(),
-            },
-        )
-        .await;
-    assert!(created.status().is_success());
-    let group: app::api::groups::GroupRow = created.json().await.expect("group");
+    let group = create_group(&app, &admin, "Order Check").await;
     // 120 members of every status and kind: three pages.
     let chosen: Vec<i64> = sqlx::query_scalar(
         "SELECT id FROM memberships WHERE workspace_id = $1 ORDER BY hashint8(id) LIMIT 120",
@@ -660,14 +669,7 @@ async fn a_group_lists_in_name_order_across_pages_and_follows_renames(pool: PgPo
     .fetch_all(&pool)
     .await
     .expect("members");
-    let added = admin
-        .post(format!("{}/api/add_group_members", app.base))
-        .header("accept", "application/json")
-        .form(&add_to_group_form(group.id, &chosen))
-        .send()
-        .await
-        .expect("request");
-    assert!(added.status().is_success(), "{}", added.status());
+    assert_eq!(add_to_group(&app, &admin, group.id, &chosen).await, 120);
 
     // The order the list must show, from the names themselves rather than
     // the stored keys the group index copies (descending is its reverse:
@@ -763,6 +765,42 @@ async fn a_group_lists_in_name_order_across_pages_and_follows_renames(pool: PgPo
     )
     .await;
     assert_eq!(found.iter().map(|r| r.0).collect::<Vec<_>>(), [limited]);
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn adding_people_already_in_a_group_writes_nothing_and_one_person_is_named(pool: PgPool) {
+    let workspace = seed(&pool, "grp", 30).await;
+    let app = spawn(pool.clone()).await;
+    let admin = admin_client(&app, &workspace).await;
+    let group = create_group(&app, &admin, "Audit Check").await;
+    let members = first_active(&pool, workspace.workspace_id, 3).await;
+    let audit_rows = || async {
+        sqlx::query_as::<_, (Option<i64>, serde_json::Value)>(
+            "SELECT target_membership_id, details FROM audit_events
+              WHERE workspace_id = $1 AND action = 'group.members_added' ORDER BY id",
+        )
+        .bind(workspace.workspace_id)
+        .fetch_all(&pool)
+        .await
+        .expect("audit rows")
+    };
+
+    assert_eq!(add_to_group(&app, &admin, group.id, &members[..2]).await, 2);
+    let rows = audit_rows().await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].0, None, "two people: the row names the group only");
+
+    // The same two again: nothing added, and no audit row claims otherwise.
+    assert_eq!(add_to_group(&app, &admin, group.id, &members[..2]).await, 0);
+    assert_eq!(audit_rows().await.len(), 1, "a no-op is not audited");
+
+    // Two known and one new: only the new one is added, and as the only
+    // one added the row shows in that person's own history.
+    assert_eq!(add_to_group(&app, &admin, group.id, &members).await, 1);
+    let rows = audit_rows().await;
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1].0, Some(members[2]));
+    assert_eq!(rows[1].1["membership_ids"], serde_json::json!([members[2]]));
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]

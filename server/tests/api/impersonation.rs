@@ -261,6 +261,17 @@ async fn an_admin_cannot_view_as_anyone(pool: PgPool) {
         refused.status()
     );
     assert_eq!(views(&app).await, 0);
+    // Nor turn the Owner's switch, either way.
+    for allowed in [false, true] {
+        let switched = app
+            .run_as(&adam.browser, fns::SetImpersonationAllowed { allowed })
+            .await;
+        assert_eq!(switched.status(), 403, "allowed: {allowed}");
+    }
+    assert_eq!(
+        audit_count(&app, "workspace.impersonation_policy_changed").await,
+        0
+    );
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
@@ -359,6 +370,15 @@ async fn the_switch_turned_off_refuses_new_views_and_ends_the_running_one(pool: 
         .run(fns::SetImpersonationAllowed { allowed: false })
         .await;
     assert!(off.status().is_success(), "{}", off.status());
+    assert_eq!(
+        audit_count(&app, "workspace.impersonation_policy_changed").await,
+        1
+    );
+    // Off again is not a change: answered, not audited a second time.
+    let again = app
+        .run(fns::SetImpersonationAllowed { allowed: false })
+        .await;
+    assert!(again.status().is_success(), "{}", again.status());
     assert_eq!(
         audit_count(&app, "workspace.impersonation_policy_changed").await,
         1
