@@ -126,7 +126,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/email-change/:token") view={Lazy::<EmailChangeRoute>::new()} />
                 // Every signed-in page sits in the frame: the header and the
                 // session's redirects are the parent's, the page its Outlet.
-                <ParentRoute path=path!("") view=SignedInFrame ssr=SsrMode::Async>
+                <ParentRoute path=path!("") view={Lazy::<SignedInFrameRoute>::new()} ssr=SsrMode::Async>
                     <Route path=path!("/team/import") view={Lazy::<ImportRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/workspaces/new") view={Lazy::<NewWorkspaceRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/team") view={Lazy::<TeamRoute>::new()} ssr=SsrMode::Async />
@@ -177,6 +177,22 @@ macro_rules! lazy_pages {
             }
         }
     )*};
+}
+
+/// The signed-in frame (header, bell, timer, banners) is a chunk of its own
+/// too: as a plain parent route its code sat in the shared core, which every
+/// public page (sign in, an invitation, the Kiosk) downloads.
+struct SignedInFrameRoute;
+
+#[lazy_route]
+impl LazyRoute for SignedInFrameRoute {
+    fn data() -> Self {
+        SignedInFrameRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <SignedInFrame /> }.into_any()
+    }
 }
 
 lazy_pages! {
