@@ -10,7 +10,7 @@ use app::{
 use sqlx::PgPool;
 
 use crate::{
-    helpers::{error_of, fns, TestApp},
+    helpers::{audit_count, error_of, fns, TestApp},
     lifecycle::{member, other_workspace, owner_app, Person},
 };
 
@@ -113,14 +113,6 @@ async fn count_with(app: &TestApp, sql: &'static str, value: &str) -> i64 {
         .fetch_one(&app.pool)
         .await
         .expect("count query")
-}
-
-async fn audit_count(app: &TestApp, action: &str) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = $1")
-        .bind(action)
-        .fetch_one(&app.pool)
-        .await
-        .expect("audit count")
 }
 
 /// The Owner (Olive) on Enterprise and a plain member (Mia) with one key.

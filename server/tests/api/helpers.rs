@@ -356,3 +356,12 @@ pub fn mailer_config(sink: &MailSink) -> server::mailer::MailerConfig {
         ..Default::default()
     }
 }
+
+/// How many audit rows of `action` there are, in every workspace.
+pub async fn audit_count(app: &TestApp, action: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = $1")
+        .bind(action)
+        .fetch_one(&app.pool)
+        .await
+        .expect("audit count")
+}

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 
 use crate::{
-    helpers::{error_of, fns, whole_audit_log, Call, TestApp, GOOD_PASSWORD},
+    helpers::{audit_count, error_of, fns, whole_audit_log, Call, TestApp, GOOD_PASSWORD},
     lifecycle::{member, other_workspace, owner_app, Person},
 };
 
@@ -63,14 +63,6 @@ async fn conflict(response: reqwest::Response) -> String {
 async fn views(app: &TestApp) -> i64 {
     app.count("SELECT count(*) FROM sessions WHERE impersonator_account_id IS NOT NULL")
         .await
-}
-
-async fn audit_count(app: &TestApp, action: &str) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = $1")
-        .bind(action)
-        .fetch_one(&app.pool)
-        .await
-        .expect("audit count")
 }
 
 async fn owner_session_hash(app: &TestApp) -> Vec<u8> {
@@ -268,6 +260,71 @@ async fn an_admin_cannot_view_as_anyone(pool: PgPool) {
             .await;
         assert_eq!(switched.status(), 403, "allowed: {allowed}");
     }
+    assert_eq!(
+        audit_count(&app, "workspace.impersonation_policy_changed").await,
+        0
+    );
+}
+
+/// Olive turns the switch off while her ownership passes to Mia. The
+/// switch checks ownership again inside its transaction, under the
+/// workspace lock, so the transfer that committed while it waited there is
+/// seen: refused, nothing changed, nothing audited.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_switch_that_waited_out_an_ownership_transfer_is_refused(pool: PgPool) {
+    let (app, workspace_id, mia) = setup(pool).await;
+    let mut holder = app.pool.begin().await.expect("holder");
+    sqlx::query("SELECT id FROM workspaces WHERE id = $1 FOR UPDATE")
+        .bind(workspace_id)
+        .execute(&mut *holder)
+        .await
+        .expect("lock");
+    let switch = app.run(fns::SetImpersonationAllowed { allowed: false });
+    let transfer = async {
+        // Until the switch waits on the workspace row inside its own
+        // transaction (the guard before it takes no such lock).
+        let mut waited = false;
+        for _ in 0..400 {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity
+                  WHERE datname = current_database() AND wait_event_type = 'Lock'
+                    AND query LIKE '%FROM workspaces WHERE id = $1 FOR UPDATE%'",
+            )
+            .fetch_one(&app.pool)
+            .await
+            .expect("activity");
+            if waiting >= 1 {
+                waited = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        sqlx::query(
+            "UPDATE workspaces SET owner_account_id =
+                    (SELECT account_id FROM memberships WHERE id = $2)
+              WHERE id = $1",
+        )
+        .bind(workspace_id)
+        .bind(mia.membership_id)
+        .execute(&mut *holder)
+        .await
+        .expect("transfer");
+        holder.commit().await.expect("commit");
+        waited
+    };
+    let (switched, waited) = tokio::join!(switch, transfer);
+    assert!(
+        waited,
+        "the switch reached its transaction before the transfer"
+    );
+    assert_eq!(switched.status(), 403);
+    let allowed: bool =
+        sqlx::query_scalar("SELECT allow_impersonation FROM workspaces WHERE id = $1")
+            .bind(workspace_id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("switch");
+    assert!(allowed, "still on");
     assert_eq!(
         audit_count(&app, "workspace.impersonation_policy_changed").await,
         0

@@ -5,7 +5,7 @@ use app::error::AppError;
 use sqlx::PgPool;
 use totp_rs::{Builder, Secret};
 
-use crate::helpers::{client, error_of, fns, spawn, Call, TestApp, GOOD_PASSWORD};
+use crate::helpers::{audit_count, client, error_of, fns, spawn, Call, TestApp, GOOD_PASSWORD};
 
 /// The code an authenticator app shows `offset_steps` steps from now.
 fn code_for(key: &str, offset_steps: i64) -> String {
@@ -470,6 +470,12 @@ async fn a_workspace_can_require_two_factor_of_owners_and_admins(pool: PgPool) {
     enrol(&app, &app.client).await;
     let set = app.run(fns::SetWorkspaceTwoFactor { required: true }).await;
     assert!(set.status().is_success(), "{}", set.status());
+    const POLICY: &str = "workspace.two_factor_policy_changed";
+    assert_eq!(audit_count(&app, POLICY).await, 1);
+    // Required again is not a change: answered, not audited a second time.
+    let again = app.run(fns::SetWorkspaceTwoFactor { required: true }).await;
+    assert!(again.status().is_success(), "{}", again.status());
+    assert_eq!(audit_count(&app, POLICY).await, 1);
     // An Admin without two-factor is sent to enrol: workspace calls refuse
     // with the reason, their profile still answers.
     let admin = client();
@@ -552,4 +558,12 @@ async fn a_workspace_can_require_two_factor_of_owners_and_admins(pool: PgPool) {
         .run_as(&admin, fns::SetWorkspaceTwoFactor { required: false })
         .await;
     assert_eq!(error_of(not_owner).await, AppError::Forbidden);
+    let still_required: bool =
+        sqlx::query_scalar("SELECT require_two_factor FROM workspaces WHERE id = $1")
+            .bind(workspace_id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("policy");
+    assert!(still_required, "the Admin's attempt changed nothing");
+    assert_eq!(audit_count(&app, POLICY).await, 1);
 }
