@@ -78,6 +78,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         .map(|parts| parts.uri.path().to_owned())
         .unwrap_or_default();
     let after_load = path.starts_with("/invite/") || path.starts_with("/verify-email/");
+    #[cfg(feature = "ssr")]
+    let chunk_warmup =
+        server::chunk_warmup::script(&options.site_root, &options.site_pkg_dir, &path);
+    #[cfg(not(feature = "ssr"))]
+    let chunk_warmup: Option<String> = None;
     let nonce = use_nonce();
     view! {
         <!DOCTYPE html>
@@ -92,6 +97,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // Before the app's script: a page opened before a deploy asks
                 // for chunk names the new build no longer has (404). It reloads
                 // once to get the new build instead of staying dead.
+                // Before it too: the warm-up keeps the unwrapped `fetch`.
+                {chunk_warmup.map(|script| view! { <script nonce=nonce.clone()>{script}</script> })}
                 <script nonce=nonce>{STALE_CHUNK_RELOAD}</script>
                 <HydrationScripts options defer=after_load />
                 <MetaTags />

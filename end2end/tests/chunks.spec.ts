@@ -1,5 +1,5 @@
 import { test, expect, type Page } from './fixtures';
-import { hydrated, membersReady, signUp, unique } from './helpers';
+import { ADMIN, PASSWORD, hydrated, membersReady, signUp, unique } from './helpers';
 
 /** Names of the per-page wasm chunks the page has fetched so far. */
 function watchPageChunks(page: Page): string[] {
@@ -24,7 +24,11 @@ test('Team -> member card -> Time -> Reports -> Team loads each page\'s code whe
   await expect(page.locator('#member-name')).toHaveText('Chunk Walker');
   expect(chunks).toContain('member');
 
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Time' }).click();
+  // Pointing at a link fetches its page's code before the click.
+  const timeLink = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Time' });
+  await timeLink.hover();
+  await expect.poll(() => chunks.includes('time')).toBe(true);
+  await timeLink.click();
   await expect(page).toHaveURL(/\/time$/);
   await expect(page.getByTestId('timer-bar')).toBeVisible();
   expect(chunks).toContain('time');
@@ -34,14 +38,54 @@ test('Team -> member card -> Time -> Reports -> Team loads each page\'s code whe
   await expect(page.getByRole('heading', { level: 1, name: 'Summary report' })).toBeVisible();
   expect(chunks).toContain('reports');
 
+  const teamFetches = chunks.filter((name) => name === 'team').length;
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Team' }).click();
   await expect(page).toHaveURL(/\/team$/);
   await membersReady(page);
   // Back on a page already visited: its chunk is not fetched again.
-  expect(chunks.filter((name) => name === 'team')).toHaveLength(1);
+  expect(chunks.filter((name) => name === 'team')).toHaveLength(teamFetches);
+});
+
+/** Transfer sizes of the fetches of a page's own chunk, oldest first. */
+function splitFetches(page: Page, route: string): Promise<number[]> {
+  return page.evaluate(
+    (pattern) =>
+      performance
+        .getEntriesByType('resource')
+        .filter((entry) => new RegExp(pattern).test(entry.name))
+        .map((entry) => (entry as PerformanceResourceTiming).transferSize),
+    `/pkg/split___${route}_route_view_`,
+  );
+}
+
+test('the sign-in page fetches the signed-in frame and the Team page while idle, and signing in takes them from the cache', async ({ page }) => {
+  await page.goto('/signin');
+  await hydrated(page);
+  await expect
+    .poll(async () => (await splitFetches(page, 'team')).length + (await splitFetches(page, 'signed_in_frame')).length, {
+      timeout: 30_000,
+    })
+    .toBe(2);
+  // Only those two: no other page's link was pointed at.
+  expect(await splitFetches(page, 'time')).toHaveLength(0);
+
+  await page.getByLabel('Email').fill(ADMIN);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/team$/);
+  await membersReady(page);
+  for (const route of ['team', 'signed_in_frame']) {
+    const fetches = await splitFetches(page, route);
+    expect(fetches.length, route).toBeGreaterThan(0);
+    // The last fetch, the one the page ran, came from the HTTP cache.
+    expect(fetches[fetches.length - 1], route).toBe(0);
+  }
 });
 
 test('a page opened before a deploy reloads itself when its next page\'s chunk is gone', async ({ page }) => {
+  // Data saving on, so no warm-up fetch (pointing at the link) can take the
+  // one 404 that is meant for the page's own load.
+  await page.addInitScript(() => Object.defineProperty(navigator, 'connection', { value: { saveData: true } }));
   await signUp(page, unique('stale'), 'Stale Tab');
   // The deploy: the old build's Reports chunk answers 404 once, as it would
   // after the new build replaced it; the reloaded page gets the new one.

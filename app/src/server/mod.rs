@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod bell;
 pub mod bulk;
+pub mod chunk_warmup;
 pub mod credentials;
 pub mod csp;
 pub mod csv_import;

@@ -1,0 +1,155 @@
+//! Fetching a page's wasm chunks before it is opened, so a click does not
+//! wait for them: on hover, focus or touch of a link to a signed-in page,
+//! and while the browser is idle on the pages people sign in from (where
+//! the next page is almost always the Team page inside the signed-in
+//! frame). The files are immutable and cached for a year, so the wasm-split
+//! loader later finds them in the HTTP cache.
+//!
+//! The browser learns which files a page needs from the build's own
+//! `__wasm_split_manifest.json` (content-hashed, cached like the chunks),
+//! fetched once, at idle or at the first hover.
+
+use std::{path::Path, sync::OnceLock};
+
+/// The script, with `MANIFEST`, `PKG` and `IDLE` replaced. It keeps the
+/// `fetch` it found, before the stale-chunk reload wraps it: a chunk gone
+/// after a deploy must not reload a page that only guessed it might be
+/// needed. It does nothing when the browser asks to save data.
+///
+/// `ROUTES` maps a link's path to its page's split, in the order of
+/// `App`'s routes (the more specific first).
+const SCRIPT: &str = "((manifestUrl, pkg, idle) => { \
+if (!manifestUrl) return; \
+const get = window.fetch.bind(window); \
+try { performance.setResourceTimingBufferSize(5000); } catch (e) {} \
+const routes = [[/^\\/team\\/groups\\/?$/, 'groups'], [/^\\/team\\/projects\\/?$/, 'projects'], \
+[/^\\/team\\/import\\/?$/, 'import'], [/^\\/team\\/members\\/[^/]+\\/?$/, 'member'], [/^\\/team\\/?$/, 'team'], \
+[/^\\/time\\/?$/, 'time'], [/^\\/reports\\/?$/, 'reports'], [/^\\/audit\\/?$/, 'audit'], \
+[/^\\/profile\\/?$/, 'profile'], [/^\\/accounts\\/?$/, 'accounts'], [/^\\/settings\\/?$/, 'settings'], \
+[/^\\/workspaces\\/new\\/?$/, 'new_workspace']]; \
+let manifest = null; const asked = new Set(); const fetched = new Set(); \
+const saving = () => !!(navigator.connection && navigator.connection.saveData); \
+const warm = async (name) => { \
+if (asked.has(name) || saving()) return; asked.add(name); \
+if (!manifest) manifest = get(manifestUrl).then((r) => (r.ok ? r.json() : {})).catch(() => ({})); \
+const map = await manifest; \
+const key = Object.keys(map).find((k) => k.startsWith(`__${name}_route_view_`)); \
+if (!key) return; \
+for (const entry of performance.getEntriesByType('resource')) fetched.add(entry.name); \
+const queue = map[key].map((file) => new URL(`${pkg}/${file}.wasm`, location.href).href).filter((url) => !fetched.has(url)); \
+queue.forEach((url) => fetched.add(url)); \
+const worker = async () => { for (let url; (url = queue.shift()); ) { \
+await get(url, { priority: 'low' }).then((r) => r.arrayBuffer()).catch(() => {}); } }; \
+await Promise.all([worker(), worker(), worker(), worker()]); }; \
+const pointed = (event) => { \
+const link = event.target && event.target.closest ? event.target.closest('a[href]') : null; \
+if (!link || link.origin !== location.origin) return; \
+for (const [pattern, name] of routes) { if (pattern.test(link.pathname)) { warm('signed_in_frame').then(() => warm(name)); return; } } }; \
+for (const type of ['pointerover', 'focusin', 'touchstart']) document.addEventListener(type, pointed, { passive: true }); \
+const whenIdle = window.requestIdleCallback || ((callback) => setTimeout(callback, 1)); \
+const start = () => setTimeout(() => whenIdle(() => idle.reduce((done, name) => done.then(() => warm(name)), Promise.resolve())), 1000); \
+if (document.readyState === 'complete') start(); else addEventListener('load', start); \
+})(MANIFEST, PKG, IDLE);";
+
+/// The splits worth fetching while idle on the page at `path`: after
+/// signing in, signing up, accepting an invitation or confirming an
+/// address, people land in the signed-in frame on the Team page. Nothing
+/// elsewhere (the Kiosk stays the Kiosk; signed-in pages warm on hover).
+pub fn idle_splits(path: &str) -> &'static [&'static str] {
+    const SIGNED_IN_NEXT: &[&str] = &["signed_in_frame", "team"];
+    let path = match path.trim_end_matches('/') {
+        "" => "/",
+        trimmed => trimmed,
+    };
+    let public_before_team = ["/", "/signin", "/signin/two-factor", "/signup"].contains(&path)
+        || ["/invite/", "/reset-password/", "/verify-email/"]
+            .iter()
+            .any(|prefix| path.starts_with(prefix));
+    if public_before_team {
+        SIGNED_IN_NEXT
+    } else {
+        &[]
+    }
+}
+
+/// The manifest's address under `pkg_url` (e.g. `/pkg`), when the site was
+/// built with `--split`. Looked up once: the files do not change while the
+/// server runs.
+fn manifest_url(site_root: &str, pkg_dir: &str) -> Option<&'static str> {
+    static FOUND: OnceLock<Option<String>> = OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            let directory = Path::new(site_root).join(pkg_dir);
+            std::fs::read_dir(directory)
+                .ok()?
+                .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+                .find(|name| name.starts_with("__wasm_split_manifest.") && name.ends_with(".json"))
+                .map(|name| format!("/{pkg_dir}/{name}"))
+        })
+        .as_deref()
+}
+
+/// The script for the page at `path`, or `None` without a split build.
+pub fn script(site_root: &str, pkg_dir: &str, path: &str) -> Option<String> {
+    let manifest = manifest_url(site_root, pkg_dir)?;
+    Some(script_with(
+        manifest,
+        &format!("/{pkg_dir}"),
+        idle_splits(path),
+    ))
+}
+
+fn script_with(manifest: &str, pkg: &str, idle: &[&str]) -> String {
+    // The three values are ours (file names from the build, fixed split
+    // names), never from the request; JSON-quoted all the same.
+    let quote = |text: &str| serde_json::to_string(text).unwrap_or_else(|_| "null".to_owned());
+    let idle = serde_json::to_string(idle).unwrap_or_else(|_| "[]".to_owned());
+    SCRIPT
+        .replacen("MANIFEST", &quote(manifest), 1)
+        .replacen("PKG", &quote(pkg), 1)
+        .replacen("IDLE", &idle, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pages_people_sign_in_from_warm_the_frame_and_the_team_page() {
+        for path in [
+            "/",
+            "/signin",
+            "/signin/",
+            "/signup",
+            "/signin/two-factor",
+            "/invite/abc",
+            "/reset-password/abc",
+            "/verify-email/abc",
+        ] {
+            assert_eq!(idle_splits(path), ["signed_in_frame", "team"], "{path}");
+        }
+    }
+
+    #[test]
+    fn the_kiosk_and_signed_in_pages_warm_nothing_while_idle() {
+        for path in [
+            "/kiosk",
+            "/team",
+            "/time",
+            "/forgot-password",
+            "/signinx",
+            "/team/members/4",
+        ] {
+            assert!(idle_splits(path).is_empty(), "{path}");
+        }
+    }
+
+    #[test]
+    fn the_values_are_filled_in_once_and_quoted() {
+        let script = script_with("/pkg/__wasm_split_manifest.abc.json", "/pkg", &["team"]);
+        assert!(script.ends_with(r#"})("/pkg/__wasm_split_manifest.abc.json", "/pkg", ["team"]);"#));
+        assert!(script.starts_with("((manifestUrl, pkg, idle) => {"));
+        // An inline script must not be able to end early.
+        assert!(!script.contains("</"));
+    }
+}
