@@ -9,6 +9,7 @@
 //! are: raw, `.gz` and `.br`.
 
 use std::{
+    collections::BTreeSet,
     fs,
     path::{Path, PathBuf},
 };
@@ -44,6 +45,25 @@ const ROUTES: &[(&str, &str)] = &[
     ("profile", "profile_route"),
     ("accounts", "accounts_route"),
     ("settings", "settings_route"),
+];
+
+/// The signed-in frame's split: the pages inside it load it too.
+const FRAME_ROUTE: &str = "signed_in_frame_route";
+
+/// The routes inside the signed-in frame (`ParentRoute` in `app/src/lib.rs`).
+const SIGNED_IN_ROUTES: &[&str] = &[
+    "team_route",
+    "member_route",
+    "new_workspace_route",
+    "import_route",
+    "groups_route",
+    "projects_route",
+    "time_route",
+    "reports_route",
+    "audit_route",
+    "profile_route",
+    "accounts_route",
+    "settings_route",
 ];
 
 #[derive(Clone, Copy, Default)]
@@ -109,24 +129,36 @@ pub fn command(root: &Path, args: &[String]) -> Result<()> {
             .map_err(|error| format!("reading {manifest_file}: {error}"))?,
     )?;
 
-    println!("\nPer page, before it is interactive (core + the page's chunks):\n");
+    println!(
+        "\nPer page, before it is interactive (core + the page's split and chunks; \
+         a signed-in page also needs the signed-in frame's):\n"
+    );
     println!("| page | files | raw | gzip | brotli | target (brotli) |");
     println!("|---|---:|---:|---:|---:|---|");
-    for (label, route) in ROUTES {
+    let split_of = |route: &str| -> Result<&Vec<String>> {
         let prefix = format!("__{route}_view_");
-        let Some((key, chunks)) = manifest.iter().find(|(key, _)| key.starts_with(&prefix)) else {
-            return Err(format!(
-                "no split for {route} in {manifest_file}: is it a lazy route?"
-            ));
-        };
-        let mut total = core + sizes_of(&pkg, &named(&files, &format!("split_{key}."), ".wasm")?)?;
-        for chunk in chunks {
+        manifest
+            .iter()
+            .find(|(key, _)| key.starts_with(&prefix))
+            .map(|(_, modules)| modules)
+            .ok_or_else(|| format!("no split for {route} in {manifest_file}: is it a lazy route?"))
+    };
+    let frame = split_of(FRAME_ROUTE)?;
+    for (label, route) in ROUTES {
+        // A split's list names its own module and every chunk it needs; a
+        // file the frame and the page share is fetched once.
+        let mut modules: BTreeSet<&String> = split_of(route)?.iter().collect();
+        if SIGNED_IN_ROUTES.contains(route) {
+            modules.extend(frame);
+        }
+        let mut total = core;
+        for module in modules {
             // With hashed names the manifest already names the hashed file.
-            let exact = format!("{chunk}.wasm");
+            let exact = format!("{module}.wasm");
             let file = if files.contains(&exact) {
                 exact
             } else {
-                named(&files, &format!("{chunk}."), ".wasm")?
+                named(&files, &format!("{module}."), ".wasm")?
             };
             total = total + sizes_of(&pkg, &file)?;
         }
