@@ -5,7 +5,7 @@ use app::error::AppError;
 use sqlx::PgPool;
 
 use crate::{
-    helpers::{client, error_of, fns, GOOD_PASSWORD},
+    helpers::{client, error_of, fns, until_waiting_on_locks, GOOD_PASSWORD},
     lifecycle::{member, owner_app},
 };
 
@@ -260,21 +260,7 @@ async fn two_accounts_confirming_one_address_at_once_one_is_told(pool: PgPool) {
     let release = async {
         // Until both wait on a lock: one on the outbox, the other on the
         // first one's new address in the unique index.
-        let mut raced = false;
-        for _ in 0..400 {
-            let waiting: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM pg_stat_activity
-                  WHERE datname = current_database() AND wait_event_type = 'Lock'",
-            )
-            .fetch_one(&app.pool)
-            .await
-            .expect("activity");
-            if waiting >= 2 {
-                raced = true;
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-        }
+        let raced = until_waiting_on_locks(&app, 2, "%").await;
         holder.commit().await.expect("release");
         raced
     };

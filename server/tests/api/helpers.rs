@@ -365,3 +365,26 @@ pub async fn audit_count(app: &TestApp, action: &str) -> i64 {
         .await
         .expect("audit count")
 }
+
+/// Waits (up to 10 s) until at least `count` requests of this test's
+/// database wait on a lock, counting only statements whose text is `LIKE`
+/// `statement` (`"%"` for any). Whether they did: a race test holds a lock
+/// and releases it only once the requests under test are queued behind it.
+pub async fn until_waiting_on_locks(app: &TestApp, count: i64, statement: &str) -> bool {
+    for _ in 0..400 {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity
+              WHERE datname = current_database() AND wait_event_type = 'Lock'
+                AND query LIKE $1",
+        )
+        .bind(statement)
+        .fetch_one(&app.pool)
+        .await
+        .expect("activity");
+        if waiting >= count {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    false
+}

@@ -7,7 +7,10 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 
 use crate::{
-    helpers::{audit_count, error_of, fns, whole_audit_log, Call, TestApp, GOOD_PASSWORD},
+    helpers::{
+        audit_count, error_of, fns, until_waiting_on_locks, whole_audit_log, Call, TestApp,
+        GOOD_PASSWORD,
+    },
     lifecycle::{member, other_workspace, owner_app, Person},
 };
 
@@ -283,22 +286,8 @@ async fn a_switch_that_waited_out_an_ownership_transfer_is_refused(pool: PgPool)
     let transfer = async {
         // Until the switch waits on the workspace row inside its own
         // transaction (the guard before it takes no such lock).
-        let mut waited = false;
-        for _ in 0..400 {
-            let waiting: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM pg_stat_activity
-                  WHERE datname = current_database() AND wait_event_type = 'Lock'
-                    AND query LIKE '%FROM workspaces WHERE id = $1 FOR UPDATE%'",
-            )
-            .fetch_one(&app.pool)
-            .await
-            .expect("activity");
-            if waiting >= 1 {
-                waited = true;
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-        }
+        let waited =
+            until_waiting_on_locks(&app, 1, "%FROM workspaces WHERE id = $1 FOR UPDATE%").await;
         sqlx::query(
             "UPDATE workspaces SET owner_account_id =
                     (SELECT account_id FROM memberships WHERE id = $2)
