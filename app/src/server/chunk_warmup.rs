@@ -1,32 +1,33 @@
 //! Fetching a page's wasm chunks before it is opened, so a click does not
 //! wait for them: on hover, focus or touch of a link to a signed-in page,
-//! and while the browser is idle on the pages people sign in from (where
-//! the next page is almost always the Team page inside the signed-in
-//! frame). The files are immutable and cached for a year, so the wasm-split
-//! loader later finds them in the HTTP cache.
+//! and, on the pages people sign in from (where the next page is almost
+//! always the Team page inside the signed-in frame), at the first sign that
+//! someone is using the page: a key, a pointer or a touch. Not at idle: a
+//! visitor who only looks (or a crawler, or Lighthouse) does not download
+//! the signed-in app, and the page's own files have the network to
+//! themselves. The files are immutable and cached for a year, so the
+//! wasm-split loader later finds them in the HTTP cache.
 //!
 //! The browser learns which files a page needs from the build's own
 //! `__wasm_split_manifest.json` (content-hashed, cached like the chunks),
-//! fetched once, at idle or at the first hover.
+//! fetched once, at the first use or hover.
 
 use std::{path::Path, sync::OnceLock};
 
-/// The script, with `MANIFEST`, `PKG` and `IDLE` replaced. It keeps the
+/// The script, with `MANIFEST`, `PKG` and `SOON` replaced. It keeps the
 /// `fetch` it found, before the stale-chunk reload wraps it: a chunk gone
 /// after a deploy must not reload a page that only guessed it might be
 /// needed. It does nothing when the browser asks to save data.
 ///
-/// `ROUTES` maps a link's path to its page's split, in the order of
-/// `App`'s routes (the more specific first).
-const SCRIPT: &str = "((manifestUrl, pkg, idle) => { \
+/// `PAGES` is [`SIGNED_IN_PAGES`]: a link's path is matched segment by
+/// segment, `:name` standing for any one segment.
+const SCRIPT: &str = "((manifestUrl, pkg, soon, pages) => { \
 if (!manifestUrl) return; \
 const get = window.fetch.bind(window); \
 try { performance.setResourceTimingBufferSize(5000); } catch (e) {} \
-const routes = [[/^\\/team\\/groups\\/?$/, 'groups'], [/^\\/team\\/projects\\/?$/, 'projects'], \
-[/^\\/team\\/import\\/?$/, 'import'], [/^\\/team\\/members\\/[^/]+\\/?$/, 'member'], [/^\\/team\\/?$/, 'team'], \
-[/^\\/time\\/?$/, 'time'], [/^\\/reports\\/?$/, 'reports'], [/^\\/audit\\/?$/, 'audit'], \
-[/^\\/profile\\/?$/, 'profile'], [/^\\/accounts\\/?$/, 'accounts'], [/^\\/settings\\/?$/, 'settings'], \
-[/^\\/workspaces\\/new\\/?$/, 'new_workspace']]; \
+const matches = (pattern, path) => { const want = pattern.split('/'); \
+const have = (path.length > 1 ? path.replace(/\\/$/, '') : path).split('/'); \
+return want.length === have.length && want.every((part, i) => (part.startsWith(':') ? have[i] !== '' : part === have[i])); }; \
 let manifest = null; const asked = new Set(); const fetched = new Set(); \
 const saving = () => !!(navigator.connection && navigator.connection.saveData); \
 const warm = async (name) => { \
@@ -44,18 +45,37 @@ await Promise.all([worker(), worker(), worker(), worker()]); }; \
 const pointed = (event) => { \
 const link = event.target && event.target.closest ? event.target.closest('a[href]') : null; \
 if (!link || link.origin !== location.origin) return; \
-for (const [pattern, name] of routes) { if (pattern.test(link.pathname)) { warm('signed_in_frame').then(() => warm(name)); return; } } }; \
+for (const [pattern, name] of pages) { if (matches(pattern, link.pathname)) { warm('signed_in_frame').then(() => warm(name)); return; } } }; \
 for (const type of ['pointerover', 'focusin', 'touchstart']) document.addEventListener(type, pointed, { passive: true }); \
-const whenIdle = window.requestIdleCallback || ((callback) => setTimeout(callback, 1)); \
-const start = () => setTimeout(() => whenIdle(() => idle.reduce((done, name) => done.then(() => warm(name)), Promise.resolve())), 1000); \
-if (document.readyState === 'complete') start(); else addEventListener('load', start); \
-})(MANIFEST, PKG, IDLE);";
+const used = ['keydown', 'input', 'pointerdown', 'pointerover', 'touchstart']; \
+const start = () => { used.forEach((type) => removeEventListener(type, start, true)); \
+soon.reduce((done, name) => done.then(() => warm(name)), Promise.resolve()); }; \
+if (soon.length) used.forEach((type) => addEventListener(type, start, { capture: true, passive: true })); \
+})(MANIFEST, PKG, SOON, PAGES);";
 
-/// The splits worth fetching while idle on the page at `path`: after
+/// The pages inside the signed-in frame, as `App` routes them, and the
+/// name of each one's split (its `LazyRoute` type, snake case, without
+/// `_route`). A test reads `App` to keep the two in step.
+pub const SIGNED_IN_PAGES: &[(&str, &str)] = &[
+    ("/team/import", "import"),
+    ("/workspaces/new", "new_workspace"),
+    ("/team", "team"),
+    ("/team/groups", "groups"),
+    ("/team/projects", "projects"),
+    ("/team/members/:id", "member"),
+    ("/time", "time"),
+    ("/reports", "reports"),
+    ("/audit", "audit"),
+    ("/profile", "profile"),
+    ("/accounts", "accounts"),
+    ("/settings", "settings"),
+];
+
+/// The splits worth fetching at the first use of the page at `path`: after
 /// signing in, signing up, accepting an invitation or confirming an
 /// address, people land in the signed-in frame on the Team page. Nothing
 /// elsewhere (the Kiosk stays the Kiosk; signed-in pages warm on hover).
-pub fn idle_splits(path: &str) -> &'static [&'static str] {
+pub fn splits_on_first_use(path: &str) -> &'static [&'static str] {
     const SIGNED_IN_NEXT: &[&str] = &["signed_in_frame", "team"];
     let path = match path.trim_end_matches('/') {
         "" => "/",
@@ -95,19 +115,24 @@ pub fn script(site_root: &str, pkg_dir: &str, path: &str) -> Option<String> {
     Some(script_with(
         manifest,
         &format!("/{pkg_dir}"),
-        idle_splits(path),
+        splits_on_first_use(path),
     ))
 }
 
-fn script_with(manifest: &str, pkg: &str, idle: &[&str]) -> String {
-    // The three values are ours (file names from the build, fixed split
+fn script_with(manifest: &str, pkg: &str, soon: &[&str]) -> String {
+    // The four values are ours (file names from the build, fixed split
     // names), never from the request; JSON-quoted all the same.
     let quote = |text: &str| serde_json::to_string(text).unwrap_or_else(|_| "null".to_owned());
-    let idle = serde_json::to_string(idle).unwrap_or_else(|_| "[]".to_owned());
+    let soon = serde_json::to_string(soon).unwrap_or_else(|_| "[]".to_owned());
     SCRIPT
         .replacen("MANIFEST", &quote(manifest), 1)
         .replacen("PKG", &quote(pkg), 1)
-        .replacen("IDLE", &idle, 1)
+        .replacen("SOON", &soon, 1)
+        .replacen(
+            "PAGES",
+            &serde_json::to_string(SIGNED_IN_PAGES).unwrap_or_else(|_| "[]".to_owned()),
+            1,
+        )
 }
 
 #[cfg(test)]
@@ -126,12 +151,12 @@ mod tests {
             "/reset-password/abc",
             "/verify-email/abc",
         ] {
-            assert_eq!(idle_splits(path), ["signed_in_frame", "team"], "{path}");
+            assert_eq!(splits_on_first_use(path), ["signed_in_frame", "team"], "{path}");
         }
     }
 
     #[test]
-    fn the_kiosk_and_signed_in_pages_warm_nothing_while_idle() {
+    fn the_kiosk_and_signed_in_pages_warm_nothing_on_first_use() {
         for path in [
             "/kiosk",
             "/team",
@@ -140,16 +165,55 @@ mod tests {
             "/signinx",
             "/team/members/4",
         ] {
-            assert!(idle_splits(path).is_empty(), "{path}");
+            assert!(splits_on_first_use(path).is_empty(), "{path}");
         }
     }
 
     #[test]
     fn the_values_are_filled_in_once_and_quoted() {
         let script = script_with("/pkg/__wasm_split_manifest.abc.json", "/pkg", &["team"]);
-        assert!(script.ends_with(r#"})("/pkg/__wasm_split_manifest.abc.json", "/pkg", ["team"]);"#));
-        assert!(script.starts_with("((manifestUrl, pkg, idle) => {"));
+        let pages = serde_json::to_string(SIGNED_IN_PAGES).expect("pages as JSON");
+        assert!(script.ends_with(&format!(
+            r#"}})("/pkg/__wasm_split_manifest.abc.json", "/pkg", ["team"], {pages});"#
+        )));
+        assert!(script.starts_with("((manifestUrl, pkg, soon, pages) => {"));
         // An inline script must not be able to end early.
         assert!(!script.contains("</"));
+    }
+
+    /// `SIGNED_IN_PAGES` names every page `App` puts inside the signed-in
+    /// frame, with its path and its split, and nothing else.
+    #[test]
+    fn the_signed_in_pages_are_the_routes_inside_the_frame() {
+        let app = include_str!("../lib.rs");
+        let start = app
+            .find("<ParentRoute path=path!(\"\") view={Lazy::<SignedInFrameRoute>")
+            .expect("the frame's parent route in App");
+        let end = start + app[start..].find("</ParentRoute>").expect("its end");
+        let snake = |name: &str| {
+            name.chars().fold(String::new(), |mut out, letter| {
+                if letter.is_uppercase() && !out.is_empty() {
+                    out.push('_');
+                }
+                out.push(letter.to_ascii_lowercase());
+                out
+            })
+        };
+        let mut routed: Vec<(String, String)> = app[start..end]
+            .lines()
+            .filter_map(|line| {
+                let path = line.split("<Route path=path!(\"").nth(1)?.split('"').next()?;
+                let route = line.split("Lazy::<").nth(1)?.split('>').next()?;
+                Some((path.to_owned(), snake(route.strip_suffix("Route")?)))
+            })
+            .collect();
+        let mut listed: Vec<(String, String)> = SIGNED_IN_PAGES
+            .iter()
+            .map(|(path, split)| ((*path).to_owned(), (*split).to_owned()))
+            .collect();
+        routed.sort();
+        listed.sort();
+        assert_eq!(routed.len(), 12, "{routed:?}");
+        assert_eq!(listed, routed);
     }
 }
