@@ -165,10 +165,11 @@ fn MarkHydrated() -> impl IntoView {
     });
 }
 
-/// Each page is a route of its own whose code is a separate wasm chunk when
-/// built with `cargo leptos build --split`: the browser fetches the shared
-/// core plus the chunk of the page it opens, and other pages' chunks when
-/// they are first visited. Without `--split` it is one binary, as before.
+/// A page whose code is a split of its own when built with `cargo leptos
+/// build --split`: the browser fetches the shared core plus the splits of
+/// the page it opens, and other splits when they are first needed. Without
+/// `--split` it is one binary. Only the pages where weight matters most
+/// (see `page_group!` for the others).
 macro_rules! lazy_pages {
     ($($route:ident => $page:ident),* $(,)?) => {$(
         struct $route;
@@ -184,6 +185,51 @@ macro_rules! lazy_pages {
             }
         }
     )*};
+}
+
+/// Pages that share one split. wasm-split puts each function that several
+/// splits use into a file per set of splits that use it, so every split
+/// multiplies the small files each page fetches (a phone on a slow link
+/// pays a round trip per few of them, and each is a preload in the head).
+/// A group is one `#[lazy]` function choosing the page; each route is a
+/// thin `LazyRoute` calling it (no `#[lazy_route]`: that would make each
+/// route a split of its own). `$preload` is the function `#[lazy]` makes
+/// to fetch the split early (`__preload_` and the group's name).
+macro_rules! page_group {
+    ($group:ident, $preload:ident, $which:ident { $($route:ident => $page:ident),* $(,)? }) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[allow(clippy::enum_variant_names)]
+        enum $which {
+            $($page),*
+        }
+
+        #[leptos::lazy]
+        fn $group(page: $which) -> AnyView {
+            let page = match page {
+                $($which::$page => view! { <$page /> }.into_any()),*
+            };
+            view! { {page} <MarkHydrated /> }.into_any()
+        }
+
+        $(
+            struct $route;
+
+            impl LazyRoute for $route {
+                fn data() -> Self {
+                    $route
+                }
+
+                async fn view(_this: Self) -> AnyView {
+                    $group($which::$page).await
+                }
+
+                async fn preload() {
+                    #[cfg(target_arch = "wasm32")]
+                    $preload().await;
+                }
+            }
+        )*
+    };
 }
 
 /// The signed-in frame (header, bell, timer, banners) is a chunk of its own
@@ -202,27 +248,38 @@ impl LazyRoute for SignedInFrameRoute {
     }
 }
 
-lazy_pages! {
+// The small pages of someone not signed in; sign in keeps its own split,
+// the lightest a phone can fetch.
+page_group!(signed_out_page, __preload_signed_out_page, SignedOutPage {
     HomeRoute => HomePage,
-    SignInRoute => SignInPage,
     SignUpRoute => SignUpPage,
     ForgotPasswordRoute => ForgotPasswordPage,
     TwoFactorRoute => TwoFactorPage,
     ResetPasswordRoute => ResetPasswordPage,
-    AcceptInviteRoute => AcceptInvitePage,
     VerifyEmailRoute => VerifyEmailPage,
+    EmailChangeRoute => EmailChangePage,
+});
+
+// Every signed-in page but Team (where signing in lands) and a member's
+// card (opened from Team all day), both kept light: opening one fetches
+// them all, so the next is instant.
+page_group!(signed_in_page, __preload_signed_in_page, SignedInPage {
     ImportRoute => ImportPage,
     NewWorkspaceRoute => NewWorkspacePage,
-    TeamRoute => TeamPage,
     GroupsRoute => GroupsPage,
     ProjectsRoute => ProjectsPage,
-    MemberRoute => MemberPage,
     TimeRoute => TimePage,
     ReportsRoute => ReportsPage,
     AuditRoute => AuditPage,
     ProfileRoute => ProfilePage,
-    EmailChangeRoute => EmailChangePage,
-    KioskRoute => KioskPage,
     AccountsRoute => AccountsPage,
     SettingsRoute => SettingsPage,
+});
+
+lazy_pages! {
+    SignInRoute => SignInPage,
+    AcceptInviteRoute => AcceptInvitePage,
+    TeamRoute => TeamPage,
+    MemberRoute => MemberPage,
+    KioskRoute => KioskPage,
 }

@@ -14,7 +14,7 @@
 
 use std::{path::Path, sync::OnceLock};
 
-/// The script, with `MANIFEST`, `PKG` and `SOON` replaced. It keeps the
+/// The script, with `MANIFEST`, `PKG`, `SOON`, `FRAME` and `PAGES` replaced. It keeps the
 /// `fetch` it found, before the stale-chunk reload wraps it: a chunk gone
 /// after a deploy must not reload a page that only guessed it might be
 /// needed. It does nothing when the browser asks to save data.
@@ -34,7 +34,7 @@ const warm = async (name) => { \
 if (asked.has(name) || saving()) return; asked.add(name); \
 if (!manifest) manifest = get(manifestUrl).then((r) => (r.ok ? r.json() : {})).catch(() => ({})); \
 const map = await manifest; \
-const key = Object.keys(map).find((k) => k.startsWith(`__${name}_route_view_`)); \
+const key = Object.keys(map).find((k) => k.startsWith(name)); \
 if (!key) return; \
 for (const entry of performance.getEntriesByType('resource')) fetched.add(entry.name); \
 const queue = map[key].map((file) => new URL(`${pkg}/${file}.wasm`, location.href).href).filter((url) => !fetched.has(url)); \
@@ -45,7 +45,7 @@ await Promise.all([worker(), worker(), worker(), worker()]); }; \
 const pointed = (event) => { \
 const link = event.target && event.target.closest ? event.target.closest('a[href]') : null; \
 if (!link || link.origin !== location.origin) return; \
-for (const [pattern, name] of pages) { if (matches(pattern, link.pathname)) { warm('signed_in_frame').then(() => warm(name)); return; } } }; \
+for (const [pattern, name] of pages) { if (matches(pattern, link.pathname)) { warm(FRAME).then(() => warm(name)); return; } } }; \
 for (const type of ['pointerover', 'focusin', 'touchstart']) document.addEventListener(type, pointed, { passive: true }); \
 const used = ['keydown', 'input', 'pointerdown', 'pointerover', 'touchstart']; \
 const start = () => { used.forEach((type) => removeEventListener(type, start, true)); \
@@ -53,22 +53,30 @@ soon.reduce((done, name) => done.then(() => warm(name)), Promise.resolve()); }; 
 if (soon.length) used.forEach((type) => addEventListener(type, start, { capture: true, passive: true })); \
 })(MANIFEST, PKG, SOON, PAGES);";
 
+/// The signed-in frame's split (the start of its name in the manifest).
+const FRAME_SPLIT: &str = "__signed_in_frame_route_view_";
+/// The Team page's split.
+const TEAM_SPLIT: &str = "__team_route_view_";
+/// The split of every other signed-in page but a member's card
+/// (`page_group!` in `App`).
+const SIGNED_IN_GROUP_SPLIT: &str = "signed_in_page_";
+
 /// The pages inside the signed-in frame, as `App` routes them, and the
-/// name of each one's split (its `LazyRoute` type, snake case, without
-/// `_route`). A test reads `App` to keep the two in step.
+/// start of their split's name in the build's manifest. A test reads `App`
+/// to keep the two in step.
 pub const SIGNED_IN_PAGES: &[(&str, &str)] = &[
-    ("/team/import", "import"),
-    ("/workspaces/new", "new_workspace"),
-    ("/team", "team"),
-    ("/team/groups", "groups"),
-    ("/team/projects", "projects"),
-    ("/team/members/:id", "member"),
-    ("/time", "time"),
-    ("/reports", "reports"),
-    ("/audit", "audit"),
-    ("/profile", "profile"),
-    ("/accounts", "accounts"),
-    ("/settings", "settings"),
+    ("/team/import", SIGNED_IN_GROUP_SPLIT),
+    ("/workspaces/new", SIGNED_IN_GROUP_SPLIT),
+    ("/team", TEAM_SPLIT),
+    ("/team/groups", SIGNED_IN_GROUP_SPLIT),
+    ("/team/projects", SIGNED_IN_GROUP_SPLIT),
+    ("/team/members/:id", "__member_route_view_"),
+    ("/time", SIGNED_IN_GROUP_SPLIT),
+    ("/reports", SIGNED_IN_GROUP_SPLIT),
+    ("/audit", SIGNED_IN_GROUP_SPLIT),
+    ("/profile", SIGNED_IN_GROUP_SPLIT),
+    ("/accounts", SIGNED_IN_GROUP_SPLIT),
+    ("/settings", SIGNED_IN_GROUP_SPLIT),
 ];
 
 /// The splits worth fetching at the first use of the page at `path`: after
@@ -76,7 +84,7 @@ pub const SIGNED_IN_PAGES: &[(&str, &str)] = &[
 /// address, people land in the signed-in frame on the Team page. Nothing
 /// elsewhere (the Kiosk stays the Kiosk; signed-in pages warm on hover).
 pub fn splits_on_first_use(path: &str) -> &'static [&'static str] {
-    const SIGNED_IN_NEXT: &[&str] = &["signed_in_frame", "team"];
+    const SIGNED_IN_NEXT: &[&str] = &[FRAME_SPLIT, TEAM_SPLIT];
     let path = match path.trim_end_matches('/') {
         "" => "/",
         trimmed => trimmed,
@@ -128,6 +136,7 @@ fn script_with(manifest: &str, pkg: &str, soon: &[&str]) -> String {
         .replacen("MANIFEST", &quote(manifest), 1)
         .replacen("PKG", &quote(pkg), 1)
         .replacen("SOON", &soon, 1)
+        .replacen("FRAME", &quote(FRAME_SPLIT), 1)
         .replacen(
             "PAGES",
             &serde_json::to_string(SIGNED_IN_PAGES).unwrap_or_else(|_| "[]".to_owned()),
@@ -151,7 +160,11 @@ mod tests {
             "/reset-password/abc",
             "/verify-email/abc",
         ] {
-            assert_eq!(splits_on_first_use(path), ["signed_in_frame", "team"], "{path}");
+            assert_eq!(
+                splits_on_first_use(path),
+                [FRAME_SPLIT, TEAM_SPLIT],
+                "{path}"
+            );
         }
     }
 
@@ -190,6 +203,14 @@ mod tests {
             .find("<ParentRoute path=path!(\"\") view={Lazy::<SignedInFrameRoute>")
             .expect("the frame's parent route in App");
         let end = start + app[start..].find("</ParentRoute>").expect("its end");
+        let group_start = app
+            .find("page_group!(signed_in_page,")
+            .expect("the signed-in pages' group");
+        let group_end = group_start + app[group_start..].find("});").expect("its end");
+        let grouped: Vec<&str> = app[group_start..group_end]
+            .lines()
+            .filter_map(|line| line.trim().split(" => ").next()?.strip_suffix("Route"))
+            .collect();
         let snake = |name: &str| {
             name.chars().fold(String::new(), |mut out, letter| {
                 if letter.is_uppercase() && !out.is_empty() {
@@ -202,9 +223,19 @@ mod tests {
         let mut routed: Vec<(String, String)> = app[start..end]
             .lines()
             .filter_map(|line| {
-                let path = line.split("<Route path=path!(\"").nth(1)?.split('"').next()?;
+                let path = line
+                    .split("<Route path=path!(\"")
+                    .nth(1)?
+                    .split('"')
+                    .next()?;
                 let route = line.split("Lazy::<").nth(1)?.split('>').next()?;
-                Some((path.to_owned(), snake(route.strip_suffix("Route")?)))
+                let page = route.strip_suffix("Route")?;
+                let split = if grouped.contains(&page) {
+                    SIGNED_IN_GROUP_SPLIT.to_owned()
+                } else {
+                    format!("__{}_route_view_", snake(page))
+                };
+                Some((path.to_owned(), split))
             })
             .collect();
         let mut listed: Vec<(String, String)> = SIGNED_IN_PAGES
@@ -213,6 +244,7 @@ mod tests {
             .collect();
         routed.sort();
         listed.sort();
+        assert_eq!(grouped.len(), 10, "{grouped:?}");
         assert_eq!(routed.len(), 12, "{routed:?}");
         assert_eq!(listed, routed);
     }
