@@ -14,10 +14,11 @@
 
 use std::{path::Path, sync::OnceLock};
 
-/// The script, with `MANIFEST`, `PKG`, `SOON`, `FRAME` and `PAGES` replaced. It keeps the
-/// `fetch` it found, before the stale-chunk reload wraps it: a chunk gone
-/// after a deploy must not reload a page that only guessed it might be
-/// needed. It does nothing when the browser asks to save data.
+/// The script, with `MANIFEST`, `PKG`, `SOON`, `FRAME` and `PAGES`
+/// replaced. It keeps the `fetch` it found, before the stale-chunk reload
+/// wraps it: a chunk gone after a deploy must not reload a page that only
+/// guessed it might be needed. It does nothing when the browser asks to
+/// save data.
 ///
 /// `PAGES` is [`SIGNED_IN_PAGES`]: a link's path is matched segment by
 /// segment, `:name` standing for any one segment.
@@ -57,6 +58,8 @@ if (soon.length) used.forEach((type) => addEventListener(type, start, { capture:
 const FRAME_SPLIT: &str = "__signed_in_frame_route_view_";
 /// The Team page's split.
 const TEAM_SPLIT: &str = "__team_route_view_";
+/// A member's card's split.
+const MEMBER_SPLIT: &str = "__member_route_view_";
 /// The split of every other signed-in page but a member's card
 /// (`page_group!` in `App`).
 const SIGNED_IN_GROUP_SPLIT: &str = "signed_in_page_";
@@ -70,7 +73,7 @@ pub const SIGNED_IN_PAGES: &[(&str, &str)] = &[
     ("/team", TEAM_SPLIT),
     ("/team/groups", SIGNED_IN_GROUP_SPLIT),
     ("/team/projects", SIGNED_IN_GROUP_SPLIT),
-    ("/team/members/:id", "__member_route_view_"),
+    ("/team/members/:id", MEMBER_SPLIT),
     ("/time", SIGNED_IN_GROUP_SPLIT),
     ("/reports", SIGNED_IN_GROUP_SPLIT),
     ("/audit", SIGNED_IN_GROUP_SPLIT),
@@ -128,8 +131,8 @@ pub fn script(site_root: &str, pkg_dir: &str, path: &str) -> Option<String> {
 }
 
 fn script_with(manifest: &str, pkg: &str, soon: &[&str]) -> String {
-    // The four values are ours (file names from the build, fixed split
-    // names), never from the request; JSON-quoted all the same.
+    // The values are ours (file names from the build, fixed split names),
+    // never from the request; JSON-quoted all the same.
     let quote = |text: &str| serde_json::to_string(text).unwrap_or_else(|_| "null".to_owned());
     let soon = serde_json::to_string(soon).unwrap_or_else(|_| "[]".to_owned());
     SCRIPT
