@@ -69,20 +69,21 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     // inline scripts; the after-load script below carries it too.
     #[cfg(feature = "ssr")]
     server::csp::send_page_policy();
-    // Pages opened from an email on a phone (the invitation, the address
-    // confirmation) are complete without the app's script: it is fetched
-    // when the browser is idle, with low-priority hints, so it never
-    // competes with the first paint on a slow connection. Other pages
-    // hydrate at once.
+    // Every page paints from its HTML and stylesheet before its code is
+    // fetched (`server::page_script`). Pages opened from an email on a
+    // phone (the invitation, the address confirmation) are complete
+    // without it: theirs starts when the browser is idle.
     let path = use_context::<http::request::Parts>()
         .map(|parts| parts.uri.path().to_owned())
         .unwrap_or_default();
-    let after_load = path.starts_with("/invite/") || path.starts_with("/verify-email/");
+    let when_idle = path.starts_with("/invite/") || path.starts_with("/verify-email/");
     #[cfg(feature = "ssr")]
-    let chunk_warmup =
-        server::chunk_warmup::script(&options.site_root, &options.site_pkg_dir, &path);
+    let (chunk_warmup, page_script) = (
+        server::chunk_warmup::script(&options.site_root, &options.site_pkg_dir, &path),
+        server::page_script::script(&options, &path, when_idle),
+    );
     #[cfg(not(feature = "ssr"))]
-    let chunk_warmup: Option<String> = None;
+    let (chunk_warmup, page_script): (Option<String>, String) = (None, String::new());
     let nonce = use_nonce();
     view! {
         <!DOCTYPE html>
@@ -93,14 +94,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone() />
                 // Named with a content hash when cargo-leptos hashes files, so
                 // it can be cached for good (see `server::static_files`).
-                <HashedStylesheet options=options.clone() id="leptos" />
+                <HashedStylesheet options id="leptos" />
                 // Before the app's script: a page opened before a deploy asks
                 // for chunk names the new build no longer has (404). It reloads
                 // once to get the new build instead of staying dead.
                 // Before it too: the warm-up keeps the unwrapped `fetch`.
                 {chunk_warmup.map(|script| view! { <script nonce=nonce.clone()>{script}</script> })}
-                <script nonce=nonce>{STALE_CHUNK_RELOAD}</script>
-                <HydrationScripts options defer=after_load />
+                <script nonce=nonce.clone()>{STALE_CHUNK_RELOAD}</script>
+                <script type="module" nonce=nonce>{page_script}</script>
                 <MetaTags />
             </head>
             <body>

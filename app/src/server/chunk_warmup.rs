@@ -12,7 +12,7 @@
 //! `__wasm_split_manifest.json` (content-hashed, cached like the chunks),
 //! fetched once, at the first use or hover.
 
-use std::{path::Path, sync::OnceLock};
+use std::{collections::HashMap, path::Path, sync::OnceLock};
 
 /// The script, with `MANIFEST`, `PKG`, `SOON`, `FRAME` and `PAGES`
 /// replaced. It keeps the `fetch` it found, before the stale-chunk reload
@@ -82,6 +82,60 @@ pub const SIGNED_IN_PAGES: &[(&str, &str)] = &[
     ("/settings", SIGNED_IN_GROUP_SPLIT),
 ];
 
+/// The signed-out group's split (`page_group!` in `App`).
+const SIGNED_OUT_GROUP_SPLIT: &str = "signed_out_page_";
+
+/// The pages outside the signed-in frame, as `App` routes them, and the
+/// start of their split's name. The same test keeps it in step with `App`.
+pub const SIGNED_OUT_PAGES: &[(&str, &str)] = &[
+    ("/", SIGNED_OUT_GROUP_SPLIT),
+    ("/signin", "__sign_in_route_view_"),
+    ("/signup", SIGNED_OUT_GROUP_SPLIT),
+    ("/forgot-password", SIGNED_OUT_GROUP_SPLIT),
+    ("/signin/two-factor", SIGNED_OUT_GROUP_SPLIT),
+    ("/reset-password/:token", SIGNED_OUT_GROUP_SPLIT),
+    ("/invite/:token", "__accept_invite_route_view_"),
+    ("/verify-email/:token", SIGNED_OUT_GROUP_SPLIT),
+    ("/email-change/:token", SIGNED_OUT_GROUP_SPLIT),
+    ("/kiosk", "__kiosk_route_view_"),
+];
+
+/// Whether `path` is a page at `pattern` (a Leptos path: `:name` is any one
+/// segment), as the warm-up script matches links. A trailing slash does not
+/// count.
+fn route_matches(pattern: &str, path: &str) -> bool {
+    let path = match path.trim_end_matches('/') {
+        "" => "/",
+        trimmed => trimmed,
+    };
+    let want: Vec<&str> = pattern.split('/').collect();
+    let have: Vec<&str> = path.split('/').collect();
+    want.len() == have.len()
+        && want.iter().zip(&have).all(|(part, segment)| {
+            if part.starts_with(':') {
+                !segment.is_empty()
+            } else {
+                part == segment
+            }
+        })
+}
+
+/// The splits the page at `path` runs in: its own, and the signed-in
+/// frame's for a page inside it. None for a path no route takes.
+pub fn splits_of_page(path: &str) -> Vec<&'static str> {
+    if let Some((_, split)) = SIGNED_OUT_PAGES
+        .iter()
+        .find(|(pattern, _)| route_matches(pattern, path))
+    {
+        return vec![*split];
+    }
+    SIGNED_IN_PAGES
+        .iter()
+        .find(|(pattern, _)| route_matches(pattern, path))
+        .map(|(_, split)| vec![FRAME_SPLIT, *split])
+        .unwrap_or_default()
+}
+
 /// The splits worth fetching at the first use of the page at `path`: after
 /// signing in, signing up, accepting an invitation or confirming an
 /// address, people land in the signed-in frame on the Team page. Nothing
@@ -118,6 +172,45 @@ fn manifest_url(site_root: &str, pkg_dir: &str) -> Option<&'static str> {
                 .map(|name| format!("/{pkg_dir}/{name}"))
         })
         .as_deref()
+}
+
+/// The build's manifest (split name -> the `.wasm` files it needs, its own
+/// included), read once; `None` without a split build.
+fn manifest(site_root: &str, pkg_dir: &str) -> Option<&'static HashMap<String, Vec<String>>> {
+    static READ: OnceLock<Option<HashMap<String, Vec<String>>>> = OnceLock::new();
+    READ.get_or_init(|| {
+        let url = manifest_url(site_root, pkg_dir)?;
+        let file = Path::new(site_root).join(url.trim_start_matches('/'));
+        let text = std::fs::read_to_string(file).ok()?;
+        serde_json::from_str(&text).ok()
+    })
+    .as_ref()
+}
+
+/// The addresses of the `.wasm` files the page at `path` needs beyond the
+/// shared core, each once, in the manifest's order.
+pub fn files_of_page(site_root: &str, pkg_dir: &str, path: &str) -> Vec<String> {
+    let Some(manifest) = manifest(site_root, pkg_dir) else {
+        return Vec::new();
+    };
+    files_in(manifest, &format!("/{pkg_dir}"), &splits_of_page(path))
+}
+
+fn files_in(manifest: &HashMap<String, Vec<String>>, pkg: &str, splits: &[&str]) -> Vec<String> {
+    let mut files: Vec<String> = Vec::new();
+    for split in splits {
+        // Each split is one key; its name ends in a hash of the build.
+        let Some((_, needed)) = manifest.iter().find(|(key, _)| key.starts_with(split)) else {
+            continue;
+        };
+        for file in needed {
+            let url = format!("{pkg}/{file}.wasm");
+            if !files.contains(&url) {
+                files.push(url);
+            }
+        }
+    }
+    files
 }
 
 /// The script for the page at `path`, or `None` without a split build.
@@ -197,6 +290,98 @@ mod tests {
         assert!(!script.contains("</"));
     }
 
+    #[test]
+    fn a_page_runs_in_its_own_split_and_a_signed_in_one_in_the_frame_too() {
+        assert_eq!(splits_of_page("/signin"), ["__sign_in_route_view_"]);
+        assert_eq!(splits_of_page("/signin/"), ["__sign_in_route_view_"]);
+        assert_eq!(splits_of_page("/signin/two-factor"), [SIGNED_OUT_GROUP_SPLIT]);
+        assert_eq!(splits_of_page("/invite/abc"), ["__accept_invite_route_view_"]);
+        assert_eq!(splits_of_page("/"), [SIGNED_OUT_GROUP_SPLIT]);
+        assert_eq!(splits_of_page("/team"), [FRAME_SPLIT, TEAM_SPLIT]);
+        assert_eq!(splits_of_page("/team/members/7"), [FRAME_SPLIT, MEMBER_SPLIT]);
+        assert_eq!(splits_of_page("/time"), [FRAME_SPLIT, SIGNED_IN_GROUP_SPLIT]);
+        for unknown in ["/invite", "/invite/", "/team/members", "/nowhere", "/kiosk/x"] {
+            assert!(splits_of_page(unknown).is_empty(), "{unknown}");
+        }
+    }
+
+    #[test]
+    fn a_pages_files_are_its_splits_lists_each_once() {
+        let manifest: HashMap<String, Vec<String>> = serde_json::from_str(
+            r#"{"__signed_in_frame_route_view_ab12": ["split_f.X", "chunk_1.A", "chunk_2.B"],
+                "__team_route_view_cd34": ["split_t.Y", "chunk_2.B", "chunk_3.C"],
+                "__member_route_view_ef56": ["split_m.Z"]}"#,
+        )
+        .expect("a manifest");
+        assert_eq!(
+            files_in(&manifest, "/pkg", &splits_of_page("/team")),
+            [
+                "/pkg/split_f.X.wasm",
+                "/pkg/chunk_1.A.wasm",
+                "/pkg/chunk_2.B.wasm",
+                "/pkg/split_t.Y.wasm",
+                "/pkg/chunk_3.C.wasm"
+            ]
+        );
+        assert!(files_in(&manifest, "/pkg", &splits_of_page("/signin")).is_empty());
+    }
+
+    /// `SIGNED_OUT_PAGES` names every page `App` routes outside the
+    /// signed-in frame, with its split.
+    #[test]
+    fn the_signed_out_pages_are_the_routes_outside_the_frame() {
+        let app = include_str!("../lib.rs");
+        let routes_start = app.find("<Routes fallback=").expect("App's routes");
+        let routes_end = routes_start + app[routes_start..].find("</Routes>").expect("their end");
+        let frame_start = app[routes_start..]
+            .find("<ParentRoute")
+            .map(|at| routes_start + at)
+            .expect("the frame");
+        let frame_end = frame_start + app[frame_start..].find("</ParentRoute>").expect("its end");
+        let group_start = app
+            .find("page_group!(signed_out_page,")
+            .expect("the signed-out pages' group");
+        let group_end = group_start + app[group_start..].find("});").expect("its end");
+        let grouped: Vec<&str> = app[group_start..group_end]
+            .lines()
+            .filter_map(|line| line.trim().split(" => ").next()?.strip_suffix("Route"))
+            .collect();
+        let outside = format!("{}{}", &app[routes_start..frame_start], &app[frame_end..routes_end]);
+        let mut routed: Vec<(String, String)> = outside
+            .lines()
+            .filter_map(|line| {
+                let path = line.split("<Route path=path!(\"").nth(1)?.split('"').next()?;
+                let page = line.split("Lazy::<").nth(1)?.split('>').next()?.strip_suffix("Route")?;
+                let split = if grouped.contains(&page) {
+                    SIGNED_OUT_GROUP_SPLIT.to_owned()
+                } else {
+                    format!("__{}_route_view_", snake(page))
+                };
+                Some((path.to_owned(), split))
+            })
+            .collect();
+        let mut listed: Vec<(String, String)> = SIGNED_OUT_PAGES
+            .iter()
+            .map(|(path, split)| ((*path).to_owned(), (*split).to_owned()))
+            .collect();
+        routed.sort();
+        listed.sort();
+        assert_eq!(grouped.len(), 7, "{grouped:?}");
+        assert_eq!(routed.len(), 10, "{routed:?}");
+        assert_eq!(listed, routed);
+    }
+
+    /// `SignInPage` as its split names it: `sign_in`.
+    fn snake(name: &str) -> String {
+        name.chars().fold(String::new(), |mut out, letter| {
+            if letter.is_uppercase() && !out.is_empty() {
+                out.push('_');
+            }
+            out.push(letter.to_ascii_lowercase());
+            out
+        })
+    }
+
     /// `SIGNED_IN_PAGES` names every page `App` puts inside the signed-in
     /// frame, with its path and its split, and nothing else.
     #[test]
@@ -214,15 +399,6 @@ mod tests {
             .lines()
             .filter_map(|line| line.trim().split(" => ").next()?.strip_suffix("Route"))
             .collect();
-        let snake = |name: &str| {
-            name.chars().fold(String::new(), |mut out, letter| {
-                if letter.is_uppercase() && !out.is_empty() {
-                    out.push('_');
-                }
-                out.push(letter.to_ascii_lowercase());
-                out
-            })
-        };
         let mut routed: Vec<(String, String)> = app[start..end]
             .lines()
             .filter_map(|line| {

@@ -26,6 +26,7 @@ pub mod mail;
 pub mod members;
 pub mod notices;
 pub mod outbox;
+pub mod page_script;
 pub mod password;
 pub mod password_reset;
 pub mod profile;

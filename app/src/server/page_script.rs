@@ -1,0 +1,143 @@
+//! How a page starts its app. Not Leptos's `HydrationScripts`: that puts
+//! a preload of the core and of every one of the page's wasm files in the
+//! head, and on a slow phone link those (up to 600 KB) share the connection
+//! with the stylesheet the first paint waits for. Here the page paints
+//! first, from the server's HTML and its stylesheet alone; in the next task
+//! the script adds the same hints (core, loader, the page's files from the
+//! build's manifest, so they download in parallel rather than after the
+//! core) and hydrates. A hidden tab starts at once (it paints nothing), and
+//! the pages opened from a mail start when the browser is idle.
+
+use std::sync::OnceLock;
+
+use leptos::config::LeptosOptions;
+
+use super::chunk_warmup;
+
+/// The script's function; the call with the values follows it.
+const FUNCTION: &str = "((js, wasm, loader, files, idle) => { \
+const hint = (rel, href) => { const link = document.createElement('link'); link.rel = rel; link.href = href; \
+if (rel === 'preload') { link.as = 'fetch'; link.type = 'application/wasm'; } \
+link.crossOrigin = 'anonymous'; document.head.append(link); }; \
+const start = () => { hint('preload', wasm); if (loader) hint('modulepreload', loader); \
+files.forEach((file) => hint('preload', file)); \
+import(js).then((app) => app.default({ module_or_path: wasm }).then(() => app.hydrate())); }; \
+if (idle && 'requestIdleCallback' in window) requestIdleCallback(start, { timeout: 2000 }); \
+else if (document.visibilityState === 'hidden') start(); \
+else requestAnimationFrame(() => setTimeout(start, 0)); })";
+
+/// The names cargo-leptos gave the core's files: with a content hash when
+/// it hashes files (read from the hash file it writes beside the server
+/// binary, as Leptos's own components do).
+struct CoreFiles {
+    js: String,
+    wasm: String,
+    loader: Option<String>,
+}
+
+fn core_files(options: &LeptosOptions) -> &'static CoreFiles {
+    static NAMED: OnceLock<CoreFiles> = OnceLock::new();
+    NAMED.get_or_init(|| {
+        let hashes = if options.hash_files {
+            std::env::current_exe()
+                .ok()
+                .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())))
+                .and_then(|file| std::fs::read_to_string(file).ok())
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        core_files_from(
+            &options.output_name,
+            &options.site_pkg_dir,
+            &hashes,
+            std::option_env!("LEPTOS_OUTPUT_NAME").is_some(),
+        )
+    })
+}
+
+fn core_files_from(output: &str, pkg: &str, hashes: &str, named_by_cargo_leptos: bool) -> CoreFiles {
+    let hash_of = |kind: &str| {
+        hashes.lines().find_map(|line| {
+            let (file, hash) = line.split_once(':')?;
+            (file.trim() == kind).then(|| hash.trim().to_owned())
+        })
+    };
+    let with_hash = |name: &str, kind: &str| match hash_of(kind) {
+        Some(hash) => format!("{name}.{hash}"),
+        None => name.to_owned(),
+    };
+    // Without cargo-leptos (a plain wasm-bindgen build) the wasm is `_bg`.
+    let wasm = if hash_of("wasm").is_some() || named_by_cargo_leptos {
+        with_hash(output, "wasm")
+    } else {
+        format!("{output}_bg")
+    };
+    CoreFiles {
+        js: format!("/{pkg}/{}.js", with_hash(output, "js")),
+        wasm: format!("/{pkg}/{wasm}.wasm"),
+        loader: hash_of("split").map(|hash| format!("/{pkg}/__wasm_split.{hash}.js")),
+    }
+}
+
+/// The script for the page at `path`. `when_idle`: start when the browser
+/// is idle rather than right after the first paint.
+pub fn script(options: &LeptosOptions, path: &str, when_idle: bool) -> String {
+    let files = chunk_warmup::files_of_page(&options.site_root, &options.site_pkg_dir, path);
+    script_with(core_files(options), &files, when_idle)
+}
+
+fn script_with(core: &CoreFiles, files: &[String], when_idle: bool) -> String {
+    // The values are ours (names from the build), never from the request;
+    // JSON-quoted all the same.
+    format!(
+        "{FUNCTION}({}, {}, {}, {}, {when_idle});",
+        json(&core.js),
+        json(&core.wasm),
+        json(&core.loader),
+        json(files),
+    )
+}
+
+fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashed_names_come_from_the_hash_file() {
+        let core = core_files_from(
+            "teamroom",
+            "pkg",
+            "js: J1\nwasm: W2\ncss: C3\nmanifest: M4\nsplit: S5\n",
+            true,
+        );
+        assert_eq!(core.js, "/pkg/teamroom.J1.js");
+        assert_eq!(core.wasm, "/pkg/teamroom.W2.wasm");
+        assert_eq!(core.loader.as_deref(), Some("/pkg/__wasm_split.S5.js"));
+    }
+
+    #[test]
+    fn without_hashes_the_names_are_plain() {
+        let core = core_files_from("teamroom", "pkg", "", true);
+        assert_eq!(core.js, "/pkg/teamroom.js");
+        assert_eq!(core.wasm, "/pkg/teamroom.wasm");
+        assert!(core.loader.is_none());
+        assert_eq!(core_files_from("teamroom", "pkg", "", false).wasm, "/pkg/teamroom_bg.wasm");
+    }
+
+    #[test]
+    fn the_values_are_filled_in_once_and_quoted() {
+        let core = core_files_from("teamroom", "pkg", "js: J\nwasm: W\nsplit: S", true);
+        let script = script_with(&core, &["/pkg/chunk_1.A.wasm".to_owned()], false);
+        assert!(script.ends_with(
+            r#"})("/pkg/teamroom.J.js", "/pkg/teamroom.W.wasm", "/pkg/__wasm_split.S.js", ["/pkg/chunk_1.A.wasm"], false);"#
+        ));
+        assert!(script.starts_with("((js, wasm, loader, files, idle) => {"));
+        // An inline script must not be able to end early.
+        assert!(!script.contains("</"));
+    }
+}
