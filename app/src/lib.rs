@@ -73,15 +73,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     // fetched (`server::page_script`). Pages opened from an email on a
     // phone (the invitation, the address confirmation) are complete
     // without it: theirs starts when the browser is idle.
-    let path = use_context::<http::request::Parts>()
-        .map(|parts| parts.uri.path().to_owned())
-        .unwrap_or_default();
-    let when_idle = path.starts_with("/invite/") || path.starts_with("/verify-email/");
     #[cfg(feature = "ssr")]
-    let (chunk_warmup, page_script) = (
-        server::chunk_warmup::script(&options.site_root, &options.site_pkg_dir, &path),
-        server::page_script::script(&options, &path, when_idle),
-    );
+    let (chunk_warmup, page_script) = {
+        let path = use_context::<http::request::Parts>()
+            .map(|parts| parts.uri.path().to_owned())
+            .unwrap_or_default();
+        let when_idle = path.starts_with("/invite/") || path.starts_with("/verify-email/");
+        (
+            server::chunk_warmup::script(&options.site_root, &options.site_pkg_dir, &path),
+            server::page_script::script(&options, &path, when_idle),
+        )
+    };
     #[cfg(not(feature = "ssr"))]
     let (chunk_warmup, page_script): (Option<String>, String) = (None, String::new());
     let nonce = use_nonce();

@@ -294,13 +294,31 @@ mod tests {
     fn a_page_runs_in_its_own_split_and_a_signed_in_one_in_the_frame_too() {
         assert_eq!(splits_of_page("/signin"), ["__sign_in_route_view_"]);
         assert_eq!(splits_of_page("/signin/"), ["__sign_in_route_view_"]);
-        assert_eq!(splits_of_page("/signin/two-factor"), [SIGNED_OUT_GROUP_SPLIT]);
-        assert_eq!(splits_of_page("/invite/abc"), ["__accept_invite_route_view_"]);
+        assert_eq!(
+            splits_of_page("/signin/two-factor"),
+            [SIGNED_OUT_GROUP_SPLIT]
+        );
+        assert_eq!(
+            splits_of_page("/invite/abc"),
+            ["__accept_invite_route_view_"]
+        );
         assert_eq!(splits_of_page("/"), [SIGNED_OUT_GROUP_SPLIT]);
         assert_eq!(splits_of_page("/team"), [FRAME_SPLIT, TEAM_SPLIT]);
-        assert_eq!(splits_of_page("/team/members/7"), [FRAME_SPLIT, MEMBER_SPLIT]);
-        assert_eq!(splits_of_page("/time"), [FRAME_SPLIT, SIGNED_IN_GROUP_SPLIT]);
-        for unknown in ["/invite", "/invite/", "/team/members", "/nowhere", "/kiosk/x"] {
+        assert_eq!(
+            splits_of_page("/team/members/7"),
+            [FRAME_SPLIT, MEMBER_SPLIT]
+        );
+        assert_eq!(
+            splits_of_page("/time"),
+            [FRAME_SPLIT, SIGNED_IN_GROUP_SPLIT]
+        );
+        for unknown in [
+            "/invite",
+            "/invite/",
+            "/team/members",
+            "/nowhere",
+            "/kiosk/x",
+        ] {
             assert!(splits_of_page(unknown).is_empty(), "{unknown}");
         }
     }
@@ -346,12 +364,25 @@ mod tests {
             .lines()
             .filter_map(|line| line.trim().split(" => ").next()?.strip_suffix("Route"))
             .collect();
-        let outside = format!("{}{}", &app[routes_start..frame_start], &app[frame_end..routes_end]);
+        let outside = format!(
+            "{}{}",
+            &app[routes_start..frame_start],
+            &app[frame_end..routes_end]
+        );
         let mut routed: Vec<(String, String)> = outside
             .lines()
             .filter_map(|line| {
-                let path = line.split("<Route path=path!(\"").nth(1)?.split('"').next()?;
-                let page = line.split("Lazy::<").nth(1)?.split('>').next()?.strip_suffix("Route")?;
+                let path = line
+                    .split("<Route path=path!(\"")
+                    .nth(1)?
+                    .split('"')
+                    .next()?;
+                let page = line
+                    .split("Lazy::<")
+                    .nth(1)?
+                    .split('>')
+                    .next()?
+                    .strip_suffix("Route")?;
                 let split = if grouped.contains(&page) {
                     SIGNED_OUT_GROUP_SPLIT.to_owned()
                 } else {

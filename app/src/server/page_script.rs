@@ -56,7 +56,12 @@ fn core_files(options: &LeptosOptions) -> &'static CoreFiles {
     })
 }
 
-fn core_files_from(output: &str, pkg: &str, hashes: &str, named_by_cargo_leptos: bool) -> CoreFiles {
+fn core_files_from(
+    output: &str,
+    pkg: &str,
+    hashes: &str,
+    named_by_cargo_leptos: bool,
+) -> CoreFiles {
     let hash_of = |kind: &str| {
         hashes.lines().find_map(|line| {
             let (file, hash) = line.split_once(':')?;
@@ -126,7 +131,10 @@ mod tests {
         assert_eq!(core.js, "/pkg/teamroom.js");
         assert_eq!(core.wasm, "/pkg/teamroom.wasm");
         assert!(core.loader.is_none());
-        assert_eq!(core_files_from("teamroom", "pkg", "", false).wasm, "/pkg/teamroom_bg.wasm");
+        assert_eq!(
+            core_files_from("teamroom", "pkg", "", false).wasm,
+            "/pkg/teamroom_bg.wasm"
+        );
     }
 
     #[test]
