@@ -131,3 +131,32 @@ test('a page opened before a deploy reloads itself when its next page\'s chunk i
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Team' }).click();
   await membersReady(page);
 });
+
+test('a page paints before it fetches its code, then fetches each of its files once', async ({ page }) => {
+  const code = /\/pkg\/[^/?]+\.(?:wasm|js)$/;
+  const requested: string[] = [];
+  page.on('request', (request) => {
+    if (code.test(request.url())) requested.push(request.url());
+  });
+  for (const path of ['/signin', '/signup']) {
+    requested.length = 0;
+    await page.goto(path);
+    await hydrated(page);
+    const timing = await page.evaluate((source) => {
+      const pattern = new RegExp(source);
+      const entries = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
+      const stylesheet = entries.find((entry) => entry.name.endsWith('.css'));
+      const starts = entries.filter((entry) => pattern.test(entry.name)).map((entry) => entry.startTime);
+      return { stylesheetEnd: stylesheet?.responseEnd ?? -1, firstCode: Math.min(...starts), files: starts.length };
+    }, code.source);
+    // On a slow link the stylesheet the first paint waits for has the
+    // connection to itself: no script or wasm is asked for before it is in.
+    expect(timing.stylesheetEnd, path).toBeGreaterThan(0);
+    expect(timing.firstCode, path).toBeGreaterThanOrEqual(timing.stylesheetEnd);
+    // The page's own split and the chunks it needs came with the core, as
+    // hints; the loader then took each from them rather than asking again.
+    expect(requested.some((url) => /\/pkg\/split_/.test(url)), path).toBe(true);
+    const twice = requested.filter((url, at) => requested.indexOf(url) !== at);
+    expect(twice, path).toEqual([]);
+  }
+});
