@@ -26,6 +26,7 @@ where
         generation.update_value(|g| *g += 1);
         let asked = generation.get_value();
         leptos::task::spawn_local(async move {
+            next_task().await;
             let answer = answer.await;
             if generation.try_get_value() == Some(asked) {
                 set_value.try_set(Some(answer));
@@ -33,4 +34,21 @@ where
         });
     });
     value
+}
+
+/// Resolves in a later task of the browser's event loop (`setTimeout(0)`).
+/// Requests a page starts as it hydrates go through this, so building and
+/// sending them is not part of hydration's own task: a phone's CPU is
+/// blocked for shorter stretches, and a tap is answered sooner. On the
+/// server it resolves at once.
+pub async fn next_task() {
+    #[cfg(feature = "hydrate")]
+    {
+        let promise = js_sys::Promise::new(&mut |resolve, _| {
+            if let Some(window) = web_sys::window() {
+                let _ = window.set_timeout_with_callback(&resolve);
+            }
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    }
 }

@@ -51,6 +51,7 @@ impl TimerContext {
     pub fn reload(&self) {
         let this = *self;
         leptos::task::spawn_local(async move {
+            crate::components::fetched::next_task().await;
             if let Ok(timer) = current_timer().await {
                 this.set(timer);
             }
