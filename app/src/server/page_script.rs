@@ -6,7 +6,8 @@
 //! the script adds the same hints (core, loader, the page's files from the
 //! build's manifest, so they download in parallel rather than after the
 //! core) and hydrates. A hidden tab starts at once (it paints nothing), and
-//! the pages opened from a mail start when the browser is idle.
+//! the pages opened from a mail start when the browser is idle. A second
+//! after the script runs it starts regardless, should no frame come.
 
 use std::sync::OnceLock;
 
@@ -19,12 +20,13 @@ const FUNCTION: &str = "((js, wasm, loader, files, idle) => { \
 const hint = (rel, href) => { const link = document.createElement('link'); link.rel = rel; link.href = href; \
 if (rel === 'preload') { link.as = 'fetch'; link.type = 'application/wasm'; } \
 link.crossOrigin = 'anonymous'; document.head.append(link); }; \
-const start = () => { hint('preload', wasm); if (loader) hint('modulepreload', loader); \
+let started = false; \
+const start = () => { if (started) return; started = true; hint('preload', wasm); if (loader) hint('modulepreload', loader); \
 files.forEach((file) => hint('preload', file)); \
 import(js).then((app) => app.default({ module_or_path: wasm }).then(() => app.hydrate())); }; \
 if (idle && 'requestIdleCallback' in window) requestIdleCallback(start, { timeout: 2000 }); \
 else if (document.visibilityState === 'hidden') start(); \
-else requestAnimationFrame(() => setTimeout(start, 0)); })";
+else { requestAnimationFrame(() => setTimeout(start, 0)); setTimeout(start, 1000); } })";
 
 /// The names cargo-leptos gave the core's files: with a content hash when
 /// it hashes files (read from the hash file it writes beside the server
