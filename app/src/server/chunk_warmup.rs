@@ -349,27 +349,59 @@ mod tests {
     #[test]
     fn the_signed_out_pages_are_the_routes_outside_the_frame() {
         let app = include_str!("../lib.rs");
-        let routes_start = app.find("<Routes fallback=").expect("App's routes");
-        let routes_end = routes_start + app[routes_start..].find("</Routes>").expect("their end");
-        let frame_start = app[routes_start..]
-            .find("<ParentRoute")
-            .map(|at| routes_start + at)
-            .expect("the frame");
-        let frame_end = frame_start + app[frame_start..].find("</ParentRoute>").expect("its end");
-        let group_start = app
-            .find("page_group!(signed_out_page,")
-            .expect("the signed-out pages' group");
-        let group_end = group_start + app[group_start..].find("});").expect("its end");
-        let grouped: Vec<&str> = app[group_start..group_end]
+        let routes = between(app, "<Routes fallback=", "</Routes>");
+        let frame = between(routes, "<ParentRoute", "</ParentRoute>");
+        let outside = routes.replacen(frame, "", 1);
+        let grouped = grouped_pages(app, "page_group!(signed_out_page,");
+        let routed = routes_with_splits(&outside, &grouped, SIGNED_OUT_GROUP_SPLIT);
+        assert_eq!(grouped.len(), 7, "{grouped:?}");
+        assert_eq!(routed.len(), 10, "{routed:?}");
+        assert_eq!(sorted(SIGNED_OUT_PAGES), routed);
+    }
+
+    /// `SIGNED_IN_PAGES` names every page `App` puts inside the signed-in
+    /// frame, with its path and its split, and nothing else.
+    #[test]
+    fn the_signed_in_pages_are_the_routes_inside_the_frame() {
+        let app = include_str!("../lib.rs");
+        let frame = between(
+            app,
+            "<ParentRoute path=path!(\"\") view={Lazy::<SignedInFrameRoute>",
+            "</ParentRoute>",
+        );
+        let grouped = grouped_pages(app, "page_group!(signed_in_page,");
+        let routed = routes_with_splits(frame, &grouped, SIGNED_IN_GROUP_SPLIT);
+        assert_eq!(grouped.len(), 10, "{grouped:?}");
+        assert_eq!(routed.len(), 12, "{routed:?}");
+        assert_eq!(sorted(SIGNED_IN_PAGES), routed);
+    }
+
+    /// The text of `app` from `start` to just before `end`.
+    fn between<'a>(app: &'a str, start: &str, end: &str) -> &'a str {
+        let from = app.find(start).unwrap_or_else(|| panic!("{start} in App"));
+        let to = from
+            + app[from..]
+                .find(end)
+                .unwrap_or_else(|| panic!("{end} after it"));
+        &app[from..to]
+    }
+
+    /// The pages a `page_group!` lists (`SignUp` for `SignUpRoute`).
+    fn grouped_pages<'a>(app: &'a str, group: &str) -> Vec<&'a str> {
+        between(app, group, "});")
             .lines()
             .filter_map(|line| line.trim().split(" => ").next()?.strip_suffix("Route"))
-            .collect();
-        let outside = format!(
-            "{}{}",
-            &app[routes_start..frame_start],
-            &app[frame_end..routes_end]
-        );
-        let mut routed: Vec<(String, String)> = outside
+            .collect()
+    }
+
+    /// Each `<Route>` in `routes` with the start of its split's name: the
+    /// group's when its page is in `grouped`, else its own. Sorted.
+    fn routes_with_splits(
+        routes: &str,
+        grouped: &[&str],
+        group_split: &str,
+    ) -> Vec<(String, String)> {
+        let mut found: Vec<(String, String)> = routes
             .lines()
             .filter_map(|line| {
                 let path = line
@@ -384,22 +416,24 @@ mod tests {
                     .next()?
                     .strip_suffix("Route")?;
                 let split = if grouped.contains(&page) {
-                    SIGNED_OUT_GROUP_SPLIT.to_owned()
+                    group_split.to_owned()
                 } else {
                     format!("__{}_route_view_", snake(page))
                 };
                 Some((path.to_owned(), split))
             })
             .collect();
-        let mut listed: Vec<(String, String)> = SIGNED_OUT_PAGES
+        found.sort();
+        found
+    }
+
+    fn sorted(table: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut pairs: Vec<(String, String)> = table
             .iter()
             .map(|(path, split)| ((*path).to_owned(), (*split).to_owned()))
             .collect();
-        routed.sort();
-        listed.sort();
-        assert_eq!(grouped.len(), 7, "{grouped:?}");
-        assert_eq!(routed.len(), 10, "{routed:?}");
-        assert_eq!(listed, routed);
+        pairs.sort();
+        pairs
     }
 
     /// `SignInPage` as its split names it: `sign_in`.
@@ -411,51 +445,5 @@ mod tests {
             out.push(letter.to_ascii_lowercase());
             out
         })
-    }
-
-    /// `SIGNED_IN_PAGES` names every page `App` puts inside the signed-in
-    /// frame, with its path and its split, and nothing else.
-    #[test]
-    fn the_signed_in_pages_are_the_routes_inside_the_frame() {
-        let app = include_str!("../lib.rs");
-        let start = app
-            .find("<ParentRoute path=path!(\"\") view={Lazy::<SignedInFrameRoute>")
-            .expect("the frame's parent route in App");
-        let end = start + app[start..].find("</ParentRoute>").expect("its end");
-        let group_start = app
-            .find("page_group!(signed_in_page,")
-            .expect("the signed-in pages' group");
-        let group_end = group_start + app[group_start..].find("});").expect("its end");
-        let grouped: Vec<&str> = app[group_start..group_end]
-            .lines()
-            .filter_map(|line| line.trim().split(" => ").next()?.strip_suffix("Route"))
-            .collect();
-        let mut routed: Vec<(String, String)> = app[start..end]
-            .lines()
-            .filter_map(|line| {
-                let path = line
-                    .split("<Route path=path!(\"")
-                    .nth(1)?
-                    .split('"')
-                    .next()?;
-                let route = line.split("Lazy::<").nth(1)?.split('>').next()?;
-                let page = route.strip_suffix("Route")?;
-                let split = if grouped.contains(&page) {
-                    SIGNED_IN_GROUP_SPLIT.to_owned()
-                } else {
-                    format!("__{}_route_view_", snake(page))
-                };
-                Some((path.to_owned(), split))
-            })
-            .collect();
-        let mut listed: Vec<(String, String)> = SIGNED_IN_PAGES
-            .iter()
-            .map(|(path, split)| ((*path).to_owned(), (*split).to_owned()))
-            .collect();
-        routed.sort();
-        listed.sort();
-        assert_eq!(grouped.len(), 10, "{grouped:?}");
-        assert_eq!(routed.len(), 12, "{routed:?}");
-        assert_eq!(listed, routed);
     }
 }
