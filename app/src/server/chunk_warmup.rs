@@ -142,15 +142,19 @@ pub fn splits_of_page(path: &str) -> Vec<&'static str> {
 /// elsewhere (the Kiosk stays the Kiosk; signed-in pages warm on hover).
 pub fn splits_on_first_use(path: &str) -> &'static [&'static str] {
     const SIGNED_IN_NEXT: &[&str] = &[FRAME_SPLIT, TEAM_SPLIT];
-    let path = match path.trim_end_matches('/') {
-        "" => "/",
-        trimmed => trimmed,
-    };
-    let public_before_team = ["/", "/signin", "/signin/two-factor", "/signup"].contains(&path)
-        || ["/invite/", "/reset-password/", "/verify-email/"]
-            .iter()
-            .any(|prefix| path.starts_with(prefix));
-    if public_before_team {
+    const BEFORE_TEAM: &[&str] = &[
+        "/",
+        "/signin",
+        "/signin/two-factor",
+        "/signup",
+        "/invite/:token",
+        "/reset-password/:token",
+        "/verify-email/:token",
+    ];
+    if BEFORE_TEAM
+        .iter()
+        .any(|pattern| route_matches(pattern, path))
+    {
         SIGNED_IN_NEXT
     } else {
         &[]

@@ -139,6 +139,21 @@ mod tests {
         );
     }
 
+    /// The page's address picks a table entry and nothing else: a crafted
+    /// path cannot end the inline script or add to it.
+    #[test]
+    fn a_crafted_path_never_reaches_the_script() {
+        let options = LeptosOptions::builder().output_name("teamroom").build();
+        for path in [
+            "/invite/</script><script>alert(1)</script>",
+            "/team/members/\");alert(1);//",
+        ] {
+            let page = script(&options, path, false);
+            assert!(!page.contains("alert"), "{page}");
+            assert!(!page.contains("</"), "{page}");
+        }
+    }
+
     #[test]
     fn the_values_are_filled_in_once_and_quoted() {
         let core = core_files_from("teamroom", "pkg", "js: J\nwasm: W\nsplit: S", true);
