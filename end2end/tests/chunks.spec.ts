@@ -160,3 +160,73 @@ test('a page paints before it fetches its code, then fetches each of its files o
     expect(twice, path).toEqual([]);
   }
 });
+
+/**
+ * Opens /signin with the page script's first frame never coming (its
+ * `requestAnimationFrame` callback is kept, not run), optionally with its
+ * one-second backstop dropped as well and the tab reported hidden. Says
+ * whether the page hydrated within `wait` ms.
+ */
+async function startsWithout(
+  browser: import('@playwright/test').Browser,
+  options: { dropBackstop: boolean; hidden: boolean; wait: number },
+): Promise<{ hydrated: boolean; framesAsked: number; backstopsDropped: number }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.addInitScript(({ dropBackstop, hidden }) => {
+    const seen = { framesAsked: 0, backstopsDropped: 0 };
+    (window as unknown as { pageScriptSeen: typeof seen }).pageScriptSeen = seen;
+    // The page script is inline; the app's own code runs from /pkg/ and
+    // keeps its frames and timers.
+    const fromPageScript = () => !(new Error().stack ?? '').includes('/pkg/');
+    const frame = window.requestAnimationFrame.bind(window);
+    window.requestAnimationFrame = (callback) => {
+      if (!fromPageScript()) return frame(callback);
+      seen.framesAsked += 1;
+      return 0;
+    };
+    if (dropBackstop) {
+      const later = window.setTimeout.bind(window);
+      window.setTimeout = ((handler: TimerHandler, delay?: number, ...rest: unknown[]) => {
+        if (delay === 1000 && fromPageScript()) {
+          seen.backstopsDropped += 1;
+          return 0;
+        }
+        return later(handler, delay, ...rest);
+      }) as typeof window.setTimeout;
+    }
+    if (hidden) {
+      Object.defineProperty(Document.prototype, 'visibilityState', { get: () => 'hidden' });
+      Object.defineProperty(Document.prototype, 'hidden', { get: () => true });
+    }
+  }, options);
+  await page.goto('/signin');
+  const hydrated = await page
+    .waitForSelector('body[data-hydrated="true"]', { timeout: options.wait })
+    .then(() => true)
+    .catch(() => false);
+  const seen = await page.evaluate(() => (window as unknown as { pageScriptSeen: { framesAsked: number; backstopsDropped: number } }).pageScriptSeen);
+  await context.close();
+  return { hydrated, ...seen };
+}
+
+test('a page whose first frame never comes still starts: after a second when shown, at once when hidden', async ({ browser }) => {
+  // The stubs bite: with no frame and no backstop a shown page stays as the
+  // server sent it (so the two cases below are the script's own doing).
+  const stuck = await startsWithout(browser, { dropBackstop: true, hidden: false, wait: 4000 });
+  expect(stuck.framesAsked).toBeGreaterThanOrEqual(1);
+  expect(stuck.backstopsDropped).toBe(1);
+  expect(stuck.hydrated).toBe(false);
+
+  // Shown, no frame: the one-second backstop starts it.
+  const shown = await startsWithout(browser, { dropBackstop: false, hidden: false, wait: 30_000 });
+  expect(shown.framesAsked).toBeGreaterThanOrEqual(1);
+  expect(shown.hydrated).toBe(true);
+
+  // Hidden (a tab opened in the background): it starts without waiting for
+  // a frame or the backstop, neither of which it asks for.
+  const hidden = await startsWithout(browser, { dropBackstop: true, hidden: true, wait: 30_000 });
+  expect(hidden.hydrated).toBe(true);
+  expect(hidden.framesAsked).toBe(0);
+  expect(hidden.backstopsDropped).toBe(0);
+});
