@@ -3,6 +3,7 @@
 //! or test it.
 
 mod bench_load;
+mod bench_start;
 mod bench_ui;
 mod bench_wasm;
 mod drill;
@@ -49,6 +50,9 @@ const USAGE: &str = "usage:
   cargo xtask bench ui [--no-build]
                                   Chromium on a 1,000,000-member Team page: last keystroke to rows,
                                   a filter change and \"Load more\" (p50, p95)
+  cargo xtask bench start [--no-build]
+                                  Chromium at 4x CPU slowdown: main-thread blocking while sign in,
+                                  the Kiosk and Team start, against the page with its code refused
   cargo xtask scim-check [--base http://127.0.0.1:3000] --token TOKEN
                                   scim2-tester against a running server's /scim/v2 (token from Settings)";
 
@@ -74,6 +78,9 @@ fn main() -> ExitCode {
         }
         Some("bench") if args.get(1).map(String::as_str) == Some("ui") => {
             bench_ui::command(&workspace_root(), &args[2..])
+        }
+        Some("bench") if args.get(1).map(String::as_str) == Some("start") => {
+            bench_start::command(&workspace_root(), &args[2..])
         }
         Some("bench") if args.get(1).map(String::as_str) == Some("load") => {
             bench_load::command(&workspace_root(), &args[2..])
