@@ -13,6 +13,7 @@
 // the navigation on. The floor is the sign-in page with its script and
 // wasm refused: the same HTML and stylesheet, no app.
 import { chromium } from '@playwright/test';
+import { cookiePairs, post as postTo } from './server-api.mjs';
 
 const base = process.env.BASE_URL;
 const email = process.env.EMAIL;
@@ -28,26 +29,14 @@ function percentile(values, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-async function post(endpoint, form, cookie) {
-  const response = await fetch(`${base}/api/${endpoint}`, {
-    method: 'POST',
-    headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
-    body: new URLSearchParams(form),
-  });
-  if (!response.ok) throw new Error(`${endpoint}: ${response.status} ${await response.text()}`);
-  return response;
-}
+const post = (endpoint, form, cookie) => postTo(base, endpoint, form, cookie);
 
 /** The cookies a response sets, for a browser context. */
 function cookiesOf(response) {
-  return response.headers
-    .getSetCookie()
-    .map((line) => line.split(';')[0])
-    .filter((pair) => !pair.endsWith('='))
-    .map((pair) => {
-      const at = pair.indexOf('=');
-      return { name: pair.slice(0, at), value: pair.slice(at + 1), url: base };
-    });
+  return cookiePairs(response).map((pair) => {
+    const at = pair.indexOf('=');
+    return { name: pair.slice(0, at), value: pair.slice(at + 1), url: base };
+  });
 }
 
 const asHeader = (cookies) => cookies.map((cookie) => `${cookie.name}=${cookie.value}`).join('; ');

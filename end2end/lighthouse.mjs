@@ -14,6 +14,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cookiePairs, post as postTo } from './server-api.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BASE = process.env.BASE_URL ?? 'http://127.0.0.1:3000';
@@ -22,23 +23,11 @@ const EMAIL = process.env.LIGHTHOUSE_ADMIN ?? 'owner@demo.teamroom.test';
 const PASSWORD = process.env.LIGHTHOUSE_PASSWORD ?? 'teamroom demo 2026';
 const RUNS = Number(process.env.RUNS ?? '1');
 
-async function post(endpoint, form, cookie) {
-  const response = await fetch(`${BASE}/api/${endpoint}`, {
-    method: 'POST',
-    headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
-    body: new URLSearchParams(form),
-  });
-  if (!response.ok) throw new Error(`${endpoint}: ${response.status} ${await response.text()}`);
-  return response;
-}
+const post = (endpoint, form, cookie) => postTo(BASE, endpoint, form, cookie);
 
-/** The cookies a response sets, as a `Cookie` header (cleared ones left out). */
+/** The cookies a response sets, as a `Cookie` header. */
 function cookiesOf(response) {
-  return response.headers
-    .getSetCookie()
-    .map((line) => line.split(';')[0])
-    .filter((pair) => !pair.endsWith('='))
-    .join('; ');
+  return cookiePairs(response).join('; ');
 }
 
 async function signIn() {
