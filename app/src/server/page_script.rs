@@ -6,7 +6,7 @@
 //! the script adds the same hints (core, loader, the page's files from the
 //! build's manifest, so they download in parallel rather than after the
 //! core) and hydrates. A hint costs a slow phone's main thread a few ms
-//! (Team's 77 took 120-380 ms in one task at 4x CPU slowdown), so they go
+//! (Team's 77 took 100-380 ms in one task at 4x CPU slowdown), so they go
 //! five to a task; once the app runs, it fetches what is left itself (a
 //! hint after its fetch would be a second request). A hidden tab starts at
 //! once (it paints nothing), and the pages opened from a mail start when
