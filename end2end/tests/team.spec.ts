@@ -210,3 +210,33 @@ test('phone and desktop screenshots of the Team page', async ({ page }) => {
   await expect(page).toHaveURL(/dir=desc/);
   await expect(rows(page).first()).toBeVisible();
 });
+
+test('from a tablet to a desktop the Team table keeps short words whole, and only the table scrolls sideways', async ({ page }) => {
+  await signInAsAdmin(page);
+  // Limited members: their Kind, "Limited", is the widest one-word cell.
+  await page.goto('/team?kind=limited');
+  await membersReady(page);
+  await expect(rows(page).first()).toBeVisible();
+  for (const width of [800, 1024, 1199, 1200, 1280]) {
+    await page.setViewportSize({ width, height: 900 });
+    const layout = await page.evaluate(() => {
+      // Line boxes a cell's text takes: more than one for "Limite / d".
+      const lines = (cell: Element) => {
+        const range = document.createRange();
+        range.selectNodeContents(cell);
+        return new Set([...range.getClientRects()].map((rect) => Math.round(rect.top))).size;
+      };
+      const kinds = [...document.querySelectorAll('.members-table tbody td[data-label="Kind"]')];
+      return {
+        pageScrolls: document.documentElement.scrollWidth > document.documentElement.clientWidth,
+        kinds: [...new Set(kinds.map((cell) => cell.textContent?.trim()))],
+        broken: kinds.filter((cell) => lines(cell) > 1).map((cell) => cell.textContent),
+      };
+    });
+    expect(layout.kinds, `at ${width} px`).toEqual(['Limited']);
+    expect(layout.broken, `at ${width} px`).toEqual([]);
+    expect(layout.pageScrolls, `at ${width} px`).toBe(false);
+  }
+  await page.setViewportSize({ width: 800, height: 900 });
+  await page.screenshot({ path: path.join(SHOTS, 'team-directory-tablet.png') });
+});
