@@ -46,12 +46,35 @@ pub async fn connect(config: &Config) -> Result<PgPool, sqlx::Error> {
             .parse::<sqlx::postgres::PgConnectOptions>()?,
         config,
     );
+    pool_options(config).connect_with(options).await
+}
+
+/// The app pool's settings (`connect` without the connecting).
+pub fn pool_options(config: &Config) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(config.max_connections)
         .acquire_timeout(Duration::from_secs(5))
-        .connect_with(options)
-        .await
+        // sqlx pings a connection when it goes back to the pool (dropping
+        // one that broke) and, by default, again when it is handed out: a
+        // round trip on each of a request's two or three acquires. One that
+        // came back alive moments ago is handed out untested, as HikariCP's
+        // `aliveBypassWindowMs` does; one idle for longer (a database
+        // restart or a killed backend may have ended it meanwhile) is still
+        // pinged first, and replaced instead of failing a request.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= ALIVE_BYPASS_WINDOW {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
 }
+
+/// How recently a pooled connection must have come back (and passed the
+/// ping on return) to be handed out without another ping.
+const ALIVE_BYPASS_WINDOW: Duration = Duration::from_millis(500);
 
 /// The settings every app connection starts with.
 pub fn session_options(

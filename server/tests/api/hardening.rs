@@ -729,3 +729,55 @@ async fn a_csv_import_cannot_name_unbounded_groups(pool: PgPool) {
     assert_eq!(app.count("SELECT count(*) FROM groups").await, 0);
     assert_eq!(app.count("SELECT count(*) FROM memberships").await, 1);
 }
+
+/// The pool hands out a connection that came back moments ago without
+/// pinging it (`server::pool_options`); one idle for longer is pinged
+/// first. A backend killed while its connection sat idle (a database
+/// restart, an administrator's `pg_terminate_backend`) must therefore cost
+/// no request: the next query gets a fresh connection.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_connection_killed_while_idle_is_replaced_before_a_request_uses_it(
+    _pool_options: PgPoolOptions,
+    connect: PgConnectOptions,
+) {
+    let config = server::Config {
+        database_url: String::new(),
+        max_connections: 1,
+        public_origin: settings().public_origin,
+        auth: settings(),
+        mailer: Default::default(),
+        statement_timeout: server::config::DEFAULT_STATEMENT_TIMEOUT,
+        idle_in_transaction_timeout: server::config::DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT,
+    };
+    let pool = server::pool_options(&config)
+        .connect_with(server::session_options(connect.clone(), &config))
+        .await
+        .expect("pool");
+    let backend = || async {
+        sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid()")
+            .fetch_one(&pool)
+            .await
+    };
+    let first = backend().await.expect("first query");
+    // One connection, used again at once: the same backend.
+    assert_eq!(backend().await.expect("second query"), first);
+
+    // Idle past the bypass window, then killed from outside.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let admin = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(connect)
+        .await
+        .expect("admin pool");
+    let killed: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1, 5000)")
+        .bind(first)
+        .fetch_one(&admin)
+        .await
+        .expect("terminate");
+    assert!(killed, "backend {first} ended");
+
+    let next = backend()
+        .await
+        .expect("the query after the kill runs on a fresh connection");
+    assert_ne!(next, first);
+}
