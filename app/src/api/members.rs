@@ -12,7 +12,7 @@ use crate::{
         app_state,
         directory::{self, Listing, Scope},
         members::{member_card, member_page},
-        require,
+        require_on,
     },
 };
 use crate::{
@@ -62,9 +62,9 @@ pub async fn list_members(
     #[server(default)] view: DirectoryParams,
     after: Option<String>,
 ) -> Result<MemberPage, AppError> {
-    let ctx = require(Permission::ViewTeam).await?;
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
+    let ctx = require_on(&mut conn, Permission::ViewTeam).await?;
     member_page(&mut conn, &ctx, &view, after.as_deref()).await
 }
 
@@ -73,10 +73,10 @@ pub async fn list_members(
 pub async fn count_members(
     #[server(default)] view: DirectoryParams,
 ) -> Result<MemberCount, AppError> {
-    let ctx = require(Permission::ViewTeam).await?;
-    let query = DirectoryQuery::parse(&view)?;
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
+    let ctx = require_on(&mut conn, Permission::ViewTeam).await?;
+    let query = DirectoryQuery::parse(&view)?;
     let listing = Listing::prepare(&mut conn, ctx.workspace_id, Scope::of(&ctx), &query).await?;
     directory::count(&mut conn, &listing).await
 }
@@ -91,8 +91,8 @@ pub struct MemberCard {
 /// One member's card (Enter on a row). Managers see only their own scope.
 #[server(prefix = "/api", endpoint = "member_detail")]
 pub async fn member_detail(membership_id: i64) -> Result<MemberCard, AppError> {
-    let ctx = require(Permission::ViewTeam).await?;
     let state = app_state()?;
     let mut conn = state.pool.acquire().await?;
+    let ctx = require_on(&mut conn, Permission::ViewTeam).await?;
     member_card(&mut conn, &ctx, membership_id).await
 }

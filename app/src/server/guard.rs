@@ -89,19 +89,55 @@ impl Ctx {
 /// loaded it already (and put it in the request extensions); pages load it
 /// from the cookie here.
 async fn current_session(state: &AppState) -> Result<(SessionRow, RequestMeta), AppError> {
+    match request_session(state)? {
+        RequestSession::Loaded(row, meta) => Ok((row, meta)),
+        RequestSession::Cookie(token, meta) => {
+            let mut conn = state.pool.acquire().await?;
+            Ok((load_by_cookie(&mut conn, &token, state).await?, meta))
+        }
+    }
+}
+
+/// `current_session` on a connection the caller already holds.
+async fn current_session_on(
+    state: &AppState,
+    conn: &mut PgConnection,
+) -> Result<(SessionRow, RequestMeta), AppError> {
+    match request_session(state)? {
+        RequestSession::Loaded(row, meta) => Ok((row, meta)),
+        RequestSession::Cookie(token, meta) => {
+            Ok((load_by_cookie(conn, &token, state).await?, meta))
+        }
+    }
+}
+
+/// The request's session as the API middleware loaded it, or the cookie
+/// to load it by.
+enum RequestSession {
+    Loaded(SessionRow, RequestMeta),
+    Cookie(String, RequestMeta),
+}
+
+fn request_session(state: &AppState) -> Result<RequestSession, AppError> {
     let parts = use_context::<http::request::Parts>()
         .ok_or_else(|| AppError::bug("request parts missing from the server function context"))?;
     let meta = RequestMeta::from_parts(&parts, &state.auth);
     if let Some(row) = parts.extensions.get::<SessionRow>() {
-        return Ok((row.clone(), meta));
+        return Ok(RequestSession::Loaded(row.clone(), meta));
     }
     let token = session::token_from_headers(&parts.headers, &state.auth)
         .ok_or(AppError::Unauthenticated)?;
-    let mut conn = state.pool.acquire().await?;
-    let row = session::load(&mut conn, &token, &state.auth)
+    Ok(RequestSession::Cookie(token, meta))
+}
+
+async fn load_by_cookie(
+    conn: &mut PgConnection,
+    token: &str,
+    state: &AppState,
+) -> Result<SessionRow, AppError> {
+    session::load(conn, token, &state.auth)
         .await?
-        .ok_or(AppError::Unauthenticated)?;
-    Ok((row, meta))
+        .ok_or(AppError::Unauthenticated)
 }
 
 /// What an Owner or Admin is told until they turn two-factor on.
@@ -158,6 +194,15 @@ pub async fn require(action: Permission) -> Result<Ctx, AppError> {
     let (session, meta) = current_session(&state).await?;
     let mut conn = state.pool.acquire().await?;
     authorize(&mut conn, session, meta, action).await
+}
+
+/// `require` on the connection the function goes on to use, for the
+/// Team page's list and count (called on every keystroke of a search): one
+/// connection from the pool per request instead of two.
+pub async fn require_on(conn: &mut PgConnection, action: Permission) -> Result<Ctx, AppError> {
+    let state = app_state()?;
+    let (session, meta) = current_session_on(&state, conn).await?;
+    authorize(conn, session, meta, action).await
 }
 
 struct MembershipRow {

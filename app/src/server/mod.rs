@@ -41,6 +41,7 @@ pub mod user_agent;
 pub mod workspace;
 
 pub use guard::{
-    require, require_account, require_account_even_impersonating, require_in, AccountCtx, Ctx,
+    require, require_account, require_account_even_impersonating, require_in, require_on,
+    AccountCtx, Ctx,
 };
 pub use state::{app_state, AppState, AuthSettings};
