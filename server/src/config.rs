@@ -108,6 +108,20 @@ impl Config {
                 "EXPORT_SEND_TIMEOUT_SECONDS and MAX_CONCURRENT_EXPORTS must be at least 1".into(),
             );
         }
+        let body_read_timeout = number(
+            "BODY_READ_TIMEOUT_SECONDS",
+            defaults.body_read_timeout.as_secs(),
+        )?;
+        let body_read_min_bytes_per_second = number(
+            "BODY_READ_MIN_BYTES_PER_SECOND",
+            defaults.body_read_min_bytes_per_second,
+        )?;
+        if body_read_timeout == 0 || body_read_min_bytes_per_second == 0 {
+            return Err(
+                "BODY_READ_TIMEOUT_SECONDS and BODY_READ_MIN_BYTES_PER_SECOND must be at least 1"
+                    .into(),
+            );
+        }
         let statement_timeout = number(
             "DATABASE_STATEMENT_TIMEOUT_SECONDS",
             DEFAULT_STATEMENT_TIMEOUT.as_secs(),
@@ -173,6 +187,8 @@ impl Config {
                 api_requests_per_key_minute,
                 export_send_timeout: Duration::from_secs(export_send_timeout),
                 max_concurrent_exports,
+                body_read_timeout: Duration::from_secs(body_read_timeout),
+                body_read_min_bytes_per_second,
             },
             statement_timeout: Duration::from_secs(statement_timeout),
             idle_in_transaction_timeout: Duration::from_secs(idle_in_transaction_timeout),

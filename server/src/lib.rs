@@ -246,6 +246,11 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
         .layer(axum::middleware::from_fn(
             middleware::refuse_declared_oversize,
         ))
+        // Wraps every body before anything reads it (see `BodyPace`).
+        .layer(from_fn_with_state(
+            middleware::BodyPace::of(&config.auth),
+            middleware::pace_request_bodies,
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -407,7 +407,136 @@ pub async fn read_body_within_limit(request: Request, next: Next) -> Response {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
+        Err(error) if is_too_slow(&error) => too_slow(),
         Err(_) => too_large(limit),
+    }
+}
+
+/// The pace a request body must keep (see
+/// `AuthSettings::body_read_timeout`).
+#[derive(Clone, Copy, Debug)]
+pub struct BodyPace {
+    pub first: std::time::Duration,
+    pub min_bytes_per_second: u64,
+}
+
+impl BodyPace {
+    pub fn of(settings: &app::server::AuthSettings) -> Self {
+        Self {
+            first: settings.body_read_timeout,
+            min_bytes_per_second: settings.body_read_min_bytes_per_second.max(1),
+        }
+    }
+
+    fn allowed_after(&self, received: u64) -> std::time::Duration {
+        self.first
+            + std::time::Duration::from_secs_f64(received as f64 / self.min_bytes_per_second as f64)
+    }
+}
+
+/// Outermost of the body handling: every request body, whoever reads it
+/// (a server function, the photo upload, REST, SCIM), ends in an error
+/// once it falls behind [`BodyPace`]. The reader then answers, and the
+/// connection is closed rather than kept for the rest of the body.
+pub async fn pace_request_bodies(
+    State(pace): State<BodyPace>,
+    request: Request,
+    next: Next,
+) -> Response {
+    use http_body::Body as _;
+    if request.body().is_end_stream() {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let paced = PacedBody {
+        inner: body,
+        pace,
+        started: tokio::time::Instant::now(),
+        received: 0,
+        deadline: Box::pin(tokio::time::sleep(pace.first)),
+    };
+    next.run(Request::from_parts(parts, Body::new(paced))).await
+}
+
+/// Why a body read failed, when it was [`pace_request_bodies`].
+#[derive(Debug)]
+struct BodyTooSlow;
+
+impl std::fmt::Display for BodyTooSlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the request body arrived too slowly")
+    }
+}
+
+impl std::error::Error for BodyTooSlow {}
+
+/// Whether a body read failed because [`pace_request_bodies`] cut it off.
+pub fn is_too_slow(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(current) = cause {
+        if current.is::<BodyTooSlow>() {
+            return true;
+        }
+        cause = current.source();
+    }
+    false
+}
+
+/// What a person is told when their request body was cut off.
+pub const TOO_SLOW_MESSAGE: &str =
+    "That took too long to arrive and was stopped: try again on a better connection.";
+
+fn too_slow() -> Response {
+    let mut response = error_response(AppError::field("request", TOO_SLOW_MESSAGE));
+    *response.status_mut() = StatusCode::REQUEST_TIMEOUT;
+    response.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
+    response
+}
+
+struct PacedBody {
+    inner: Body,
+    pace: BodyPace,
+    started: tokio::time::Instant,
+    received: u64,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl http_body::Body for PacedBody {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        use std::{future::Future as _, task::Poll};
+        let this = &mut *self;
+        match std::pin::Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    this.received += data.len() as u64;
+                    let until = this.started + this.pace.allowed_after(this.received);
+                    this.deadline.as_mut().reset(until);
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Pending => match this.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err(axum::Error::new(BodyTooSlow)))),
+                Poll::Pending => Poll::Pending,
+            },
+            done => done,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }
 

@@ -143,9 +143,13 @@ async fn change(state: AppState, signed_in: SignedIn, request: Request) -> Resul
         None
     } else {
         // One byte over the limit is enough to know it is too big.
-        let bytes = to_bytes(body, MAX_PHOTO_BYTES + 1)
-            .await
-            .map_err(|_| too_big())?;
+        let bytes = to_bytes(body, MAX_PHOTO_BYTES + 1).await.map_err(|error| {
+            if crate::middleware::is_too_slow(&error) {
+                AppError::field("photo", crate::middleware::TOO_SLOW_MESSAGE)
+            } else {
+                too_big()
+            }
+        })?;
         if bytes.len() > MAX_PHOTO_BYTES {
             return Err(too_big().into());
         }

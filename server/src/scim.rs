@@ -257,7 +257,14 @@ async fn read_json(headers: &HeaderMap, body: Body) -> Result<Map<String, Value>
     }
     let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
-        .map_err(|_| {
+        .map_err(|error| {
+            if crate::middleware::is_too_slow(&error) {
+                return ScimError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    None,
+                    crate::middleware::TOO_SLOW_MESSAGE,
+                );
+            }
             ScimError::bad(
                 "invalidSyntax",
                 format!(

@@ -55,6 +55,15 @@ pub struct AuthSettings {
     /// CSV exports running at once (`MAX_CONCURRENT_EXPORTS`); each holds a
     /// database connection while it streams, so more are refused.
     pub max_concurrent_exports: usize,
+    /// How long a request body may take before its first bytes count
+    /// (`BODY_READ_TIMEOUT_SECONDS`); each further
+    /// [`Self::body_read_min_bytes_per_second`] bytes received buys one
+    /// more second (Apache mod_reqtimeout's rule). A body that falls behind
+    /// is cut off: an account of anyone's can otherwise hold a connection
+    /// and its buffer open by sending a byte now and then.
+    pub body_read_timeout: std::time::Duration,
+    /// See [`Self::body_read_timeout`] (`BODY_READ_MIN_BYTES_PER_SECOND`).
+    pub body_read_min_bytes_per_second: u64,
 }
 
 impl Default for AuthSettings {
@@ -78,6 +87,9 @@ impl Default for AuthSettings {
             api_requests_per_key_minute: 600,
             export_send_timeout: std::time::Duration::from_secs(30),
             max_concurrent_exports: 4,
+            body_read_timeout: std::time::Duration::from_secs(20),
+            // 64 kbit/s: a phone on a poor link still gets a 7.5 MB import in.
+            body_read_min_bytes_per_second: 8 * 1024,
         }
     }
 }

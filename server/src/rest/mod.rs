@@ -343,7 +343,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         }
         let bytes = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
             .await
-            .map_err(|_| {
+            .map_err(|error| {
+                // A 400 like every other unreadable body (the API's
+                // documented answers); the message says what happened.
+                if crate::middleware::is_too_slow(&error) {
+                    return bad_request("body", crate::middleware::TOO_SLOW_MESSAGE);
+                }
                 bad_request(
                     "body",
                     format!(

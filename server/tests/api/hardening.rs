@@ -781,3 +781,147 @@ async fn a_connection_killed_while_idle_is_replaced_before_a_request_uses_it(
         .expect("the query after the kill runs on a fresh connection");
     assert_ne!(next, first);
 }
+
+/// A signed-in app whose bodies get one second before their pace counts.
+async fn paced_owner_app(pool: PgPool) -> TestApp {
+    let app = spawn_with(
+        pool,
+        AuthSettings {
+            body_read_timeout: Duration::from_secs(1),
+            body_read_min_bytes_per_second: 8 * 1024,
+            ..settings()
+        },
+    )
+    .await;
+    app.sign_up(
+        "olive@example.com",
+        "Olive Owner",
+        crate::helpers::GOOD_PASSWORD,
+    )
+    .await;
+    app
+}
+
+/// `pieces` of a form body to `create_group`, one every `every`.
+fn trickled(pieces: Vec<Vec<u8>>, every: Duration) -> reqwest::Body {
+    use futures_util::StreamExt;
+    let stream = futures_util::stream::iter(pieces).then(move |piece| async move {
+        tokio::time::sleep(every).await;
+        Ok::<_, std::io::Error>(piece)
+    });
+    reqwest::Body::wrap_stream(stream)
+}
+
+/// Sends and waits for the answer (20 s at most), with how long it took.
+async fn send_timed(request: reqwest::RequestBuilder) -> (reqwest::Response, Duration) {
+    let started = Instant::now();
+    let answer = tokio::time::timeout(Duration::from_secs(20), request.send())
+        .await
+        .expect("the server waited on a stalled body instead of answering")
+        .expect("an answer");
+    (answer, started.elapsed())
+}
+
+async fn create_group_with(app: &TestApp, body: reqwest::Body) -> (reqwest::Response, Duration) {
+    send_timed(
+        app.client
+            .post(format!("{}/api/create_group", app.base))
+            .header("accept", "application/json")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body),
+    )
+    .await
+}
+
+/// The answer came once the first second was over, and says on `field`
+/// why the body was refused.
+async fn assert_cut_off_after_the_first_second(
+    answer: reqwest::Response,
+    took: Duration,
+    field: &str,
+) {
+    assert!(
+        took >= Duration::from_millis(900),
+        "cut off early: {took:?}"
+    );
+    let message = error_of(answer)
+        .await
+        .field_message(field)
+        .expect("a message on the field");
+    assert!(message.contains("too long to arrive"), "{message}");
+}
+
+/// A signed-in sender (anyone can sign up) that starts a body and stops is
+/// answered 408 once the first second is over, and nothing is created.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_body_that_stops_arriving_is_cut_off_with_408(pool: PgPool) {
+    use futures_util::StreamExt;
+    let app = paced_owner_app(pool).await;
+    let first: Result<Vec<u8>, std::io::Error> = Ok(b"name=Sa".to_vec());
+    let stalled = futures_util::stream::iter([first]).chain(futures_util::stream::pending());
+    let (answer, took) = create_group_with(&app, reqwest::Body::wrap_stream(stalled)).await;
+    assert_eq!(answer.status(), 408);
+    assert_cut_off_after_the_first_second(answer, took, "request").await;
+    assert_eq!(app.count("SELECT count(*) FROM groups").await, 0);
+}
+
+/// A byte every 100 ms keeps an idle timeout (nginx's) happy forever; the
+/// pace rule cuts it off soon after the first second, while it still flows.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_body_trickled_a_byte_at_a_time_is_cut_off_while_still_flowing(pool: PgPool) {
+    let app = paced_owner_app(pool).await;
+    let mut pieces = vec![b"name=".to_vec()];
+    pieces.extend((0..600).map(|_| b"x".to_vec()));
+    let (answer, took) =
+        create_group_with(&app, trickled(pieces, Duration::from_millis(100))).await;
+    assert_eq!(answer.status(), 408);
+    assert!(
+        took < Duration::from_secs(10),
+        "the trickle ran on for {took:?}"
+    );
+    assert_eq!(app.count("SELECT count(*) FROM groups").await, 0);
+}
+
+/// A slow but steady body (16 KB/s, for three seconds: longer than the
+/// first second) is read in full and does what it asks.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_slow_but_steady_body_is_read_in_full(pool: PgPool) {
+    let app = paced_owner_app(pool).await;
+    let mut pieces = vec![b"name=Sales&note=".to_vec()];
+    pieces.extend((0..30).map(|_| vec![b'n'; 1600]));
+    let (answer, took) =
+        create_group_with(&app, trickled(pieces, Duration::from_millis(100))).await;
+    assert!(took > Duration::from_secs(2), "not slow enough: {took:?}");
+    assert!(
+        answer.status().is_success(),
+        "{}: {:?}",
+        answer.status(),
+        error_of(answer).await
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM groups WHERE name = 'Sales'")
+            .await,
+        1
+    );
+}
+
+/// The photo upload reads its own body (it takes files): a stalled one is
+/// cut off there too, told why, and no photo is stored.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_photo_upload_that_stops_arriving_is_cut_off(pool: PgPool) {
+    use futures_util::StreamExt;
+    let app = paced_owner_app(pool).await;
+    let start = png_of(64, 64)[..100].to_vec();
+    let stalled = futures_util::stream::iter([Ok::<_, std::io::Error>(start)])
+        .chain(futures_util::stream::pending());
+    let (answer, took) = send_timed(
+        app.client
+            .post(format!("{}/api/photo", app.base))
+            .header("content-type", "image/png")
+            .body(reqwest::Body::wrap_stream(stalled)),
+    )
+    .await;
+    assert!(answer.status().is_client_error(), "{}", answer.status());
+    assert_cut_off_after_the_first_second(answer, took, "photo").await;
+    assert_eq!(app.count("SELECT count(*) FROM account_photos").await, 0);
+}
