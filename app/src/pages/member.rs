@@ -263,8 +263,10 @@ fn MemberProjects(
                             }.into_any()
                         })}
                     </Transition>
-                    <button type="button" class="button button-primary" on:click=move |_| { save.dispatch(()); }
-                        disabled=move || save.pending().get()>"Save projects"</button>
+                    <div class="actions">
+                        <button type="button" class="button button-primary" on:click=move |_| { save.dispatch(()); }
+                            disabled=move || save.pending().get()>"Save projects"</button>
+                    </div>
                     {move || message.get().map(|m| match m {
                         Ok(()) => view! { <p class="notice" role="status">"Projects saved."</p> }.into_any(),
                         Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }.into_any(),
