@@ -8,17 +8,22 @@ pub mod api;
 pub mod components;
 pub mod domain;
 pub mod error;
+pub mod page_apps;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, HashedStylesheet, Link, Meta, MetaTags, Title};
+#[cfg(not(feature = "page-app"))]
+use leptos_meta::provide_meta_context;
+use leptos_meta::{Link, Meta, Title};
+#[cfg(not(feature = "page-app"))]
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
     lazy_route, path, Lazy, LazyRoute, SsrMode,
 };
 
+#[cfg(not(feature = "page-app"))]
 use crate::{
     components::{layout::SignedInFrame, session::provide_session},
     pages::{
@@ -50,6 +55,7 @@ use crate::{
 /// one. At most once a minute, so a broken build cannot loop. The failed
 /// fetch never settles: the old page does not run a chunk it lacks while it
 /// unloads.
+#[cfg(feature = "ssr")]
 const STALE_CHUNK_RELOAD: &str = "(() => { let clicked = null; \
 document.addEventListener('click', (event) => { const link = event.target.closest && event.target.closest('a[href]'); \
 if (link && link.origin === location.origin) { clicked = { href: link.href, at: Date.now() }; } }, true); \
@@ -64,28 +70,39 @@ return new Promise(() => {}); } } \
 return response; }; })();";
 
 /// The HTML document around the app, rendered on the server.
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    use leptos_meta::{HashedStylesheet, MetaTags};
+
     // The CSP header names this page's nonce, which Leptos puts on its own
     // inline scripts; the after-load script below carries it too.
-    #[cfg(feature = "ssr")]
     server::csp::send_page_policy();
+    let path = use_context::<http::request::Parts>()
+        .map(|parts| parts.uri.path().to_owned())
+        .unwrap_or_default();
+    // Sign in, an invitation and the Kiosk run an app of their own, when
+    // the build has it (`page_apps`); every other page runs the whole one.
+    let page_app = page_apps::PageApp::for_path(&path).and_then(|app| {
+        server::page_script::page_app_files(&options, app).map(|files| (app, files))
+    });
     // Every page paints from its HTML and stylesheet before its code is
     // fetched (`server::page_script`). Pages opened from an email on a
     // phone (the invitation, the address confirmation) are complete
     // without it: theirs starts when the browser is idle.
-    #[cfg(feature = "ssr")]
-    let (chunk_warmup, page_script) = {
-        let path = use_context::<http::request::Parts>()
-            .map(|parts| parts.uri.path().to_owned())
-            .unwrap_or_default();
-        let when_idle = path.starts_with("/invite/") || path.starts_with("/verify-email/");
-        (
-            server::chunk_warmup::script(&options.site_root, &options.site_pkg_dir, &path),
-            server::page_script::script(&options, &path, when_idle),
-        )
+    let when_idle = path.starts_with("/invite/") || path.starts_with("/verify-email/");
+    let chunk_warmup = server::chunk_warmup::script(&options, &path, page_app.is_some());
+    let page_script = match &page_app {
+        Some((_, files)) => server::page_script::script_of_page_app(files, when_idle),
+        None => server::page_script::script(&options, &path, when_idle),
     };
-    #[cfg(not(feature = "ssr"))]
-    let (chunk_warmup, page_script): (Option<String>, String) = (None, String::new());
+    let body = match page_app.map(|(app, _)| app) {
+        Some(page_apps::PageApp::SignIn) => view! { <page_apps::SignInApp /> }.into_any(),
+        Some(page_apps::PageApp::AcceptInvite) => {
+            view! { <page_apps::AcceptInviteApp /> }.into_any()
+        }
+        Some(page_apps::PageApp::Kiosk) => view! { <page_apps::KioskApp /> }.into_any(),
+        None => view! { <App /> }.into_any(),
+    };
     let nonce = use_nonce();
     view! {
         <!DOCTYPE html>
@@ -107,22 +124,33 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <MetaTags />
             </head>
             <body>
-                <App />
+                {body}
             </body>
         </html>
     }
 }
 
+/// What every app puts in the head: the icon, the description, the title's
+/// form.
+#[component]
+fn DocumentHead() -> impl IntoView {
+    view! {
+        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
+        <Meta name="description" content="Teamroom: invite, organise and look after the people in your time-tracking workspace." />
+        <Meta name="theme-color" content="#1f5fbf" />
+        <Title formatter=|text: String| if text.is_empty() { "Teamroom".to_owned() } else { format!("{text} · Teamroom") } />
+    }
+}
+
+/// The whole app: every page, each in a split of its own or of its group.
+#[cfg(not(feature = "page-app"))]
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_session();
     components::timer::provide_timer();
     view! {
-        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
-        <Meta name="description" content="Teamroom: invite, organise and look after the people in your time-tracking workspace." />
-        <Meta name="theme-color" content="#1f5fbf" />
-        <Title formatter=|text: String| if text.is_empty() { "Teamroom".to_owned() } else { format!("{text} · Teamroom") } />
+        <DocumentHead />
         <Router>
             <Routes fallback=|| view! { <NotFound /> <MarkHydrated /> }>
                 <Route path=path!("/") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async />
@@ -173,6 +201,7 @@ fn MarkHydrated() -> impl IntoView {
 /// the page it opens, and other splits when they are first needed. Without
 /// `--split` it is one binary. Only the pages where weight matters most
 /// (see `page_group!` for the others).
+#[cfg(not(feature = "page-app"))]
 macro_rules! lazy_pages {
     ($($route:ident => $page:ident),* $(,)?) => {$(
         struct $route;
@@ -198,6 +227,7 @@ macro_rules! lazy_pages {
 /// thin `LazyRoute` calling it (no `#[lazy_route]`: that would make each
 /// route a split of its own). `$preload` is the function `#[lazy]` makes
 /// to fetch the split early (`__preload_` and the group's name).
+#[cfg(not(feature = "page-app"))]
 macro_rules! page_group {
     ($group:ident, $preload:ident, $which:ident { $($route:ident => $page:ident),* $(,)? }) => {
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -238,8 +268,10 @@ macro_rules! page_group {
 /// The signed-in frame (header, bell, timer, banners) is a chunk of its own
 /// too: as a plain parent route its code sat in the shared core, which every
 /// public page (sign in, an invitation, the Kiosk) downloads.
+#[cfg(not(feature = "page-app"))]
 struct SignedInFrameRoute;
 
+#[cfg(not(feature = "page-app"))]
 #[lazy_route]
 impl LazyRoute for SignedInFrameRoute {
     fn data() -> Self {
@@ -253,6 +285,7 @@ impl LazyRoute for SignedInFrameRoute {
 
 // The small pages of someone not signed in; sign in keeps its own split,
 // the lightest a phone can fetch.
+#[cfg(not(feature = "page-app"))]
 page_group!(signed_out_page, __preload_signed_out_page, SignedOutPage {
     HomeRoute => HomePage,
     SignUpRoute => SignUpPage,
@@ -266,6 +299,7 @@ page_group!(signed_out_page, __preload_signed_out_page, SignedOutPage {
 // Every signed-in page but Team (where signing in lands) and a member's
 // card (opened from Team all day), both kept light: opening one fetches
 // them all, so the next is instant.
+#[cfg(not(feature = "page-app"))]
 page_group!(signed_in_page, __preload_signed_in_page, SignedInPage {
     ImportRoute => ImportPage,
     NewWorkspaceRoute => NewWorkspacePage,
@@ -279,6 +313,7 @@ page_group!(signed_in_page, __preload_signed_in_page, SignedInPage {
     SettingsRoute => SettingsPage,
 });
 
+#[cfg(not(feature = "page-app"))]
 lazy_pages! {
     SignInRoute => SignInPage,
     AcceptInviteRoute => AcceptInvitePage,

@@ -95,6 +95,17 @@ test('the sign-in page fetches the signed-in frame and the Team page once someon
     // The last fetch, the one the page ran, came from the HTTP cache.
     expect(fetches[fetches.length - 1], route).toBe(0);
   }
+  // Sign in ran an app of its own; the whole app's core, which the Team
+  // page runs, was fetched while the person typed, so it too came from the
+  // cache.
+  const core = await page.evaluate(() =>
+    performance
+      .getEntriesByType('resource')
+      .filter((entry) => /\/pkg\/teamroom\.[^/]+\.wasm$/.test(entry.name))
+      .map((entry) => (entry as PerformanceResourceTiming).transferSize),
+  );
+  expect(core.length).toBeGreaterThan(0);
+  expect(core[core.length - 1]).toBe(0);
 });
 
 test('a page opened before a deploy reloads itself when its next page\'s chunk is gone', async ({ page }) => {
@@ -138,7 +149,12 @@ test('a page paints before it fetches its code, then fetches each of its files o
   page.on('request', (request) => {
     if (code.test(request.url())) requested.push(request.url());
   });
-  for (const path of ['/signin', '/signup']) {
+  // Sign in runs an app of its own (one script, one wasm); sign up the
+  // whole app's core and its split.
+  for (const [path, own] of [
+    ['/signin', /\/pkg\/sign-in-app\.[^/]+\.wasm$/],
+    ['/signup', /\/pkg\/split_/],
+  ] as const) {
     requested.length = 0;
     await page.goto(path);
     await hydrated(page);
@@ -155,7 +171,7 @@ test('a page paints before it fetches its code, then fetches each of its files o
     expect(timing.firstCode, path).toBeGreaterThanOrEqual(timing.stylesheetEnd);
     // The page's own split and the chunks it needs came with the core, as
     // hints; the loader then took each from them rather than asking again.
-    expect(requested.some((url) => /\/pkg\/split_/.test(url)), path).toBe(true);
+    expect(requested.some((url) => own.test(url)), path).toBe(true);
     const twice = requested.filter((url, at) => requested.indexOf(url) !== at);
     expect(twice, path).toEqual([]);
   }
@@ -229,4 +245,67 @@ test('a page whose first frame never comes still starts: after a second when sho
   expect(hidden.hydrated).toBe(true);
   expect(hidden.framesAsked).toBe(0);
   expect(hidden.backstopsDropped).toBe(0);
+});
+
+/** Paths of the script and wasm files the page asked for, in order. */
+function watchCode(page: Page): string[] {
+  const requested: string[] = [];
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (/^\/pkg\/[^/]+\.(?:wasm|js)$/.test(url.pathname)) requested.push(url.pathname);
+  });
+  return requested;
+}
+
+const WHOLE_APP = /^\/pkg\/(?:teamroom\.|__wasm_split\.|split_|chunk_)/;
+
+test('sign in and the Kiosk start with an app of their own; a link, or signing in, loads the next page in full in the whole app', async ({ page }) => {
+  const requested = watchCode(page);
+  await page.goto('/kiosk');
+  await hydrated(page);
+  expect(requested.filter((file) => file.startsWith('/pkg/kiosk-app.')).length).toBe(2);
+  expect(requested.filter((file) => WHOLE_APP.test(file))).toEqual([]);
+
+  requested.length = 0;
+  await page.goto('/signin');
+  await hydrated(page);
+  // One script and one wasm, and nothing of the whole app while nobody
+  // has touched the page.
+  expect(requested.filter((file) => file.startsWith('/pkg/sign-in-app.')).length).toBe(2);
+  expect(requested.filter((file) => WHOLE_APP.test(file))).toEqual([]);
+  // It is the page's app that answers: checking as you type works.
+  await page.getByLabel('Email').fill('not an address');
+  await page.getByLabel('Password').focus();
+  await expect(page.locator('#email-error')).toBeVisible();
+
+  // A link to another page: that page, loaded in full (a new document)
+  // and running the whole app.
+  await page.evaluate(() => {
+    (window as unknown as { beforeLink: boolean }).beforeLink = true;
+  });
+  await page.getByRole('link', { name: 'Forgot password?' }).click();
+  await expect(page).toHaveURL(/\/forgot-password$/);
+  await expect.poll(() => page.evaluate(() => (window as unknown as { beforeLink?: boolean }).beforeLink ?? 'new document')).toBe('new document');
+  await hydrated(page);
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  expect(requested.some((file) => /^\/pkg\/teamroom\.[^/]+\.wasm$/.test(file))).toBe(true);
+
+  // Back to sign in: its own app again; signing in (the server's redirect)
+  // lands on the Team page, whole app.
+  await page.goBack();
+  await expect(page).toHaveURL(/\/signin$/);
+  await hydrated(page);
+  await page.getByLabel('Email').fill(ADMIN);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.evaluate(() => {
+    (window as unknown as { beforeSignIn: boolean }).beforeSignIn = true;
+  });
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/team$/);
+  await membersReady(page);
+  expect(await page.evaluate(() => (window as unknown as { beforeSignIn?: boolean }).beforeSignIn ?? 'new document')).toBe('new document');
+  // The whole app runs here: the member card opens in place.
+  await page.locator('.members-table tbody tr').first().locator('a.member-name').click();
+  await expect(page).toHaveURL(/\/team\/members\//);
+  await expect(page.getByTestId('member-actions')).toBeVisible();
 });

@@ -71,8 +71,17 @@ test('an invitation accepted on a phone with JavaScript on', async ({ page, brow
   const link = await inviteThroughDialog(page, address);
 
   const { context, page: mobile } = await phone(browser, true);
+  const code: string[] = [];
+  mobile.on('request', (request) => {
+    const path = new URL(request.url()).pathname;
+    if (/^\/pkg\/[^/]+\.(?:wasm|js)$/.test(path)) code.push(path);
+  });
   await mobile.goto(new URL(link).pathname);
   await hydrated(mobile);
+  // The page runs an app of its own: one script and one wasm, none of the
+  // whole app's files.
+  expect(code.filter((path) => path.startsWith('/pkg/invitation-app.'))).toHaveLength(2);
+  expect(code.filter((path) => /^\/pkg\/(?:teamroom\.|__wasm_split\.|split_|chunk_)/.test(path))).toEqual([]);
   // Checked as you type, before anything is sent.
   await mobile.getByLabel('Choose a password').fill('short');
   await expect(mobile.locator('#password-error')).toContainText('at least 8');
@@ -81,6 +90,9 @@ test('an invitation accepted on a phone with JavaScript on', async ({ page, brow
   await mobile.getByRole('button', { name: 'Create account and join' }).click();
   await expect(mobile).toHaveURL(/\/team$/);
   await expect(mobile.locator('.person-name')).toHaveText('Jules Script');
+  // The Team page it landed on runs the whole app.
+  await hydrated(mobile);
+  expect(code.some((path) => /^\/pkg\/teamroom\.[^/]+\.wasm$/.test(path))).toBe(true);
   await context.close();
 
   // The admin sees them as an active member now.

@@ -5,7 +5,7 @@
 
 use std::{net::SocketAddr, path::Path, process::Command};
 
-use crate::{bench_load, postgres, run_command, target_dir, tools, Result, SITE_BUILD};
+use crate::{bench_load, postgres, run_command, target_dir, tools, Result};
 
 pub fn command(root: &Path, args: &[String]) -> Result<()> {
     in_browser(
@@ -44,10 +44,7 @@ pub fn in_browser(root: &Path, args: &[String], bench: &BrowserBench) -> Result<
     tools::ensure_build_tools(root)?;
     tools::ensure_browser_tools(root)?;
     if !args.iter().any(|arg| arg == "--no-build") {
-        run_command(
-            tools::cargo(root).args(SITE_BUILD),
-            "cargo leptos build --release --split --precompress",
-        )?;
+        crate::build_site(root)?;
     }
     let server = target_dir(root).join("release").join("server");
     if !server.is_file() || !root.join("target/site/pkg").is_dir() {

@@ -9,6 +9,7 @@ mod bench_wasm;
 mod drill;
 #[path = "../../server/src/mail_sink_process.rs"]
 mod mail_sink_process;
+mod page_apps;
 mod postgres;
 mod protocol;
 mod python;
@@ -62,6 +63,16 @@ pub type Result<T> = std::result::Result<T, String>;
 /// (`lazy_pages!` in `app`), `.br`/`.gz` files beside each file for the
 /// server to send as they are, content-hashed names (Cargo.toml).
 pub const SITE_BUILD: [&str; 5] = ["leptos", "build", "--release", "--split", "--precompress"];
+
+/// Builds the release site: the whole app (`SITE_BUILD`), then the apps of
+/// one page beside it (`page_apps`).
+pub fn build_site(root: &Path) -> Result<()> {
+    run_command(
+        tools::cargo(root).args(SITE_BUILD),
+        "cargo leptos build --release --split --precompress",
+    )?;
+    page_apps::build(root)
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -217,10 +228,7 @@ fn run() -> Result<()> {
     tools::ensure_build_tools(&root)?;
     let (database_url, cluster) = database(&root)?;
     let outcome = (|| {
-        run_command(
-            tools::cargo(&root).args(SITE_BUILD),
-            "cargo leptos build --release --split --precompress",
-        )?;
+        build_site(&root)?;
         let server = target_dir(&root).join("release").join("server");
         let with_env = |command: &mut Command| {
             command
@@ -344,10 +352,7 @@ fn test(args: &[String]) -> Result<()> {
             let url = throwaway.fresh_database("teamroom_e2e")?;
             // Built first so the mail catcher can start from the same binary
             // before the server under test does.
-            run_command(
-                tools::cargo(&root).args(SITE_BUILD),
-                "cargo leptos build --release --split --precompress",
-            )?;
+            build_site(&root)?;
             let mail_dir =
                 std::env::temp_dir().join(format!("teamroom-e2e-mail-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&mail_dir);

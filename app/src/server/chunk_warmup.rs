@@ -14,15 +14,18 @@
 
 use std::{collections::HashMap, path::Path, sync::OnceLock};
 
-/// The script, with `MANIFEST`, `PKG`, `SOON`, `FRAME` and `PAGES`
-/// replaced. It keeps the `fetch` it found, before the stale-chunk reload
+use leptos::config::LeptosOptions;
+
+/// The script, with `MANIFEST`, `PKG`, `SOON`, `FRAME`, `PAGES` and `CORE`
+/// replaced. `CORE` is the whole app's shared core, on a page that runs an
+/// app of its own (`crate::page_apps`): fetched with the first split. It keeps the `fetch` it found, before the stale-chunk reload
 /// wraps it: a chunk gone after a deploy must not reload a page that only
 /// guessed it might be needed. It does nothing when the browser asks to
 /// save data.
 ///
 /// `PAGES` is [`SIGNED_IN_PAGES`]: a link's path is matched segment by
 /// segment, `:name` standing for any one segment.
-const SCRIPT: &str = "((manifestUrl, pkg, soon, pages) => { \
+const SCRIPT: &str = "((manifestUrl, pkg, soon, pages, core) => { \
 if (!manifestUrl) return; \
 const get = window.fetch.bind(window); \
 try { performance.setResourceTimingBufferSize(5000); } catch (e) {} \
@@ -38,7 +41,7 @@ const map = await manifest; \
 const key = Object.keys(map).find((k) => k.startsWith(name)); \
 if (!key) return; \
 for (const entry of performance.getEntriesByType('resource')) fetched.add(entry.name); \
-const queue = map[key].map((file) => new URL(`${pkg}/${file}.wasm`, location.href).href).filter((url) => !fetched.has(url)); \
+const queue = core.concat(map[key].map((file) => `${pkg}/${file}.wasm`)).map((url) => new URL(url, location.href).href).filter((url) => !fetched.has(url)); \
 queue.forEach((url) => fetched.add(url)); \
 const worker = async () => { for (let url; (url = queue.shift()); ) { \
 await get(url, { priority: 'low' }).then((r) => r.arrayBuffer()).catch(() => {}); } }; \
@@ -52,7 +55,7 @@ const used = ['keydown', 'input', 'pointerdown', 'pointerover', 'touchstart']; \
 const start = () => { used.forEach((type) => removeEventListener(type, start, true)); \
 soon.reduce((done, name) => done.then(() => warm(name)), Promise.resolve()); }; \
 if (soon.length) used.forEach((type) => addEventListener(type, start, { capture: true, passive: true })); \
-})(MANIFEST, PKG, SOON, PAGES);";
+})(MANIFEST, PKG, SOON, PAGES, CORE);";
 
 /// The signed-in frame's split (the start of its name in the manifest).
 const FRAME_SPLIT: &str = "__signed_in_frame_route_view_";
@@ -108,16 +111,7 @@ fn route_matches(pattern: &str, path: &str) -> bool {
         "" => "/",
         trimmed => trimmed,
     };
-    let want: Vec<&str> = pattern.split('/').collect();
-    let have: Vec<&str> = path.split('/').collect();
-    want.len() == have.len()
-        && want.iter().zip(&have).all(|(part, segment)| {
-            if part.starts_with(':') {
-                !segment.is_empty()
-            } else {
-                part == segment
-            }
-        })
+    crate::page_apps::is_route(pattern, path)
 }
 
 /// The splits the page at `path` runs in: its own, and the signed-in
@@ -218,16 +212,24 @@ fn files_in(manifest: &HashMap<String, Vec<String>>, pkg: &str, splits: &[&str])
 }
 
 /// The script for the page at `path`, or `None` without a split build.
-pub fn script(site_root: &str, pkg_dir: &str, path: &str) -> Option<String> {
-    let manifest = manifest_url(site_root, pkg_dir)?;
+/// `on_page_app`: the page runs an app of its own, so the whole app's core
+/// is warmed too.
+pub fn script(options: &LeptosOptions, path: &str, on_page_app: bool) -> Option<String> {
+    let manifest = manifest_url(&options.site_root, &options.site_pkg_dir)?;
+    let core = if on_page_app {
+        super::page_script::core_addresses(options)
+    } else {
+        Vec::new()
+    };
     Some(script_with(
         manifest,
-        &format!("/{pkg_dir}"),
+        &format!("/{}", options.site_pkg_dir),
         splits_on_first_use(path),
+        &core,
     ))
 }
 
-fn script_with(manifest: &str, pkg: &str, soon: &[&str]) -> String {
+fn script_with(manifest: &str, pkg: &str, soon: &[&str], core: &[String]) -> String {
     // The values are ours (file names from the build, fixed split names),
     // never from the request; JSON-quoted all the same.
     let quote = |text: &str| serde_json::to_string(text).unwrap_or_else(|_| "null".to_owned());
@@ -240,6 +242,11 @@ fn script_with(manifest: &str, pkg: &str, soon: &[&str]) -> String {
         .replacen(
             "PAGES",
             &serde_json::to_string(SIGNED_IN_PAGES).unwrap_or_else(|_| "[]".to_owned()),
+            1,
+        )
+        .replacen(
+            "CORE",
+            &serde_json::to_string(core).unwrap_or_else(|_| "[]".to_owned()),
             1,
         )
 }
@@ -284,12 +291,17 @@ mod tests {
 
     #[test]
     fn the_values_are_filled_in_once_and_quoted() {
-        let script = script_with("/pkg/__wasm_split_manifest.abc.json", "/pkg", &["team"]);
+        let script = script_with(
+            "/pkg/__wasm_split_manifest.abc.json",
+            "/pkg",
+            &["team"],
+            &["/pkg/teamroom.W.wasm".to_owned()],
+        );
         let pages = serde_json::to_string(SIGNED_IN_PAGES).expect("pages as JSON");
         assert!(script.ends_with(&format!(
-            r#"}})("/pkg/__wasm_split_manifest.abc.json", "/pkg", ["team"], {pages});"#
+            r#"}})("/pkg/__wasm_split_manifest.abc.json", "/pkg", ["team"], {pages}, ["/pkg/teamroom.W.wasm"]);"#
         )));
-        assert!(script.starts_with("((manifestUrl, pkg, soon, pages) => {"));
+        assert!(script.starts_with("((manifestUrl, pkg, soon, pages, core) => {"));
         // An inline script must not be able to end early.
         assert!(!script.contains("</"));
     }

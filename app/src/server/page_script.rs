@@ -18,6 +18,7 @@ use std::sync::OnceLock;
 use leptos::config::LeptosOptions;
 
 use super::chunk_warmup;
+use crate::page_apps::PageApp;
 
 /// The script's function; the call with the values follows it.
 const FUNCTION: &str = "((js, wasm, loader, files, idle) => { \
@@ -93,6 +94,77 @@ fn core_files_from(
     }
 }
 
+/// A page app's files (`crate::page_apps`), as `cargo xtask` wrote them:
+/// `<name>.<hash>.js` and `<name>.<hash>.wasm` under the site's `pkg`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct PageAppFiles {
+    pub js: String,
+    pub wasm: String,
+}
+
+/// The files of `app`, when the build made them (a plain `cargo leptos
+/// build` does not: every page then runs the whole app). Looked up once.
+pub fn page_app_files(options: &LeptosOptions, app: PageApp) -> Option<&'static PageAppFiles> {
+    static FOUND: OnceLock<Vec<(PageApp, PageAppFiles)>> = OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            let directory = std::path::Path::new(options.site_root.as_ref())
+                .join(options.site_pkg_dir.as_ref());
+            let names: Vec<String> = std::fs::read_dir(directory)
+                .map(|entries| {
+                    entries
+                        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+                        .collect()
+                })
+                .unwrap_or_default();
+            PageApp::ALL
+                .into_iter()
+                .filter_map(|app| {
+                    Some((app, page_app_files_in(&names, &options.site_pkg_dir, app)?))
+                })
+                .collect()
+        })
+        .iter()
+        .find_map(|(found, files)| (*found == app).then_some(files))
+}
+
+fn page_app_files_in(names: &[String], pkg: &str, app: PageApp) -> Option<PageAppFiles> {
+    let named = |extension: &str| {
+        names
+            .iter()
+            .find(|name| {
+                name.strip_prefix(app.name())
+                    .and_then(|rest| rest.strip_prefix('.'))
+                    .and_then(|rest| rest.strip_suffix(extension))
+                    .is_some_and(|hash| !hash.is_empty() && !hash.contains('.'))
+            })
+            .map(|name| format!("/{pkg}/{name}"))
+    };
+    Some(PageAppFiles {
+        js: named(".js")?,
+        wasm: named(".wasm")?,
+    })
+}
+
+/// The script for a page running its own app: no split loader, no chunks.
+pub fn script_of_page_app(files: &PageAppFiles, when_idle: bool) -> String {
+    let core = CoreFiles {
+        js: files.js.clone(),
+        wasm: files.wasm.clone(),
+        loader: None,
+    };
+    script_with(&core, &[], when_idle)
+}
+
+/// The addresses of the whole app's shared core (script, wasm, split
+/// loader): a page app fetches them early for the page that comes next.
+pub fn core_addresses(options: &LeptosOptions) -> Vec<String> {
+    let core = core_files(options);
+    let mut addresses = vec![core.js.clone(), core.wasm.clone()];
+    addresses.extend(core.loader.clone());
+    addresses
+}
+
 /// The script for the page at `path`. `when_idle`: start when the browser
 /// is idle rather than right after the first paint.
 pub fn script(options: &LeptosOptions, path: &str, when_idle: bool) -> String {
@@ -158,6 +230,42 @@ mod tests {
             assert!(!page.contains("alert"), "{page}");
             assert!(!page.contains("</"), "{page}");
         }
+    }
+
+    #[test]
+    fn a_page_app_is_found_by_its_name_and_one_hash() {
+        let names: Vec<String> = [
+            "sign-in-app.AbC_1.js",
+            "sign-in-app.AbC_1.js.br",
+            "sign-in-app.XyZ-2.wasm",
+            "sign-in-app.XyZ-2.wasm.gz",
+            "kiosk-app.K.js",
+            "teamroom.T.wasm",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        assert_eq!(
+            page_app_files_in(&names, "pkg", PageApp::SignIn),
+            Some(PageAppFiles {
+                js: "/pkg/sign-in-app.AbC_1.js".to_owned(),
+                wasm: "/pkg/sign-in-app.XyZ-2.wasm".to_owned(),
+            })
+        );
+        // Its wasm is missing: the page runs the whole app.
+        assert_eq!(page_app_files_in(&names, "pkg", PageApp::Kiosk), None);
+        assert_eq!(
+            page_app_files_in(&names, "pkg", PageApp::AcceptInvite),
+            None
+        );
+        let script = script_of_page_app(
+            &PageAppFiles {
+                js: "/pkg/kiosk-app.K.js".to_owned(),
+                wasm: "/pkg/kiosk-app.W.wasm".to_owned(),
+            },
+            false,
+        );
+        assert!(script
+            .ends_with(r#"})("/pkg/kiosk-app.K.js", "/pkg/kiosk-app.W.wasm", null, [], false);"#));
     }
 
     #[test]
