@@ -925,3 +925,94 @@ async fn a_photo_upload_that_stops_arriving_is_cut_off(pool: PgPool) {
     assert_cut_off_after_the_first_second(answer, took, "photo").await;
     assert_eq!(app.count("SELECT count(*) FROM account_photos").await, 0);
 }
+
+/// The REST API and SCIM read their bodies through the same pace: a
+/// stalled body with a valid key or token is cut off after the first
+/// second, told why in each protocol's own error shape (REST: a 400
+/// problem, its OpenAPI having no 408; SCIM: a 408 SCIM error), and
+/// creates nothing.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn rest_and_scim_bodies_that_stop_arriving_are_cut_off(pool: PgPool) {
+    let app = paced_owner_app(pool).await;
+    sqlx::query("UPDATE workspaces SET plan = 'enterprise', seats = 100")
+        .execute(&app.pool)
+        .await
+        .expect("plan");
+    let secret_of = |made: serde_json::Value| {
+        made["secret"]
+            .as_str()
+            .expect("a secret, shown once")
+            .to_owned()
+    };
+    let api_key = secret_of(
+        app.run(fns::CreateApiKey {
+            name: "script".into(),
+            expires_in_days: None,
+        })
+        .await
+        .json()
+        .await
+        .expect("key"),
+    );
+    let scim_token = secret_of(
+        app.run(fns::CreateScimToken {
+            name: "Okta".into(),
+        })
+        .await
+        .json()
+        .await
+        .expect("token"),
+    );
+    let stranger = crate::helpers::client();
+    // Posts the start of a body with `secret`, then nothing more: the
+    // answer's status and its JSON, once at least the first second passed.
+    let stalled_post = |path: &str, secret: &str, content_type: &str, start: &'static [u8]| {
+        use futures_util::StreamExt;
+        let body = reqwest::Body::wrap_stream(
+            futures_util::stream::iter([Ok::<_, std::io::Error>(start.to_vec())])
+                .chain(futures_util::stream::pending()),
+        );
+        let request = stranger
+            .post(format!("{}{path}", app.base))
+            .header("authorization", format!("Bearer {secret}"))
+            .header("content-type", content_type)
+            .body(body);
+        async move {
+            let (answer, took) = send_timed(request).await;
+            assert!(
+                took >= Duration::from_millis(900),
+                "cut off early: {took:?}"
+            );
+            let status = answer.status().as_u16();
+            let json: serde_json::Value = answer.json().await.expect("a JSON error");
+            assert!(
+                json["detail"]
+                    .as_str()
+                    .is_some_and(|detail| detail.contains("too long to arrive")),
+                "{json}"
+            );
+            (status, json)
+        }
+    };
+
+    let (rest, _) = stalled_post(
+        "/api/v1/groups",
+        &api_key,
+        "application/json",
+        b"{\"name\": \"Sl",
+    )
+    .await;
+    assert_eq!(rest, 400);
+    let (scim, error) = stalled_post(
+        "/scim/v2/Users",
+        &scim_token,
+        "application/scim+json",
+        b"{\"schemas\": [\"urn:ietf:params:scim:schemas:core:2.0:User\"], \"userName\": \"sl",
+    )
+    .await;
+    assert_eq!(scim, 408);
+    assert_eq!(error["status"], "408", "{error}");
+
+    assert_eq!(app.count("SELECT count(*) FROM groups").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM invitations").await, 0);
+}
