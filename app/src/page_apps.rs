@@ -107,7 +107,12 @@ fn ElsewhereInFull() -> impl IntoView {
                 }
                 target.push_str(&hash);
             }
-            let _ = leptos::prelude::location().assign(&target);
+            // On this origin, whatever the path looks like: a path such as
+            // `//elsewhere.example` alone would be read as another host.
+            let here = leptos::prelude::location();
+            if let Ok(origin) = here.origin() {
+                let _ = here.assign(&format!("{origin}{target}"));
+            }
         });
     }
     view! { <NotFound /> }
