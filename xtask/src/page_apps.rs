@@ -74,7 +74,8 @@ pub fn build(root: &Path) -> Result<()> {
         )?;
         let bound = work.join(format!("{name}_bg.wasm"));
         let optimised = work.join(format!("{name}.wasm"));
-        // cargo-leptos's own wasm-opt arguments (Cargo.toml).
+        // cargo-leptos's wasm-opt arguments (Cargo.toml), plus `--strip-debug`:
+        // the names section, which the whole app's wasm does not carry either.
         run_command(
             Command::new("wasm-opt")
                 .env("PATH", tools::path_with_node_bin(root))
