@@ -255,6 +255,42 @@ mod tests {
         }
     }
 
+    /// The names are written where each build step needs them: here (the
+    /// server finds the files), in `frontend`'s features (which app
+    /// `hydrate()` mounts) and in xtask's list of apps to build (std-only,
+    /// so it cannot use this crate). If they drift, the server would quietly
+    /// serve the page in the whole app.
+    #[test]
+    fn every_page_app_is_a_frontend_feature_and_is_built_by_xtask() {
+        let features = include_str!("../../frontend/Cargo.toml");
+        let features_of_frontend = features
+            .split("[features]")
+            .nth(1)
+            .and_then(|rest| rest.split("\n[").next())
+            .unwrap_or_default();
+        let xtask = include_str!("../../xtask/src/page_apps.rs");
+        let built = xtask
+            .lines()
+            .find(|line| line.starts_with("pub const PAGE_APPS"))
+            .unwrap_or_default();
+        for app in PageApp::ALL {
+            let name = app.name();
+            assert!(
+                features_of_frontend.contains(&format!("\n{name} = [\"app/page-app\"]")),
+                "frontend/Cargo.toml has no feature {name}"
+            );
+            assert!(
+                built.contains(&format!("\"{name}\"")),
+                "xtask's PAGE_APPS does not build {name}: {built}"
+            );
+        }
+        assert_eq!(
+            built.matches('"').count(),
+            2 * PageApp::ALL.len(),
+            "xtask builds an app this crate does not know: {built}"
+        );
+    }
+
     /// `App` routes the same paths to the same pages, so a page renders the
     /// same in either app.
     #[test]

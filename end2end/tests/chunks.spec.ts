@@ -66,6 +66,49 @@ function splitFetches(page: Page, route: string): Promise<number[]> {
   );
 }
 
+test("the Team page's dialogs, bulk bar and row menus are fetched when the page is first used, not by loading it, and work", async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await signUp(page, unique('on-demand'), 'Otto Demand');
+  const name = `Ondine ${Date.now() % 100000}`;
+  await page.request.post('/api/add_limited_member', { form: { name }, headers: { accept: 'application/json' } });
+  const onDemand: string[] = [];
+  page.on('request', (request) => {
+    if (/\/pkg\/split_team_on_demand_/.test(request.url())) onDemand.push(request.url());
+  });
+  // Opened and left alone (as Lighthouse does), the page fetches none of it.
+  await page.goto('/team');
+  await membersReady(page);
+  await page.waitForLoadState('networkidle');
+  await page.waitForTimeout(1000);
+  expect(onDemand).toEqual([]);
+  // The closed menus are on the page; what they hold is not.
+  await expect(page.locator('.members-table details.row-menu').first()).toBeAttached();
+  await expect(page.locator('.row-menu-list')).toHaveCount(0);
+
+  // The first mouse move fetches it, ahead of any click.
+  await page.mouse.move(200, 300);
+  await expect.poll(() => onDemand.length).toBeGreaterThan(0);
+
+  // A row's menu opens with its actions, and closes empty.
+  const row = page.locator('.members-table tbody tr').filter({ hasText: name });
+  await row.locator('summary').click();
+  const menu = row.getByRole('group', { name: `Actions for ${name}` });
+  await expect(menu.getByRole('link', { name: 'Edit profile' })).toBeVisible();
+  await expect(menu.getByRole('button', { name: 'Deactivate' })).toBeVisible();
+  await row.locator('summary').click();
+  await expect(page.locator('.row-menu-list')).toHaveCount(0);
+
+  // The invite dialog, and the bulk bar for a picked row.
+  await page.getByRole('button', { name: 'Invite members' }).click();
+  await expect(page.getByRole('dialog')).toBeVisible();
+  await page.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await row.getByRole('checkbox', { name: `Select ${name}` }).check();
+  await expect(page.getByTestId('bulk-bar')).toContainText('1 member selected');
+  // Each part's code came once.
+  expect(new Set(onDemand).size).toBe(onDemand.length);
+});
+
 test('the sign-in page fetches the signed-in frame and the Team page once someone types, and signing in takes them from the cache', async ({ page }) => {
   await page.goto('/signin');
   await hydrated(page);

@@ -61,6 +61,10 @@ const TEAM_SPLIT: &str = "__team_route_view_";
 const MEMBER_SPLIT: &str = "__member_route_view_";
 const SIGNED_IN_GROUP_SPLIT: &str = "signed_in_page_";
 
+/// The Team page's dialogs, bulk bar and row menus
+/// (`app::pages::team_on_demand`), fetched when the page is first used.
+const TEAM_ON_DEMAND_SPLIT: &str = "team_on_demand_";
+
 /// The signed-in frame's split: the pages inside it load it too.
 const FRAME_SPLIT: &str = "__signed_in_frame_route_view_";
 
@@ -158,14 +162,8 @@ pub fn command(root: &Path, args: &[String]) -> Result<()> {
             verdict(total.brotli, PUBLIC_TARGET_BYTES)
         );
     }
-    for (label, route) in ROUTES {
-        // A split's list names its own module and every chunk it needs; a
-        // file the frame and the page share is fetched once.
-        let mut modules: BTreeSet<&String> = split_of(route)?.iter().collect();
-        if SIGNED_IN_SPLITS.contains(route) {
-            modules.extend(frame);
-        }
-        let mut total = core;
+    let size_of_modules = |modules: &BTreeSet<&String>| -> Result<Sizes> {
+        let mut total = Sizes::default();
         for module in modules {
             // With hashed names the manifest already names the hashed file.
             let exact = format!("{module}.wasm");
@@ -176,6 +174,20 @@ pub fn command(root: &Path, args: &[String]) -> Result<()> {
             };
             total = total + sizes_of(&pkg, &file)?;
         }
+        Ok(total)
+    };
+    let mut team_modules = BTreeSet::new();
+    for (label, route) in ROUTES {
+        // A split's list names its own module and every chunk it needs; a
+        // file the frame and the page share is fetched once.
+        let mut modules: BTreeSet<&String> = split_of(route)?.iter().collect();
+        if SIGNED_IN_SPLITS.contains(route) {
+            modules.extend(frame);
+        }
+        if *route == TEAM_SPLIT {
+            team_modules = modules.clone();
+        }
+        let total = core + size_of_modules(&modules)?;
         // Sign in, an invitation and the Kiosk have none here: opened cold
         // they run their own app (the rows above, which the target is for);
         // these bytes are for reaching them by a link from inside the whole
@@ -192,6 +204,20 @@ pub fn command(root: &Path, args: &[String]) -> Result<()> {
             kb(total.brotli)
         );
     }
+    // What the Team page fetches later, at the first mouse move, touch or
+    // key: the files of its on-demand split it did not already have.
+    let later: BTreeSet<&String> = split_of(TEAM_ON_DEMAND_SPLIT)?
+        .iter()
+        .filter(|module| !team_modules.contains(module))
+        .collect();
+    let later_sizes = size_of_modules(&later)?;
+    println!(
+        "| Team, later: its dialogs, bulk bar and row menus | {} | {} | {} | {} | fetched on first use |",
+        later_sizes.files,
+        kb(later_sizes.raw),
+        kb(later_sizes.gzip),
+        kb(later_sizes.brotli)
+    );
     contributors(root)
 }
 
@@ -410,6 +436,12 @@ fn parse_manifest(text: &str) -> Result<Vec<(String, Vec<String>)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn measures_every_page_app_that_is_built() {
+        let measured: Vec<&str> = PAGE_APP_ROUTES.iter().map(|(_, app)| *app).collect();
+        assert_eq!(measured, crate::page_apps::PAGE_APPS);
+    }
 
     #[test]
     fn reads_the_manifest_shape_cargo_leptos_writes() {

@@ -20,6 +20,7 @@ pub mod settings;
 pub mod team;
 pub mod team_bulk;
 pub mod team_controls;
+pub mod team_on_demand;
 pub mod time;
 pub mod two_factor;
 pub mod workspace;

@@ -19,9 +19,10 @@ use crate::{
         MemberKind, MemberStatus, Permission, Position,
     },
     error::AppError,
-    pages::invite_dialog::{InviteDialog, LimitedDialog, PendingActions, TeamDialog},
+    pages::invite_dialog::{PendingActions, TeamDialog},
     pages::team_bulk::{BulkBar, RowCheck, RowMenu, RowSelection, SelectAllShown},
     pages::team_controls::DirectoryControls,
+    pages::team_on_demand::{on_demand, OnDemand},
 };
 
 #[component]
@@ -170,6 +171,29 @@ fn MembersView(
         selection.clear();
     });
     let after_bulk = Callback::new(move |_: String| reload.update(|n| *n += 1));
+    // The dialogs, the bulk bar and the row menus come with their own code
+    // (`team_on_demand`): it is fetched when someone first moves the mouse,
+    // touches the screen or presses a key here, ahead of the click that
+    // needs it, and never by a page load alone.
+    Effect::new(move |_| {
+        let started = StoredValue::new(false);
+        let start = move || {
+            if !started.get_value() {
+                started.set_value(true);
+                crate::pages::team_on_demand::preload();
+            }
+        };
+        let listeners = [
+            window_event_listener(leptos::ev::pointermove, move |_| start()),
+            window_event_listener(leptos::ev::touchstart, move |_| start()),
+            window_event_listener(leptos::ev::keydown, move |_| start()),
+        ];
+        on_cleanup(move || {
+            for listener in listeners {
+                listener.remove();
+            }
+        });
+    });
 
     view! {
         <DirectoryControls view_query typed_search group_options />
@@ -190,9 +214,9 @@ fn MembersView(
             </div>
         })}
         {move || match dialog.get() {
-            TeamDialog::Closed => ().into_any(),
-            TeamDialog::Invite => view! { <InviteDialog dialog on_done=on_changed /> }.into_any(),
-            TeamDialog::Limited => view! { <LimitedDialog dialog on_done=on_changed /> }.into_any(),
+            TeamDialog::Closed => None,
+            TeamDialog::Invite => Some(on_demand(OnDemand::Invite { dialog, on_done: on_changed }, || ().into_any())),
+            TeamDialog::Limited => Some(on_demand(OnDemand::Limited { dialog, on_done: on_changed }, || ().into_any())),
         }}
         <Suspense fallback=|| ()>
             {move || can_invite().then(|| view! {

@@ -14,6 +14,7 @@ use crate::{
         MemberKind, MemberStatus,
     },
     error::AppError,
+    pages::team_on_demand::{on_demand, OnDemand},
 };
 
 /// Which rows are picked. `all_matching` means every member of the view,
@@ -164,7 +165,30 @@ fn parse_op(choice: &str, group: &str) -> Option<BulkOp> {
     }
 }
 
+/// What the bulk bar remembers while it is hidden: kept by the page, so the
+/// chosen action survives a selection emptied and made again, and a run's
+/// report stays up after the list reloads (which clears the selection).
+#[derive(Clone, Copy)]
+struct BulkBarState {
+    choice: RwSignal<String>,
+    group: RwSignal<String>,
+    run: RwSignal<Run>,
+}
+
+/// What the bar works with: the page's selection, view, count and groups,
+/// and what to tell the page when a run ends.
+#[derive(Clone, Copy)]
+pub struct BulkBarParts {
+    selection: RowSelection,
+    params: Memo<DirectoryParams>,
+    count: ReadSignal<Option<Result<MemberCount, AppError>>>,
+    group_options: RwSignal<Vec<(String, String)>>,
+    on_done: Callback<String>,
+    state: BulkBarState,
+}
+
 /// Shown while rows are selected: pick an action, confirm, watch it run.
+/// Its body is fetched with the page's other on-demand parts.
 #[component]
 pub fn BulkBar(
     selection: RowSelection,
@@ -173,9 +197,32 @@ pub fn BulkBar(
     group_options: RwSignal<Vec<(String, String)>>,
     on_done: Callback<String>,
 ) -> impl IntoView {
-    let choice = RwSignal::new(String::new());
-    let group = RwSignal::new(String::new());
-    let run = RwSignal::new(Run::Idle);
+    let state = BulkBarState {
+        choice: RwSignal::new(String::new()),
+        group: RwSignal::new(String::new()),
+        run: RwSignal::new(Run::Idle),
+    };
+    let shown = move || !selection.is_empty() || !matches!(state.run.get(), Run::Idle);
+    view! {
+        <Show when=shown>
+            {move || on_demand(
+                OnDemand::BulkBar(BulkBarParts { selection, params, count, group_options, on_done, state }),
+                || ().into_any(),
+            )}
+        </Show>
+    }
+}
+
+/// The bar itself (`BulkBar`).
+pub fn bulk_bar_body(parts: BulkBarParts) -> impl IntoView {
+    let BulkBarParts {
+        selection,
+        params,
+        count,
+        group_options,
+        on_done,
+        state: BulkBarState { choice, group, run },
+    } = parts;
     let matching = move || count.get().and_then(Result::ok).map(|c| c.value);
     let selected_count = move || {
         if selection.all_matching.get() {
@@ -282,7 +329,6 @@ pub fn BulkBar(
             .then(|| total.unwrap_or_default())
     };
     view! {
-        <Show when=move || !selection.is_empty() || !matches!(run.get(), Run::Idle)>
             <div class="bulk-bar" role="region" aria-label="Bulk actions" data-testid="bulk-bar">
                 <div class="bulk-row">
                     <strong>{move || if selection.is_empty() { "Nothing selected".to_owned() } else { format!("{} selected", who()) }}</strong>
@@ -358,7 +404,6 @@ pub fn BulkBar(
                     }.into_any(),
                 }}
             </div>
-        </Show>
     }
 }
 
@@ -366,11 +411,39 @@ pub fn BulkBar(
 /// reactivate, delete an inactive member, give or take roles. Each action
 /// runs through the same rules as everywhere else and says why when it is
 /// refused.
+///
+/// Closed, it is the `<details>` and its "⋯": what it holds is rendered
+/// (and its code fetched, with the page's other on-demand parts) when it
+/// opens, and dropped when it closes, so each opening starts afresh.
 #[component]
 pub fn RowMenu(row: crate::api::members::MemberRow, on_changed: Callback<String>) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let label = format!("Actions for {}", row.name);
+    let row = StoredValue::new(row);
+    view! {
+        <details class="row-menu" prop:open=move || open.get() on:toggle=move |ev| {
+            use wasm_bindgen::JsCast;
+            if let Some(details) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlDetailsElement>().ok()) {
+                open.set(details.open());
+            }
+        } on:keydown=|ev| ev.stop_propagation()>
+            <summary class="button button-small button-quiet" aria-label=label>"⋯"</summary>
+            {move || open.get().then(|| on_demand(
+                OnDemand::RowMenu { row: row.get_value(), on_changed, open },
+                || view! { <div class="row-menu-list" aria-busy="true"><p class="muted small row-menu-note">"Loading…"</p></div> }.into_any(),
+            ))}
+        </details>
+    }
+}
+
+/// What an open "⋯" menu holds (`RowMenu`).
+pub fn row_menu_list(
+    row: crate::api::members::MemberRow,
+    on_changed: Callback<String>,
+    open: RwSignal<bool>,
+) -> impl IntoView {
     let id = row.membership_id;
     let name = StoredValue::new(row.name.clone());
-    let open = RwSignal::new(false);
     let confirm_delete = RwSignal::new(false);
     let refusal = RwSignal::new(None::<String>);
     let change = ServerAction::<BulkMembers>::new();
@@ -428,15 +501,6 @@ pub fn RowMenu(row: crate::api::members::MemberRow, on_changed: Callback<String>
     ];
     let is_owner = row.positions.owner;
     view! {
-        <details class="row-menu" prop:open=move || open.get() on:toggle=move |ev| {
-            use wasm_bindgen::JsCast;
-            if let Some(details) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlDetailsElement>().ok()) {
-                open.set(details.open());
-                refusal.set(None);
-                confirm_delete.set(false);
-            }
-        } on:keydown=|ev| ev.stop_propagation()>
-            <summary class="button button-small button-quiet" aria-label=format!("Actions for {}", row.name)>"⋯"</summary>
             <div class="row-menu-list" role="group" aria-label=format!("Actions for {}", row.name)>
                 <a class="row-menu-item" href=format!("/team/members/{id}")>"Edit profile"</a>
                 {(status == MemberStatus::Active && !is_owner).then(|| view! {
@@ -462,6 +526,5 @@ pub fn RowMenu(row: crate::api::members::MemberRow, on_changed: Callback<String>
                 {is_owner.then(|| view! { <p class="muted small row-menu-note">"The Owner's roles change only by transfer."</p> })}
                 {move || refusal.get().map(|r| view! { <p class="field-error row-menu-note" role="alert">{r}</p> })}
             </div>
-        </details>
     }
 }
