@@ -352,3 +352,51 @@ test('sign in and the Kiosk start with an app of their own; a link, or signing i
   await expect(page).toHaveURL(/\/team\/members\//);
   await expect(page.getByTestId('member-actions')).toBeVisible();
 });
+
+test("a page app's router, stepped to an address it has no page for, loads that address in full on this origin, whatever its path looks like", async ({ page }) => {
+  const requested = watchCode(page);
+  await page.goto('/signin');
+  await hydrated(page);
+  const origin = new URL(page.url()).origin;
+  const markDocument = () =>
+    page.evaluate(() => {
+      (window as unknown as { before: boolean }).before = true;
+    });
+  // Asked while the new document replaces the old one, evaluate can fail:
+  // that is not an answer yet, so the poll asks again.
+  const sameDocument = () =>
+    page
+      .evaluate(() => (window as unknown as { before?: boolean }).before ?? 'new document')
+      .catch(() => 'between documents');
+
+  // The back button into an address the page app's router has no route
+  // for (no link was clicked, so the click listener never saw it): its
+  // fallback loads it in full, in the whole app.
+  requested.length = 0;
+  await markDocument();
+  await page.evaluate(() => {
+    history.pushState(null, '', '/signup');
+    history.pushState(null, '', '/signin');
+    history.back();
+  });
+  await expect(page).toHaveURL(`${origin}/signup`);
+  await expect.poll(sameDocument).toBe('new document');
+  await hydrated(page);
+  await expect(page.getByRole('heading', { level: 1, name: 'Create your account' })).toBeVisible();
+  expect(requested.some((file) => /^\/pkg\/teamroom\.[^/]+\.wasm$/.test(file))).toBe(true);
+
+  // A path that starts with two slashes (`/.//x` is `//x` once the dot is
+  // resolved) would, on its own, be read as another host: it stays here.
+  await page.goto('/signin');
+  await hydrated(page);
+  await markDocument();
+  await page.evaluate(() => {
+    history.pushState(null, '', '/.//elsewhere.example/x');
+    history.pushState(null, '', '/signin');
+    history.back();
+  });
+  await expect.poll(sameDocument).toBe('new document');
+  await expect.poll(() => page.url()).toContain('elsewhere.example');
+  expect(new URL(page.url()).origin).toBe(origin);
+  expect(new URL(page.url()).pathname).toBe('//elsewhere.example/x');
+});

@@ -176,22 +176,30 @@ fn MembersView(
     // touches the screen or presses a key here, ahead of the click that
     // needs it, and never by a page load alone.
     Effect::new(move |_| {
-        let started = StoredValue::new(false);
+        // Each listener is removed at the first event: one preload, and no
+        // listener left running on every later mouse move.
+        let listeners = StoredValue::new(Vec::<WindowListenerHandle>::new());
+        let remove_all = move || {
+            listeners
+                .try_update_value(|all| {
+                    let had_any = !all.is_empty();
+                    all.drain(..).for_each(WindowListenerHandle::remove);
+                    had_any
+                })
+                .unwrap_or(false)
+        };
         let start = move || {
-            if !started.get_value() {
-                started.set_value(true);
+            if remove_all() {
                 crate::pages::team_on_demand::preload();
             }
         };
-        let listeners = [
+        listeners.set_value(vec![
             window_event_listener(leptos::ev::pointermove, move |_| start()),
             window_event_listener(leptos::ev::touchstart, move |_| start()),
             window_event_listener(leptos::ev::keydown, move |_| start()),
-        ];
+        ]);
         on_cleanup(move || {
-            for listener in listeners {
-                listener.remove();
-            }
+            remove_all();
         });
     });
 
