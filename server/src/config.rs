@@ -122,6 +122,10 @@ impl Config {
                     .into(),
             );
         }
+        if var("INVITATION_MAILS_PER_ADDRESS_PER_DAY").is_some() {
+            // Silently ignoring a limit someone set would loosen it.
+            return Err("INVITATION_MAILS_PER_ADDRESS_PER_DAY is replaced by INVITATION_SENDERS_PER_ADDRESS_PER_DAY and INVITATION_MAILS_PER_SENDER_AND_ADDRESS_PER_DAY (see the README)".into());
+        }
         let statement_timeout = number(
             "DATABASE_STATEMENT_TIMEOUT_SECONDS",
             DEFAULT_STATEMENT_TIMEOUT.as_secs(),
@@ -163,9 +167,13 @@ impl Config {
                     "INVITATION_MAILS_PER_ACCOUNT_PER_DAY",
                     defaults.invitation_mails_per_account_day,
                 )?,
-                invitation_mails_per_address_day: number(
-                    "INVITATION_MAILS_PER_ADDRESS_PER_DAY",
-                    defaults.invitation_mails_per_address_day,
+                invitation_mails_per_sender_and_address_day: number(
+                    "INVITATION_MAILS_PER_SENDER_AND_ADDRESS_PER_DAY",
+                    defaults.invitation_mails_per_sender_and_address_day,
+                )?,
+                invitation_senders_per_address_day: number(
+                    "INVITATION_SENDERS_PER_ADDRESS_PER_DAY",
+                    defaults.invitation_senders_per_address_day,
                 )?,
                 workspaces_per_account_day: number(
                     "WORKSPACES_PER_ACCOUNT_PER_DAY",

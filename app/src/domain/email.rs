@@ -64,6 +64,29 @@ impl EmailAddress {
     }
 }
 
+/// The mailbox an address delivers to, for limits on what one mailbox
+/// receives: lower-cased, a `+tag` after the local part dropped (Gmail,
+/// Outlook, Fastmail, iCloud and Proton all deliver `ada+x@` to `ada@`),
+/// and for Gmail the dots as well, `googlemail.com` being `gmail.com`.
+/// Never used to tell accounts apart: `ada+x@` may be someone else's.
+pub fn mailbox_key(address: &str) -> String {
+    let lowered = address.trim().to_lowercase();
+    let Some((local, domain)) = lowered.rsplit_once('@') else {
+        return lowered;
+    };
+    let local = local.split_once('+').map_or(local, |(base, _tag)| base);
+    // An address that is all tag (`+x@`) keeps its spelling.
+    let local = if local.is_empty() {
+        lowered.rsplit_once('@').map_or("", |(whole, _)| whole)
+    } else {
+        local
+    };
+    match domain {
+        "gmail.com" | "googlemail.com" => format!("{}@gmail.com", local.replace('.', "")),
+        _ => format!("{local}@{domain}"),
+    }
+}
+
 impl std::fmt::Display for EmailAddress {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
@@ -80,6 +103,23 @@ mod tests {
         assert_eq!(email.as_str(), "Ada.Lovelace+work@Example.co.uk");
         assert_eq!(email.normalized(), "ada.lovelace+work@example.co.uk");
         assert!(EmailAddress::parse("josé@exämple.fr").is_ok());
+    }
+
+    #[test]
+    fn one_mailbox_has_one_key_whatever_its_spelling() {
+        for (spelled, mailbox) in [
+            ("Ada@Example.com", "ada@example.com"),
+            ("ada+invites@example.com", "ada@example.com"),
+            ("ada+a+b@example.com", "ada@example.com"),
+            ("A.D.A+x@GoogleMail.com", "ada@gmail.com"),
+            ("a.da@gmail.com", "ada@gmail.com"),
+            // Dots matter everywhere but Gmail.
+            ("a.da@example.com", "a.da@example.com"),
+            ("+only@example.com", "+only@example.com"),
+            ("no-at-sign", "no-at-sign"),
+        ] {
+            assert_eq!(mailbox_key(spelled), mailbox, "{spelled}");
+        }
     }
 
     #[test]

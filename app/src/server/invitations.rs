@@ -228,7 +228,9 @@ fn list_of(addresses: &[String]) -> String {
 ///   member the last mail went to (so revoking and inviting again does not
 ///   reset it);
 /// - the sending account's hourly and daily mails over all its workspaces;
-/// - each address's daily mails from all workspaces.
+/// - each mailbox's daily mails from the sending account (`+tag`
+///   spellings counted as one mailbox), then the number of accounts that
+///   mailed it today.
 pub async fn reserve_mail(
     conn: &mut PgConnection,
     ctx: &Ctx,
@@ -298,18 +300,64 @@ pub async fn reserve_mail(
         }
     }
 
-    let window = super::throttle::INVITE_MAIL_RECIPIENT_DAY;
-    let limit = settings.invitation_mails_per_address_day;
-    let hits = window.add_each(conn, &lowered).await?;
-    let full: Vec<String> = lowered
+    // What one mailbox receives, counted by mailbox (`ada+x@` is `ada@`):
+    // first per sender, so one stranger resending uses up only their own
+    // share; then the number of senders, counted once per sender a day.
+    let mut per_mailbox: std::collections::BTreeMap<String, Vec<&String>> = Default::default();
+    for email in &lowered {
+        per_mailbox
+            .entry(crate::domain::mailbox_key(email))
+            .or_default()
+            .push(email);
+    }
+    let mailboxes: Vec<(&String, &Vec<&String>)> = per_mailbox.iter().collect();
+    let sender_counts: Vec<(String, i32)> = mailboxes
         .iter()
-        .zip(hits)
-        .filter(|(_, hits)| *hits > i64::from(limit))
-        .map(|(email, _)| email.clone())
+        .map(|(mailbox, spellings)| {
+            (
+                format!("{account_key}:{mailbox}"),
+                i32::try_from(spellings.len()).unwrap_or(i32::MAX),
+            )
+        })
+        .collect();
+    let limit = settings.invitation_mails_per_sender_and_address_day;
+    let hits = super::throttle::INVITE_MAIL_SENDER_MAILBOX_DAY
+        .add_counts(conn, &sender_counts)
+        .await?;
+    let full: Vec<String> = mailboxes
+        .iter()
+        .zip(&hits)
+        .filter(|(_, hits)| **hits > i64::from(limit))
+        .flat_map(|((_, spellings), _)| spellings.iter().map(|e| (*e).clone()))
         .collect();
     if !full.is_empty() {
         return Err(refusal.error(format!(
-            "{} already received {limit} invitation emails today, the most one address gets in a day. Try again tomorrow{}.",
+            "You already sent {limit} invitation emails to {} today (other +tag spellings of one mailbox count too), the most one person sends one mailbox in a day. Try again tomorrow{}.",
+            list_of(&full),
+            if emails.len() > full.len() { ", or leave them out" } else { "" }
+        )));
+    }
+    let new_today: Vec<(&String, &Vec<&String>)> = mailboxes
+        .iter()
+        .zip(&sender_counts)
+        .zip(&hits)
+        .filter(|((_, (_, wanted)), hits)| **hits == i64::from(*wanted))
+        .map(|((mailbox, _), _)| *mailbox)
+        .collect();
+    let keys: Vec<String> = new_today.iter().map(|(m, _)| (*m).clone()).collect();
+    let limit = settings.invitation_senders_per_address_day;
+    let senders = super::throttle::INVITE_MAIL_MAILBOX_SENDERS_DAY
+        .add_each(conn, &keys)
+        .await?;
+    let full: Vec<String> = new_today
+        .iter()
+        .zip(senders)
+        .filter(|(_, senders)| *senders > i64::from(limit))
+        .flat_map(|((_, spellings), _)| spellings.iter().map(|e| (*e).clone()))
+        .collect();
+    if !full.is_empty() {
+        return Err(refusal.error(format!(
+            "{} already received invitation emails from {limit} people today, the most one mailbox gets from new senders in a day. Try again tomorrow{}.",
             list_of(&full),
             if emails.len() > full.len() { ", or leave them out" } else { "" }
         )));

@@ -29,9 +29,13 @@ pub struct AuthSettings {
     pub invitation_mails_per_account_hour: i32,
     /// The same per UTC day (`INVITATION_MAILS_PER_ACCOUNT_PER_DAY`).
     pub invitation_mails_per_account_day: i32,
-    /// Invitation mails one address may receive per UTC day from all
-    /// workspaces (`INVITATION_MAILS_PER_ADDRESS_PER_DAY`).
-    pub invitation_mails_per_address_day: i32,
+    /// Invitation mails one account may cause to one mailbox per UTC day,
+    /// `+tag` spellings included
+    /// (`INVITATION_MAILS_PER_SENDER_AND_ADDRESS_PER_DAY`).
+    pub invitation_mails_per_sender_and_address_day: i32,
+    /// Accounts whose invitation mails one mailbox may receive per UTC
+    /// day (`INVITATION_SENDERS_PER_ADDRESS_PER_DAY`).
+    pub invitation_senders_per_address_day: i32,
     /// Workspaces one account may create per UTC day
     /// (`WORKSPACES_PER_ACCOUNT_PER_DAY`).
     pub workspaces_per_account_day: i32,
@@ -78,7 +82,10 @@ impl Default for AuthSettings {
             invitations_per_hour: 12_000,
             invitation_mails_per_account_hour: super::throttle::INVITE_MAIL_ACCOUNT_HOUR.limit,
             invitation_mails_per_account_day: super::throttle::INVITE_MAIL_ACCOUNT_DAY.limit,
-            invitation_mails_per_address_day: super::throttle::INVITE_MAIL_RECIPIENT_DAY.limit,
+            invitation_mails_per_sender_and_address_day:
+                super::throttle::INVITE_MAIL_SENDER_MAILBOX_DAY.limit,
+            invitation_senders_per_address_day: super::throttle::INVITE_MAIL_MAILBOX_SENDERS_DAY
+                .limit,
             workspaces_per_account_day: super::throttle::WORKSPACES_ACCOUNT_DAY.limit,
             sign_ups_per_ip_hour: 20,
             sign_ins_per_ip_minute: 60,

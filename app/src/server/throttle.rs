@@ -300,20 +300,36 @@ impl Window {
         conn: &mut PgConnection,
         keys: &[String],
     ) -> Result<Vec<i64>, AppError> {
-        if keys.is_empty() {
+        let counted: Vec<(String, i32)> = keys.iter().map(|k| (k.clone(), 1)).collect();
+        self.add_counts(conn, &counted).await
+    }
+
+    /// Counts `amount` requests for each key (distinct keys) in one
+    /// statement; otherwise as [`Window::add_each`].
+    pub async fn add_counts(
+        &self,
+        conn: &mut PgConnection,
+        counted: &[(String, i32)],
+    ) -> Result<Vec<i64>, AppError> {
+        if counted.is_empty() {
             return Ok(Vec::new());
         }
-        let stored: Vec<String> = keys.iter().map(|k| stored_key(k).into_owned()).collect();
+        let stored: Vec<String> = counted
+            .iter()
+            .map(|(k, _)| stored_key(k).into_owned())
+            .collect();
+        let amounts: Vec<i32> = counted.iter().map(|(_, n)| (*n).max(1)).collect();
         let rows = sqlx::query!(
-            r#"WITH input AS (SELECT DISTINCT k FROM unnest($2::text[]) AS t(k))
+            r#"WITH input AS (SELECT k, sum(n)::int4 AS n FROM unnest($2::text[], $4::int4[]) AS t(k, n) GROUP BY k)
                INSERT INTO rate_windows AS w (scope, key, window_start, hits)
-               SELECT $1, k, date_bin(make_interval(secs => $3::float8), now(), 'epoch'), 1
+               SELECT $1, k, date_bin(make_interval(secs => $3::float8), now(), 'epoch'), n
                  FROM input ORDER BY k
-               ON CONFLICT (scope, key, window_start) DO UPDATE SET hits = w.hits + 1
+               ON CONFLICT (scope, key, window_start) DO UPDATE SET hits = w.hits + excluded.hits
                RETURNING w.key, w.hits"#,
             self.scope,
             &stored,
-            self.window_secs as f64
+            self.window_secs as f64,
+            &amounts
         )
         .fetch_all(conn)
         .await?;
@@ -323,7 +339,8 @@ impl Window {
             .collect();
         Ok(stored
             .iter()
-            .map(|k| hits.get(k).copied().unwrap_or(1))
+            .zip(&amounts)
+            .map(|(k, n)| hits.get(k).copied().unwrap_or(i64::from(*n)))
             .collect())
     }
 }
@@ -351,12 +368,22 @@ pub const INVITE_MAIL_ACCOUNT_DAY: Window = Window {
     limit: 24_000,
     window_secs: 86_400,
 };
-/// Invitation mails one address receives per UTC day from all workspaces
-/// (`INVITATION_MAILS_PER_ADDRESS_PER_DAY`): a mailbox is not flooded by
-/// many throwaway workspaces.
-pub const INVITE_MAIL_RECIPIENT_DAY: Window = Window {
-    scope: "invite_mail_recipient_day",
-    limit: 10,
+/// Invitation mails one account causes to one mailbox per UTC day, its
+/// `+tag` spellings included (`INVITATION_MAILS_PER_SENDER_AND_ADDRESS_PER_DAY`):
+/// one stranger resending, or inviting `ada+1@`, `ada+2@`..., floods no one.
+pub const INVITE_MAIL_SENDER_MAILBOX_DAY: Window = Window {
+    scope: "invite_mail_sender_mailbox_day",
+    limit: 5,
+    window_secs: 86_400,
+};
+/// Accounts whose invitation mails one mailbox receives per UTC day
+/// (`INVITATION_SENDERS_PER_ADDRESS_PER_DAY`). It counts people, not mails,
+/// so one stranger uses up one place, and a sender already counted today
+/// is never refused by it: a real invitation sent before a flood can still
+/// be resent.
+pub const INVITE_MAIL_MAILBOX_SENDERS_DAY: Window = Window {
+    scope: "invite_mail_mailbox_senders_day",
+    limit: 5,
     window_secs: 86_400,
 };
 /// Workspaces one account creates per UTC day (`WORKSPACES_PER_ACCOUNT_PER_DAY`).

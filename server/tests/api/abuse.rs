@@ -1,6 +1,7 @@
 //! Abuse drills for invitation mail and Kiosk devices, each written as the
 //! attack: an account spraying invitations over workspaces it owns, one
-//! address invited by many workspaces, a workspace factory, revoke and
+//! address invited by many workspaces, a stranger resending or +tagging to
+//! use up a mailbox's share, a workspace factory, revoke and
 //! re-invite to dodge the resend cool-down; Kiosk tokens left unused, kept
 //! by a launcher who lost the role, and ended from Settings.
 
@@ -112,36 +113,74 @@ async fn an_account_spraying_invitations_over_its_workspaces_hits_its_own_limit(
     assert_eq!(invitation_mails(&app).await, 5);
 }
 
+/// A new account with a workspace of its own, signed in on its own client.
+async fn stranger(app: &TestApp, n: usize) -> reqwest::Client {
+    let owner = crate::helpers::client();
+    ok(&app
+        .run_as(
+            &owner,
+            fns::SignUp {
+                email: format!("owner{n}@example.com"),
+                name: format!("Owner {n}"),
+                password: GOOD_PASSWORD.to_owned(),
+            },
+        )
+        .await);
+    owner
+}
+
+/// Resends stranger `n`'s pending invitation to `email` once its
+/// cool-down is over (the invitations are aged past it).
+async fn resend(app: &TestApp, who: &reqwest::Client, n: usize, email: &str) -> reqwest::Response {
+    sqlx::query("UPDATE invitations SET created_at = created_at - interval '5 minutes'")
+        .execute(&app.pool)
+        .await
+        .expect("age the invitations");
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT i.membership_id FROM invitations i JOIN accounts a ON a.id = i.invited_by_account_id
+          WHERE i.email = $1 AND a.email = $2 ORDER BY i.id DESC LIMIT 1",
+    )
+    .bind(email)
+    .bind(format!("owner{n}@example.com"))
+    .fetch_one(&app.pool)
+    .await
+    .expect("pending member");
+    app.run_as(
+        who,
+        fns::SendInvite {
+            membership_id: pending,
+        },
+    )
+    .await
+}
+
+async fn mails_to_mailbox(app: &TestApp) -> i64 {
+    app.count(
+        "SELECT count(*) FROM outbox WHERE kind = 'invitation' AND lower(recipient) LIKE 'victim%@example.com'",
+    )
+    .await
+}
+
 #[sqlx::test(migrator = "server::MIGRATOR")]
-async fn one_address_invited_by_many_workspaces_hits_its_daily_limit(pool: PgPool) {
+async fn one_address_invited_by_many_strangers_hits_its_daily_limit(pool: PgPool) {
     let auth = AuthSettings {
-        invitation_mails_per_address_day: 3,
+        invitation_senders_per_address_day: 3,
         ..settings()
     };
     let app = spawn_with(pool, auth).await;
     let mut refused_message = None;
     // Four strangers, each with a workspace of their own, all invite the
-    // same mailbox (in any spelling of its case).
+    // same mailbox (in any spelling of its case, or with a +tag).
     for (n, spelled) in [
         "Victim@Example.com",
         "victim@example.com",
-        "VICTIM@example.com",
-        "victim@EXAMPLE.com",
+        "VICTIM+invite@example.com",
+        "victim+other@EXAMPLE.com",
     ]
     .into_iter()
     .enumerate()
     {
-        let owner = crate::helpers::client();
-        ok(&app
-            .run_as(
-                &owner,
-                fns::SignUp {
-                    email: format!("owner{n}@example.com"),
-                    name: format!("Owner {n}"),
-                    password: GOOD_PASSWORD.to_owned(),
-                },
-            )
-            .await);
+        let owner = stranger(&app, n).await;
         let response = invite(&app, &owner, &format!("{spelled}, friend{n}@example.com")).await;
         if n < 3 {
             ok(&response);
@@ -151,16 +190,12 @@ async fn one_address_invited_by_many_workspaces_hits_its_daily_limit(pool: PgPoo
     }
     let message = refused_message.expect("the fourth workspace is refused by the address box");
     assert!(
-        message.contains("victim@example.com") && message.contains("3 invitation emails today"),
+        message.contains("victim+other@example.com")
+            && message.contains("from 3 people today")
+            && !message.contains("friend3"),
         "{message}"
     );
-    assert_eq!(
-        app.count(
-            "SELECT count(*) FROM outbox WHERE kind = 'invitation' AND lower(recipient) = 'victim@example.com'"
-        )
-        .await,
-        3
-    );
+    assert_eq!(mails_to_mailbox(&app).await, 3);
     // The whole refused batch is left out, the other address too.
     assert_eq!(
         app.count("SELECT count(*) FROM outbox WHERE recipient = 'friend3@example.com'")
@@ -168,12 +203,106 @@ async fn one_address_invited_by_many_workspaces_hits_its_daily_limit(pool: PgPoo
         0
     );
     assert_eq!(
-        app.count(
-            "SELECT count(*) FROM memberships WHERE lower(invited_email) = 'victim@example.com'"
-        )
-        .await,
+        app.count("SELECT count(*) FROM memberships WHERE lower(invited_email) LIKE 'victim%'")
+            .await,
         3
     );
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_stranger_resending_or_tagging_uses_up_only_their_own_share_of_a_mailbox(pool: PgPool) {
+    let auth = AuthSettings {
+        invitation_mails_per_sender_and_address_day: 3,
+        invitation_senders_per_address_day: 3,
+        ..settings()
+    };
+    let app = spawn_with(pool, auth).await;
+    let spammer = stranger(&app, 1).await;
+    ok(&invite(&app, &spammer, "victim@example.com").await);
+    ok(&resend(&app, &spammer, 1, "victim@example.com").await);
+    ok(&resend(&app, &spammer, 1, "victim@example.com").await);
+    // The fourth mail from the same person is refused, and so is a +tag
+    // spelling of the same mailbox, alone or in a batch.
+    match error_of(resend(&app, &spammer, 1, "victim@example.com").await).await {
+        AppError::Conflict(message) => assert!(
+            message.contains("You already sent 3 invitation emails to victim@example.com today"),
+            "{message}"
+        ),
+        other => panic!("expected the sender's share, got {other:?}"),
+    }
+    let tagged = invite(&app, &spammer, "victim+1@example.com, friend@example.com").await;
+    let message = error_of(tagged)
+        .await
+        .field_message("addresses")
+        .expect("a message by the address box");
+    assert!(
+        message.contains("victim+1@example.com") && message.contains("+tag"),
+        "{message}"
+    );
+    assert_eq!(mails_to_mailbox(&app).await, 3);
+    assert_eq!(
+        app.count("SELECT count(*) FROM memberships WHERE invited_email = 'friend@example.com'")
+            .await,
+        0
+    );
+    // Someone else's invitation to that mailbox still goes out, twice.
+    let colleague = stranger(&app, 2).await;
+    ok(&invite(&app, &colleague, "Victim@example.com").await);
+    ok(&resend(&app, &colleague, 2, "Victim@example.com").await);
+    assert_eq!(mails_to_mailbox(&app).await, 5);
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_tagged_batch_to_one_mailbox_counts_every_spelling(pool: PgPool) {
+    let auth = AuthSettings {
+        invitation_mails_per_sender_and_address_day: 3,
+        ..settings()
+    };
+    let app = spawn_with(pool, auth).await;
+    let spammer = stranger(&app, 1).await;
+    let batch = (1..=4)
+        .map(|n| format!("victim+{n}@example.com"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let message = error_of(invite(&app, &spammer, &batch).await)
+        .await
+        .field_message("addresses")
+        .expect("a message by the address box");
+    assert!(
+        message.contains("victim+1@example.com") && message.contains("victim+4@example.com"),
+        "{message}"
+    );
+    assert_eq!(mails_to_mailbox(&app).await, 0);
+    // Three spellings fit the share, a QA tester's usual batch.
+    ok(&invite(
+        &app,
+        &spammer,
+        "victim+1@example.com, victim+2@example.com, victim+3@example.com",
+    )
+    .await);
+    assert_eq!(mails_to_mailbox(&app).await, 3);
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_sender_counted_today_can_still_resend_after_strangers_fill_the_mailbox(pool: PgPool) {
+    let auth = AuthSettings {
+        invitation_senders_per_address_day: 2,
+        ..settings()
+    };
+    let app = spawn_with(pool, auth).await;
+    let real = stranger(&app, 1).await;
+    ok(&invite(&app, &real, "victim@example.com").await);
+    let first = stranger(&app, 2).await;
+    ok(&invite(&app, &first, "victim+spam@example.com").await);
+    let second = stranger(&app, 3).await;
+    let message = error_of(invite(&app, &second, "victim@example.com").await)
+        .await
+        .field_message("addresses")
+        .expect("a message by the address box");
+    assert!(message.contains("from 2 people today"), "{message}");
+    // The real sender was counted before the flood and is not refused.
+    ok(&resend(&app, &real, 1, "victim@example.com").await);
+    assert_eq!(mails_to_mailbox(&app).await, 3);
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
