@@ -122,6 +122,13 @@ impl Config {
                     .into(),
             );
         }
+        let max_bodies_in_flight_per_sender = number(
+            "MAX_CONCURRENT_BODIES_PER_SENDER",
+            defaults.max_bodies_in_flight_per_sender,
+        )?;
+        if max_bodies_in_flight_per_sender == 0 {
+            return Err("MAX_CONCURRENT_BODIES_PER_SENDER must be at least 1".into());
+        }
         if var("INVITATION_MAILS_PER_ADDRESS_PER_DAY").is_some() {
             // Silently ignoring a limit someone set would loosen it.
             return Err("INVITATION_MAILS_PER_ADDRESS_PER_DAY is replaced by INVITATION_SENDERS_PER_ADDRESS_PER_DAY and INVITATION_MAILS_PER_SENDER_AND_ADDRESS_PER_DAY (see the README)".into());
@@ -197,6 +204,7 @@ impl Config {
                 max_concurrent_exports,
                 body_read_timeout: Duration::from_secs(body_read_timeout),
                 body_read_min_bytes_per_second,
+                max_bodies_in_flight_per_sender,
             },
             statement_timeout: Duration::from_secs(statement_timeout),
             idle_in_transaction_timeout: Duration::from_secs(idle_in_transaction_timeout),

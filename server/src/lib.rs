@@ -227,7 +227,9 @@ pub fn router(state: AppState, options: LeptosOptions, config: &Config) -> Route
         .layer(DefaultBodyLimit::max(
             app::domain::limits::IMPORT_BODY_BYTES,
         ))
-        // After the session gate: a stranger's body is never read.
+        // After the session gate: a stranger's body is read only by the
+        // public endpoints (sign in, sign up...), with places per client
+        // address; bodies sent to pages are never read.
         .layer(axum::middleware::from_fn(
             middleware::read_body_within_limit,
         ))

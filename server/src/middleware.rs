@@ -141,7 +141,15 @@ pub async fn api_session_gate(
         return next.run(request).await;
     }
     if PUBLIC_ENDPOINTS.contains(&path) {
-        return with_error_status(next.run(request).await).await;
+        // Anyone's: their bodies count per client address.
+        let (parts, body) = request.into_parts();
+        let meta = RequestMeta::from_parts(&parts, &state.auth);
+        let sender = format!("ip:{}", meta.ip.as_deref().unwrap_or("unknown"));
+        let body = match slotted_body(&state.bodies_in_flight, &sender, body) {
+            Ok(body) => body,
+            Err(max) => return too_many_bodies(max, &state.auth),
+        };
+        return with_error_status(next.run(Request::from_parts(parts, body)).await).await;
     }
     let refuse = |headers: &HeaderMap| {
         if accepts_html(headers) {
@@ -161,6 +169,14 @@ pub async fn api_session_gate(
     match loaded {
         Ok(Some(row)) => {
             let (mut parts, body) = request.into_parts();
+            let sender = format!(
+                "account:{}",
+                row.impersonator_account_id.unwrap_or(row.account_id)
+            );
+            let body = match slotted_body(&state.bodies_in_flight, &sender, body) {
+                Ok(body) => body,
+                Err(max) => return too_many_bodies(max, &state.auth),
+            };
             let meta = RequestMeta::from_parts(&parts, &state.auth);
             parts.extensions.insert(SignedIn {
                 session: row.clone(),
@@ -398,7 +414,13 @@ pub async fn refuse_declared_oversize(request: Request, next: Next) -> Response 
 /// and hands it on. Reading after the gate means a stranger cannot make
 /// the server take in 7.5 MB of "import" before being told to sign in.
 pub async fn read_body_within_limit(request: Request, next: Next) -> Response {
-    let Some(limit) = body_limit_for(request.uri().path()) else {
+    let path = request.uri().path();
+    // Pages take no body: whatever comes with a request for one is left
+    // unread (the route answers without it), whoever sent it.
+    if !path.starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let Some(limit) = body_limit_for(path) else {
         return next.run(request).await;
     };
     let (parts, body) = request.into_parts();
@@ -494,6 +516,79 @@ fn too_slow() -> Response {
         header::HeaderValue::from_static("close"),
     );
     response
+}
+
+/// What a sender is told when it already has `max` bodies arriving.
+pub fn too_many_bodies_message(max: usize) -> String {
+    format!(
+        "{max} requests from you are still arriving, the most there may be at once. Wait for them to finish, then try again."
+    )
+}
+
+fn too_many_bodies(max: usize, settings: &app::server::AuthSettings) -> Response {
+    let mut response = error_response(AppError::field("request", too_many_bodies_message(max)));
+    *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        header::HeaderValue::from(settings.body_read_timeout.as_secs().max(1)),
+    );
+    response
+}
+
+/// `body` holding one of `sender`'s places (see
+/// `AuthSettings::max_bodies_in_flight_per_sender`) until it has arrived,
+/// failed or been dropped; `Err(max)` when the sender has none free.
+/// Nothing of the body is read here. Taken after the sender is known, so
+/// a stranger cannot use up someone's places.
+pub fn slotted_body(
+    bodies: &app::server::BodiesInFlight,
+    sender: &str,
+    body: Body,
+) -> Result<Body, usize> {
+    use http_body::Body as _;
+    if body.is_end_stream() {
+        return Ok(body);
+    }
+    match bodies.take(sender) {
+        Some(slot) => Ok(Body::new(SlottedBody {
+            inner: body,
+            slot: Some(slot),
+        })),
+        None => Err(bodies.max_per_sender()),
+    }
+}
+
+struct SlottedBody {
+    inner: Body,
+    slot: Option<app::server::BodySlot>,
+}
+
+impl http_body::Body for SlottedBody {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
+        // The place goes back as soon as the body is over, not when the
+        // handler that read it finishes.
+        if matches!(polled, std::task::Poll::Ready(None | Some(Err(_))))
+            || self.inner.is_end_stream()
+        {
+            self.slot = None;
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 struct PacedBody {

@@ -297,6 +297,18 @@ async fn serve(state: AppState, request: Request) -> Result<Response, ScimError>
         .to_owned();
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let auth = authenticate(&state, &parts).await?;
+    let body = crate::middleware::slotted_body(
+        &state.bodies_in_flight,
+        &format!("scim:{}", auth.token_id),
+        body,
+    )
+    .map_err(|max| {
+        ScimError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            None,
+            crate::middleware::too_many_bodies_message(max),
+        )
+    })?;
     let origin = format!("{}/scim/v2", state.auth.public_origin);
     let method = parts.method.clone();
     let kind = |name: &str| {

@@ -55,7 +55,9 @@ pub mod scim;
 pub mod time;
 pub mod two_factor;
 
-pub use email::{mailbox_key, EmailAddress};
+#[cfg(feature = "ssr")]
+pub use email::mailbox_key;
+pub use email::EmailAddress;
 pub use member::{MemberKind, MemberStatus};
 pub use name::{DisplayName, LabelName, WorkspaceName};
 pub use password::Password;

@@ -357,7 +357,7 @@ pub async fn reserve_mail(
         .collect();
     if !full.is_empty() {
         return Err(refusal.error(format!(
-            "{} already received invitation emails from {limit} people today, the most one mailbox gets from new senders in a day. Try again tomorrow{}.",
+            "{} cannot get invitation emails from anyone new today: one mailbox gets them from at most {limit} people a day. Try again tomorrow{}.",
             list_of(&full),
             if emails.len() > full.len() { ", or leave them out" } else { "" }
         )));

@@ -44,4 +44,4 @@ pub use guard::{
     require, require_account, require_account_even_impersonating, require_in, require_on,
     AccountCtx, Ctx,
 };
-pub use state::{app_state, AppState, AuthSettings};
+pub use state::{app_state, AppState, AuthSettings, BodiesInFlight, BodySlot};

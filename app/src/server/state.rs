@@ -1,4 +1,7 @@
-use std::sync::Arc;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
 
 use leptos::prelude::use_context;
 use sqlx::PgPool;
@@ -68,6 +71,12 @@ pub struct AuthSettings {
     pub body_read_timeout: std::time::Duration,
     /// See [`Self::body_read_timeout`] (`BODY_READ_MIN_BYTES_PER_SECOND`).
     pub body_read_min_bytes_per_second: u64,
+    /// Request bodies one sender may have arriving at once
+    /// (`MAX_CONCURRENT_BODIES_PER_SENDER`): an account over its sessions,
+    /// each API key, each SCIM token, and a client address on the public
+    /// endpoints. The pace rule bounds how long each slow body is kept,
+    /// this how many.
+    pub max_bodies_in_flight_per_sender: usize,
 }
 
 impl Default for AuthSettings {
@@ -97,6 +106,9 @@ impl Default for AuthSettings {
             body_read_timeout: std::time::Duration::from_secs(20),
             // 64 kbit/s: a phone on a poor link still gets a 7.5 MB import in.
             body_read_min_bytes_per_second: 8 * 1024,
+            // A page's burst of calls holds each slot for microseconds; only
+            // bodies that really trickle in stay counted.
+            max_bodies_in_flight_per_sender: 16,
         }
     }
 }
@@ -122,6 +134,75 @@ pub struct AppState {
     /// Bounds how many CSV exports stream at once (see
     /// `AuthSettings::max_concurrent_exports`).
     pub export_slots: Arc<Semaphore>,
+    /// Request bodies still arriving, per account (see
+    /// `AuthSettings::max_bodies_in_flight_per_sender`).
+    pub bodies_in_flight: BodiesInFlight,
+}
+
+/// Request bodies still arriving, counted per sender: a session's account
+/// (an Owner viewing as someone counts as the Owner), an API key, a SCIM
+/// token, or for the public endpoints the client address. Each credential
+/// counts on its own, so a key's holder cannot use up the places of its
+/// creator's browser.
+#[derive(Clone, Debug)]
+pub struct BodiesInFlight {
+    counts: Arc<Mutex<HashMap<String, usize>>>,
+    max_per_sender: usize,
+}
+
+/// One sender's place for one body; given back when dropped.
+#[derive(Debug)]
+pub struct BodySlot {
+    counts: Arc<Mutex<HashMap<String, usize>>>,
+    sender: String,
+}
+
+impl BodiesInFlight {
+    pub fn new(max_per_sender: usize) -> Self {
+        Self {
+            counts: Arc::default(),
+            max_per_sender: max_per_sender.max(1),
+        }
+    }
+
+    pub fn max_per_sender(&self) -> usize {
+        self.max_per_sender
+    }
+
+    /// A place for one more body of `sender`'s; None when it has
+    /// `max_per_sender` arriving already.
+    pub fn take(&self, sender: &str) -> Option<BodySlot> {
+        // A panic while holding this lock left the map consistent (each
+        // change is one statement), so a poisoned lock is still used.
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        let count = counts.entry(sender.to_owned()).or_insert(0);
+        if *count >= self.max_per_sender {
+            return None;
+        }
+        *count += 1;
+        Some(BodySlot {
+            counts: self.counts.clone(),
+            sender: sender.to_owned(),
+        })
+    }
+
+    /// Bodies `sender` has arriving now.
+    pub fn arriving(&self, sender: &str) -> usize {
+        let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        counts.get(sender).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for BodySlot {
+    fn drop(&mut self) {
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = counts.get_mut(&self.sender) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                counts.remove(&self.sender);
+            }
+        }
+    }
 }
 
 /// Photos decoded at once, whatever the number of cores.
@@ -135,6 +216,7 @@ impl AppState {
             pool,
             photo_slots: Arc::new(Semaphore::new(PHOTO_DECODES_AT_ONCE)),
             export_slots: Arc::new(Semaphore::new(exports)),
+            bodies_in_flight: BodiesInFlight::new(auth.max_bodies_in_flight_per_sender),
             auth: Arc::new(auth),
             // One core stays free for everyone already signed in: a sign-in
             // storm slows sign-ins, not the people working.
@@ -148,4 +230,29 @@ impl AppState {
 pub fn app_state() -> Result<AppState, AppError> {
     use_context::<AppState>()
         .ok_or_else(|| AppError::bug("AppState missing from the server function context"))
+}
+
+#[cfg(test)]
+mod body_slot_tests {
+    use super::BodiesInFlight;
+
+    #[test]
+    fn an_account_gets_its_places_back_as_bodies_end() {
+        let bodies = BodiesInFlight::new(2);
+        let first = bodies.take("account:7").expect("first place");
+        let second = bodies.take("account:7").expect("second place");
+        assert!(
+            bodies.take("account:7").is_none(),
+            "a third body waits for a place"
+        );
+        // Someone else's places are their own.
+        assert!(bodies.take("key:7").is_some());
+        drop(first);
+        assert_eq!(bodies.arriving("account:7"), 1);
+        let third = bodies
+            .take("account:7")
+            .expect("a place given back is taken again");
+        drop((second, third));
+        assert_eq!(bodies.arriving("account:7"), 0);
+    }
 }

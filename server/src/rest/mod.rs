@@ -308,9 +308,28 @@ async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Re
         })
         .into_response()
     } else {
-        let meta = RequestMeta::from_parts(&parts, &state.auth);
-        parts.extensions.insert(Caller { key, meta });
-        next.run(Request::from_parts(parts, body)).await
+        // Each key has places of its own: its holder cannot use up those
+        // of its creator's browser.
+        let sender = format!("key:{}", key.key_id);
+        match crate::middleware::slotted_body(&state.bodies_in_flight, &sender, body) {
+            Ok(body) => {
+                let meta = RequestMeta::from_parts(&parts, &state.auth);
+                parts.extensions.insert(Caller { key, meta });
+                next.run(Request::from_parts(parts, body)).await
+            }
+            Err(max) => {
+                let retry_after = state.auth.body_read_timeout.as_secs().max(1);
+                let mut response = problem(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    &crate::middleware::too_many_bodies_message(max),
+                    None,
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                response
+            }
+        }
     };
     let headers = response.headers_mut();
     let remaining = (i64::from(limit) - counted.hits).max(0);

@@ -926,14 +926,9 @@ async fn a_photo_upload_that_stops_arriving_is_cut_off(pool: PgPool) {
     assert_eq!(app.count("SELECT count(*) FROM account_photos").await, 0);
 }
 
-/// The REST API and SCIM read their bodies through the same pace: a
-/// stalled body with a valid key or token is cut off after the first
-/// second, told why in each protocol's own error shape (REST: a 400
-/// problem, its OpenAPI having no 408; SCIM: a 408 SCIM error), and
-/// creates nothing.
-#[sqlx::test(migrator = "server::MIGRATOR")]
-async fn rest_and_scim_bodies_that_stop_arriving_are_cut_off(pool: PgPool) {
-    let app = paced_owner_app(pool).await;
+/// Puts the signed-in Owner's workspace on the Enterprise plan and makes
+/// an API key and a SCIM token: their secrets, shown once.
+async fn enterprise_key_and_token(app: &TestApp) -> (String, String) {
     sqlx::query("UPDATE workspaces SET plan = 'enterprise', seats = 100")
         .execute(&app.pool)
         .await
@@ -963,6 +958,18 @@ async fn rest_and_scim_bodies_that_stop_arriving_are_cut_off(pool: PgPool) {
         .await
         .expect("token"),
     );
+    (api_key, scim_token)
+}
+
+/// The REST API and SCIM read their bodies through the same pace: a
+/// stalled body with a valid key or token is cut off after the first
+/// second, told why in each protocol's own error shape (REST: a 400
+/// problem, its OpenAPI having no 408; SCIM: a 408 SCIM error), and
+/// creates nothing.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn rest_and_scim_bodies_that_stop_arriving_are_cut_off(pool: PgPool) {
+    let app = paced_owner_app(pool).await;
+    let (api_key, scim_token) = enterprise_key_and_token(&app).await;
     let stranger = crate::helpers::client();
     // Posts the start of a body with `secret`, then nothing more: the
     // answer's status and its JSON, once at least the first second passed.
@@ -1015,4 +1022,172 @@ async fn rest_and_scim_bodies_that_stop_arriving_are_cut_off(pool: PgPool) {
 
     assert_eq!(app.count("SELECT count(*) FROM groups").await, 0);
     assert_eq!(app.count("SELECT count(*) FROM invitations").await, 0);
+}
+
+/// A slowloris: bodies started and left to stall each hold a connection
+/// until the pace rule cuts them off, so one sender may have only so many
+/// arriving at once: an account over its sessions, each API key, each SCIM
+/// token, and on the public endpoints a client address. Past that it is
+/// told at once (429, nothing read or done); other senders, the same
+/// account's key included, are not affected; the places come back as soon
+/// as the stalled requests go away.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn one_sender_has_only_so_many_bodies_arriving_at_once(pool: PgPool) {
+    use futures_util::StreamExt;
+    let app = spawn_with(
+        pool,
+        AuthSettings {
+            // Long enough that nothing is cut off while the test runs on
+            // a busy machine: the stalled requests are dropped instead.
+            body_read_timeout: Duration::from_secs(60),
+            max_bodies_in_flight_per_sender: 2,
+            ..settings()
+        },
+    )
+    .await;
+    app.sign_up(
+        "olive@example.com",
+        "Olive Owner",
+        crate::helpers::GOOD_PASSWORD,
+    )
+    .await;
+    let (api_key, _) = enterprise_key_and_token(&app).await;
+    let stalled_body = || {
+        reqwest::Body::wrap_stream(
+            futures_util::stream::iter([Ok::<_, std::io::Error>(b"name=Sl".to_vec())])
+                .chain(futures_util::stream::pending()),
+        )
+    };
+    let stall = |client: &reqwest::Client, path: &str| {
+        let request = client
+            .post(format!("{}{path}", app.base))
+            .header("accept", "application/json")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(stalled_body());
+        tokio::spawn(async move { request.send().await.map(|r| r.status().as_u16()) })
+    };
+    // Asks with `ask` until it is answered 429 (the stalled requests reach
+    // the server in their own time); any other answer must be `otherwise`.
+    async fn until_refused<F, Fut>(mut ask: F, otherwise: u16) -> reqwest::Response
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = reqwest::Response>,
+    {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let answer = ask().await;
+            if answer.status() == 429 {
+                return answer;
+            }
+            assert_eq!(answer.status(), otherwise, "before the limit");
+            assert!(
+                Instant::now() < deadline,
+                "a third body was still taken with two stalled"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    let stalled = [
+        stall(&app.client, "/api/create_group"),
+        stall(&app.client, "/api/create_group"),
+    ];
+    // A blank name is refused anyway (400), and changes nothing, if read.
+    let refused = until_refused(
+        || async {
+            create_group_with(&app, reqwest::Body::from(b"name=".to_vec()))
+                .await
+                .0
+        },
+        400,
+    )
+    .await;
+    assert!(refused.headers().contains_key("retry-after"));
+    let message = error_of(refused)
+        .await
+        .field_message("request")
+        .expect("a message the page shows");
+    assert!(
+        message.contains("2 requests from you are still arriving"),
+        "{message}"
+    );
+    // A whole, valid body is refused the same, at once, and does nothing.
+    let (answer, took) = create_group_with(&app, reqwest::Body::from(b"name=Third".to_vec())).await;
+    assert_eq!(answer.status(), 429);
+    assert!(took < Duration::from_secs(5), "refused late: {took:?}");
+
+    // Her API key has places of its own, and works meanwhile.
+    let via_key = app
+        .client
+        .post(format!("{}/api/v1/groups", app.base))
+        .header("authorization", format!("Bearer {api_key}"))
+        .json(&serde_json::json!({ "name": "Via key" }))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(via_key.status(), 201, "{:?}", via_key.text().await);
+
+    // Strangers on the public endpoints count per client address: two
+    // stalled sign-ins from here leave the third refused, before any
+    // password is checked.
+    let stranger = crate::helpers::client();
+    let public_stalls = [
+        stall(&stranger, "/api/sign_in"),
+        stall(&stranger, "/api/sign_in"),
+    ];
+    let refused = until_refused(
+        || async {
+            stranger
+                .post(format!("{}/api/sign_in", app.base))
+                .header("accept", "application/json")
+                .form(&[
+                    ("email", "nobody@example.com"),
+                    ("password", "wrong password"),
+                ])
+                .send()
+                .await
+                .expect("an answer")
+        },
+        400,
+    )
+    .await;
+    let message = error_of(refused)
+        .await
+        .field_message("request")
+        .expect("the places' message, not the sign-in throttle's");
+    assert!(message.contains("still arriving"), "{message}");
+    // Bodies sent to a page are not read at all, so they hold nothing.
+    let page = stranger
+        .post(format!("{}/team", app.base))
+        .body(stalled_body());
+    let page_answer = tokio::time::timeout(Duration::from_secs(10), page.send())
+        .await
+        .expect("a page answers without waiting for the body")
+        .expect("an answer");
+    assert!(
+        page_answer.status().is_client_error(),
+        "{}",
+        page_answer.status()
+    );
+
+    // The stalled requests go away; their places come back.
+    for task in stalled.into_iter().chain(public_stalls) {
+        task.abort();
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (answer, _) =
+            create_group_with(&app, reqwest::Body::from(b"name=After".to_vec())).await;
+        if answer.status().is_success() {
+            break;
+        }
+        assert_eq!(answer.status(), 429);
+        assert!(Instant::now() < deadline, "the places never came back");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM groups ORDER BY name")
+        .fetch_all(&app.pool)
+        .await
+        .expect("groups");
+    assert_eq!(names, ["After", "Via key"]);
 }
