@@ -332,7 +332,7 @@ pub async fn reserve_mail(
         .collect();
     if !full.is_empty() {
         return Err(refusal.error(format!(
-            "You already sent {limit} invitation emails to {} today (other +tag spellings of one mailbox count too), the most one person sends one mailbox in a day. Try again tomorrow{}.",
+            "{} would get more than {limit} invitation emails from you today, the most one person may send one mailbox in a day (+tag spellings of one mailbox count together). Try again tomorrow{}.",
             list_of(&full),
             if emails.len() > full.len() { ", or leave them out" } else { "" }
         )));

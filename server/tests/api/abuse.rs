@@ -225,7 +225,9 @@ async fn a_stranger_resending_or_tagging_uses_up_only_their_own_share_of_a_mailb
     // spelling of the same mailbox, alone or in a batch.
     match error_of(resend(&app, &spammer, 1, "victim@example.com").await).await {
         AppError::Conflict(message) => assert!(
-            message.contains("You already sent 3 invitation emails to victim@example.com today"),
+            message.contains(
+                "victim@example.com would get more than 3 invitation emails from you today"
+            ),
             "{message}"
         ),
         other => panic!("expected the sender's share, got {other:?}"),
