@@ -57,7 +57,9 @@ const PAGE_APP_ROUTES: &[(&str, &str)] = &[
 const SIGN_IN_SPLIT: &str = "__sign_in_route_view_";
 const INVITE_SPLIT: &str = "__accept_invite_route_view_";
 const KIOSK_SPLIT: &str = "__kiosk_route_view_";
-const TEAM_SPLIT: &str = "__team_route_view_";
+/// The Team page is in the signed-in frame's split (`FramePart` in
+/// `app::App`).
+const TEAM_SPLIT: &str = FRAME_SPLIT;
 const MEMBER_SPLIT: &str = "__member_route_view_";
 const SIGNED_IN_GROUP_SPLIT: &str = "signed_in_page_";
 
@@ -66,7 +68,7 @@ const SIGNED_IN_GROUP_SPLIT: &str = "signed_in_page_";
 const TEAM_ON_DEMAND_SPLIT: &str = "team_on_demand_";
 
 /// The signed-in frame's split: the pages inside it load it too.
-const FRAME_SPLIT: &str = "__signed_in_frame_route_view_";
+const FRAME_SPLIT: &str = "signed_in_frame_";
 
 /// The splits of the pages inside the signed-in frame.
 const SIGNED_IN_SPLITS: &[&str] = &[TEAM_SPLIT, MEMBER_SPLIT, SIGNED_IN_GROUP_SPLIT];
