@@ -271,8 +271,8 @@ macro_rules! page_group {
 /// in, an invitation, the Kiosk) downloads. The Team page is in it because
 /// it is where signing in lands: wasm-split makes a file for every set of
 /// splits that share a function, so the frame and Team as two splits cost
-/// a cold Team page about twice the files (109 against 55 in the build's
-/// manifest) for the same bytes, and each file is a fetch, a compile and
+/// a cold Team page about twice the files (113 against 58 measured by
+/// `cargo xtask bench wasm`) for fewer bytes, and each file is a fetch, a compile and
 /// an instantiation on a phone's main thread. The price: a signed-in page
 /// opened cold elsewhere fetches Team's code too.
 #[cfg(not(feature = "page-app"))]

@@ -114,7 +114,8 @@ fn route_matches(pattern: &str, path: &str) -> bool {
 }
 
 /// The splits the page at `path` runs in: its own, and the signed-in
-/// frame's for a page inside it (the Team page's own is the frame's). None for a path no route takes.
+/// frame's for a page inside it (the Team page's own is the frame's).
+/// None for a path no route takes.
 pub fn splits_of_page(path: &str) -> Vec<&'static str> {
     if let Some((_, split)) = SIGNED_OUT_PAGES
         .iter()
